@@ -1,0 +1,1 @@
+//! Compact state encodings (to come).

@@ -1,0 +1,376 @@
+//! Parallel, level-synchronous breadth-first search.
+//!
+//! Each level's frontier is fixed when the level starts and cut into chunks;
+//! worker threads claim chunks through one atomic cursor (one `fetch_add` per
+//! chunk of up to 1,024 states, never per state), expand them, and insert the
+//! successors' fingerprints into the lock-free [`VisitedSet`]. New states go to
+//! the thread's own buffer, which becomes one segment of the next frontier.
+//! This balances like per-thread work-stealing deques (a thread idles only when
+//! no chunk of the level is left) without deque traffic, and it makes the
+//! result independent of the thread count: a state is always first inserted at
+//! its BFS depth, so unique-state counts, `max_depth_reached` and verdicts are
+//! the same for any number of threads, and every trace is a shortest one.
+//!
+//! Threads meet at a barrier between phases: the end of a level, or a rebuild
+//! of the visited set when it passes half full (the rebuild itself runs on all
+//! threads). Between the two barriers the leader (thread 0) settles the phase
+//! and publishes the next task. Properties decided in a level are settled at
+//! its end by taking, per property, the smallest fingerprint among the states
+//! that decide it, so the state reported does not depend on timing.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex, MutexGuard};
+
+use crate::fingerprint::{nonzero, Fingerprint};
+use crate::progress::Counters;
+use crate::property::Property;
+use crate::report::{group, human_bytes, StopReason};
+use crate::search::{Chain, Hits, SearchOutcome};
+use crate::trace::chain_from_parents;
+use crate::visited::{Insert, VisitedSet, SLOT_BYTES};
+use crate::{Model, Options};
+
+/// Smallest visited set allocated (slots): 1 MiB.
+const MIN_SLOTS: usize = 1 << 16;
+/// The visited set is rebuilt twice as large when it passes this fraction full.
+const GROW_AT: f64 = 0.5;
+/// With no room left in the budget to grow, the run stops at this fraction full.
+const FULL_AT: f64 = 0.9;
+/// Largest chunk of frontier states a thread claims at once.
+const MAX_CHUNK: usize = 1024;
+/// Slots copied per claim when rebuilding the visited set.
+const REHASH_CHUNK: usize = 1 << 16;
+
+type Item<S> = (Fingerprint, S);
+
+/// One level's states, in segments (one per thread that produced them), cut
+/// into chunks that never straddle a segment.
+struct Frontier<S> {
+    segments: Vec<Vec<Item<S>>>,
+    chunks: Vec<(usize, usize, usize)>,
+    cursor: AtomicUsize,
+}
+
+impl<S> Frontier<S> {
+    fn new(segments: Vec<Vec<Item<S>>>, chunk: usize) -> Self {
+        let mut chunks = Vec::new();
+        for (i, seg) in segments.iter().enumerate() {
+            let mut b = 0;
+            while b < seg.len() {
+                let e = (b + chunk).min(seg.len());
+                chunks.push((i, b, e));
+                b = e;
+            }
+        }
+        Frontier { segments, chunks, cursor: AtomicUsize::new(0) }
+    }
+
+    fn claim(&self) -> Option<&[Item<S>]> {
+        let i = self.cursor.fetch_add(1, Ordering::Relaxed);
+        let &(seg, b, e) = self.chunks.get(i)?;
+        Some(&self.segments[seg][b..e])
+    }
+
+    fn exhausted(&self) -> bool {
+        self.cursor.load(Ordering::Relaxed) >= self.chunks.len()
+    }
+}
+
+enum Task<S> {
+    /// Expand the frontier (states at `depth`); ask for a rebuild of the table
+    /// once the run holds `mark` unique states.
+    Expand { frontier: Arc<Frontier<S>>, table: Arc<VisitedSet>, depth: u64, mark: u64 },
+    /// Copy every entry of `old` into `new`.
+    Rehash { old: Arc<VisitedSet>, new: Arc<VisitedSet>, cursor: Arc<AtomicUsize> },
+    Done,
+}
+
+impl<S> Clone for Task<S> {
+    fn clone(&self) -> Self {
+        match self {
+            Task::Expand { frontier, table, depth, mark } => {
+                Task::Expand { frontier: frontier.clone(), table: table.clone(), depth: *depth, mark: *mark }
+            }
+            Task::Rehash { old, new, cursor } => Task::Rehash { old: old.clone(), new: new.clone(), cursor: cursor.clone() },
+            Task::Done => Task::Done,
+        }
+    }
+}
+
+/// Where workers hand their results to the leader, once per phase.
+struct Coord<S> {
+    task: Task<S>,
+    next: Vec<Vec<Item<S>>>,
+    hits: Hits,
+    max_branching: usize,
+}
+
+struct Shared<'a, M: Model> {
+    model: &'a M,
+    props: &'a [Property<M>],
+    /// Properties still checked (undecided); changed only between phases.
+    live: Vec<AtomicBool>,
+    opts: &'a Options,
+    counters: &'a Counters,
+    barrier: Barrier,
+    coord: Mutex<Coord<M::State>>,
+    /// Set by a worker whose chunk took the run past the task's mark.
+    grow: AtomicBool,
+}
+
+/// The leader's own state, touched only between barriers.
+struct Leader<S> {
+    budget_slots: usize,
+    outcome: SearchOutcome,
+    table: Arc<VisitedSet>,
+    /// The expansion to resume after a rebuild of the visited set.
+    pending: Option<(Arc<Frontier<S>>, u64)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs the search until the space, a limit or a violation ends it.
+pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, counters: &Counters) -> SearchOutcome {
+    let threads = opts.threads.max(1);
+    let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
+    let table = Arc::new(VisitedSet::with_capacity(MIN_SLOTS.min(budget_slots)));
+    let live: Vec<AtomicBool> = props.iter().map(|_| AtomicBool::new(true)).collect();
+    let mut outcome = SearchOutcome::new(props.len());
+
+    // Level 0: the initial states.
+    let mut hits = Hits::new(props.len());
+    let mut init = Vec::new();
+    model.init_states(&mut init);
+    let mut level0 = Vec::new();
+    for mut s in init {
+        if opts.symmetry {
+            model.canonicalize(&mut s);
+        }
+        let fp = nonzero(model.fingerprint(&s));
+        if table.insert(fp, 0) == Insert::New {
+            hits.check(model, props, &s, fp, |_| true);
+            level0.push((fp, s));
+        }
+    }
+    counters.add_unique(level0.len() as u64, 0);
+    counters.queue.store(level0.len() as u64, Ordering::Relaxed);
+    let violated = outcome.settle_level(props, &hits, &live);
+    let first = if violated || level0.is_empty() {
+        outcome.stop_reason = if violated { StopReason::Violation } else { StopReason::Exhausted };
+        Task::Done
+    } else {
+        expansion(vec![level0], table.clone(), 0, threads, 16, budget_slots)
+    };
+
+    let shared = Shared {
+        model,
+        props,
+        live,
+        opts,
+        counters,
+        barrier: Barrier::new(threads),
+        coord: Mutex::new(Coord { task: first, next: Vec::new(), hits: Hits::new(props.len()), max_branching: 1 }),
+        grow: AtomicBool::new(false),
+    };
+    let mut leader = Leader { budget_slots, outcome, table, pending: None };
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            let shared = &shared;
+            s.spawn(move || worker(shared, None));
+        }
+        worker(&shared, Some(&mut leader));
+    });
+
+    let mut outcome = leader.outcome;
+    for (i, fp) in outcome.decided.iter().enumerate() {
+        if let Some(fp) = fp {
+            let fps = chain_from_parents(*fp, |f| leader.table.parent(f));
+            outcome.chains[i] = Some(Chain { fps, loop_start: None });
+        }
+    }
+    outcome.visited_bytes = leader.table.bytes() as u64;
+    outcome
+}
+
+/// The task that expands a new level made of `segments` (states at `depth`).
+fn expansion<S>(
+    segments: Vec<Vec<Item<S>>>,
+    table: Arc<VisitedSet>,
+    depth: u64,
+    threads: usize,
+    branching: usize,
+    budget_slots: usize,
+) -> Task<S> {
+    let cap = table.capacity();
+    // After a worker passes the mark, every thread may still finish one chunk:
+    // keep chunk * threads * branching within 40% of the table.
+    let room = cap * 2 / 5;
+    let total: usize = segments.iter().map(Vec::len).sum();
+    let chunk = (room / (threads * branching.max(1))).clamp(1, MAX_CHUNK).min(total.div_ceil(threads * 4).max(1));
+    let frontier = Arc::new(Frontier::new(segments, chunk));
+    let mark = mark_for(cap, budget_slots);
+    Task::Expand { frontier, table, depth, mark }
+}
+
+/// The unique-state count at which workers stop for a rebuild (or, with no
+/// room left to grow, for good).
+fn mark_for(cap: usize, budget_slots: usize) -> u64 {
+    let at = if cap < budget_slots { GROW_AT } else { FULL_AT };
+    ((cap as f64 * at) as u64).max(1)
+}
+
+fn worker<M: Model>(shared: &Shared<'_, M>, mut leader: Option<&mut Leader<M::State>>) {
+    let mut out: Vec<Item<M::State>> = Vec::new();
+    let mut succ: Vec<(M::Action, M::State)> = Vec::new();
+    let mut hits = Hits::new(shared.props.len());
+    loop {
+        let task = lock(&shared.coord).task.clone();
+        match task {
+            Task::Done => return,
+            Task::Expand { frontier, table, mark, .. } => {
+                let branching = expand(shared, &frontier, &table, mark, &mut out, &mut succ, &mut hits);
+                let mut c = lock(&shared.coord);
+                if !out.is_empty() {
+                    c.next.push(std::mem::take(&mut out));
+                }
+                c.hits.merge(&hits);
+                c.max_branching = c.max_branching.max(branching);
+                hits.clear();
+            }
+            Task::Rehash { old, new, cursor } => loop {
+                let b = cursor.fetch_add(REHASH_CHUNK, Ordering::Relaxed);
+                if b >= old.capacity() {
+                    break;
+                }
+                // The new table is twice as large: it cannot fill up.
+                let copied = old.rehash_range(b..(b + REHASH_CHUNK).min(old.capacity()), &new);
+                debug_assert!(copied);
+            },
+        }
+        shared.barrier.wait();
+        if let Some(l) = leader.as_deref_mut() {
+            decide(shared, l);
+        }
+        shared.barrier.wait();
+    }
+}
+
+/// Expands chunks until the frontier is exhausted, a stop is requested, or the
+/// run passes `mark` unique states. Returns the largest out-degree seen.
+fn expand<M: Model>(
+    shared: &Shared<'_, M>,
+    frontier: &Frontier<M::State>,
+    table: &VisitedSet,
+    mark: u64,
+    out: &mut Vec<Item<M::State>>,
+    succ: &mut Vec<(M::Action, M::State)>,
+    hits: &mut Hits,
+) -> usize {
+    let model = shared.model;
+    let symmetry = shared.opts.symmetry;
+    let counters = shared.counters;
+    let mut max_branching = 0;
+    while !counters.stopped() && !shared.grow.load(Ordering::Relaxed) {
+        let Some(states) = frontier.claim() else { break };
+        let mut new = 0u64;
+        let mut transitions = 0u64;
+        for (fp, state) in states {
+            succ.clear();
+            model.successors(state, succ);
+            transitions += succ.len() as u64;
+            max_branching = max_branching.max(succ.len());
+            for (_, mut next) in succ.drain(..) {
+                if symmetry {
+                    model.canonicalize(&mut next);
+                }
+                let nfp = nonzero(model.fingerprint(&next));
+                match table.insert(nfp, *fp) {
+                    Insert::New => {
+                        new += 1;
+                        hits.check(model, shared.props, &next, nfp, |i| shared.live[i].load(Ordering::Relaxed));
+                        out.push((nfp, next));
+                    }
+                    Insert::Present => {}
+                    Insert::Full => counters.request_stop(StopReason::MemoryLimit),
+                }
+            }
+        }
+        counters.transitions.fetch_add(transitions, Ordering::Relaxed);
+        if counters.add_unique(new, shared.opts.max_states) >= mark {
+            shared.grow.store(true, Ordering::Relaxed);
+        }
+    }
+    max_branching
+}
+
+fn full_message(unique: u64, table: &VisitedSet) -> String {
+    format!(
+        "the visited set is full: {} states in {} (--memory); raise --memory to explore further",
+        group(unique),
+        human_bytes(table.bytes() as u64)
+    )
+}
+
+/// Runs on the leader between two barriers, while every other worker waits:
+/// settles the phase that ended and publishes the next task.
+fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M::State>) {
+    let threads = shared.opts.threads.max(1);
+    let counters = shared.counters;
+    let mut c = lock(&shared.coord);
+    let branching = c.max_branching;
+    match std::mem::replace(&mut c.task, Task::Done) {
+        Task::Done => {}
+        Task::Rehash { new, .. } => {
+            l.table = new.clone();
+            if let Some((frontier, depth)) = l.pending.take() {
+                let mark = mark_for(new.capacity(), l.budget_slots);
+                c.task = Task::Expand { frontier, table: new, depth, mark };
+            }
+        }
+        Task::Expand { frontier, table, depth, .. } => {
+            let unique = counters.unique.load(Ordering::Relaxed);
+            if counters.stop_reason() == Some(StopReason::MemoryLimit) {
+                l.outcome.stop_reason = StopReason::MemoryLimit;
+                l.outcome.error = Some(full_message(unique, &table));
+                return;
+            }
+            if counters.stopped() {
+                l.outcome.stop_reason = counters.stop_reason().unwrap_or(StopReason::Interrupted);
+                return;
+            }
+            if shared.grow.swap(false, Ordering::Relaxed) {
+                let cap = table.capacity();
+                if cap >= l.budget_slots {
+                    l.outcome.stop_reason = StopReason::MemoryLimit;
+                    l.outcome.error = Some(full_message(unique, &table));
+                    return;
+                }
+                let new = Arc::new(VisitedSet::with_capacity(cap.saturating_mul(2).min(l.budget_slots)));
+                l.pending = Some((frontier, depth));
+                c.task = Task::Rehash { old: table, new, cursor: Arc::new(AtomicUsize::new(0)) };
+                return;
+            }
+            debug_assert!(frontier.exhausted(), "workers leave a level only when it is exhausted, stopped or full");
+            // The level is done: its successors form the next one.
+            let next = std::mem::take(&mut c.next);
+            let hits = std::mem::replace(&mut c.hits, Hits::new(shared.props.len()));
+            let total: usize = next.iter().map(Vec::len).sum();
+            if total > 0 {
+                l.outcome.max_depth_reached = depth + 1;
+            }
+            counters.depth.store(depth + 1, Ordering::Relaxed);
+            counters.queue.store(total as u64, Ordering::Relaxed);
+            if l.outcome.settle_level(shared.props, &hits, &shared.live) {
+                l.outcome.stop_reason = StopReason::Violation;
+            } else if total == 0 {
+                l.outcome.stop_reason = StopReason::Exhausted;
+            } else if shared.opts.max_depth > 0 && depth + 1 >= shared.opts.max_depth {
+                l.outcome.stop_reason = StopReason::MaxDepth;
+            } else {
+                c.task = expansion(next, table, depth + 1, threads, branching, l.budget_slots);
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Running a check: strategy dispatch, the `eventually` pass, traces, report.
+
+use std::time::Instant;
+
+use crate::eventually::{self, Verdict};
+use crate::fingerprint::collision_probability;
+use crate::progress::{monitored, Counters};
+use crate::property::Kind;
+use crate::report::{PropertyReport, Report, Status, StopReason};
+use crate::search::Chain;
+use crate::trace::{replay_chain, Trace};
+use crate::{Model, Options, Strategy};
+
+/// A report together with the traces in the model's own types, for callers
+/// that want to replay or inspect them.
+pub struct CheckResult<M: Model> {
+    /// The report (what the CLI prints).
+    pub report: Report,
+    /// Per property, in the model's order: its trace, if it has one.
+    pub traces: Vec<Option<Trace<M>>>,
+}
+
+impl<M: Model> CheckResult<M> {
+    /// The trace of the property called `name`, if any.
+    pub fn trace(&self, name: &str) -> Option<&Trace<M>> {
+        let i = self.report.properties.iter().position(|p| p.name == name)?;
+        self.traces[i].as_ref()
+    }
+}
+
+/// Checks `model` with `opts`.
+///
+/// Guarantees: with BFS or DFS, `unique_states`, `max_depth_reached` and every
+/// verdict depend only on the model and the limits that make the explored
+/// region well defined (depth bound), never on the thread count; BFS traces
+/// are shortest. Every trace in the result replays through the model
+/// ([`Trace::replays`]); a trace that cannot be rebuilt (a fingerprint
+/// collision) is reported as an error instead of a wrong trace.
+pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
+    let props = model.properties();
+    let counters = Counters::new();
+    let start = Instant::now();
+    let outcome = monitored(opts, &counters, start, || {
+        let mut outcome = match opts.strategy {
+            Strategy::Bfs => crate::bfs::run(model, &props, opts, &counters),
+            Strategy::Dfs => crate::dfs::run(model, &props, opts, &counters),
+            Strategy::Simulation => crate::simulation::run(model, &props, opts, &counters),
+        };
+        // Liveness pass for the exhaustive strategies.
+        if opts.strategy != Strategy::Simulation && outcome.stop_reason.explored_a_closed_region() {
+            for (i, p) in props.iter().enumerate() {
+                if p.kind != Kind::Eventually {
+                    continue;
+                }
+                match eventually::check(model, p, opts.symmetry, opts.max_depth, &counters) {
+                    Verdict::Holds => {}
+                    Verdict::Violated(chain) => {
+                        outcome.decided[i] = chain.fps.last().copied();
+                        outcome.chains[i] = Some(chain);
+                    }
+                    Verdict::Unknown => {
+                        outcome.stop_reason = counters.stop_reason().unwrap_or(StopReason::Interrupted);
+                        break;
+                    }
+                }
+            }
+        }
+        outcome
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let unique = counters.unique.load(std::sync::atomic::Ordering::Relaxed);
+    let transitions = counters.transitions.load(std::sync::atomic::Ordering::Relaxed);
+    let closed = outcome.stop_reason.explored_a_closed_region();
+
+    let mut error = outcome.error.clone();
+    let mut traces = Vec::with_capacity(props.len());
+    let mut reports = Vec::with_capacity(props.len());
+    for (i, p) in props.iter().enumerate() {
+        let decided = outcome.decided[i].is_some();
+        let status = match (p.kind, decided) {
+            (Kind::Always | Kind::Eventually, true) => Status::Violated,
+            (Kind::Sometimes, true) => Status::Found,
+            (Kind::Always | Kind::Eventually, false) if closed => Status::Holds,
+            (Kind::Sometimes, false) if closed => Status::NotFound,
+            _ => Status::Unknown,
+        };
+        let trace = outcome.chains[i].as_ref().and_then(|c| rebuild(model, opts.symmetry, c));
+        if outcome.chains[i].is_some() && trace.is_none() {
+            error = Some(format!(
+                "the trace for '{}' could not be rebuilt: a fingerprint collision (probability < {:.1e})",
+                p.name,
+                collision_probability(unique)
+            ));
+        }
+        reports.push(PropertyReport {
+            name: p.name.clone(),
+            kind: p.kind,
+            status,
+            trace: trace.as_ref().map(|t| t.to_steps(model)),
+            loop_start: trace.as_ref().and_then(|t| t.loop_start),
+        });
+        traces.push(trace);
+    }
+    let report = Report {
+        model: model.name(),
+        strategy: opts.strategy,
+        threads: if opts.strategy == Strategy::Dfs { 1 } else { opts.threads.max(1) },
+        symmetry: opts.symmetry,
+        complete: outcome.stop_reason == StopReason::Exhausted,
+        stop_reason: outcome.stop_reason,
+        unique_states: unique,
+        transitions,
+        max_depth_reached: outcome.max_depth_reached,
+        walks: outcome.walks,
+        elapsed_s: elapsed,
+        states_per_s: if elapsed > 0.0 { unique as f64 / elapsed } else { 0.0 },
+        us_per_state: if unique > 0 { elapsed * 1e6 / unique as f64 } else { 0.0 },
+        peak_rss_bytes: crate::memory::peak_rss(),
+        visited_set_bytes: outcome.visited_bytes,
+        bytes_per_state: if unique > 0 { outcome.visited_bytes as f64 / unique as f64 } else { 0.0 },
+        collision_probability: collision_probability(unique),
+        error,
+        properties: reports,
+    };
+    CheckResult { report, traces }
+}
+
+fn rebuild<M: Model>(model: &M, symmetry: bool, chain: &Chain) -> Option<Trace<M>> {
+    let mut t = replay_chain(model, symmetry, &chain.fps)?;
+    t.loop_start = chain.loop_start;
+    Some(t)
+}

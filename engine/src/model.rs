@@ -1,0 +1,68 @@
+//! The [`Model`] trait: what a system must provide to be checked.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use crate::fingerprint::{fingerprint_of, Fingerprint};
+use crate::property::Property;
+
+/// A finite transition system to be checked.
+///
+/// Implementations describe initial states, a successor relation and named
+/// properties. The checkers call [`Model::successors`] on the hot path with a
+/// buffer they own and reuse, so a model whose states are plain values (no heap
+/// inside) generates successors without allocating.
+///
+/// Guarantees the checkers rely on (and that a model must keep):
+/// - `successors` is a pure function of the state: the same state always gives
+///   the same successors in the same order (determinism of traces and walks).
+/// - `fingerprint` is a pure function of the state, equal for equal states.
+/// - `canonicalize` maps every state of one symmetry orbit to one
+///   representative, and every property gives the same answer on all states of
+///   an orbit. If a model has no symmetry, keep the default (identity).
+pub trait Model: Sync {
+    /// A global state. `Eq + Hash` are used by the reference checker, which keeps
+    /// full states; the optimised checkers keep only fingerprints.
+    type State: Clone + Eq + Hash + Debug + Send + Sync;
+    /// A transition label, shown in traces.
+    type Action: Clone + Debug + Send + Sync;
+
+    /// Appends the initial states to `out` (which the caller has cleared).
+    fn init_states(&self, out: &mut Vec<Self::State>);
+
+    /// Appends every successor of `state`, with the action that leads to it,
+    /// to `out` (which the caller has cleared and keeps between calls).
+    /// A state with no successors is a deadlock (terminal state).
+    fn successors(&self, state: &Self::State, out: &mut Vec<(Self::Action, Self::State)>);
+
+    /// The named properties to check. Called once per run.
+    fn properties(&self) -> Vec<Property<Self>>
+    where
+        Self: Sized;
+
+    /// Replaces `state` by the representative of its symmetry orbit.
+    /// Called only when symmetry reduction is on. Default: no symmetry.
+    fn canonicalize(&self, _state: &mut Self::State) {}
+
+    /// 64-bit xxh3 fingerprint of the state. The default feeds the state's
+    /// `Hash` implementation to a streaming xxh3; models with a compact encoding
+    /// should override it with `xxh3_64` over their bytes (much faster).
+    fn fingerprint(&self, state: &Self::State) -> Fingerprint {
+        fingerprint_of(state)
+    }
+
+    /// How an action is shown in a trace.
+    fn format_action(&self, action: &Self::Action) -> String {
+        format!("{action:?}")
+    }
+
+    /// How a state is shown in a trace.
+    fn format_state(&self, state: &Self::State) -> String {
+        format!("{state:?}")
+    }
+
+    /// A short name for reports (e.g. `puzzle8`).
+    fn name(&self) -> String {
+        "model".to_string()
+    }
+}

@@ -1,0 +1,139 @@
+//! What a run does and where it stops: strategy, threads, limits, symmetry.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::progress::Progress;
+
+/// The search strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Parallel breadth-first search: exhaustive, shortest traces.
+    Bfs,
+    /// Depth-first search with a depth bound (single thread): exhaustive within
+    /// the bound, traces not necessarily shortest.
+    Dfs,
+    /// Random walks from the initial states, reproducible from a seed.
+    Simulation,
+}
+
+impl Strategy {
+    /// The lower-case name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Bfs => "bfs",
+            Strategy::Dfs => "dfs",
+            Strategy::Simulation => "simulation",
+        }
+    }
+}
+
+/// A callback that receives progress about once per `progress_interval`.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// Everything that shapes a run. `Options::default()` is a full parallel BFS
+/// on all cores with half the machine's memory for the visited set.
+#[derive(Clone)]
+pub struct Options {
+    /// Search strategy.
+    pub strategy: Strategy,
+    /// Worker threads (at least 1; more than the cores is allowed).
+    pub threads: usize,
+    /// Deepest depth explored (initial states are at depth 0); 0 = no bound.
+    pub max_depth: u64,
+    /// Wall-clock limit for the whole run.
+    pub time_limit: Option<Duration>,
+    /// Stop after about this many unique states; 0 = no bound.
+    pub max_states: u64,
+    /// Byte budget of the visited set. The run stops cleanly when it is full.
+    pub memory: u64,
+    /// Canonicalise states with [`crate::Model::canonicalize`] before fingerprinting.
+    pub symmetry: bool,
+    /// Seed of the random walks (simulation).
+    pub seed: u64,
+    /// Number of random walks (simulation); 0 = until another limit stops it.
+    pub walks: u64,
+    /// Set to `true` from anywhere (e.g. a Ctrl-C handler) to stop the run; the
+    /// report is still produced, marked incomplete with reason `interrupted`.
+    pub cancel: Arc<AtomicBool>,
+    /// Progress callback, called from a monitor thread.
+    pub progress: Option<ProgressFn>,
+    /// How often the progress callback is called.
+    pub progress_interval: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            strategy: Strategy::Bfs,
+            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            max_depth: 0,
+            time_limit: None,
+            max_states: 0,
+            memory: crate::memory::default_budget(),
+            symmetry: true,
+            seed: 0,
+            walks: 1000,
+            cancel: Arc::new(AtomicBool::new(false)),
+            progress: None,
+            progress_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Options {
+    /// Sets the strategy.
+    pub fn strategy(mut self, s: Strategy) -> Self {
+        self.strategy = s;
+        self
+    }
+    /// Sets the number of worker threads (0 is treated as 1).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n.max(1);
+        self
+    }
+    /// Sets the depth bound (0 = none).
+    pub fn max_depth(mut self, d: u64) -> Self {
+        self.max_depth = d;
+        self
+    }
+    /// Sets the time limit.
+    pub fn time_limit(mut self, t: Duration) -> Self {
+        self.time_limit = Some(t);
+        self
+    }
+    /// Sets the unique-state bound (0 = none).
+    pub fn max_states(mut self, n: u64) -> Self {
+        self.max_states = n;
+        self
+    }
+    /// Sets the visited-set byte budget.
+    pub fn memory(mut self, bytes: u64) -> Self {
+        self.memory = bytes;
+        self
+    }
+    /// Turns symmetry reduction on or off.
+    pub fn symmetry(mut self, on: bool) -> Self {
+        self.symmetry = on;
+        self
+    }
+    /// Sets the simulation seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Sets the number of simulation walks (0 = until another limit).
+    pub fn walks(mut self, n: u64) -> Self {
+        self.walks = n;
+        self
+    }
+    /// Installs a progress callback.
+    pub fn on_progress(mut self, f: ProgressFn) -> Self {
+        self.progress = Some(f);
+        self
+    }
+}

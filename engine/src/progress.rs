@@ -1,0 +1,123 @@
+//! Progress of a running check, sampled by a monitor thread.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::options::Options;
+use crate::report::StopReason;
+
+/// A snapshot of a run in progress.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    /// Time since the run started.
+    pub elapsed: Duration,
+    /// Unique states so far.
+    pub unique_states: u64,
+    /// Transitions (successors generated) so far.
+    pub transitions: u64,
+    /// Depth being explored (BFS level, DFS stack depth, or walks done in simulation).
+    pub depth: u64,
+    /// States waiting to be expanded.
+    pub queue: u64,
+    /// Resident memory of the process in bytes.
+    pub rss_bytes: u64,
+    /// The unique-state bound, if any (for a progress bar).
+    pub max_states: u64,
+}
+
+/// Counters shared by the workers of one run and its monitor. Workers update
+/// them once per chunk of work, not per state.
+pub(crate) struct Counters {
+    pub unique: AtomicU64,
+    pub transitions: AtomicU64,
+    pub depth: AtomicU64,
+    pub queue: AtomicU64,
+    /// Set to stop every worker at its next chunk boundary.
+    pub stop: AtomicBool,
+    reason: AtomicU8,
+}
+
+impl Counters {
+    pub fn new() -> Self {
+        Counters {
+            unique: AtomicU64::new(0),
+            transitions: AtomicU64::new(0),
+            depth: AtomicU64::new(0),
+            queue: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            reason: AtomicU8::new(0),
+        }
+    }
+
+    /// Asks every worker to stop; the first reason given wins.
+    pub fn request_stop(&self, reason: StopReason) {
+        let _ = self.reason.compare_exchange(0, reason as u8 + 1, Ordering::AcqRel, Ordering::Acquire);
+        self.stop.store(true, Ordering::Release);
+    }
+
+    #[inline]
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// The reason given to the first `request_stop`, if any.
+    pub fn stop_reason(&self) -> Option<StopReason> {
+        match self.reason.load(Ordering::Acquire) {
+            0 => None,
+            r => Some(StopReason::ALL[(r - 1) as usize]),
+        }
+    }
+
+    /// Adds one chunk's worth of new states; requests a stop at `max_states`.
+    pub fn add_unique(&self, n: u64, max_states: u64) -> u64 {
+        let total = self.unique.fetch_add(n, Ordering::Relaxed) + n;
+        if max_states > 0 && total >= max_states {
+            self.request_stop(StopReason::MaxStates);
+        }
+        total
+    }
+}
+
+/// Runs `work` while a monitor thread enforces the time limit and the cancel
+/// flag and reports progress. Returns what `work` returns.
+pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, work: impl FnOnce() -> R) -> R {
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let deadline = opts.time_limit.map(|t| start + t);
+            let tick = Duration::from_millis(20).min(opts.progress_interval);
+            let mut next_report = start + opts.progress_interval;
+            loop {
+                match done_rx.recv_timeout(tick) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => break,
+                }
+                let now = Instant::now();
+                if opts.cancel.load(Ordering::Relaxed) {
+                    counters.request_stop(StopReason::Interrupted);
+                }
+                if deadline.is_some_and(|d| now >= d) {
+                    counters.request_stop(StopReason::TimeLimit);
+                }
+                if now >= next_report {
+                    next_report = now + opts.progress_interval;
+                    if let Some(f) = &opts.progress {
+                        f(&Progress {
+                            elapsed: now - start,
+                            unique_states: counters.unique.load(Ordering::Relaxed),
+                            transitions: counters.transitions.load(Ordering::Relaxed),
+                            depth: counters.depth.load(Ordering::Relaxed),
+                            queue: counters.queue.load(Ordering::Relaxed),
+                            rss_bytes: crate::memory::current_rss(),
+                            max_states: opts.max_states,
+                        });
+                    }
+                }
+            }
+        });
+        let r = work();
+        drop(done_tx);
+        r
+    })
+}

@@ -1,0 +1,276 @@
+//! The reference checker: slow, obvious, single-threaded, full states.
+//!
+//! It keeps every state in a `hashbrown` map (no fingerprints), explores level
+//! by level, and decides `eventually` properties by a different algorithm from
+//! the optimised pass (peeling states without successors in the ¬P subgraph,
+//! Kahn style, instead of a depth-first search). The optimised checkers must
+//! agree with it on unique-state counts, `max_depth_reached` and verdicts; the
+//! tests compare them on every example model and thread count.
+//!
+//! It honours the depth bound and symmetry, ignores the time, state and memory
+//! limits (it is meant for small models in tests), and stops, like BFS, at the
+//! end of the level in which an `always` property is violated.
+
+use std::time::Instant;
+
+use hashbrown::{HashMap, HashSet};
+
+use crate::checker::CheckResult;
+use crate::property::{Kind, Property};
+use crate::report::{PropertyReport, Report, Status, StopReason};
+use crate::trace::Trace;
+use crate::{Model, Options, Strategy};
+
+fn canon<M: Model>(model: &M, symmetry: bool, mut s: M::State) -> M::State {
+    if symmetry {
+        model.canonicalize(&mut s);
+    }
+    s
+}
+
+/// Checks `model` exhaustively with the reference algorithm (see module docs).
+pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
+    let start = Instant::now();
+    let props = model.properties();
+    let sym = opts.symmetry;
+    let bound = opts.max_depth;
+    let mut parent: HashMap<M::State, Option<M::State>> = HashMap::new();
+    let mut decided: Vec<Option<M::State>> = vec![None; props.len()];
+    let mut transitions = 0u64;
+    let mut max_depth_reached = 0u64;
+
+    let mut init = Vec::new();
+    model.init_states(&mut init);
+    let mut level: Vec<M::State> = Vec::new();
+    for s in init {
+        let s = canon(model, sym, s);
+        if !parent.contains_key(&s) {
+            parent.insert(s.clone(), None);
+            level.push(s);
+        }
+    }
+    let decide = |decided: &mut Vec<Option<M::State>>, s: &M::State| {
+        for (i, p) in props.iter().enumerate() {
+            let hit = match p.kind {
+                Kind::Always => !(p.check)(model, s),
+                Kind::Sometimes => (p.check)(model, s),
+                Kind::Eventually => false,
+            };
+            if hit && decided[i].is_none() {
+                decided[i] = Some(s.clone());
+            }
+        }
+    };
+    let violated = |decided: &[Option<M::State>]| props.iter().zip(decided).any(|(p, d)| p.kind == Kind::Always && d.is_some());
+    for s in &level {
+        decide(&mut decided, s);
+    }
+    let mut depth = 0u64;
+    let mut buf = Vec::new();
+    let stop_reason = loop {
+        if violated(&decided) {
+            break StopReason::Violation;
+        }
+        if level.is_empty() {
+            break StopReason::Exhausted;
+        }
+        if bound > 0 && depth >= bound {
+            break StopReason::MaxDepth;
+        }
+        let mut next = Vec::new();
+        for s in &level {
+            buf.clear();
+            model.successors(s, &mut buf);
+            transitions += buf.len() as u64;
+            for (_, t) in buf.drain(..) {
+                let t = canon(model, sym, t);
+                if !parent.contains_key(&t) {
+                    parent.insert(t.clone(), Some(s.clone()));
+                    decide(&mut decided, &t);
+                    next.push(t);
+                }
+            }
+        }
+        depth += 1;
+        if !next.is_empty() {
+            max_depth_reached = depth;
+        }
+        level = next;
+    };
+    let closed = stop_reason.explored_a_closed_region();
+
+    let mut traces = Vec::new();
+    let mut reports = Vec::new();
+    for (i, p) in props.iter().enumerate() {
+        let (status, trace) = match p.kind {
+            Kind::Eventually if closed => match eventually(model, p, sym, bound) {
+                Some((path, loop_start)) => (Status::Violated, concretize(model, sym, &path, loop_start)),
+                None => (Status::Holds, None),
+            },
+            Kind::Eventually => (Status::Unknown, None),
+            _ => match &decided[i] {
+                Some(s) => {
+                    let mut path = vec![s.clone()];
+                    while let Some(Some(p)) = parent.get(path.last().unwrap_or(s)) {
+                        path.push(p.clone());
+                    }
+                    path.reverse();
+                    let status = if p.kind == Kind::Always { Status::Violated } else { Status::Found };
+                    (status, concretize(model, sym, &path, None))
+                }
+                None if closed => (if p.kind == Kind::Always { Status::Holds } else { Status::NotFound }, None),
+                None => (Status::Unknown, None),
+            },
+        };
+        reports.push(PropertyReport {
+            name: p.name.clone(),
+            kind: p.kind,
+            status,
+            trace: trace.as_ref().map(|t: &Trace<M>| t.to_steps(model)),
+            loop_start: trace.as_ref().and_then(|t| t.loop_start),
+        });
+        traces.push(trace);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let unique = parent.len() as u64;
+    let entry = std::mem::size_of::<(M::State, Option<M::State>)>() as u64 + 1;
+    let report = Report {
+        model: model.name(),
+        strategy: Strategy::Bfs,
+        threads: 1,
+        symmetry: sym,
+        complete: stop_reason == StopReason::Exhausted,
+        stop_reason,
+        unique_states: unique,
+        transitions,
+        max_depth_reached,
+        walks: None,
+        elapsed_s: elapsed,
+        states_per_s: if elapsed > 0.0 { unique as f64 / elapsed } else { 0.0 },
+        us_per_state: if unique > 0 { elapsed * 1e6 / unique as f64 } else { 0.0 },
+        peak_rss_bytes: crate::memory::peak_rss(),
+        visited_set_bytes: parent.capacity() as u64 * entry,
+        bytes_per_state: if unique > 0 { (parent.capacity() as u64 * entry) as f64 / unique as f64 } else { 0.0 },
+        collision_probability: 0.0,
+        error: None,
+        properties: reports,
+    };
+    CheckResult { report, traces }
+}
+
+/// Decides an `eventually` property on full states; returns a counterexample
+/// path of canonical states (and its loop start) if there is one.
+fn eventually<M: Model>(model: &M, p: &Property<M>, sym: bool, bound: u64) -> Option<(Vec<M::State>, Option<usize>)> {
+    let holds = |s: &M::State| (p.check)(model, s);
+    // G: states reachable along ¬P paths of at most `bound` steps.
+    let mut parent: HashMap<M::State, Option<M::State>> = HashMap::new();
+    let mut order: Vec<M::State> = Vec::new();
+    let mut init = Vec::new();
+    model.init_states(&mut init);
+    let mut level = Vec::new();
+    for s in init {
+        let s = canon(model, sym, s);
+        if !holds(&s) && !parent.contains_key(&s) {
+            parent.insert(s.clone(), None);
+            level.push(s);
+        }
+    }
+    let mut depth = 0;
+    let mut buf = Vec::new();
+    while !level.is_empty() {
+        order.extend(level.iter().cloned());
+        if bound > 0 && depth >= bound {
+            break;
+        }
+        let mut next = Vec::new();
+        for s in &level {
+            buf.clear();
+            model.successors(s, &mut buf);
+            for (_, t) in buf.drain(..) {
+                let t = canon(model, sym, t);
+                if !holds(&t) && !parent.contains_key(&t) {
+                    parent.insert(t.clone(), Some(s.clone()));
+                    next.push(t);
+                }
+            }
+        }
+        level = next;
+        depth += 1;
+    }
+    let path_to = |s: &M::State| {
+        let mut path = vec![s.clone()];
+        while let Some(Some(p)) = parent.get(path.last().unwrap_or(s)) {
+            path.push(p.clone());
+        }
+        path.reverse();
+        path
+    };
+    // The induced subgraph; a deadlock anywhere in G is a counterexample.
+    let mut succs: HashMap<M::State, HashSet<M::State>> = HashMap::new();
+    for s in &order {
+        buf.clear();
+        model.successors(s, &mut buf);
+        if buf.is_empty() {
+            return Some((path_to(s), None));
+        }
+        let inside: HashSet<M::State> =
+            buf.drain(..).map(|(_, t)| canon(model, sym, t)).filter(|t| parent.contains_key(t)).collect();
+        succs.insert(s.clone(), inside);
+    }
+    // Peel states whose successors in G are all peeled; what remains is on or
+    // leads to a cycle.
+    let mut preds: HashMap<M::State, Vec<M::State>> = HashMap::new();
+    let mut out: HashMap<M::State, usize> = HashMap::new();
+    for (s, ts) in &succs {
+        out.insert(s.clone(), ts.len());
+        for t in ts {
+            preds.entry(t.clone()).or_default().push(s.clone());
+        }
+    }
+    let mut queue: Vec<M::State> = out.iter().filter(|(_, &n)| n == 0).map(|(s, _)| s.clone()).collect();
+    let mut peeled: HashSet<M::State> = HashSet::new();
+    while let Some(s) = queue.pop() {
+        peeled.insert(s.clone());
+        for p in preds.get(&s).into_iter().flatten() {
+            if let Some(n) = out.get_mut(p) {
+                *n -= 1;
+                if *n == 0 {
+                    queue.push(p.clone());
+                }
+            }
+        }
+    }
+    let start = order.iter().find(|s| !peeled.contains(*s))?;
+    let mut path = path_to(start);
+    let mut index: HashMap<M::State, usize> = path.iter().cloned().enumerate().map(|(i, s)| (s, i)).collect();
+    loop {
+        let cur = path.last()?.clone();
+        let next = succs.get(&cur)?.iter().find(|t| !peeled.contains(*t))?.clone();
+        if let Some(&at) = index.get(&next) {
+            path.push(next);
+            return Some((path, Some(at)));
+        }
+        index.insert(next.clone(), path.len());
+        path.push(next);
+    }
+}
+
+/// Turns a path of canonical states into a real execution from an initial
+/// state, choosing at each step the first successor whose canonical form is
+/// the next state of the path.
+fn concretize<M: Model>(model: &M, sym: bool, path: &[M::State], loop_start: Option<usize>) -> Option<Trace<M>> {
+    let (first, rest) = path.split_first()?;
+    let mut init = Vec::new();
+    model.init_states(&mut init);
+    let s0 = init.into_iter().find(|s| canon(model, sym, s.clone()) == *first)?;
+    let mut steps = vec![(None, s0)];
+    let mut buf = Vec::new();
+    for want in rest {
+        buf.clear();
+        model.successors(&steps.last()?.1, &mut buf);
+        let i = buf.iter().position(|(_, t)| canon(model, sym, t.clone()) == *want)?;
+        let (a, t) = buf.swap_remove(i);
+        steps.push((Some(a), t));
+    }
+    Some(Trace { steps, loop_start })
+}

@@ -1,0 +1,133 @@
+//! What the search strategies share: per-property hits and the raw outcome
+//! that [`crate::checker`] turns into a report.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::fingerprint::Fingerprint;
+use crate::property::{Kind, Property};
+use crate::report::StopReason;
+use crate::Model;
+
+/// Per property, the smallest fingerprint of a state that decides it (violates
+/// an `always`, satisfies a `sometimes`) among the states checked so far.
+/// Taking the minimum makes the chosen state independent of thread timing.
+#[derive(Clone, Debug)]
+pub(crate) struct Hits {
+    min: Vec<Option<Fingerprint>>,
+}
+
+impl Hits {
+    pub fn new(n: usize) -> Self {
+        Hits { min: vec![None; n] }
+    }
+
+    /// Checks the `always` and `sometimes` properties for which `live(i)` holds
+    /// on `state` and records `fp` for those it decides.
+    #[inline]
+    pub fn check<M: Model>(&mut self, model: &M, props: &[Property<M>], state: &M::State, fp: Fingerprint, live: impl Fn(usize) -> bool) {
+        for (i, p) in props.iter().enumerate() {
+            let decides = match p.kind {
+                Kind::Always => live(i) && !(p.check)(model, state),
+                Kind::Sometimes => live(i) && (p.check)(model, state),
+                Kind::Eventually => false,
+            };
+            if decides {
+                self.record(i, fp);
+            }
+        }
+    }
+
+    /// Like [`Hits::check`] for the properties not decided yet in `self`: the
+    /// first state that decides a property is the one kept.
+    pub fn check_first<M: Model>(&mut self, model: &M, props: &[Property<M>], state: &M::State, fp: Fingerprint) {
+        for (i, p) in props.iter().enumerate() {
+            if self.min[i].is_none() {
+                let decides = match p.kind {
+                    Kind::Always => !(p.check)(model, state),
+                    Kind::Sometimes => (p.check)(model, state),
+                    Kind::Eventually => false,
+                };
+                if decides {
+                    self.min[i] = Some(fp);
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, i: usize, fp: Fingerprint) {
+        let m = &mut self.min[i];
+        if m.is_none_or(|old| fp < old) {
+            *m = Some(fp);
+        }
+    }
+
+    pub fn merge(&mut self, other: &Hits) {
+        for (i, h) in other.min.iter().enumerate() {
+            if let Some(fp) = h {
+                self.record(i, *fp);
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.min.iter_mut().for_each(|m| *m = None);
+    }
+
+    pub fn get(&self, i: usize) -> Option<Fingerprint> {
+        self.min[i]
+    }
+}
+
+/// A trace as canonical fingerprints from an initial state, with the lasso's
+/// loop start if it is one.
+#[derive(Clone, Debug)]
+pub(crate) struct Chain {
+    pub fps: Vec<Fingerprint>,
+    pub loop_start: Option<usize>,
+}
+
+/// What a strategy found, before traces are replayed and verdicts named.
+pub(crate) struct SearchOutcome {
+    pub stop_reason: StopReason,
+    pub max_depth_reached: u64,
+    pub error: Option<String>,
+    /// Bytes held by the visited set at the end.
+    pub visited_bytes: u64,
+    /// Per property: the fingerprint of the state that decided it.
+    pub decided: Vec<Option<Fingerprint>>,
+    /// Per property: its trace, when the strategy built it itself.
+    pub chains: Vec<Option<Chain>>,
+    /// Walks run (simulation).
+    pub walks: Option<u64>,
+}
+
+impl SearchOutcome {
+    pub fn new(n: usize) -> Self {
+        SearchOutcome {
+            stop_reason: StopReason::Exhausted,
+            max_depth_reached: 0,
+            error: None,
+            visited_bytes: 0,
+            decided: vec![None; n],
+            chains: vec![None; n],
+            walks: None,
+        }
+    }
+
+    /// Records the hits of a finished level: each property not yet decided that
+    /// the level decides is decided now and no longer checked (`live` false).
+    /// Returns whether an `always` property was violated (the run stops).
+    pub fn settle_level<M: Model>(&mut self, props: &[Property<M>], hits: &Hits, live: &[AtomicBool]) -> bool {
+        let mut violated = false;
+        for (i, p) in props.iter().enumerate() {
+            if self.decided[i].is_none() {
+                if let Some(fp) = hits.get(i) {
+                    self.decided[i] = Some(fp);
+                    live[i].store(false, Ordering::Relaxed);
+                    violated |= p.kind == Kind::Always;
+                }
+            }
+        }
+        violated
+    }
+}

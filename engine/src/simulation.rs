@@ -1,0 +1,225 @@
+//! Simulation: reproducible random walks.
+//!
+//! Walk `i` draws its choices from ChaCha8 seeded with the run's seed on stream
+//! `i`, so it is the same walk whatever the thread count, the platform or the
+//! crate version. A walk starts at a random initial state and takes random
+//! successors until it reaches a state without successors, returns to a state
+//! it already visited (the walk closes a cycle), or reaches the depth bound.
+//! Every state on a walk is checked against the `always` and `sometimes`
+//! properties; a walk that ends in a deadlock or a cycle without an `eventually`
+//! predicate having held on it is a counterexample (a lasso for a cycle).
+//!
+//! Threads claim walks by index. When walk `i` finds a violation, walks past
+//! `i` are no longer started and the verdict comes from the lowest-indexed walk
+//! that decided each property, so verdicts and traces are the same for any
+//! thread count; `unique_states` counts the distinct states of all walks run.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use hashbrown::HashMap;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::fingerprint::Fingerprint;
+use crate::progress::Counters;
+use crate::property::{Kind, Property};
+use crate::report::{group, human_bytes, StopReason};
+use crate::search::{Chain, SearchOutcome};
+use crate::visited::{Insert, VisitedSet, SLOT_BYTES};
+use crate::{Model, Options};
+
+/// Per property: the lowest walk index that decided it, with its trace.
+type Found = Vec<Option<(u64, Chain)>>;
+
+fn keep_lowest(found: &mut Found, i: usize, walk: u64, chain: Chain) {
+    if found[i].as_ref().is_none_or(|(w, _)| walk < *w) {
+        found[i] = Some((walk, chain));
+    }
+}
+
+/// Runs the walks until their count, a limit or a violation ends them.
+pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, counters: &Counters) -> SearchOutcome {
+    let threads = opts.threads.max(1);
+    let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
+    let wanted = if opts.walks > 0 && opts.max_depth > 0 {
+        (opts.walks.saturating_mul(opts.max_depth + 1).saturating_mul(2)).min(1 << 24) as usize
+    } else {
+        1 << 24
+    };
+    let table = VisitedSet::with_capacity(wanted.clamp(1024, budget_slots.max(1024)).min(budget_slots));
+    let full_at = (table.capacity() as f64 * 0.9) as u64;
+    let next_walk = AtomicU64::new(0);
+    // Walks at or past this index are not started (a violation was found).
+    let cutoff = AtomicU64::new(u64::MAX);
+    let walks_done = AtomicU64::new(0);
+    let max_depth = AtomicU64::new(0);
+    let found: Mutex<Found> = Mutex::new(vec![None; props.len()]);
+
+    let mut init = Vec::new();
+    model.init_states(&mut init);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut walker = Walker::new(model, props, opts, &init);
+                let mut local: Found = vec![None; props.len()];
+                loop {
+                    let w = next_walk.fetch_add(1, Ordering::Relaxed);
+                    if (opts.walks > 0 && w >= opts.walks) || w >= cutoff.load(Ordering::Relaxed) || counters.stopped() {
+                        break;
+                    }
+                    let r = walker.walk(w, &table, &mut local);
+                    counters.transitions.fetch_add(r.steps, Ordering::Relaxed);
+                    if counters.add_unique(r.new_states, opts.max_states) >= full_at && !counters.stopped() {
+                        counters.request_stop(StopReason::MemoryLimit);
+                    }
+                    max_depth.fetch_max(r.depth, Ordering::Relaxed);
+                    walks_done.fetch_add(1, Ordering::Relaxed);
+                    counters.depth.store(walks_done.load(Ordering::Relaxed), Ordering::Relaxed);
+                    if r.violated {
+                        cutoff.fetch_min(w + 1, Ordering::Relaxed);
+                    }
+                }
+                let mut f = found.lock().unwrap_or_else(|e| e.into_inner());
+                for (i, l) in local.into_iter().enumerate() {
+                    if let Some((w, chain)) = l {
+                        keep_lowest(&mut f, i, w, chain);
+                    }
+                }
+            });
+        }
+    });
+
+    let mut outcome = SearchOutcome::new(props.len());
+    let cut = cutoff.load(Ordering::Relaxed);
+    let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    for (i, f) in found.into_iter().enumerate() {
+        if let Some((w, chain)) = f {
+            if w < cut {
+                outcome.decided[i] = chain.fps.last().copied();
+                outcome.chains[i] = Some(chain);
+            }
+        }
+    }
+    outcome.walks = Some(walks_done.load(Ordering::Relaxed));
+    outcome.max_depth_reached = max_depth.load(Ordering::Relaxed);
+    outcome.visited_bytes = table.bytes() as u64;
+    outcome.stop_reason = if cut != u64::MAX {
+        StopReason::Violation
+    } else {
+        counters.stop_reason().unwrap_or(StopReason::Walks)
+    };
+    if outcome.stop_reason == StopReason::MemoryLimit {
+        outcome.error = Some(format!(
+            "the visited set is full: {} states in {} (--memory); raise --memory or run fewer walks",
+            group(counters.unique.load(Ordering::Relaxed)),
+            human_bytes(table.bytes() as u64)
+        ));
+    }
+    outcome
+}
+
+struct WalkResult {
+    steps: u64,
+    new_states: u64,
+    depth: u64,
+    violated: bool,
+}
+
+/// One thread's reusable buffers for walking.
+struct Walker<'a, M: Model> {
+    model: &'a M,
+    props: &'a [Property<M>],
+    opts: &'a Options,
+    init: &'a [M::State],
+    path: Vec<Fingerprint>,
+    on_path: HashMap<Fingerprint, usize>,
+    succ: Vec<(M::Action, M::State)>,
+    /// Per `eventually` property: whether its predicate held on the walk.
+    held: Vec<bool>,
+}
+
+impl<'a, M: Model> Walker<'a, M> {
+    fn new(model: &'a M, props: &'a [Property<M>], opts: &'a Options, init: &'a [M::State]) -> Self {
+        Walker {
+            model,
+            props,
+            opts,
+            init,
+            path: Vec::new(),
+            on_path: HashMap::new(),
+            succ: Vec::new(),
+            held: vec![false; props.len()],
+        }
+    }
+
+    fn fp(&self, s: &M::State) -> Fingerprint {
+        crate::trace::canonical_fp(self.model, s, self.opts.symmetry)
+    }
+
+    fn walk(&mut self, index: u64, table: &VisitedSet, found: &mut Found) -> WalkResult {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.opts.seed);
+        rng.set_stream(index);
+        let mut r = WalkResult { steps: 0, new_states: 0, depth: 0, violated: false };
+        if self.init.is_empty() {
+            return r;
+        }
+        self.path.clear();
+        self.on_path.clear();
+        self.held.iter_mut().for_each(|h| *h = false);
+        let mut state = self.init[rng.gen_range(0..self.init.len())].clone();
+        let mut fp = self.fp(&state);
+        loop {
+            let depth = self.path.len() as u64;
+            self.path.push(fp);
+            self.on_path.insert(fp, self.path.len() - 1);
+            r.depth = depth;
+            if table.insert(fp, 0) == Insert::New {
+                r.new_states += 1;
+            }
+            for (i, p) in self.props.iter().enumerate() {
+                let sat = (p.check)(self.model, &state);
+                let chain = || Chain { fps: self.path.clone(), loop_start: None };
+                match p.kind {
+                    Kind::Always if !sat => {
+                        keep_lowest(found, i, index, chain());
+                        r.violated = true;
+                    }
+                    Kind::Sometimes if sat => keep_lowest(found, i, index, chain()),
+                    Kind::Eventually => self.held[i] |= sat,
+                    _ => {}
+                }
+            }
+            if r.violated || (self.opts.max_depth > 0 && depth >= self.opts.max_depth) {
+                return r;
+            }
+            self.succ.clear();
+            self.model.successors(&state, &mut self.succ);
+            r.steps += self.succ.len() as u64;
+            if self.succ.is_empty() {
+                self.eventually_fails(index, None, found, &mut r);
+                return r;
+            }
+            let (_, next) = self.succ.swap_remove(rng.gen_range(0..self.succ.len()));
+            state = next;
+            fp = self.fp(&state);
+            if let Some(&at) = self.on_path.get(&fp) {
+                self.path.push(fp);
+                self.eventually_fails(index, Some(at), found, &mut r);
+                self.path.pop();
+                return r;
+            }
+        }
+    }
+
+    /// The walk ended in a deadlock (`loop_start` none) or closed a cycle:
+    /// every `eventually` predicate that never held on it is violated.
+    fn eventually_fails(&mut self, index: u64, loop_start: Option<usize>, found: &mut Found, r: &mut WalkResult) {
+        for (i, p) in self.props.iter().enumerate() {
+            if p.kind == Kind::Eventually && !self.held[i] {
+                keep_lowest(found, i, index, Chain { fps: self.path.clone(), loop_start });
+                r.violated = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Traces: sequences of states from an initial state, rebuilt from
+//! fingerprints by replaying the model.
+
+use crate::fingerprint::{nonzero, Fingerprint};
+use crate::report::TraceStep;
+use crate::Model;
+
+/// A trace with the model's own actions and states.
+pub struct Trace<M: Model> {
+    /// `(action, state)` pairs; the first has no action (an initial state).
+    pub steps: Vec<(Option<M::Action>, M::State)>,
+    /// For a lasso: index of the state the last step returns to.
+    pub loop_start: Option<usize>,
+}
+
+impl<M: Model> Clone for Trace<M> {
+    fn clone(&self) -> Self {
+        Trace { steps: self.steps.clone(), loop_start: self.loop_start }
+    }
+}
+
+impl<M: Model> std::fmt::Debug for Trace<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trace").field("steps", &self.steps).field("loop_start", &self.loop_start).finish()
+    }
+}
+
+impl<M: Model> Trace<M> {
+    /// Number of actions in the trace.
+    pub fn len(&self) -> usize {
+        self.steps.len().saturating_sub(1)
+    }
+
+    /// Whether the trace is a single initial state.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The last state.
+    pub fn last_state(&self) -> Option<&M::State> {
+        self.steps.last().map(|(_, s)| s)
+    }
+
+    /// The trace formatted for reports.
+    pub fn to_steps(&self, model: &M) -> Vec<TraceStep> {
+        self.steps
+            .iter()
+            .map(|(a, s)| TraceStep { action: a.as_ref().map(|a| model.format_action(a)), state: model.format_state(s) })
+            .collect()
+    }
+
+    /// Checks that the trace is a real execution of `model`: the first state is
+    /// initial and every step is one of the successors of the state before it
+    /// (same action text, equal state). For a lasso, the last state must equal
+    /// the loop-start state up to symmetry when `symmetry` is on.
+    pub fn replays(&self, model: &M, symmetry: bool) -> Result<(), String> {
+        let Some((_, first)) = self.steps.first() else { return Err("empty trace".into()) };
+        let mut init = Vec::new();
+        model.init_states(&mut init);
+        if !init.contains(first) {
+            return Err("the first state is not an initial state".into());
+        }
+        let mut buf = Vec::new();
+        for (i, w) in self.steps.windows(2).enumerate() {
+            let (_, from) = &w[0];
+            let (action, to) = &w[1];
+            let Some(action) = action else { return Err(format!("step {} has no action", i + 1)) };
+            buf.clear();
+            model.successors(from, &mut buf);
+            let want = model.format_action(action);
+            if !buf.iter().any(|(a, s)| s == to && model.format_action(a) == want) {
+                return Err(format!("step {} ({want}) is not a successor of the state before it", i + 1));
+            }
+        }
+        if let Some(l) = self.loop_start {
+            let key = |s: &M::State| canonical_fp(model, s, symmetry);
+            let (Some((_, at)), Some((_, last))) = (self.steps.get(l), self.steps.last()) else {
+                return Err("loop start out of range".into());
+            };
+            if key(at) != key(last) {
+                return Err("the last state does not return to the loop start".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fingerprint of `state` after canonicalisation (if `symmetry`), never 0.
+#[inline]
+pub(crate) fn canonical_fp<M: Model>(model: &M, state: &M::State, symmetry: bool) -> Fingerprint {
+    if symmetry {
+        let mut c = state.clone();
+        model.canonicalize(&mut c);
+        nonzero(model.fingerprint(&c))
+    } else {
+        nonzero(model.fingerprint(state))
+    }
+}
+
+/// Rebuilds a real (unreduced) execution whose canonical fingerprints are
+/// `chain`, starting from an initial state. Each step takes the first successor
+/// (in the model's order) whose canonical fingerprint is the next in the chain.
+/// Returns `None` if no such execution exists (a fingerprint collision).
+pub(crate) fn replay_chain<M: Model>(model: &M, symmetry: bool, chain: &[Fingerprint]) -> Option<Trace<M>> {
+    let (&first, rest) = chain.split_first()?;
+    let mut init = Vec::new();
+    model.init_states(&mut init);
+    let start = init.into_iter().find(|s| canonical_fp(model, s, symmetry) == first)?;
+    let mut steps: Vec<(Option<M::Action>, M::State)> = vec![(None, start)];
+    let mut buf = Vec::new();
+    for &want in rest {
+        buf.clear();
+        model.successors(&steps.last()?.1, &mut buf);
+        let i = buf.iter().position(|(_, s)| canonical_fp(model, s, symmetry) == want)?;
+        let (a, s) = buf.swap_remove(i);
+        steps.push((Some(a), s));
+    }
+    Some(Trace { steps, loop_start: None })
+}
+
+/// Follows parent links from `fp` back to an initial state (parent 0) and
+/// returns the chain from the initial state to `fp`.
+pub(crate) fn chain_from_parents(fp: Fingerprint, parent: impl Fn(Fingerprint) -> Option<Fingerprint>) -> Vec<Fingerprint> {
+    let mut chain = vec![fp];
+    let mut cur = fp;
+    while let Some(p) = parent(cur) {
+        if p == 0 || chain.len() > 1 << 32 {
+            break;
+        }
+        chain.push(p);
+        cur = p;
+    }
+    chain.reverse();
+    chain
+}

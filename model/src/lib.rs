@@ -1,0 +1,1 @@
+//! The Kubernetes model (to come).
