@@ -1,0 +1,322 @@
+//! A ready command line for any [`Model`]: the flags of DESIGN.md section 3
+//! that concern the engine, progress on stderr, the report as text or JSON,
+//! Ctrl-C handling and exit statuses.
+//!
+//! Exit statuses: 0 every property holds within the bounds checked (or is
+//! still unknown because a limit stopped the run), 1 a property failed
+//! (violated, or a `sometimes` goal not found), 2 bad input, 3 the run stopped
+//! on a resource error (the visited set filled `--memory`).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, ValueEnum};
+
+use crate::report::{group, human_bytes};
+use crate::{check, Model, Options, Progress, Report, Strategy};
+
+/// Search strategy, as given on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// Parallel breadth-first search: exhaustive, shortest counterexamples.
+    Bfs,
+    /// Depth-first search with a depth bound, one thread.
+    Dfs,
+    /// Random walks (reproducible with --seed).
+    Simulation,
+}
+
+/// Report format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable text on stdout.
+    Text,
+    /// One JSON object on stdout.
+    Json,
+}
+
+/// The engine's flags, shared by `krepis check` and the example programs.
+#[derive(Args, Clone, Debug)]
+pub struct CheckArgs {
+    /// Search strategy.
+    #[arg(long, value_enum, default_value = "bfs")]
+    pub strategy: StrategyArg,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// Deepest depth explored; initial states are at depth 0 (0 = no bound).
+    #[arg(long, value_name = "D", default_value = "0", value_parser = parse_count, allow_negative_numbers = true)]
+    pub max_depth: u64,
+    /// Stop after this many seconds (fractions allowed); the report says the run is incomplete.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, allow_negative_numbers = true)]
+    pub time_limit: Option<Duration>,
+    /// Stop after about this many unique states (0 = no bound).
+    #[arg(long, value_name = "N", default_value = "0", value_parser = parse_count, allow_negative_numbers = true)]
+    pub max_states: u64,
+    /// Memory for the visited set, e.g. 512MiB, 4GB, 1.5GiB [default: half of RAM].
+    /// A run that fills it stops with a clear message (exit status 3).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub memory: Option<u64>,
+    /// Reduce states by symmetry (the default).
+    #[arg(long, overrides_with = "no_symmetry")]
+    pub symmetry: bool,
+    /// Explore every state, without symmetry reduction.
+    #[arg(long, overrides_with = "symmetry")]
+    pub no_symmetry: bool,
+    /// Seed of the random walks (simulation): the same seed gives the same walks.
+    #[arg(long, value_name = "S", default_value = "0", value_parser = parse_count, allow_negative_numbers = true)]
+    pub seed: u64,
+    /// Number of random walks (simulation; 0 = until another limit).
+    #[arg(long, value_name = "N", default_value = "1000", value_parser = parse_count, allow_negative_numbers = true)]
+    pub walks: u64,
+    /// Report format (json: one object on stdout; progress stays on stderr).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the counterexample and example traces to FILE as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub trace_out: Option<PathBuf>,
+    /// No progress output on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n: i64 = s.trim().parse().map_err(|_| format!("'{s}' is not a whole number"))?;
+    if n < 1 {
+        return Err(format!("needs at least 1 thread, got {n}"));
+    }
+    usize::try_from(n).map_err(|_| format!("{n} is too large"))
+}
+
+fn parse_count(s: &str) -> Result<u64, String> {
+    let n: i128 = s.trim().parse().map_err(|_| format!("'{s}' is not a whole number"))?;
+    if n < 0 {
+        return Err(format!("must be 0 or more, got {n}"));
+    }
+    u64::try_from(n).map_err(|_| format!("{n} is too large"))
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(format!("must be a positive number of seconds, got {s}"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s} seconds is too long"))
+}
+
+fn parse_memory(s: &str) -> Result<u64, String> {
+    let bytes = parse_size::Config::new()
+        .with_binary()
+        .parse_size(s.trim())
+        .map_err(|e| format!("'{s}' is not a size such as 512MiB or 4GB ({e})"))?;
+    if bytes < 4096 {
+        return Err(format!("{bytes} bytes is too small for a visited set (at least 4KiB)"));
+    }
+    Ok(bytes)
+}
+
+impl CheckArgs {
+    /// The engine options these flags describe, with Ctrl-C and progress wired
+    /// in when `interactive`.
+    pub fn options(&self) -> Options {
+        let mut o = Options::default()
+            .strategy(match self.strategy {
+                StrategyArg::Bfs => Strategy::Bfs,
+                StrategyArg::Dfs => Strategy::Dfs,
+                StrategyArg::Simulation => Strategy::Simulation,
+            })
+            .max_depth(self.max_depth)
+            .max_states(self.max_states)
+            .symmetry(!self.no_symmetry)
+            .seed(self.seed)
+            .walks(self.walks);
+        if let Some(t) = self.threads {
+            o = o.threads(t);
+        }
+        if let Some(t) = self.time_limit {
+            o = o.time_limit(t);
+        }
+        if let Some(m) = self.memory {
+            o = o.memory(m);
+        }
+        o
+    }
+}
+
+/// Parses the command line into `P`. Help and version print and exit 0; any
+/// error prints one line naming the problem and exits with status 2.
+pub fn parse_or_exit<P: Parser>() -> P {
+    parse_from_or_exit(std::env::args_os())
+}
+
+/// Like [`parse_or_exit`] with explicit arguments (the first is the program).
+pub fn parse_from_or_exit<P: Parser, I, T>(args: I) -> P
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match P::try_parse_from(args) {
+        Ok(p) => p,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                std::process::exit(0);
+            }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = e.print();
+                std::process::exit(2);
+            }
+            eprintln!("{}", first_line(&e.render().to_string()));
+            std::process::exit(2);
+        }
+    }
+}
+
+/// The first non-empty line of a clap error, which names the problem, with
+/// the list of possible values when clap gives one.
+fn first_line(msg: &str) -> String {
+    let mut line = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: bad arguments").trim().to_string();
+    if let Some(values) = msg.lines().map(str::trim).find(|l| l.starts_with("[possible values:")) {
+        line = format!("{line} {values}");
+    }
+    line
+}
+
+/// Installs a Ctrl-C handler that sets `cancel`; a second Ctrl-C exits at once.
+pub fn stop_on_ctrl_c(cancel: Arc<std::sync::atomic::AtomicBool>) {
+    let _ = ctrlc::set_handler(move || {
+        if cancel.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: finishing the report (Ctrl-C again to quit at once)");
+    });
+}
+
+/// Prints progress on stderr: a live line on a terminal, a line per report otherwise.
+pub fn progress_printer() -> crate::ProgressFn {
+    let tty = std::io::stderr().is_terminal();
+    Arc::new(move |p: &Progress| {
+        let rate = p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-9);
+        let mut line = format!(
+            "[{:>6.1}s] {} states ({}/s)  depth {}  queue {}  mem {}",
+            p.elapsed.as_secs_f64(),
+            group(p.unique_states),
+            group(rate as u64),
+            p.depth,
+            group(p.queue),
+            human_bytes(p.rss_bytes)
+        );
+        if p.max_states > 0 {
+            let frac = (p.unique_states as f64 / p.max_states as f64).min(1.0);
+            let filled = (frac * 20.0) as usize;
+            line = format!("{line}  [{}{}] {:.0}%", "#".repeat(filled), ".".repeat(20 - filled), frac * 100.0);
+        }
+        let mut err = std::io::stderr().lock();
+        if tty {
+            let _ = write!(err, "\r\x1b[2K{line}");
+        } else {
+            let _ = writeln!(err, "{line}");
+        }
+        let _ = err.flush();
+    })
+}
+
+/// Runs `model` as the flags say, prints the report, and returns the exit
+/// status. `extra` fields are added to the JSON report's top level (e.g. the
+/// resolved scenario).
+pub fn run<M: Model>(model: &M, args: &CheckArgs, extra: serde_json::Map<String, serde_json::Value>) -> ExitCode {
+    let mut opts = args.options();
+    stop_on_ctrl_c(opts.cancel.clone());
+    let tty = std::io::stderr().is_terminal();
+    if !args.quiet {
+        opts.progress = Some(progress_printer());
+    }
+    let result = check(model, &opts);
+    if !args.quiet && tty {
+        eprint!("\r\x1b[2K");
+    }
+    let report = &result.report;
+    if let Some(path) = &args.trace_out {
+        if let Err(e) = write_traces(path, report) {
+            eprintln!("error: cannot write traces to {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    match args.format {
+        Format::Text => print!("{}", report.to_text()),
+        Format::Json => {
+            let mut v = serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
+            if let Some(obj) = v.as_object_mut() {
+                obj.extend(extra);
+            }
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+    }
+    exit_status(report)
+}
+
+/// The exit status for a report (see the module docs).
+pub fn exit_status(report: &Report) -> ExitCode {
+    if report.has_failure() {
+        ExitCode::from(1)
+    } else if report.error.is_some() {
+        if let Some(e) = &report.error {
+            eprintln!("error: {e}");
+        }
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn write_traces(path: &std::path::Path, report: &Report) -> std::io::Result<()> {
+    let traces: Vec<_> = report.properties.iter().filter(|p| p.trace.is_some()).collect();
+    let v = serde_json::json!({ "model": report.model, "properties": traces });
+    std::fs::write(path, serde_json::to_string_pretty(&v).unwrap_or_default() + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Parser, Debug)]
+    struct T {
+        #[command(flatten)]
+        check: CheckArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<T, String> {
+        T::try_parse_from(std::iter::once("t").chain(args.iter().copied())).map_err(|e| first_line(&e.render().to_string()))
+    }
+
+    #[test]
+    fn good_flags_parse() {
+        let t = parse(&["--threads", "3", "--max-depth", "7", "--memory", "64MiB", "--no-symmetry", "--time-limit", "1.5"])
+            .expect("valid flags");
+        let o = t.check.options();
+        assert_eq!((o.threads, o.max_depth, o.memory, o.symmetry), (3, 7, 64 << 20, false));
+        assert_eq!(o.time_limit, Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn bad_flags_give_one_line_naming_the_problem() {
+        for (args, needle) in [
+            (&["--threads", "0"][..], "--threads"),
+            (&["--max-depth", "-1"][..], "must be 0 or more"),
+            (&["--memory", "lots"][..], "--memory"),
+            (&["--strategy", "astar"][..], "astar"),
+            (&["--time-limit", "0"][..], "positive"),
+            (&["--frobnicate"][..], "--frobnicate"),
+        ] {
+            let e = parse(args).expect_err("must be rejected");
+            assert!(e.starts_with("error:"), "{e}");
+            assert!(e.contains(needle), "{args:?}: {e}");
+            assert!(!e.contains('\n'));
+        }
+    }
+}
