@@ -6,6 +6,10 @@
 //! breadth-first search to D. Traces follow the parent recorded at a state's
 //! shallowest visit; they are real but not necessarily shortest. The run stops
 //! at the first violation of an `always` property.
+//!
+//! `max_depth_reached`: with a bound, the largest shortest-path depth of a
+//! visited state (equal to BFS to the same bound); without a bound, the
+//! deepest path the search took, which is usually deeper than the BFS figure.
 
 use std::sync::atomic::Ordering;
 
@@ -149,7 +153,9 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
             outcome.chains[i] = Some(Chain { fps, loop_start: None });
         }
     }
-    outcome.max_depth_reached = d.max_depth;
+    // Within a bound every state ends at its shortest depth: report the BFS
+    // figure. Without one, depths are those of the paths taken.
+    outcome.max_depth_reached = if d.bound > 0 { d.seen.values().map(|e| e.depth).max().unwrap_or(0) } else { d.max_depth };
     outcome.stop_reason = if d.violated {
         StopReason::Violation
     } else if let Some(r) = counters.stop_reason() {

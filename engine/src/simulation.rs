@@ -3,8 +3,9 @@
 //! Walk `i` draws its choices from ChaCha8 seeded with the run's seed on stream
 //! `i`, so it is the same walk whatever the thread count, the platform or the
 //! crate version. A walk starts at a random initial state and takes random
-//! successors until it reaches a state without successors, returns to a state
-//! it already visited (the walk closes a cycle), or reaches the depth bound.
+//! successors until it reaches a state without successors or the depth bound;
+//! without a depth bound it also ends when it returns to a state it visited.
+//! A walk that closes a cycle is checked for `eventually` counterexamples.
 //! Every state on a walk is checked against the `always` and `sometimes`
 //! properties; a walk that ends in a deadlock or a cycle without an `eventually`
 //! predicate having held on it is a counterexample (a lasso for a cycle).
@@ -207,7 +208,11 @@ impl<'a, M: Model> Walker<'a, M> {
                 self.path.push(fp);
                 self.eventually_fails(index, Some(at), found, &mut r);
                 self.path.pop();
-                return r;
+                // Without a depth bound the walk ends here (it could loop
+                // forever); with one it goes on to the bound.
+                if r.violated || self.opts.max_depth == 0 {
+                    return r;
+                }
             }
         }
     }
