@@ -38,6 +38,8 @@ const GROW_AT: f64 = 0.5;
 const FULL_AT: f64 = 0.9;
 /// Largest chunk of frontier states a thread claims at once.
 const MAX_CHUNK: usize = 1024;
+/// States expanded before their successors are inserted (see `expand`).
+const PREFETCH_BATCH: usize = 8;
 /// Slots copied per claim when rebuilding the visited set.
 const REHASH_CHUNK: usize = 1 << 16;
 
@@ -62,7 +64,11 @@ impl<S> Frontier<S> {
                 b = e;
             }
         }
-        Frontier { segments, chunks, cursor: AtomicUsize::new(0) }
+        Frontier {
+            segments,
+            chunks,
+            cursor: AtomicUsize::new(0),
+        }
     }
 
     fn claim(&self) -> Option<&[Item<S>]> {
@@ -79,19 +85,40 @@ impl<S> Frontier<S> {
 enum Task<S> {
     /// Expand the frontier (states at `depth`); ask for a rebuild of the table
     /// once the run holds `mark` unique states.
-    Expand { frontier: Arc<Frontier<S>>, table: Arc<VisitedSet>, depth: u64, mark: u64 },
+    Expand {
+        frontier: Arc<Frontier<S>>,
+        table: Arc<VisitedSet>,
+        depth: u64,
+        mark: u64,
+    },
     /// Copy every entry of `old` into `new`.
-    Rehash { old: Arc<VisitedSet>, new: Arc<VisitedSet>, cursor: Arc<AtomicUsize> },
+    Rehash {
+        old: Arc<VisitedSet>,
+        new: Arc<VisitedSet>,
+        cursor: Arc<AtomicUsize>,
+    },
     Done,
 }
 
 impl<S> Clone for Task<S> {
     fn clone(&self) -> Self {
         match self {
-            Task::Expand { frontier, table, depth, mark } => {
-                Task::Expand { frontier: frontier.clone(), table: table.clone(), depth: *depth, mark: *mark }
-            }
-            Task::Rehash { old, new, cursor } => Task::Rehash { old: old.clone(), new: new.clone(), cursor: cursor.clone() },
+            Task::Expand {
+                frontier,
+                table,
+                depth,
+                mark,
+            } => Task::Expand {
+                frontier: frontier.clone(),
+                table: table.clone(),
+                depth: *depth,
+                mark: *mark,
+            },
+            Task::Rehash { old, new, cursor } => Task::Rehash {
+                old: old.clone(),
+                new: new.clone(),
+                cursor: cursor.clone(),
+            },
             Task::Done => Task::Done,
         }
     }
@@ -132,7 +159,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Runs the search until the space, a limit or a violation ends it.
-pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, counters: &Counters) -> SearchOutcome {
+pub(crate) fn run<M: Model>(
+    model: &M,
+    props: &[Property<M>],
+    opts: &Options,
+    counters: &Counters,
+) -> SearchOutcome {
     let threads = opts.threads.max(1);
     let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
     let table = Arc::new(VisitedSet::with_capacity(MIN_SLOTS.min(budget_slots)));
@@ -158,7 +190,11 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     counters.queue.store(level0.len() as u64, Ordering::Relaxed);
     let violated = outcome.settle_level(props, &hits, &live);
     let first = if violated || level0.is_empty() {
-        outcome.stop_reason = if violated { StopReason::Violation } else { StopReason::Exhausted };
+        outcome.stop_reason = if violated {
+            StopReason::Violation
+        } else {
+            StopReason::Exhausted
+        };
         Task::Done
     } else {
         expansion(vec![level0], table.clone(), 0, threads, 16, budget_slots)
@@ -171,10 +207,20 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
         opts,
         counters,
         barrier: Barrier::new(threads),
-        coord: Mutex::new(Coord { task: first, next: Vec::new(), hits: Hits::new(props.len()), max_branching: 1 }),
+        coord: Mutex::new(Coord {
+            task: first,
+            next: Vec::new(),
+            hits: Hits::new(props.len()),
+            max_branching: 1,
+        }),
         grow: AtomicBool::new(false),
     };
-    let mut leader = Leader { budget_slots, outcome, table, pending: None };
+    let mut leader = Leader {
+        budget_slots,
+        outcome,
+        table,
+        pending: None,
+    };
     std::thread::scope(|s| {
         for _ in 1..threads {
             let shared = &shared;
@@ -187,7 +233,10 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     for (i, fp) in outcome.decided.iter().enumerate() {
         if let Some(fp) = fp {
             let fps = chain_from_parents(*fp, |f| leader.table.parent(f));
-            outcome.chains[i] = Some(Chain { fps, loop_start: None });
+            outcome.chains[i] = Some(Chain {
+                fps,
+                loop_start: None,
+            });
         }
     }
     outcome.visited_bytes = leader.table.bytes() as u64;
@@ -208,10 +257,17 @@ fn expansion<S>(
     // keep chunk * threads * branching within 40% of the table.
     let room = cap * 2 / 5;
     let total: usize = segments.iter().map(Vec::len).sum();
-    let chunk = (room / (threads * branching.max(1))).clamp(1, MAX_CHUNK).min(total.div_ceil(threads * 4).max(1));
+    let chunk = (room / (threads * branching.max(1)))
+        .clamp(1, MAX_CHUNK)
+        .min(total.div_ceil(threads * 4).max(1));
     let frontier = Arc::new(Frontier::new(segments, chunk));
     let mark = mark_for(cap, budget_slots);
-    Task::Expand { frontier, table, depth, mark }
+    Task::Expand {
+        frontier,
+        table,
+        depth,
+        mark,
+    }
 }
 
 /// The unique-state count at which workers stop for a rebuild (or, with no
@@ -229,8 +285,15 @@ fn worker<M: Model>(shared: &Shared<'_, M>, mut leader: Option<&mut Leader<M::St
         let task = lock(&shared.coord).task.clone();
         match task {
             Task::Done => return,
-            Task::Expand { frontier, table, mark, .. } => {
-                let branching = expand(shared, &frontier, &table, mark, &mut out, &mut succ, &mut hits);
+            Task::Expand {
+                frontier,
+                table,
+                mark,
+                ..
+            } => {
+                let branching = expand(
+                    shared, &frontier, &table, mark, &mut out, &mut succ, &mut hits,
+                );
                 let mut c = lock(&shared.coord);
                 if !out.is_empty() {
                     c.next.push(std::mem::take(&mut out));
@@ -272,24 +335,37 @@ fn expand<M: Model>(
     let symmetry = shared.opts.symmetry;
     let counters = shared.counters;
     let mut max_branching = 0;
+    let mut pending: Vec<(Fingerprint, Fingerprint, M::State)> = Vec::new();
     while !counters.stopped() && !shared.grow.load(Ordering::Relaxed) {
-        let Some(states) = frontier.claim() else { break };
+        let Some(states) = frontier.claim() else {
+            break;
+        };
         let mut new = 0u64;
         let mut transitions = 0u64;
-        for (fp, state) in states {
-            succ.clear();
-            model.successors(state, succ);
-            transitions += succ.len() as u64;
-            max_branching = max_branching.max(succ.len());
-            for (_, mut next) in succ.drain(..) {
-                if symmetry {
-                    model.canonicalize(&mut next);
+        // Expand a few states, prefetch the slots of all their successors, then
+        // insert them: the cache misses overlap instead of queueing.
+        for batch in states.chunks(PREFETCH_BATCH) {
+            for (fp, state) in batch {
+                succ.clear();
+                model.successors(state, succ);
+                transitions += succ.len() as u64;
+                max_branching = max_branching.max(succ.len());
+                for (_, mut next) in succ.drain(..) {
+                    if symmetry {
+                        model.canonicalize(&mut next);
+                    }
+                    let nfp = nonzero(model.fingerprint(&next));
+                    table.prefetch(nfp);
+                    pending.push((nfp, *fp, next));
                 }
-                let nfp = nonzero(model.fingerprint(&next));
-                match table.insert(nfp, *fp) {
+            }
+            for (nfp, parent, next) in pending.drain(..) {
+                match table.insert(nfp, parent) {
                     Insert::New => {
                         new += 1;
-                        hits.check(model, shared.props, &next, nfp, |i| shared.live[i].load(Ordering::Relaxed));
+                        hits.check(model, shared.props, &next, nfp, |i| {
+                            shared.live[i].load(Ordering::Relaxed)
+                        });
                         out.push((nfp, next));
                     }
                     Insert::Present => {}
@@ -297,7 +373,9 @@ fn expand<M: Model>(
                 }
             }
         }
-        counters.transitions.fetch_add(transitions, Ordering::Relaxed);
+        counters
+            .transitions
+            .fetch_add(transitions, Ordering::Relaxed);
         if counters.add_unique(new, shared.opts.max_states) >= mark {
             shared.grow.store(true, Ordering::Relaxed);
         }
@@ -326,10 +404,20 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M::State>) {
             l.table = new.clone();
             if let Some((frontier, depth)) = l.pending.take() {
                 let mark = mark_for(new.capacity(), l.budget_slots);
-                c.task = Task::Expand { frontier, table: new, depth, mark };
+                c.task = Task::Expand {
+                    frontier,
+                    table: new,
+                    depth,
+                    mark,
+                };
             }
         }
-        Task::Expand { frontier, table, depth, .. } => {
+        Task::Expand {
+            frontier,
+            table,
+            depth,
+            ..
+        } => {
             let unique = counters.unique.load(Ordering::Relaxed);
             if counters.stop_reason() == Some(StopReason::MemoryLimit) {
                 l.outcome.stop_reason = StopReason::MemoryLimit;
@@ -347,12 +435,21 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M::State>) {
                     l.outcome.error = Some(full_message(unique, &table));
                     return;
                 }
-                let new = Arc::new(VisitedSet::with_capacity(cap.saturating_mul(2).min(l.budget_slots)));
+                let new = Arc::new(VisitedSet::with_capacity(
+                    cap.saturating_mul(2).min(l.budget_slots),
+                ));
                 l.pending = Some((frontier, depth));
-                c.task = Task::Rehash { old: table, new, cursor: Arc::new(AtomicUsize::new(0)) };
+                c.task = Task::Rehash {
+                    old: table,
+                    new,
+                    cursor: Arc::new(AtomicUsize::new(0)),
+                };
                 return;
             }
-            debug_assert!(frontier.exhausted(), "workers leave a level only when it is exhausted, stopped or full");
+            debug_assert!(
+                frontier.exhausted(),
+                "workers leave a level only when it is exhausted, stopped or full"
+            );
             // The level is done: its successors form the next one.
             let next = std::mem::take(&mut c.next);
             let hits = std::mem::replace(&mut c.hits, Hits::new(shared.props.len()));

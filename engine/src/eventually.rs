@@ -67,7 +67,13 @@ pub(crate) fn check<M: Model>(
     for s in init {
         let (fp, s) = canon(s);
         if !holds(&s) && !g.contains_key(&fp) {
-            g.insert(fp, Entry { parent: 0, color: WHITE });
+            g.insert(
+                fp,
+                Entry {
+                    parent: 0,
+                    color: WHITE,
+                },
+            );
             roots.push((fp, s.clone()));
             frontier.push((fp, s));
         }
@@ -86,7 +92,10 @@ pub(crate) fn check<M: Model>(
             model.successors(s, &mut succ);
             if succ.is_empty() {
                 let fps = chain_from_parents(*fp, |f| g.get(&f).map(|e| e.parent));
-                return Verdict::Violated(Chain { fps, loop_start: None });
+                return Verdict::Violated(Chain {
+                    fps,
+                    loop_start: None,
+                });
             }
             if max_depth > 0 && depth >= max_depth {
                 continue;
@@ -94,7 +103,13 @@ pub(crate) fn check<M: Model>(
             for (_, t) in succ.drain(..) {
                 let (tfp, t) = canon(t);
                 if !g.contains_key(&tfp) && !holds(&t) {
-                    g.insert(tfp, Entry { parent: *fp, color: WHITE });
+                    g.insert(
+                        tfp,
+                        Entry {
+                            parent: *fp,
+                            color: WHITE,
+                        },
+                    );
                     next.push((tfp, t));
                 }
             }
@@ -109,7 +124,9 @@ pub(crate) fn check<M: Model>(
         children: Vec<(Fingerprint, S)>,
     }
     let mut pool: Vec<Vec<(Fingerprint, M::State)>> = Vec::new();
-    let mut expand = |s: &M::State, g: &HashMap<Fingerprint, Entry>, pool: &mut Vec<Vec<(Fingerprint, M::State)>>| {
+    let mut expand = |s: &M::State,
+                      g: &HashMap<Fingerprint, Entry>,
+                      pool: &mut Vec<Vec<(Fingerprint, M::State)>>| {
         let mut children = pool.pop().unwrap_or_default();
         succ.clear();
         model.successors(s, &mut succ);
@@ -162,7 +179,10 @@ pub(crate) fn check<M: Model>(
                     let at = stack.iter().position(|f| f.fp == cfp).unwrap_or(0);
                     fps.extend(stack[at + 1..].iter().map(|f| f.fp));
                     fps.push(cfp);
-                    return Verdict::Violated(Chain { fps, loop_start: Some(loop_start) });
+                    return Verdict::Violated(Chain {
+                        fps,
+                        loop_start: Some(loop_start),
+                    });
                 }
                 _ => {}
             }

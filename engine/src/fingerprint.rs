@@ -15,9 +15,89 @@ pub type Fingerprint = u64;
 /// `usize` and slice lengths writes native-width integers, so fingerprints of
 /// such states differ between 32- and 64-bit targets.
 pub fn fingerprint_of<T: Hash + ?Sized>(value: &T) -> Fingerprint {
-    let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+    let mut h = Collect {
+        buf: [0; COLLECT],
+        len: 0,
+        spill: None,
+    };
     value.hash(&mut h);
     h.finish()
+}
+
+const COLLECT: usize = 256;
+
+/// Gathers the bytes a `Hash` implementation writes in a stack buffer and
+/// hashes them in one shot; past 256 bytes it spills into a streaming xxh3.
+/// Both give xxh3 of the same byte sequence, so the result is the same
+/// function either way. The one-shot path avoids setting up the streaming
+/// state (about 600 bytes) for every state.
+struct Collect {
+    buf: [u8; COLLECT],
+    len: usize,
+    spill: Option<Box<xxhash_rust::xxh3::Xxh3Default>>,
+}
+
+impl Collect {
+    /// `write` for a fixed-size integer: the copy of a constant length inlines
+    /// instead of calling `memmove` (18% of two-phase commit's time before).
+    #[inline(always)]
+    fn fixed<const N: usize>(&mut self, bytes: &[u8; N]) {
+        if self.spill.is_none() && self.len + N <= COLLECT {
+            self.buf[self.len..self.len + N].copy_from_slice(bytes);
+            self.len += N;
+        } else {
+            self.write(bytes);
+        }
+    }
+}
+
+impl Hasher for Collect {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        if let Some(s) = &mut self.spill {
+            s.update(bytes);
+        } else if self.len + bytes.len() <= COLLECT {
+            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+        } else {
+            let mut s = Box::new(xxhash_rust::xxh3::Xxh3Default::new());
+            s.update(&self.buf[..self.len]);
+            s.update(bytes);
+            self.spill = Some(s);
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, v: u8) {
+        self.fixed(&[v]);
+    }
+    #[inline]
+    fn write_u16(&mut self, v: u16) {
+        self.fixed(&v.to_ne_bytes());
+    }
+    #[inline]
+    fn write_u32(&mut self, v: u32) {
+        self.fixed(&v.to_ne_bytes());
+    }
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.fixed(&v.to_ne_bytes());
+    }
+    #[inline]
+    fn write_usize(&mut self, v: usize) {
+        self.fixed(&v.to_ne_bytes());
+    }
+    #[inline]
+    fn write_isize(&mut self, v: isize) {
+        self.fixed(&v.to_ne_bytes());
+    }
+
+    fn finish(&self) -> u64 {
+        match &self.spill {
+            Some(s) => s.digest(),
+            None => xxhash_rust::xxh3::xxh3_64(&self.buf[..self.len]),
+        }
+    }
 }
 
 /// Fingerprint of raw bytes (one-shot xxh3, the fast path for packed states).
@@ -51,6 +131,22 @@ mod tests {
     fn xxh3_is_the_specified_function() {
         // Published xxh3_64 test vector: the empty input with seed 0.
         assert_eq!(fingerprint_bytes(b""), 0x2D06_8005_38D3_94C2);
+    }
+
+    #[test]
+    fn short_and_spilled_inputs_hash_like_one_shot_xxh3() {
+        for n in [0usize, 1, 8, 255, 256, 257, 1000] {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 7) as u8).collect();
+            let mut h = Collect {
+                buf: [0; COLLECT],
+                len: 0,
+                spill: None,
+            };
+            for part in bytes.chunks(100) {
+                h.write(part);
+            }
+            assert_eq!(h.finish(), fingerprint_bytes(&bytes), "{n} bytes");
+        }
     }
 
     #[test]

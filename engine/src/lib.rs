@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use krepis_engine::{check, models::TwoPhaseCommit, Options, Status};
-//! let result = check(&TwoPhaseCommit::new(3), &Options::default().threads(2));
+//! let result = check(&TwoPhaseCommit::new(3), &Options::default().threads(2).symmetry(false));
 //! assert_eq!(result.report.unique_states, 288);
 //! assert_eq!(result.report.status("consistent"), Some(Status::Holds));
 //! ```

@@ -1,7 +1,9 @@
 //! Memory figures of the process (Linux `/proc`; 0 where unavailable).
 
 fn status_kib(field: &str) -> u64 {
-    let Ok(s) = std::fs::read_to_string("/proc/self/status") else { return 0 };
+    let Ok(s) = std::fs::read_to_string("/proc/self/status") else {
+        return 0;
+    };
     s.lines()
         .find_map(|l| l.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next())

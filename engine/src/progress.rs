@@ -52,7 +52,9 @@ impl Counters {
 
     /// Asks every worker to stop; the first reason given wins.
     pub fn request_stop(&self, reason: StopReason) {
-        let _ = self.reason.compare_exchange(0, reason as u8 + 1, Ordering::AcqRel, Ordering::Acquire);
+        let _ =
+            self.reason
+                .compare_exchange(0, reason as u8 + 1, Ordering::AcqRel, Ordering::Acquire);
         self.stop.store(true, Ordering::Release);
     }
 
@@ -81,18 +83,19 @@ impl Counters {
 
 /// Runs `work` while a monitor thread enforces the time limit and the cancel
 /// flag and reports progress. Returns what `work` returns.
-pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, work: impl FnOnce() -> R) -> R {
+pub(crate) fn monitored<R>(
+    opts: &Options,
+    counters: &Counters,
+    start: Instant,
+    work: impl FnOnce() -> R,
+) -> R {
     let (done_tx, done_rx) = mpsc::channel::<()>();
     std::thread::scope(|s| {
         s.spawn(move || {
             let deadline = opts.time_limit.map(|t| start + t);
             let tick = Duration::from_millis(20).min(opts.progress_interval);
             let mut next_report = start + opts.progress_interval;
-            loop {
-                match done_rx.recv_timeout(tick) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    _ => break,
-                }
+            while let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(tick) {
                 let now = Instant::now();
                 if opts.cancel.load(Ordering::Relaxed) {
                     counters.request_stop(StopReason::Interrupted);

@@ -24,7 +24,14 @@ impl Hits {
     /// Checks the `always` and `sometimes` properties for which `live(i)` holds
     /// on `state` and records `fp` for those it decides.
     #[inline]
-    pub fn check<M: Model>(&mut self, model: &M, props: &[Property<M>], state: &M::State, fp: Fingerprint, live: impl Fn(usize) -> bool) {
+    pub fn check<M: Model>(
+        &mut self,
+        model: &M,
+        props: &[Property<M>],
+        state: &M::State,
+        fp: Fingerprint,
+        live: impl Fn(usize) -> bool,
+    ) {
         for (i, p) in props.iter().enumerate() {
             let decides = match p.kind {
                 Kind::Always => live(i) && !(p.check)(model, state),
@@ -39,7 +46,13 @@ impl Hits {
 
     /// Like [`Hits::check`] for the properties not decided yet in `self`: the
     /// first state that decides a property is the one kept.
-    pub fn check_first<M: Model>(&mut self, model: &M, props: &[Property<M>], state: &M::State, fp: Fingerprint) {
+    pub fn check_first<M: Model>(
+        &mut self,
+        model: &M,
+        props: &[Property<M>],
+        state: &M::State,
+        fp: Fingerprint,
+    ) {
         for (i, p) in props.iter().enumerate() {
             if self.min[i].is_none() {
                 let decides = match p.kind {
@@ -117,7 +130,12 @@ impl SearchOutcome {
     /// Records the hits of a finished level: each property not yet decided that
     /// the level decides is decided now and no longer checked (`live` false).
     /// Returns whether an `always` property was violated (the run stops).
-    pub fn settle_level<M: Model>(&mut self, props: &[Property<M>], hits: &Hits, live: &[AtomicBool]) -> bool {
+    pub fn settle_level<M: Model>(
+        &mut self,
+        props: &[Property<M>],
+        hits: &Hits,
+        live: &[AtomicBool],
+    ) -> bool {
         let mut violated = false;
         for (i, p) in props.iter().enumerate() {
             if self.decided[i].is_none() {

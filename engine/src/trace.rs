@@ -15,13 +15,19 @@ pub struct Trace<M: Model> {
 
 impl<M: Model> Clone for Trace<M> {
     fn clone(&self) -> Self {
-        Trace { steps: self.steps.clone(), loop_start: self.loop_start }
+        Trace {
+            steps: self.steps.clone(),
+            loop_start: self.loop_start,
+        }
     }
 }
 
 impl<M: Model> std::fmt::Debug for Trace<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Trace").field("steps", &self.steps).field("loop_start", &self.loop_start).finish()
+        f.debug_struct("Trace")
+            .field("steps", &self.steps)
+            .field("loop_start", &self.loop_start)
+            .finish()
     }
 }
 
@@ -45,7 +51,10 @@ impl<M: Model> Trace<M> {
     pub fn to_steps(&self, model: &M) -> Vec<TraceStep> {
         self.steps
             .iter()
-            .map(|(a, s)| TraceStep { action: a.as_ref().map(|a| model.format_action(a)), state: model.format_state(s) })
+            .map(|(a, s)| TraceStep {
+                action: a.as_ref().map(|a| model.format_action(a)),
+                state: model.format_state(s),
+            })
             .collect()
     }
 
@@ -54,7 +63,9 @@ impl<M: Model> Trace<M> {
     /// (same action text, equal state). For a lasso, the last state must equal
     /// the loop-start state up to symmetry when `symmetry` is on.
     pub fn replays(&self, model: &M, symmetry: bool) -> Result<(), String> {
-        let Some((_, first)) = self.steps.first() else { return Err("empty trace".into()) };
+        let Some((_, first)) = self.steps.first() else {
+            return Err("empty trace".into());
+        };
         let mut init = Vec::new();
         model.init_states(&mut init);
         if !init.contains(first) {
@@ -64,12 +75,20 @@ impl<M: Model> Trace<M> {
         for (i, w) in self.steps.windows(2).enumerate() {
             let (_, from) = &w[0];
             let (action, to) = &w[1];
-            let Some(action) = action else { return Err(format!("step {} has no action", i + 1)) };
+            let Some(action) = action else {
+                return Err(format!("step {} has no action", i + 1));
+            };
             buf.clear();
             model.successors(from, &mut buf);
             let want = model.format_action(action);
-            if !buf.iter().any(|(a, s)| s == to && model.format_action(a) == want) {
-                return Err(format!("step {} ({want}) is not a successor of the state before it", i + 1));
+            if !buf
+                .iter()
+                .any(|(a, s)| s == to && model.format_action(a) == want)
+            {
+                return Err(format!(
+                    "step {} ({want}) is not a successor of the state before it",
+                    i + 1
+                ));
             }
         }
         if let Some(l) = self.loop_start {
@@ -101,26 +120,40 @@ pub(crate) fn canonical_fp<M: Model>(model: &M, state: &M::State, symmetry: bool
 /// `chain`, starting from an initial state. Each step takes the first successor
 /// (in the model's order) whose canonical fingerprint is the next in the chain.
 /// Returns `None` if no such execution exists (a fingerprint collision).
-pub(crate) fn replay_chain<M: Model>(model: &M, symmetry: bool, chain: &[Fingerprint]) -> Option<Trace<M>> {
+pub(crate) fn replay_chain<M: Model>(
+    model: &M,
+    symmetry: bool,
+    chain: &[Fingerprint],
+) -> Option<Trace<M>> {
     let (&first, rest) = chain.split_first()?;
     let mut init = Vec::new();
     model.init_states(&mut init);
-    let start = init.into_iter().find(|s| canonical_fp(model, s, symmetry) == first)?;
+    let start = init
+        .into_iter()
+        .find(|s| canonical_fp(model, s, symmetry) == first)?;
     let mut steps: Vec<(Option<M::Action>, M::State)> = vec![(None, start)];
     let mut buf = Vec::new();
     for &want in rest {
         buf.clear();
         model.successors(&steps.last()?.1, &mut buf);
-        let i = buf.iter().position(|(_, s)| canonical_fp(model, s, symmetry) == want)?;
+        let i = buf
+            .iter()
+            .position(|(_, s)| canonical_fp(model, s, symmetry) == want)?;
         let (a, s) = buf.swap_remove(i);
         steps.push((Some(a), s));
     }
-    Some(Trace { steps, loop_start: None })
+    Some(Trace {
+        steps,
+        loop_start: None,
+    })
 }
 
 /// Follows parent links from `fp` back to an initial state (parent 0) and
 /// returns the chain from the initial state to `fp`.
-pub(crate) fn chain_from_parents(fp: Fingerprint, parent: impl Fn(Fingerprint) -> Option<Fingerprint>) -> Vec<Fingerprint> {
+pub(crate) fn chain_from_parents(
+    fp: Fingerprint,
+    parent: impl Fn(Fingerprint) -> Option<Fingerprint>,
+) -> Vec<Fingerprint> {
     let mut chain = vec![fp];
     let mut cur = fp;
     while let Some(p) = parent(cur) {

@@ -6,6 +6,6 @@ mod philosophers;
 mod puzzle;
 mod two_phase_commit;
 
-pub use philosophers::{Philosophers, Phase};
+pub use philosophers::{Phase, Philosophers};
 pub use puzzle::{Move, PuzzleState, SlidingPuzzle};
 pub use two_phase_commit::{RmState, TmState, TpcAction, TpcState, TwoPhaseCommit};

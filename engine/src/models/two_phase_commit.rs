@@ -81,7 +81,9 @@ pub struct TwoPhaseCommit {
 impl TwoPhaseCommit {
     /// The protocol with `n` resource managers; `n` is clamped to 1..=12.
     pub fn new(n: usize) -> Self {
-        TwoPhaseCommit { n: n.clamp(1, MAX_RMS) }
+        TwoPhaseCommit {
+            n: n.clamp(1, MAX_RMS),
+        }
     }
 
     /// Number of resource managers.
@@ -110,13 +112,33 @@ impl Model for TwoPhaseCommit {
         if s.tm == TmState::Init {
             for i in 0..self.n {
                 if s.msg_prepared >> i & 1 == 1 {
-                    out.push((TpcAction::TmRcvPrepared(i), TpcState { tm_prepared: s.tm_prepared | 1 << i, ..*s }));
+                    out.push((
+                        TpcAction::TmRcvPrepared(i),
+                        TpcState {
+                            tm_prepared: s.tm_prepared | 1 << i,
+                            ..*s
+                        },
+                    ));
                 }
             }
             if s.tm_prepared == all {
-                out.push((TpcAction::TmCommit, TpcState { tm: TmState::Committed, msg_commit: true, ..*s }));
+                out.push((
+                    TpcAction::TmCommit,
+                    TpcState {
+                        tm: TmState::Committed,
+                        msg_commit: true,
+                        ..*s
+                    },
+                ));
             }
-            out.push((TpcAction::TmAbort, TpcState { tm: TmState::Aborted, msg_abort: true, ..*s }));
+            out.push((
+                TpcAction::TmAbort,
+                TpcState {
+                    tm: TmState::Aborted,
+                    msg_abort: true,
+                    ..*s
+                },
+            ));
         }
         for i in 0..self.n {
             let with = |st: RmState| {
@@ -155,7 +177,11 @@ impl Model for TwoPhaseCommit {
     fn canonicalize(&self, s: &mut TpcState) {
         let mut rms: [(RmState, bool, bool); MAX_RMS] = [(RmState::Working, false, false); MAX_RMS];
         for (i, r) in rms.iter_mut().enumerate().take(self.n) {
-            *r = (s.rm[i], s.msg_prepared >> i & 1 == 1, s.tm_prepared >> i & 1 == 1);
+            *r = (
+                s.rm[i],
+                s.msg_prepared >> i & 1 == 1,
+                s.tm_prepared >> i & 1 == 1,
+            );
         }
         rms[..self.n].sort_unstable();
         s.msg_prepared = 0;
@@ -165,6 +191,21 @@ impl Model for TwoPhaseCommit {
             s.msg_prepared |= u16::from(*sent) << i;
             s.tm_prepared |= u16::from(*seen) << i;
         }
+    }
+
+    /// xxh3 of the state packed into at most 52 bits: 2 bits per RM state, the TM's
+    /// state, both bit sets and both flags.
+    fn fingerprint(&self, s: &TpcState) -> crate::Fingerprint {
+        let mut w = 0u64;
+        for r in &s.rm[..self.n] {
+            w = w << 2 | *r as u64;
+        }
+        w = w << 2 | s.tm as u64;
+        w = w << 12 | u64::from(s.tm_prepared);
+        w = w << 12 | u64::from(s.msg_prepared);
+        w = w << 1 | u64::from(s.msg_commit);
+        w = w << 1 | u64::from(s.msg_abort);
+        crate::fingerprint::fingerprint_bytes(&w.to_le_bytes())
     }
 
     fn format_state(&self, s: &TpcState) -> String {

@@ -1,0 +1,176 @@
+//! The `krepis` binary as a user meets it: exit statuses, one-line errors,
+//! JSON reports, trace files.
+
+use std::process::{Command, Output};
+
+fn krepis(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_krepis"))
+        .args(args)
+        .output()
+        .expect("krepis runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn bad_input_is_one_line_and_status_2() {
+    for args in [
+        &["check", "--threads", "0"][..],
+        &["check", "--max-depth", "-1"],
+        &["check", "--max-states", "many"],
+        &["check", "--memory", "12 parsecs"],
+        &["check", "--strategy", "astar"],
+        &["check", "--format", "xml"],
+        &["check", "--time-limit", "-5"],
+        &["check", "--no-such-flag"],
+        &["check", "no-such-scenario"],
+        &["check", "two-phase-commit:0"],
+        &["check", "philosophers:x"],
+        &["frobnicate"],
+    ] {
+        let o = krepis(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert_eq!(
+            e.trim_end().lines().count(),
+            1,
+            "{args:?}: one line, got {e:?}"
+        );
+        assert!(e.starts_with("error:"), "{args:?}: {e}");
+        assert!(!e.contains("panicked"), "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn json_report_has_the_documented_fields() {
+    let o = krepis(&[
+        "check",
+        "two-phase-commit:3",
+        "--no-symmetry",
+        "--threads",
+        "2",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("one JSON object on stdout");
+    for field in [
+        "strategy",
+        "threads",
+        "symmetry",
+        "scenario",
+        "complete",
+        "stop_reason",
+        "unique_states",
+        "transitions",
+        "max_depth_reached",
+        "elapsed_s",
+        "states_per_s",
+        "us_per_state",
+        "peak_rss_bytes",
+        "bytes_per_state",
+        "properties",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(v["unique_states"], 288);
+    assert_eq!(v["complete"], true);
+    assert_eq!(v["stop_reason"], "exhausted");
+    assert_eq!(v["properties"][0]["name"], "consistent");
+    assert_eq!(v["properties"][0]["status"], "holds");
+    assert_eq!(v["properties"][1]["status"], "found");
+}
+
+#[test]
+fn a_violation_exits_1_and_writes_the_lasso() {
+    let dir = std::env::temp_dir().join(format!("krepis-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("traces.json");
+    let o = krepis(&[
+        "check",
+        "philosophers:3",
+        "-q",
+        "--trace-out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("violated   philosopher-0-eats"), "{text}");
+    assert!(text.contains("loop starts here"), "{text}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let p = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "philosopher-0-eats")
+        .unwrap();
+    assert!(p["loop_start"].is_u64());
+    assert!(p["trace"].as_array().unwrap().len() > 1);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn memory_exhaustion_exits_3_with_a_message() {
+    let o = krepis(&[
+        "check",
+        "puzzle15",
+        "-q",
+        "--memory",
+        "1MiB",
+        "--threads",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("visited set is full"), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("memory-limit"));
+}
+
+#[test]
+fn a_time_limit_prints_an_incomplete_report() {
+    let o = krepis(&[
+        "check",
+        "puzzle15",
+        "--time-limit",
+        "0.5",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["complete"], false);
+    assert_eq!(v["stop_reason"], "time-limit");
+    // Progress goes to stderr, not into the JSON.
+    assert!(v["unique_states"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn scenarios_are_listed() {
+    let o = krepis(&["scenarios"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.lines().any(|l| l.starts_with("puzzle8 ")));
+    assert!(out.lines().count() >= 4);
+}
+
+#[test]
+fn help_explains_and_exits_0() {
+    let o = krepis(&["check", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for flag in [
+        "--strategy",
+        "--threads",
+        "--max-depth",
+        "--time-limit",
+        "--memory",
+        "--seed",
+        "--format",
+    ] {
+        assert!(out.contains(flag), "help lacks {flag}");
+    }
+}
