@@ -174,3 +174,26 @@ fn help_explains_and_exits_0() {
         assert!(out.contains(flag), "help lacks {flag}");
     }
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_and_still_reports() {
+    let child = Command::new(env!("CARGO_BIN_EXE_krepis"))
+        .args(["check", "puzzle15", "--format", "json", "--threads", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("krepis starts");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let o = child.wait_with_output().expect("krepis ends");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("the report is still printed");
+    assert_eq!(v["complete"], false);
+    assert_eq!(v["stop_reason"], "interrupted");
+    assert!(stderr(&o).contains("interrupted"));
+}

@@ -40,6 +40,10 @@ const FULL_AT: f64 = 0.9;
 const MAX_CHUNK: usize = 1024;
 /// States expanded before their successors are inserted (see `expand`).
 const PREFETCH_BATCH: usize = 8;
+/// Levels smaller than this are expanded by the leader alone, sparing every
+/// thread two barrier waits per level (two-phase commit with 5 RMs, 17 small
+/// levels: 6 ms with 2 threads before, against 4 ms with 1).
+const SOLO_BELOW: usize = 2048;
 /// Slots copied per claim when rebuilding the visited set.
 const REHASH_CHUNK: usize = 1 << 16;
 
@@ -146,12 +150,45 @@ struct Shared<'a, M: Model> {
 }
 
 /// The leader's own state, touched only between barriers.
-struct Leader<S> {
+struct Leader<M: Model> {
     budget_slots: usize,
     outcome: SearchOutcome,
     table: Arc<VisitedSet>,
     /// The expansion to resume after a rebuild of the visited set.
-    pending: Option<(Arc<Frontier<S>>, u64)>,
+    pending: Option<(Arc<Frontier<M::State>>, u64)>,
+    /// Buffers for the levels the leader expands alone.
+    solo: Buffers<M>,
+}
+
+/// A thread's expansion buffers, kept for the whole run.
+struct Buffers<M: Model> {
+    /// New states of the current phase: a segment of the next frontier.
+    out: Vec<Item<M::State>>,
+    succ: Vec<(M::Action, M::State)>,
+    /// Successors waiting for insertion, their slots being prefetched.
+    pending: Vec<(Fingerprint, Fingerprint, M::State)>,
+    hits: Hits,
+}
+
+impl<M: Model> Buffers<M> {
+    fn new(props: usize) -> Self {
+        Buffers {
+            out: Vec::new(),
+            succ: Vec::new(),
+            pending: Vec::new(),
+            hits: Hits::new(props),
+        }
+    }
+
+    /// Hands this phase's results to the leader.
+    fn hand_over(&mut self, c: &mut Coord<M::State>, branching: usize) {
+        if !self.out.is_empty() {
+            c.next.push(std::mem::take(&mut self.out));
+        }
+        c.hits.merge(&self.hits);
+        self.hits.clear();
+        c.max_branching = c.max_branching.max(branching);
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -220,6 +257,7 @@ pub(crate) fn run<M: Model>(
         outcome,
         table,
         pending: None,
+        solo: Buffers::new(props.len()),
     };
     std::thread::scope(|s| {
         for _ in 1..threads {
@@ -277,10 +315,8 @@ fn mark_for(cap: usize, budget_slots: usize) -> u64 {
     ((cap as f64 * at) as u64).max(1)
 }
 
-fn worker<M: Model>(shared: &Shared<'_, M>, mut leader: Option<&mut Leader<M::State>>) {
-    let mut out: Vec<Item<M::State>> = Vec::new();
-    let mut succ: Vec<(M::Action, M::State)> = Vec::new();
-    let mut hits = Hits::new(shared.props.len());
+fn worker<M: Model>(shared: &Shared<'_, M>, mut leader: Option<&mut Leader<M>>) {
+    let mut bufs = Buffers::<M>::new(shared.props.len());
     loop {
         let task = lock(&shared.coord).task.clone();
         match task {
@@ -291,16 +327,8 @@ fn worker<M: Model>(shared: &Shared<'_, M>, mut leader: Option<&mut Leader<M::St
                 mark,
                 ..
             } => {
-                let branching = expand(
-                    shared, &frontier, &table, mark, &mut out, &mut succ, &mut hits,
-                );
-                let mut c = lock(&shared.coord);
-                if !out.is_empty() {
-                    c.next.push(std::mem::take(&mut out));
-                }
-                c.hits.merge(&hits);
-                c.max_branching = c.max_branching.max(branching);
-                hits.clear();
+                let branching = expand(shared, &frontier, &table, mark, &mut bufs);
+                bufs.hand_over(&mut lock(&shared.coord), branching);
             }
             Task::Rehash { old, new, cursor } => loop {
                 let b = cursor.fetch_add(REHASH_CHUNK, Ordering::Relaxed);
@@ -327,15 +355,18 @@ fn expand<M: Model>(
     frontier: &Frontier<M::State>,
     table: &VisitedSet,
     mark: u64,
-    out: &mut Vec<Item<M::State>>,
-    succ: &mut Vec<(M::Action, M::State)>,
-    hits: &mut Hits,
+    bufs: &mut Buffers<M>,
 ) -> usize {
+    let Buffers {
+        out,
+        succ,
+        pending,
+        hits,
+    } = bufs;
     let model = shared.model;
     let symmetry = shared.opts.symmetry;
     let counters = shared.counters;
     let mut max_branching = 0;
-    let mut pending: Vec<(Fingerprint, Fingerprint, M::State)> = Vec::new();
     while !counters.stopped() && !shared.grow.load(Ordering::Relaxed) {
         let Some(states) = frontier.claim() else {
             break;
@@ -393,81 +424,100 @@ fn full_message(unique: u64, table: &VisitedSet) -> String {
 
 /// Runs on the leader between two barriers, while every other worker waits:
 /// settles the phase that ended and publishes the next task.
-fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M::State>) {
+fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
     let threads = shared.opts.threads.max(1);
     let counters = shared.counters;
     let mut c = lock(&shared.coord);
-    let branching = c.max_branching;
-    match std::mem::replace(&mut c.task, Task::Done) {
-        Task::Done => {}
-        Task::Rehash { new, .. } => {
-            l.table = new.clone();
-            if let Some((frontier, depth)) = l.pending.take() {
-                let mark = mark_for(new.capacity(), l.budget_slots);
-                c.task = Task::Expand {
-                    frontier,
-                    table: new,
-                    depth,
-                    mark,
-                };
+    loop {
+        let branching = c.max_branching;
+        match std::mem::replace(&mut c.task, Task::Done) {
+            Task::Done => {}
+            Task::Rehash { new, .. } => {
+                l.table = new.clone();
+                if let Some((frontier, depth)) = l.pending.take() {
+                    let mark = mark_for(new.capacity(), l.budget_slots);
+                    c.task = Task::Expand {
+                        frontier,
+                        table: new,
+                        depth,
+                        mark,
+                    };
+                }
             }
-        }
-        Task::Expand {
-            frontier,
-            table,
-            depth,
-            ..
-        } => {
-            let unique = counters.unique.load(Ordering::Relaxed);
-            if counters.stop_reason() == Some(StopReason::MemoryLimit) {
-                l.outcome.stop_reason = StopReason::MemoryLimit;
-                l.outcome.error = Some(full_message(unique, &table));
-                return;
-            }
-            if counters.stopped() {
-                l.outcome.stop_reason = counters.stop_reason().unwrap_or(StopReason::Interrupted);
-                return;
-            }
-            if shared.grow.swap(false, Ordering::Relaxed) {
-                let cap = table.capacity();
-                if cap >= l.budget_slots {
+            Task::Expand {
+                frontier,
+                table,
+                depth,
+                ..
+            } => {
+                let unique = counters.unique.load(Ordering::Relaxed);
+                if counters.stop_reason() == Some(StopReason::MemoryLimit) {
                     l.outcome.stop_reason = StopReason::MemoryLimit;
                     l.outcome.error = Some(full_message(unique, &table));
                     return;
                 }
-                let new = Arc::new(VisitedSet::with_capacity(
-                    cap.saturating_mul(2).min(l.budget_slots),
-                ));
-                l.pending = Some((frontier, depth));
-                c.task = Task::Rehash {
-                    old: table,
-                    new,
-                    cursor: Arc::new(AtomicUsize::new(0)),
-                };
-                return;
-            }
-            debug_assert!(
-                frontier.exhausted(),
-                "workers leave a level only when it is exhausted, stopped or full"
-            );
-            // The level is done: its successors form the next one.
-            let next = std::mem::take(&mut c.next);
-            let hits = std::mem::replace(&mut c.hits, Hits::new(shared.props.len()));
-            let total: usize = next.iter().map(Vec::len).sum();
-            if total > 0 {
-                l.outcome.max_depth_reached = depth + 1;
-            }
-            counters.depth.store(depth + 1, Ordering::Relaxed);
-            counters.queue.store(total as u64, Ordering::Relaxed);
-            if l.outcome.settle_level(shared.props, &hits, &shared.live) {
-                l.outcome.stop_reason = StopReason::Violation;
-            } else if total == 0 {
-                l.outcome.stop_reason = StopReason::Exhausted;
-            } else if shared.opts.max_depth > 0 && depth + 1 >= shared.opts.max_depth {
-                l.outcome.stop_reason = StopReason::MaxDepth;
-            } else {
-                c.task = expansion(next, table, depth + 1, threads, branching, l.budget_slots);
+                if counters.stopped() {
+                    l.outcome.stop_reason =
+                        counters.stop_reason().unwrap_or(StopReason::Interrupted);
+                    return;
+                }
+                if shared.grow.swap(false, Ordering::Relaxed) {
+                    let cap = table.capacity();
+                    if cap >= l.budget_slots {
+                        l.outcome.stop_reason = StopReason::MemoryLimit;
+                        l.outcome.error = Some(full_message(unique, &table));
+                        return;
+                    }
+                    let new = Arc::new(VisitedSet::with_capacity(
+                        cap.saturating_mul(2).min(l.budget_slots),
+                    ));
+                    l.pending = Some((frontier, depth));
+                    c.task = Task::Rehash {
+                        old: table,
+                        new,
+                        cursor: Arc::new(AtomicUsize::new(0)),
+                    };
+                    return;
+                }
+                debug_assert!(
+                    frontier.exhausted(),
+                    "workers leave a level only when it is exhausted, stopped or full"
+                );
+                // The level is done: its successors form the next one.
+                let next = std::mem::take(&mut c.next);
+                let hits = std::mem::replace(&mut c.hits, Hits::new(shared.props.len()));
+                let total: usize = next.iter().map(Vec::len).sum();
+                if total > 0 {
+                    l.outcome.max_depth_reached = depth + 1;
+                }
+                counters.depth.store(depth + 1, Ordering::Relaxed);
+                counters.queue.store(total as u64, Ordering::Relaxed);
+                if l.outcome.settle_level(shared.props, &hits, &shared.live) {
+                    l.outcome.stop_reason = StopReason::Violation;
+                } else if total == 0 {
+                    l.outcome.stop_reason = StopReason::Exhausted;
+                } else if shared.opts.max_depth > 0 && depth + 1 >= shared.opts.max_depth {
+                    l.outcome.stop_reason = StopReason::MaxDepth;
+                } else if threads > 1 && total < SOLO_BELOW {
+                    // Expand the small level here, then settle it like any phase.
+                    let task = expansion(next, table, depth + 1, 1, branching, l.budget_slots);
+                    if let Task::Expand {
+                        frontier,
+                        table,
+                        mark,
+                        ..
+                    } = &task
+                    {
+                        let b = expand(shared, frontier, table, *mark, &mut l.solo);
+                        l.solo.hand_over(&mut c, b);
+                    }
+                    c.task = task;
+                    continue;
+                } else {
+                    c.task = expansion(next, table, depth + 1, threads, branching, l.budget_slots);
+                }
             }
         }
+        return;
     }
 }
