@@ -49,6 +49,7 @@ mod reference;
 mod report;
 mod search;
 mod simulation;
+mod slots;
 mod trace;
 pub mod visited;
 

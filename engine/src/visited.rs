@@ -20,7 +20,9 @@ use crate::fingerprint::Fingerprint;
 /// Bytes one slot takes.
 pub const SLOT_BYTES: usize = 16;
 
-struct Slot {
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct Slot {
     key: AtomicU64,
     parent: AtomicU64,
 }
@@ -39,21 +41,17 @@ pub enum Insert {
 /// A fixed-capacity, lock-free set of non-zero fingerprints, each with a parent
 /// fingerprint. Safe to share between threads (`&self` methods only).
 pub struct VisitedSet {
-    slots: Box<[Slot]>,
+    slots: crate::slots::Slots<Slot>,
 }
 
 impl VisitedSet {
     /// A table with room for `capacity` fingerprints (at least 1).
-    /// Memory: `capacity * 16` bytes, all written once here.
+    /// Memory: `capacity * 16` bytes. Large tables are mapped lazily from the
+    /// kernel in huge pages where the system allows (module `slots`).
     pub fn with_capacity(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
-        let slots = (0..capacity)
-            .map(|_| Slot {
-                key: AtomicU64::new(0),
-                parent: AtomicU64::new(0),
-            })
-            .collect();
-        VisitedSet { slots }
+        VisitedSet {
+            slots: crate::slots::Slots::zeroed(capacity.max(1)),
+        }
     }
 
     /// Number of slots.
@@ -78,14 +76,14 @@ impl VisitedSet {
     #[inline]
     pub fn prefetch(&self, fp: Fingerprint) {
         let slot: *const Slot = &self.slots[self.home(fp)];
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
         // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 target has; a
         // prefetch never faults and has no effect on memory contents, and the
         // pointer is to a live slot of `self` anyway.
         unsafe {
             std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(slot.cast());
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(any(not(target_arch = "x86_64"), miri))]
         let _ = slot;
     }
 
@@ -237,6 +235,21 @@ mod tests {
         });
         assert_eq!(news, 20_000);
         assert_eq!(t.count(), 20_000);
+    }
+
+    #[test]
+    fn a_large_mapped_table_works_and_is_zeroed() {
+        // 8 MiB: above the size at which the table is mapped in huge pages.
+        let t = VisitedSet::with_capacity(1 << 19);
+        assert_eq!(t.count(), 0);
+        for k in 1..=10_000u64 {
+            let fp = k.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            assert_eq!(t.insert(fp, k), Insert::New);
+            t.prefetch(fp);
+        }
+        assert_eq!(t.count(), 10_000);
+        assert_eq!(t.parent(0x9E37_79B9_7F4A_7C15 | 1), Some(1));
+        assert_eq!(t.bytes(), 8 << 20);
     }
 
     #[test]
