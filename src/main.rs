@@ -1,8 +1,8 @@
 //! The `krepis` command line: a thin layer that parses arguments, builds a
 //! model, calls the engine and prints. See DESIGN.md section 3.
 //!
-//! Until the Kubernetes model lands, `krepis check` runs the engine's example
-//! models (`krepis scenarios` lists them).
+//! `krepis check` runs the stale-reads scenario under causal consistency by
+//! default; `krepis scenarios` lists the others (and the engine's examples).
 
 use std::process::ExitCode;
 
@@ -30,6 +30,8 @@ enum Command {
         #[arg(default_value = scenarios::DEFAULT)]
         scenario: String,
         #[command(flatten)]
+        kube: scenarios::KubeArgs,
+        #[command(flatten)]
         check: CheckArgs,
     },
     /// List the built-in scenarios, one line each.
@@ -45,7 +47,11 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Check { scenario, check } => match scenarios::run(&scenario, &check) {
+        Command::Check {
+            scenario,
+            kube,
+            check,
+        } => match scenarios::run(&scenario, &kube, &check) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e}");

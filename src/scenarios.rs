@@ -1,12 +1,17 @@
-//! Built-in scenarios: for now the engine's example models.
+//! Built-in scenarios: the Kubernetes model's, then the engine's example models.
 
 use std::process::ExitCode;
 
+use clap::Args;
 use krepis_engine::cli::{self, CheckArgs};
 use krepis_engine::models::{Philosophers, SlidingPuzzle, TwoPhaseCommit};
+use krepis_model::consistency::{
+    Causal, Consistency, MonotonicSession, OptimisticLinear, ResettableSession, Synchronous,
+};
+use krepis_model::{KubeModel, Scenario as KubeScenario};
 
 /// The scenario `krepis check` runs without one named.
-pub const DEFAULT: &str = "puzzle8";
+pub const DEFAULT: &str = "stale-reads";
 
 /// A built-in scenario: its name and a one-line description.
 pub struct Scenario {
@@ -17,22 +22,34 @@ pub struct Scenario {
 /// Every built-in scenario.
 pub const ALL: &[Scenario] = &[
     Scenario {
-        name: "puzzle8",
-        about: "the 8-puzzle from the solved position (181,440 states, depth 31)",
+        name: "stale-reads",
+        about: "Kubernetes issue 59848: a StatefulSet pod on two nodes, one restart (default consistency: causal)",
     },
-    Scenario {
-        name: "puzzle15",
-        about: "the 15-puzzle (about 10^13 states: use --time-limit or --max-states)",
-    },
-    Scenario {
-        name: "two-phase-commit:N",
-        about: "two-phase commit with N resource managers, 1 to 12 (N=3: 288 states)",
-    },
-    Scenario {
-        name: "philosophers:N",
-        about: "dining philosophers, 2 to 16, ordered forks: starvation lasso",
-    },
+    Scenario { name: "puzzle8", about: "engine example: the 8-puzzle from the solved position (181,440 states, depth 31)" },
+    Scenario { name: "puzzle15", about: "engine example: the 15-puzzle (about 10^13 states: use --time-limit or --max-states)" },
+    Scenario { name: "two-phase-commit:N", about: "engine example: two-phase commit with N resource managers, 1 to 12" },
+    Scenario { name: "philosophers:N", about: "engine example: dining philosophers, 2 to 16, ordered forks: starvation lasso" },
 ];
+
+/// Flags that shape the Kubernetes scenarios (DESIGN.md section 3).
+#[derive(Args, Clone, Debug)]
+pub struct KubeArgs {
+    /// Consistency model of the store [default: the scenario's; stale-reads: causal].
+    #[arg(long, value_name = "MODEL", value_parser = clap::builder::PossibleValuesParser::new(krepis_model::consistency::NAMES))]
+    pub consistency: Option<String>,
+    /// Nodes (each with its kubelet).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub nodes: Option<u8>,
+    /// Scheduler instances.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
+    pub schedulers: Option<u8>,
+    /// StatefulSet controller instances.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
+    pub statefulset_controllers: Option<u8>,
+    /// PodGC instances.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
+    pub podgc_controllers: Option<u8>,
+}
 
 fn size(name: &str, arg: &str, lo: usize, hi: usize) -> Result<usize, String> {
     let n: usize = arg
@@ -46,8 +63,53 @@ fn size(name: &str, arg: &str, lo: usize, hi: usize) -> Result<usize, String> {
     Ok(n)
 }
 
+fn kube<C: Consistency>(s: KubeScenario, args: &CheckArgs) -> ExitCode {
+    let mut extra = serde_json::Map::new();
+    extra.insert(
+        "scenario".into(),
+        serde_json::json!({
+            "name": s.name,
+            "nodes": s.nodes,
+            "schedulers": s.schedulers,
+            "statefulset_controllers": s.statefulset_controllers,
+            "podgc_controllers": s.podgc_controllers,
+            "restarts": s.restarts,
+        }),
+    );
+    extra.insert(
+        "consistency".into(),
+        serde_json::Value::String(C::NAME.into()),
+    );
+    cli::run(&KubeModel::<C>::new(s), args, extra)
+}
+
+fn run_kube(mut s: KubeScenario, k: &KubeArgs, args: &CheckArgs) -> ExitCode {
+    if let Some(n) = k.nodes {
+        s.nodes = (0..n).map(|i| format!("node-{i}")).collect();
+    }
+    if let Some(n) = k.schedulers {
+        s.schedulers = n.into();
+    }
+    if let Some(n) = k.statefulset_controllers {
+        s.statefulset_controllers = n.into();
+    }
+    if let Some(n) = k.podgc_controllers {
+        s.podgc_controllers = n.into();
+    }
+    if let Some(c) = &k.consistency {
+        s.consistency = c.clone();
+    }
+    match s.consistency.as_str() {
+        "synchronous" => kube::<Synchronous>(s, args),
+        "monotonic-session" => kube::<MonotonicSession>(s, args),
+        "resettable-session" => kube::<ResettableSession>(s, args),
+        "optimistic-linear" => kube::<OptimisticLinear>(s, args),
+        _ => kube::<Causal>(s, args),
+    }
+}
+
 /// Runs the scenario called `name` with the engine flags `args`.
-pub fn run(name: &str, args: &CheckArgs) -> Result<ExitCode, String> {
+pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, String> {
     let (base, param) = match name.split_once(':') {
         Some((b, p)) => (b, Some(p)),
         None => (name, None),
@@ -57,7 +119,16 @@ pub fn run(name: &str, args: &CheckArgs) -> Result<ExitCode, String> {
         m.insert("scenario".into(), serde_json::Value::String(v.to_string()));
         m
     };
+    let kube_flags = k.consistency.is_some()
+        || k.nodes.is_some()
+        || k.schedulers.is_some()
+        || k.statefulset_controllers.is_some()
+        || k.podgc_controllers.is_some();
+    if base != "stale-reads" && kube_flags {
+        return Err(format!("scenario '{name}' is an engine example: the Kubernetes flags (--consistency, --nodes, ...) do not apply"));
+    }
     Ok(match (base, param) {
+        ("stale-reads", None) => run_kube(KubeScenario::stale_reads("causal", 1), k, args),
         ("puzzle8", None) => cli::run(&SlidingPuzzle::puzzle8(), args, extra(name)),
         ("puzzle15", None) => cli::run(&SlidingPuzzle::new(4, 4), args, extra(name)),
         ("two-phase-commit", p) => {

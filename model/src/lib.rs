@@ -1,1 +1,24 @@
-//! The Kubernetes model (to come).
+//! # krepis-model
+//!
+//! The Kubernetes control plane as a model for the krepis engine: resources,
+//! an API server with optimistic concurrency, controllers written as pure
+//! `step` functions, consistency models that decide what each controller
+//! reads and where its writes land, properties, and scenarios.
+//!
+//! This slice covers nodes, pods and StatefulSets; the kubelet, scheduler,
+//! PodGC and StatefulSet controllers; all five consistency models; and the
+//! stale-reads scenario (Kubernetes issue 59848).
+
+pub mod api;
+pub mod consistency;
+pub mod controllers;
+pub mod kube;
+pub mod meta;
+pub mod properties;
+pub mod resources;
+pub mod revision;
+pub mod scenario;
+pub mod store;
+
+pub use kube::{KubeAction, KubeModel, KubeState};
+pub use scenario::Scenario;

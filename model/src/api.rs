@@ -1,0 +1,386 @@
+//! The API server: operations on a store, with optimistic concurrency.
+//!
+//! Krepis follows Kubernetes where the reference (Themelios) deviates:
+//! status is written through a status subresource (only the status changes and
+//! the generation does not move), the generation moves only on spec changes,
+//! updates must carry the stored resource version exactly, deletes carry a uid
+//! precondition, and a graceful delete marks the object (`deleting`) until its
+//! owner lets go. A rejected write is a normal outcome ([`Rejection`]).
+
+use std::fmt;
+
+use crate::meta::{Kind, Name, Rev, Uid};
+use crate::resources::{Node, Object, Pod, StatefulSet};
+use crate::store::{Collection, Store};
+
+/// A write a controller or the environment asks the API server for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// Register a node (Ready) under this name.
+    NodeJoin(Name),
+    /// Remove a node (uid precondition).
+    DeleteNode { name: Name, uid: Uid },
+    /// Create a pod; the server sets its uid and version.
+    CreatePod(Pod),
+    /// Update a pod's spec and metadata (version must match).
+    UpdatePod(Pod),
+    /// Update a pod's status (version must match).
+    UpdatePodStatus(Pod),
+    /// Start a graceful delete (uid precondition): an unbound pod goes at once,
+    /// a bound one is marked until its kubelet has stopped it.
+    DeletePod { name: Name, uid: Uid },
+    /// Remove a pod now (grace period 0; uid precondition).
+    RemovePod { name: Name, uid: Uid },
+    /// Create a StatefulSet (clients).
+    CreateStatefulSet(StatefulSet),
+    /// Update a StatefulSet's status (version must match).
+    UpdateStatefulSetStatus(StatefulSet),
+}
+
+/// Why the API server refused a write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rejection {
+    /// Create of a name that exists.
+    AlreadyExists,
+    /// The object is not there.
+    NotFound,
+    /// The object changed since it was read (resource version or uid differs).
+    Conflict,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Rejection::AlreadyExists => "already exists",
+            Rejection::NotFound => "not found",
+            Rejection::Conflict => "conflict",
+        })
+    }
+}
+
+impl Operation {
+    /// The kind and name of the object written.
+    pub fn target(&self) -> (Kind, &Name) {
+        match self {
+            Operation::NodeJoin(n) | Operation::DeleteNode { name: n, .. } => (Kind::Node, n),
+            Operation::CreatePod(p) | Operation::UpdatePod(p) | Operation::UpdatePodStatus(p) => {
+                (Kind::Pod, &p.meta.name)
+            }
+            Operation::DeletePod { name, .. } | Operation::RemovePod { name, .. } => {
+                (Kind::Pod, name)
+            }
+            Operation::CreateStatefulSet(s) | Operation::UpdateStatefulSetStatus(s) => {
+                (Kind::StatefulSet, &s.meta.name)
+            }
+        }
+    }
+
+    /// A short verb for traces.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Operation::NodeJoin(_) => "join",
+            Operation::DeleteNode { .. } => "delete",
+            Operation::CreatePod(_) => "create",
+            Operation::UpdatePod(p) if p.spec.node_name.is_some() => "bind/update",
+            Operation::UpdatePod(_) => "update",
+            Operation::UpdatePodStatus(_) => "update status of",
+            Operation::DeletePod { .. } => "delete",
+            Operation::RemovePod { .. } => "remove",
+            Operation::CreateStatefulSet(_) => "create",
+            Operation::UpdateStatefulSetStatus(_) => "update status of",
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (kind, name) = self.target();
+        write!(f, "{} {kind} {name}", self.verb())?;
+        match self {
+            Operation::UpdatePod(p) => {
+                if let Some(n) = &p.spec.node_name {
+                    write!(f, " (node {n})")?;
+                }
+            }
+            Operation::UpdatePodStatus(p) => write!(
+                f,
+                " ({:?}{})",
+                p.phase,
+                if p.ready { ", ready" } else { "" }
+            )?,
+            Operation::UpdateStatefulSetStatus(s) => write!(
+                f,
+                " (replicas {}, ready {})",
+                s.status.replicas, s.status.ready_replicas
+            )?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn create<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), Rejection> {
+    if c.get(&obj.meta().name).is_some() {
+        return Err(Rejection::AlreadyExists);
+    }
+    let m = obj.meta_mut();
+    m.uid = rev;
+    m.resource_version = rev;
+    m.generation = 1;
+    m.deleting = false;
+    c.put(obj);
+    Ok(())
+}
+
+/// The stored object that `incoming` may replace: same uid and version.
+fn current<'a, T: Object>(c: &'a Collection<T>, incoming: &T) -> Result<&'a T, Rejection> {
+    let old = c.get(&incoming.meta().name).ok_or(Rejection::NotFound)?;
+    if old.meta().uid != incoming.meta().uid
+        || old.meta().resource_version != incoming.meta().resource_version
+    {
+        return Err(Rejection::Conflict);
+    }
+    Ok(old)
+}
+
+fn update<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), Rejection> {
+    let old = current(c, &obj)?;
+    let generation = old.meta().generation + u32::from(!old.same_spec(&obj));
+    let deleting = old.meta().deleting;
+    let m = obj.meta_mut();
+    m.generation = generation;
+    m.deleting |= deleting; // a delete cannot be undone
+    m.resource_version = rev;
+    c.put(obj);
+    Ok(())
+}
+
+fn precondition<'a, T: Object>(
+    c: &'a Collection<T>,
+    name: &str,
+    uid: Uid,
+) -> Result<&'a T, Rejection> {
+    let o = c.get(name).ok_or(Rejection::NotFound)?;
+    if o.meta().uid != uid {
+        return Err(Rejection::Conflict);
+    }
+    Ok(o)
+}
+
+/// Applies `op` to `store` as the write numbered `rev` (greater than every
+/// stamp in the store). On rejection the store is unchanged.
+pub fn apply(store: &mut Store, op: &Operation, rev: Rev) -> Result<(), Rejection> {
+    match op {
+        Operation::NodeJoin(name) => create(
+            &mut store.nodes,
+            Node {
+                meta: crate::meta::Meta::named(name),
+                unschedulable: false,
+                ready: true,
+            },
+            rev,
+        ),
+        Operation::DeleteNode { name, uid } => {
+            precondition(&store.nodes, name, *uid)?;
+            store.nodes.remove(name);
+            Ok(())
+        }
+        Operation::CreatePod(p) => create(&mut store.pods, p.clone(), rev),
+        Operation::UpdatePod(p) => {
+            // Only spec and metadata change; the status stays as stored.
+            let old = current(&store.pods, p)?;
+            let mut new = p.clone();
+            new.phase = old.phase;
+            new.ready = old.ready;
+            update(&mut store.pods, new, rev)
+        }
+        Operation::UpdatePodStatus(p) => {
+            let old = current(&store.pods, p)?;
+            let mut new = old.clone();
+            new.phase = p.phase;
+            new.ready = p.ready;
+            new.meta.resource_version = rev;
+            store.pods.put(new);
+            Ok(())
+        }
+        Operation::DeletePod { name, uid } => {
+            let pod = precondition(&store.pods, name, *uid)?;
+            if pod.meta.deleting {
+                return Ok(());
+            }
+            if pod.spec.node_name.is_none() && pod.meta.finalizers.is_empty() {
+                store.pods.remove(name);
+            } else {
+                let mut p = pod.clone();
+                p.meta.deleting = true;
+                p.meta.resource_version = rev;
+                store.pods.put(p);
+            }
+            Ok(())
+        }
+        Operation::RemovePod { name, uid } => {
+            let pod = precondition(&store.pods, name, *uid)?;
+            if pod.meta.finalizers.is_empty() {
+                store.pods.remove(name);
+            } else if !pod.meta.deleting {
+                let mut p = pod.clone();
+                p.meta.deleting = true;
+                p.meta.resource_version = rev;
+                store.pods.put(p);
+            }
+            Ok(())
+        }
+        Operation::CreateStatefulSet(s) => create(&mut store.statefulsets, s.clone(), rev),
+        Operation::UpdateStatefulSetStatus(s) => {
+            let old = current(&store.statefulsets, s)?;
+            let mut new = old.clone();
+            new.status = s.status.clone();
+            new.meta.resource_version = rev;
+            store.statefulsets.put(new);
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::{name, Meta};
+    use crate::resources::{Phase, PodSpec};
+
+    fn pod(n: &str) -> Pod {
+        Pod {
+            meta: Meta::named(n),
+            spec: PodSpec {
+                node_name: None,
+                images: vec![name("img")],
+            },
+            phase: Phase::Pending,
+            ready: false,
+        }
+    }
+
+    #[test]
+    fn create_sets_uid_version_generation_and_refuses_duplicates() {
+        let mut s = Store::default();
+        apply(&mut s, &Operation::CreatePod(pod("a")), 5).unwrap();
+        let a = s.pods.get("a").unwrap();
+        assert_eq!(
+            (a.meta.uid, a.meta.resource_version, a.meta.generation),
+            (5, 5, 1)
+        );
+        assert_eq!(
+            apply(&mut s, &Operation::CreatePod(pod("a")), 6),
+            Err(Rejection::AlreadyExists)
+        );
+    }
+
+    #[test]
+    fn stale_updates_conflict_and_leave_the_store_unchanged() {
+        let mut s = Store::default();
+        apply(&mut s, &Operation::CreatePod(pod("a")), 1).unwrap();
+        let read = s.pods.get("a").unwrap().clone();
+        let mut bound = read.clone();
+        bound.spec.node_name = Some(name("n1"));
+        apply(&mut s, &Operation::UpdatePod(bound), 2).unwrap();
+        assert_eq!(
+            s.pods.get("a").unwrap().meta.generation,
+            2,
+            "spec change bumps generation"
+        );
+        let before = s.clone();
+        let mut other = read;
+        other.spec.node_name = Some(name("n2"));
+        assert_eq!(
+            apply(&mut s, &Operation::UpdatePod(other), 3),
+            Err(Rejection::Conflict)
+        );
+        assert_eq!(s, before);
+    }
+
+    #[test]
+    fn status_updates_keep_spec_and_generation() {
+        let mut s = Store::default();
+        apply(&mut s, &Operation::CreatePod(pod("a")), 1).unwrap();
+        let mut p = s.pods.get("a").unwrap().clone();
+        p.phase = Phase::Running;
+        p.spec.node_name = Some(name("sneaky"));
+        apply(&mut s, &Operation::UpdatePodStatus(p), 2).unwrap();
+        let a = s.pods.get("a").unwrap();
+        assert_eq!(
+            (
+                a.phase,
+                a.spec.node_name.clone(),
+                a.meta.generation,
+                a.meta.resource_version
+            ),
+            (Phase::Running, None, 1, 2)
+        );
+    }
+
+    #[test]
+    fn deletes_check_the_uid_and_are_graceful_for_bound_pods() {
+        let mut s = Store::default();
+        apply(&mut s, &Operation::CreatePod(pod("a")), 1).unwrap();
+        let mut p = s.pods.get("a").unwrap().clone();
+        p.spec.node_name = Some(name("n"));
+        apply(&mut s, &Operation::UpdatePod(p), 2).unwrap();
+        assert_eq!(
+            apply(
+                &mut s,
+                &Operation::DeletePod {
+                    name: name("a"),
+                    uid: 99
+                },
+                3
+            ),
+            Err(Rejection::Conflict)
+        );
+        apply(
+            &mut s,
+            &Operation::DeletePod {
+                name: name("a"),
+                uid: 1,
+            },
+            3,
+        )
+        .unwrap();
+        assert!(
+            s.pods.get("a").unwrap().meta.deleting,
+            "bound pods wait for their kubelet"
+        );
+        apply(
+            &mut s,
+            &Operation::RemovePod {
+                name: name("a"),
+                uid: 1,
+            },
+            4,
+        )
+        .unwrap();
+        assert!(s.pods.get("a").is_none());
+        assert_eq!(
+            apply(
+                &mut s,
+                &Operation::RemovePod {
+                    name: name("a"),
+                    uid: 1
+                },
+                5
+            ),
+            Err(Rejection::NotFound)
+        );
+        // an unbound pod goes at once
+        apply(&mut s, &Operation::CreatePod(pod("b")), 6).unwrap();
+        apply(
+            &mut s,
+            &Operation::DeletePod {
+                name: name("b"),
+                uid: 6,
+            },
+            7,
+        )
+        .unwrap();
+        assert!(s.pods.get("b").is_none());
+    }
+}

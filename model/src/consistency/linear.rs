@@ -1,0 +1,104 @@
+//! A linear (or, for optimistic linear, tree-shaped) history of states,
+//! shared by the four non-causal models.
+
+use std::sync::Arc;
+
+use crate::api::{apply, Operation, Rejection};
+use crate::meta::Rev;
+use crate::store::Store;
+
+/// One state of the history.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Entry {
+    /// The write that produced it (its read point is `Revision::at(rev)`).
+    pub rev: Rev,
+    /// The entry it was written on (optimistic linear); `None` for the first.
+    pub parent: Option<Rev>,
+    /// The objects.
+    pub store: Arc<Store>,
+}
+
+/// Entries in write order; the last is the newest.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Linear {
+    pub entries: Vec<Entry>,
+}
+
+impl Linear {
+    pub fn new(initial: Store, rev: Rev) -> Self {
+        Linear {
+            entries: vec![Entry {
+                rev,
+                parent: None,
+                store: Arc::new(initial),
+            }],
+        }
+    }
+
+    pub fn last(&self) -> &Entry {
+        // The history is never empty: `new` makes one entry, pruning keeps the last.
+        &self.entries[self.entries.len() - 1]
+    }
+
+    pub fn get(&self, rev: Rev) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.rev == rev)
+    }
+
+    /// The next write's revision: greater than every stamp held.
+    pub fn next_rev(&self) -> Rev {
+        self.entries.iter().map(|e| e.rev).max().unwrap_or(0) + 1
+    }
+
+    /// Applies `op` to the entry `base` and appends the result (child of `base`).
+    pub fn append_on(&mut self, base: Rev, op: &Operation) -> Result<(), Rejection> {
+        let rev = self.next_rev();
+        let on = self
+            .get(base)
+            .or_else(|| self.entries.last())
+            .ok_or(Rejection::NotFound)?;
+        let mut store = (*on.store).clone();
+        apply(&mut store, op, rev)?;
+        let parent = Some(on.rev);
+        self.entries.push(Entry {
+            rev,
+            parent,
+            store: Arc::new(store),
+        });
+        Ok(())
+    }
+
+    /// Keeps the entries for which `keep` holds, and always the last one.
+    pub fn retain(&mut self, keep: impl Fn(&Entry) -> bool) {
+        let last = self.last().rev;
+        self.entries.retain(|e| e.rev == last || keep(e));
+        // An entry whose parent went has no readable parent any more.
+        let kept: Vec<Rev> = self.entries.iter().map(|e| e.rev).collect();
+        for e in &mut self.entries {
+            if e.parent.is_some_and(|p| !kept.contains(&p)) {
+                e.parent = None;
+            }
+        }
+    }
+
+    pub fn stamps(&self, f: &mut dyn FnMut(Rev)) {
+        for e in &self.entries {
+            f(e.rev);
+            if let Some(p) = e.parent {
+                f(p);
+            }
+            e.store.stamps(&mut |r| f(r));
+        }
+    }
+
+    pub fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
+        for e in &mut self.entries {
+            e.rev = map(e.rev);
+            e.parent = e.parent.map(map);
+            let mut s = (*e.store).clone();
+            s.map_stamps(&map);
+            if s != *e.store {
+                e.store = Arc::new(s);
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Consistency models: where a controller's reads come from and where its
+//! writes land. One module each, behind [`Consistency`]; no controller knows
+//! which one is in force.
+//!
+//! Every model also prunes its history to what some controller can still read
+//! (now, or after a restart the scenario still allows), so that an entry no
+//! reader can reach never keeps two otherwise equal states apart. Each
+//! module's `prune` says why its pruning is sound.
+
+mod causal;
+mod linear;
+mod monotonic;
+mod optimistic;
+mod resettable;
+mod synchronous;
+
+use std::borrow::Cow;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+pub use causal::Causal;
+pub use monotonic::MonotonicSession;
+pub use optimistic::OptimisticLinear;
+pub use resettable::ResettableSession;
+pub use synchronous::Synchronous;
+
+use crate::api::{Operation, Rejection};
+use crate::meta::Rev;
+use crate::revision::Revision;
+use crate::store::Store;
+
+/// The names of the consistency models, as the CLI spells them.
+pub const NAMES: [&str; 5] = [
+    "synchronous",
+    "monotonic-session",
+    "resettable-session",
+    "optimistic-linear",
+    "causal",
+];
+
+/// A history of cluster states under one consistency model.
+pub trait Consistency: Clone + Debug + Eq + Hash + Send + Sync + 'static {
+    /// The CLI name of the model.
+    const NAME: &'static str;
+
+    /// A history holding only `initial`, written as revision `rev`.
+    fn new(initial: Store, rev: Rev) -> Self;
+
+    /// The newest state, as properties and the environment see it.
+    fn latest(&self) -> Cow<'_, Store>;
+
+    /// The read point of the newest state.
+    fn max(&self) -> Revision;
+
+    /// The points a controller whose last read was `session` (none: it has
+    /// not read since it started) may read now, in a fixed order.
+    fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>);
+
+    /// The state at a read point returned by `reads` or `max`.
+    fn view(&self, at: &Revision) -> Cow<'_, Store>;
+
+    /// Applies `op`, computed from the state read at `read`, where the model
+    /// says it lands. A rejection leaves the history unchanged.
+    fn write(&mut self, read: &Revision, op: &Operation) -> Result<(), Rejection>;
+
+    /// Drops the entries no controller can read: `sessions` are the
+    /// controllers' last reads, `resets_possible` whether some controller may
+    /// still lose its session (a restart the scenario allows).
+    fn prune(&mut self, sessions: &[Option<Revision>], resets_possible: bool);
+
+    /// Calls `f` on every stamp (revision or uid) the history holds.
+    fn stamps(&self, f: &mut dyn FnMut(Rev));
+
+    /// Replaces every stamp `x` by `map(x)`; `map` preserves order.
+    fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev);
+}
+
+/// The smallest session among controllers that have one.
+pub(crate) fn min_session(sessions: &[Option<Revision>]) -> Option<Rev> {
+    sessions
+        .iter()
+        .flatten()
+        .map(|s| s.components().first().copied().unwrap_or(0))
+        .min()
+}

@@ -1,0 +1,68 @@
+//! Monotonic session: writes apply to the newest state; a controller reads any
+//! state newer than the last one it read (so its reads never go back but may
+//! lag); a controller without a session reads the newest state.
+
+use std::borrow::Cow;
+
+use super::linear::Linear;
+use super::{min_session, Consistency};
+use crate::api::{Operation, Rejection};
+use crate::meta::Rev;
+use crate::revision::Revision;
+use crate::store::Store;
+
+/// The monotonic-session model.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MonotonicSession(pub(crate) Linear);
+
+/// Reads strictly newer than `session`, oldest first; the newest alone without one.
+pub(crate) fn newer(h: &Linear, session: Option<&Revision>, out: &mut Vec<Revision>) {
+    match session {
+        None => out.push(Revision::at(h.last().rev)),
+        Some(s) => out.extend(
+            h.entries
+                .iter()
+                .filter(|e| e.rev > s.newest())
+                .map(|e| Revision::at(e.rev)),
+        ),
+    }
+}
+
+impl Consistency for MonotonicSession {
+    const NAME: &'static str = "monotonic-session";
+
+    fn new(initial: Store, rev: Rev) -> Self {
+        MonotonicSession(Linear::new(initial, rev))
+    }
+    fn latest(&self) -> Cow<'_, Store> {
+        Cow::Borrowed(&self.0.last().store)
+    }
+    fn max(&self) -> Revision {
+        Revision::at(self.0.last().rev)
+    }
+    fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
+        newer(&self.0, session, out)
+    }
+    fn view(&self, at: &Revision) -> Cow<'_, Store> {
+        Cow::Borrowed(&self.0.get(at.newest()).unwrap_or(self.0.last()).store)
+    }
+    fn write(&mut self, _read: &Revision, op: &Operation) -> Result<(), Rejection> {
+        let m = self.0.last().rev;
+        self.0.append_on(m, op)
+    }
+    /// A controller with session `s` reads only entries newer than `s`; one
+    /// without a session (now or after a restart) reads only the newest. So
+    /// entries no newer than every session are unreadable for ever.
+    fn prune(&mut self, sessions: &[Option<Revision>], _resets_possible: bool) {
+        match min_session(sessions) {
+            Some(min) => self.0.retain(|e| e.rev > min),
+            None => self.0.retain(|_| false),
+        }
+    }
+    fn stamps(&self, f: &mut dyn FnMut(Rev)) {
+        self.0.stamps(f)
+    }
+    fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
+        self.0.map_stamps(map)
+    }
+}

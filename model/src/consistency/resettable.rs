@@ -1,0 +1,61 @@
+//! Resettable session: as monotonic session, except that a controller without
+//! a session (at start, or after a restart) may read any state of the history,
+//! then goes on monotonically from there.
+
+use std::borrow::Cow;
+
+use super::linear::Linear;
+use super::monotonic::newer;
+use super::{min_session, Consistency};
+use crate::api::{Operation, Rejection};
+use crate::meta::Rev;
+use crate::revision::Revision;
+use crate::store::Store;
+
+/// The resettable-session model.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ResettableSession(Linear);
+
+impl Consistency for ResettableSession {
+    const NAME: &'static str = "resettable-session";
+
+    fn new(initial: Store, rev: Rev) -> Self {
+        ResettableSession(Linear::new(initial, rev))
+    }
+    fn latest(&self) -> Cow<'_, Store> {
+        Cow::Borrowed(&self.0.last().store)
+    }
+    fn max(&self) -> Revision {
+        Revision::at(self.0.last().rev)
+    }
+    fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
+        match session {
+            None => out.extend(self.0.entries.iter().map(|e| Revision::at(e.rev))),
+            Some(_) => newer(&self.0, session, out),
+        }
+    }
+    fn view(&self, at: &Revision) -> Cow<'_, Store> {
+        Cow::Borrowed(&self.0.get(at.newest()).unwrap_or(self.0.last()).store)
+    }
+    fn write(&mut self, _read: &Revision, op: &Operation) -> Result<(), Rejection> {
+        let m = self.0.last().rev;
+        self.0.append_on(m, op)
+    }
+    /// A controller without a session reads any entry, so nothing can go
+    /// while one exists or a restart may still make one. Otherwise, as in
+    /// monotonic session, entries no newer than every session are unreadable.
+    fn prune(&mut self, sessions: &[Option<Revision>], resets_possible: bool) {
+        if resets_possible || sessions.iter().any(Option::is_none) {
+            return;
+        }
+        if let Some(min) = min_session(sessions) {
+            self.0.retain(|e| e.rev > min);
+        }
+    }
+    fn stamps(&self, f: &mut dyn FnMut(Rev)) {
+        self.0.stamps(f)
+    }
+    fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
+        self.0.map_stamps(map)
+    }
+}

@@ -1,0 +1,53 @@
+//! Synchronous: every read is of the newest state and every write applies to
+//! the newest state. A controller that has read the newest state has nothing
+//! new to read until someone writes.
+
+use std::borrow::Cow;
+
+use super::linear::Linear;
+use super::Consistency;
+use crate::api::{Operation, Rejection};
+use crate::meta::Rev;
+use crate::revision::Revision;
+use crate::store::Store;
+
+/// The synchronous model (linearizable reads and writes).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Synchronous(Linear);
+
+impl Consistency for Synchronous {
+    const NAME: &'static str = "synchronous";
+
+    fn new(initial: Store, rev: Rev) -> Self {
+        Synchronous(Linear::new(initial, rev))
+    }
+    fn latest(&self) -> Cow<'_, Store> {
+        Cow::Borrowed(&self.0.last().store)
+    }
+    fn max(&self) -> Revision {
+        Revision::at(self.0.last().rev)
+    }
+    fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
+        let m = self.0.last().rev;
+        if session.is_none_or(|s| s.newest() < m) {
+            out.push(Revision::at(m));
+        }
+    }
+    fn view(&self, at: &Revision) -> Cow<'_, Store> {
+        Cow::Borrowed(&self.0.get(at.newest()).unwrap_or(self.0.last()).store)
+    }
+    fn write(&mut self, _read: &Revision, op: &Operation) -> Result<(), Rejection> {
+        let m = self.0.last().rev;
+        self.0.append_on(m, op)
+    }
+    /// Only the newest state is ever read, so only it is kept.
+    fn prune(&mut self, _sessions: &[Option<Revision>], _resets_possible: bool) {
+        self.0.retain(|_| false);
+    }
+    fn stamps(&self, f: &mut dyn FnMut(Rev)) {
+        self.0.stamps(f)
+    }
+    fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
+        self.0.map_stamps(map)
+    }
+}

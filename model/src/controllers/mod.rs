@@ -1,0 +1,84 @@
+//! Controllers: pure functions of (local state, view) returning at most one
+//! write. [`step`] is the one entry point, used by the checker and (later) by
+//! the real runtime alike.
+
+pub mod kubelet;
+pub mod podgc;
+pub mod scheduler;
+pub mod statefulset;
+mod testing;
+
+use std::fmt;
+
+use crate::api::Operation;
+use crate::meta::Name;
+use crate::revision::Revision;
+use crate::store::Store;
+
+/// What a controller reads: the objects of one state and that state's read point.
+#[derive(Clone, Copy, Debug)]
+pub struct View<'a> {
+    /// Where in the history the state is.
+    pub revision: &'a Revision,
+    /// The objects.
+    pub store: &'a Store,
+}
+
+/// A controller instance's kind.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Controller {
+    /// The kubelet of one node.
+    Kubelet {
+        /// The node's name.
+        node: Name,
+    },
+    /// The scheduler.
+    Scheduler,
+    /// The StatefulSet controller.
+    StatefulSet,
+    /// The pod garbage collector.
+    PodGc,
+}
+
+impl Controller {
+    /// The kind's name as scenario files and the CLI spell it.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Controller::Kubelet { .. } => "kubelet",
+            Controller::Scheduler => "scheduler",
+            Controller::StatefulSet => "statefulset-controller",
+            Controller::PodGc => "podgc",
+        }
+    }
+}
+
+impl fmt::Display for Controller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Controller::Kubelet { node } => write!(f, "kubelet({node})"),
+            other => f.write_str(other.kind_name()),
+        }
+    }
+}
+
+/// A controller instance's local state. Lost on restart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Local {
+    /// The read point of its last read; `None` until it reads (again).
+    pub session: Option<Revision>,
+    /// Kubelets: the pods it runs, by name (sorted). Empty for others.
+    pub running: Vec<Name>,
+}
+
+/// Runs one step of `controller` on `view`: updates `local` (the session, and
+/// whatever the controller keeps) and returns the write it asks for, if any.
+/// Local changes stand whether or not the write is later accepted.
+pub fn step(controller: &Controller, local: &mut Local, view: &View<'_>) -> Option<Operation> {
+    local.session = Some(view.revision.clone());
+    match controller {
+        Controller::Kubelet { node } => kubelet::step(node, &mut local.running, view),
+        Controller::Scheduler => scheduler::step(view),
+        Controller::StatefulSet => statefulset::step(view),
+        Controller::PodGc => podgc::step(view),
+    }
+}

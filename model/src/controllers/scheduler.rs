@@ -1,0 +1,77 @@
+//! The scheduler: binds each unbound active pod to the least-loaded node that
+//! is Ready and schedulable (ties: name order), one binding per step. Double
+//! binding is prevented by the API server's version check.
+
+use super::View;
+use crate::api::Operation;
+
+/// One scheduler step.
+pub fn step(view: &View<'_>) -> Option<Operation> {
+    let store = view.store;
+    let pod = store
+        .pods
+        .iter()
+        .find(|p| p.spec.node_name.is_none() && p.active())?;
+    let node = store
+        .nodes
+        .iter()
+        .filter(|n| n.ready && !n.unschedulable)
+        .min_by_key(|n| {
+            store
+                .pods
+                .iter()
+                .filter(|p| p.spec.node_name.as_ref() == Some(&n.meta.name))
+                .count()
+        })?;
+    let mut bound = pod.clone();
+    bound.spec.node_name = Some(node.meta.name.clone());
+    Some(Operation::UpdatePod(bound))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controllers::testing::{bound, node, pod, store};
+    use crate::revision::Revision;
+
+    #[test]
+    fn binds_the_first_unbound_pod_to_the_least_loaded_ready_node() {
+        let mut n0 = node("n0");
+        n0.ready = false;
+        let s = store(
+            vec![n0, node("n1"), node("n2")],
+            vec![bound(pod("a", 1), "n1"), pod("c", 3), pod("b", 2)],
+        );
+        let op = step(&View {
+            revision: &Revision::at(5),
+            store: &s,
+        });
+        let Some(Operation::UpdatePod(p)) = op else {
+            panic!("a binding")
+        };
+        assert_eq!(
+            (&*p.meta.name, p.spec.node_name.as_deref()),
+            ("b", Some("n2"))
+        );
+    }
+
+    #[test]
+    fn nothing_to_do_without_nodes_or_pods() {
+        let s = store(vec![], vec![pod("a", 1)]);
+        assert_eq!(
+            step(&View {
+                revision: &Revision::at(5),
+                store: &s
+            }),
+            None
+        );
+        let s = store(vec![node("n")], vec![]);
+        assert_eq!(
+            step(&View {
+                revision: &Revision::at(5),
+                store: &s
+            }),
+            None
+        );
+    }
+}

@@ -1,0 +1,63 @@
+//! Hand-built views for the controllers' unit tests.
+#![cfg(test)]
+
+use crate::meta::{name, Labels, Meta};
+use crate::resources::{
+    Node, Phase, Pod, PodManagement, PodSpec, StatefulSet, StatefulSetSpec, StatefulSetStatus,
+};
+use crate::store::Store;
+
+pub fn node(n: &str) -> Node {
+    let mut meta = Meta::named(n);
+    meta.uid = 100;
+    Node {
+        meta,
+        unschedulable: false,
+        ready: true,
+    }
+}
+
+pub fn pod(n: &str, uid: u32) -> Pod {
+    let mut meta = Meta::named(n);
+    meta.uid = uid;
+    meta.resource_version = uid;
+    Pod {
+        meta,
+        spec: PodSpec {
+            node_name: None,
+            images: vec![name("img")],
+        },
+        phase: Phase::Pending,
+        ready: false,
+    }
+}
+
+pub fn bound(mut p: Pod, node: &str) -> Pod {
+    p.spec.node_name = Some(name(node));
+    p
+}
+
+pub fn sts(n: &str, replicas: u32, uid: u32) -> StatefulSet {
+    let mut meta = Meta::named(n);
+    meta.uid = uid;
+    meta.generation = 1;
+    let labels = Labels::from_pairs(&[("app", n)]);
+    StatefulSet {
+        meta,
+        spec: StatefulSetSpec {
+            replicas,
+            selector: labels.clone(),
+            template_labels: labels,
+            template_images: vec![name("img")],
+            pod_management: PodManagement::OrderedReady,
+        },
+        status: StatefulSetStatus::default(),
+    }
+}
+
+pub fn store(nodes: Vec<Node>, pods: Vec<Pod>) -> Store {
+    let mut s = Store::default();
+    nodes.into_iter().for_each(|n| s.nodes.put(n));
+    pods.into_iter().for_each(|p| s.pods.put(p));
+    s
+}

@@ -1,0 +1,315 @@
+//! The Kubernetes model as an engine [`Model`]: a history under a consistency
+//! model, the controllers' local states, and the restarts left.
+
+use std::fmt::Write;
+use std::marker::PhantomData;
+
+use krepis_engine::{Model, Property};
+
+use crate::api::{apply, Operation, Rejection};
+use crate::consistency::Consistency;
+use crate::controllers::{step, Controller, Local, View};
+use crate::meta::name;
+use crate::revision::Revision;
+use crate::scenario::Scenario;
+use crate::store::Store;
+
+/// A state of the model.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KubeState<C> {
+    /// The cluster's history under the consistency model.
+    pub history: C,
+    /// Each controller instance's local state, in [`Scenario::controllers`] order.
+    pub locals: Vec<Local>,
+    /// Restarts the scenario still allows.
+    pub restarts_left: u8,
+}
+
+/// A transition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KubeAction {
+    /// Controller `controller` read the state at `read` and asked for `wrote`,
+    /// which the API server accepted or rejected (`outcome`).
+    Step {
+        /// Index of the controller instance.
+        controller: usize,
+        /// What it read.
+        read: Revision,
+        /// Whether that was the newest state.
+        latest: bool,
+        /// The write it asked for, if any.
+        wrote: Option<Box<Operation>>,
+        /// The API server's answer.
+        outcome: Option<Result<(), Rejection>>,
+    },
+    /// A controller restarted and lost its local state.
+    Restart {
+        /// Index of the controller instance.
+        controller: usize,
+    },
+    /// A node restarted: its kubelet lost its state and the node object was deleted.
+    NodeRestart {
+        /// Index of the kubelet.
+        controller: usize,
+        /// The API server's answer to the node deletion.
+        outcome: Result<(), Rejection>,
+    },
+}
+
+/// The model of one scenario under consistency model `C`.
+pub struct KubeModel<C> {
+    scenario: Scenario,
+    controllers: Vec<Controller>,
+    _c: PhantomData<fn() -> C>,
+}
+
+impl<C: Consistency> KubeModel<C> {
+    /// The model of `scenario` (its `consistency` field is ignored: `C` rules).
+    pub fn new(scenario: Scenario) -> Self {
+        let controllers = scenario.controllers();
+        KubeModel {
+            scenario,
+            controllers,
+            _c: PhantomData,
+        }
+    }
+
+    /// The controller instances.
+    pub fn controllers(&self) -> &[Controller] {
+        &self.controllers
+    }
+
+    /// The scenario.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The initial state: the scenario's objects written one by one.
+    pub fn initial(&self) -> KubeState<C> {
+        let mut store = Store::default();
+        let mut rev = 0;
+        let mut put = |op: Operation, store: &mut Store| {
+            rev += 1;
+            // The scenario was validated: names are unique, so creates succeed.
+            let _ = apply(store, &op, rev);
+        };
+        for n in &self.scenario.nodes {
+            put(Operation::NodeJoin(name(n)), &mut store);
+        }
+        for s in &self.scenario.statefulsets {
+            put(Operation::CreateStatefulSet(s.clone()), &mut store);
+        }
+        for p in &self.scenario.pods {
+            put(Operation::CreatePod(p.clone()), &mut store);
+        }
+        let mut s = KubeState {
+            history: C::new(store, rev.max(1)),
+            locals: vec![Local::default(); self.controllers.len()],
+            restarts_left: self.scenario.restarts,
+        };
+        normalize(&mut s);
+        s
+    }
+}
+
+/// Prunes the history to what can still be read, then renumbers every stamp
+/// (revisions and uids) densely from 1, keeping their order: only order and
+/// equality of stamps matter to the API server, the controllers and the
+/// properties, so states that differ only in numbering become equal.
+pub fn normalize<C: Consistency>(s: &mut KubeState<C>) {
+    let sessions: Vec<Option<Revision>> = s.locals.iter().map(|l| l.session.clone()).collect();
+    s.history.prune(&sessions, s.restarts_left > 0);
+    let mut stamps = Vec::new();
+    s.history.stamps(&mut |r| stamps.push(r));
+    for sess in sessions.iter().flatten() {
+        stamps.extend_from_slice(sess.components());
+    }
+    stamps.sort_unstable();
+    stamps.dedup();
+    if stamps.iter().enumerate().all(|(i, &r)| r == i as u32 + 1) {
+        return;
+    }
+    let map = |r: u32| stamps.binary_search(&r).map_or(r, |i| i as u32 + 1);
+    s.history.map_stamps(&map);
+    for l in &mut s.locals {
+        if let Some(sess) = &mut l.session {
+            sess.map(&map);
+        }
+    }
+}
+
+impl<C: Consistency> Model for KubeModel<C> {
+    type State = KubeState<C>;
+    type Action = KubeAction;
+
+    fn init_states(&self, out: &mut Vec<Self::State>) {
+        out.push(self.initial());
+    }
+
+    fn successors(&self, state: &Self::State, out: &mut Vec<(Self::Action, Self::State)>) {
+        let mut reads = Vec::new();
+        let max = state.history.max();
+        for (i, c) in self.controllers.iter().enumerate() {
+            reads.clear();
+            state
+                .history
+                .reads(state.locals[i].session.as_ref(), &mut reads);
+            for r in reads.drain(..) {
+                let mut next = state.clone();
+                let store = state.history.view(&r);
+                let wrote = step(
+                    c,
+                    &mut next.locals[i],
+                    &View {
+                        revision: &r,
+                        store: &store,
+                    },
+                );
+                let outcome = wrote.as_ref().map(|op| next.history.write(&r, op));
+                normalize(&mut next);
+                let latest = r == max;
+                out.push((
+                    KubeAction::Step {
+                        controller: i,
+                        read: r,
+                        latest,
+                        wrote: wrote.map(Box::new),
+                        outcome,
+                    },
+                    next,
+                ));
+            }
+        }
+        if state.restarts_left == 0 {
+            return;
+        }
+        let latest = state.history.latest();
+        for (i, c) in self.controllers.iter().enumerate() {
+            match c {
+                Controller::Kubelet { node } => {
+                    let Some(n) = latest.nodes.get(node).filter(|n| n.ready) else {
+                        continue;
+                    };
+                    let mut next = state.clone();
+                    next.locals[i] = Local::default();
+                    next.restarts_left -= 1;
+                    let op = Operation::DeleteNode {
+                        name: node.clone(),
+                        uid: n.meta.uid,
+                    };
+                    let outcome = next.history.write(&max, &op);
+                    normalize(&mut next);
+                    out.push((
+                        KubeAction::NodeRestart {
+                            controller: i,
+                            outcome,
+                        },
+                        next,
+                    ));
+                }
+                _ if state.locals[i] != Local::default() => {
+                    let mut next = state.clone();
+                    next.locals[i] = Local::default();
+                    next.restarts_left -= 1;
+                    normalize(&mut next);
+                    out.push((KubeAction::Restart { controller: i }, next));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        crate::properties::all()
+    }
+
+    fn format_action(&self, a: &KubeAction) -> String {
+        match a {
+            KubeAction::Step {
+                controller,
+                read,
+                latest,
+                wrote,
+                outcome,
+            } => {
+                let who = &self.controllers[*controller];
+                let freshness = if *latest { "latest" } else { "stale" };
+                match (wrote, outcome) {
+                    (Some(op), Some(Ok(()))) => {
+                        format!("{who} read {read} ({freshness}), wrote: {op}")
+                    }
+                    (Some(op), Some(Err(e))) => {
+                        format!("{who} read {read} ({freshness}), tried: {op} -> rejected ({e})")
+                    }
+                    _ => format!("{who} read {read} ({freshness}), nothing to do"),
+                }
+            }
+            KubeAction::Restart { controller } => format!(
+                "{} restarts (local state lost)",
+                self.controllers[*controller]
+            ),
+            KubeAction::NodeRestart {
+                controller,
+                outcome,
+            } => {
+                let r = if outcome.is_ok() {
+                    ""
+                } else {
+                    " (delete rejected)"
+                };
+                format!(
+                    "{} restarts: kubelet state lost, node object deleted{r}",
+                    self.controllers[*controller]
+                )
+            }
+        }
+    }
+
+    fn format_state(&self, s: &KubeState<C>) -> String {
+        let mut out = String::new();
+        for (c, l) in self.controllers.iter().zip(&s.locals) {
+            if let Controller::Kubelet { node } = c {
+                let _ = write!(
+                    out,
+                    "{node} runs [{}]; ",
+                    l.running
+                        .iter()
+                        .map(|p| &**p)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        let latest = s.history.latest();
+        let pods: Vec<String> = latest
+            .pods
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}#{} {} {:?}{}{}",
+                    p.meta.name,
+                    p.meta.uid,
+                    p.spec
+                        .node_name
+                        .as_deref()
+                        .map_or("unbound".to_string(), |n| format!("on {n}")),
+                    p.phase,
+                    if p.ready { " ready" } else { "" },
+                    if p.meta.deleting { " deleting" } else { "" }
+                )
+            })
+            .collect();
+        let nodes: Vec<&str> = latest.nodes.iter().map(|n| &*n.meta.name).collect();
+        let _ = write!(
+            out,
+            "pods: {}; nodes: {}",
+            pods.join(", "),
+            nodes.join(", ")
+        );
+        out
+    }
+
+    fn name(&self) -> String {
+        format!("{} ({})", self.scenario.name, C::NAME)
+    }
+}

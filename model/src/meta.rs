@@ -1,0 +1,151 @@
+//! Object metadata: names, uids, resource versions, labels, owner references.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// An object or label name. Cheap to clone; compared by content.
+pub type Name = Arc<str>;
+
+/// A resource version: the number of the write that last created or changed
+/// an object. Only the order of versions matters, so states are kept with
+/// versions renumbered densely (see `relabel`).
+pub type Rev = u32;
+
+/// An object's unique id, different for every incarnation of a name (a pod
+/// deleted and created again under the same name gets a new uid).
+pub type Uid = u32;
+
+/// Makes a [`Name`].
+pub fn name(s: &str) -> Name {
+    Arc::from(s)
+}
+
+/// A label map, sorted by key, keys unique.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Labels(pub Vec<(Name, Name)>);
+
+impl Labels {
+    /// Labels from `(key, value)` pairs (later pairs win).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        let mut l = Labels::default();
+        for (k, v) in pairs {
+            l.insert(name(k), name(v));
+        }
+        l
+    }
+
+    /// Sets `key` to `value`.
+    pub fn insert(&mut self, key: Name, value: Name) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Name> {
+        self.0.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
+    }
+
+    /// Whether every pair of `selector` is in `self` (an empty selector
+    /// matches everything, as in Kubernetes' `matchLabels`).
+    pub fn matches(&self, selector: &Labels) -> bool {
+        selector.0.iter().all(|(k, v)| self.get(k) == Some(v))
+    }
+}
+
+/// The kinds of objects the model stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A Node.
+    Node,
+    /// A Pod.
+    Pod,
+    /// A StatefulSet.
+    StatefulSet,
+}
+
+/// A reference from an object to its owner.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OwnerRef {
+    /// The owner's kind.
+    pub kind: Kind,
+    /// The owner's name.
+    pub name: Name,
+    /// The owner's uid: what "owned by" means.
+    pub uid: Uid,
+    /// Whether the owner is the managing controller.
+    pub controller: bool,
+}
+
+/// Metadata common to every object.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Meta {
+    /// Unique per kind.
+    pub name: Name,
+    /// Set by the API server on create.
+    pub uid: Uid,
+    /// Set by the API server on every write.
+    pub resource_version: Rev,
+    /// Starts at 1; bumped by the API server when the spec changes.
+    pub generation: u32,
+    /// Labels (selectors match them).
+    pub labels: Labels,
+    /// Set when a graceful delete starts; the object is removed once its
+    /// finalizers are gone and its owner (the kubelet, for pods) lets go.
+    pub deleting: bool,
+    /// Finalizers that block removal.
+    pub finalizers: Vec<Name>,
+    /// Owner references.
+    pub owners: Vec<OwnerRef>,
+}
+
+impl Meta {
+    /// Metadata for a new object called `name` (uid and version set on create).
+    pub fn named(name: &str) -> Self {
+        Meta {
+            name: self::name(name),
+            uid: 0,
+            resource_version: 0,
+            generation: 0,
+            labels: Labels::default(),
+            deleting: false,
+            finalizers: Vec::new(),
+            owners: Vec::new(),
+        }
+    }
+
+    /// The controlling owner's uid, if any.
+    pub fn controller_uid(&self) -> Option<Uid> {
+        self.owners.iter().find(|o| o.controller).map(|o| o.uid)
+    }
+
+    /// Whether some owner reference points at `uid`.
+    pub fn owned_by(&self, uid: Uid) -> bool {
+        self.owners.iter().any(|o| o.uid == uid)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Node => "node",
+            Kind::Pod => "pod",
+            Kind::StatefulSet => "statefulset",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_match_subsets_and_empty_matches_all() {
+        let l = Labels::from_pairs(&[("app", "web"), ("tier", "front")]);
+        assert!(l.matches(&Labels::from_pairs(&[("app", "web")])));
+        assert!(!l.matches(&Labels::from_pairs(&[("app", "db")])));
+        assert!(l.matches(&Labels::default()));
+        assert!(!Labels::default().matches(&Labels::from_pairs(&[("app", "web")])));
+    }
+}

@@ -1,0 +1,22 @@
+//! The resources the model stores, with the fields that matter.
+
+mod node;
+mod pod;
+mod statefulset;
+
+pub use node::Node;
+pub use pod::{Phase, Pod, PodSpec};
+pub use statefulset::{PodManagement, StatefulSet, StatefulSetSpec, StatefulSetStatus};
+
+use crate::meta::Meta;
+
+/// What the store needs of every kind: metadata, and whether a change is a
+/// spec change (which bumps the generation).
+pub trait Object: Clone + std::fmt::Debug + PartialEq + Eq + std::hash::Hash {
+    /// The object's metadata.
+    fn meta(&self) -> &Meta;
+    /// The object's metadata, mutably.
+    fn meta_mut(&mut self) -> &mut Meta;
+    /// Whether `self` and `other` have the same spec (desired state).
+    fn same_spec(&self, other: &Self) -> bool;
+}

@@ -1,0 +1,111 @@
+//! StatefulSet.
+
+use super::Object;
+use crate::meta::{Labels, Meta, Name, Rev};
+
+/// How a StatefulSet creates and deletes its pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PodManagement {
+    /// One at a time, in ordinal order, each waiting for its predecessors to
+    /// be Running and Ready (deletion in reverse order). Kubernetes' default.
+    OrderedReady,
+    /// All at once.
+    Parallel,
+}
+
+/// A StatefulSet's desired state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StatefulSetSpec {
+    /// Desired number of pods.
+    pub replicas: u32,
+    /// Which pods the set manages.
+    pub selector: Labels,
+    /// Labels of the pods it creates.
+    pub template_labels: Labels,
+    /// Container images of the pods it creates.
+    pub template_images: Vec<Name>,
+    /// Ordered or parallel pod management.
+    pub pod_management: PodManagement,
+}
+
+/// A StatefulSet's observed state, written by its controller.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StatefulSetStatus {
+    /// The generation the status was computed for.
+    pub observed_generation: u32,
+    /// The version of the view the status was computed from (krepis, after
+    /// Themelios: lets properties re-check the status against that view).
+    pub observed_revision: Option<Rev>,
+    /// Pods created and not finished.
+    pub replicas: u32,
+    /// Pods Running and Ready.
+    pub ready_replicas: u32,
+}
+
+/// A StatefulSet.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StatefulSet {
+    /// Metadata.
+    pub meta: Meta,
+    /// Spec.
+    pub spec: StatefulSetSpec,
+    /// Status.
+    pub status: StatefulSetStatus,
+}
+
+impl StatefulSet {
+    /// The name of the pod with ordinal `k`.
+    pub fn pod_name(&self, k: u32) -> String {
+        format!("{}-{k}", self.meta.name)
+    }
+
+    /// The ordinal of a pod called `pod` if it is one of this set's names.
+    pub fn ordinal(&self, pod: &str) -> Option<u32> {
+        let rest = pod.strip_prefix(&*self.meta.name)?.strip_prefix('-')?;
+        if rest.is_empty()
+            || !rest.bytes().all(|b| b.is_ascii_digit())
+            || (rest.len() > 1 && rest.starts_with('0'))
+        {
+            return None;
+        }
+        rest.parse().ok()
+    }
+}
+
+impl Object for StatefulSet {
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+    fn meta_mut(&mut self) -> &mut Meta {
+        &mut self.meta
+    }
+    fn same_spec(&self, other: &Self) -> bool {
+        self.spec == other.spec
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinals_parse_only_exact_names() {
+        let s = StatefulSet {
+            meta: Meta::named("web"),
+            spec: StatefulSetSpec {
+                replicas: 1,
+                selector: Labels::default(),
+                template_labels: Labels::default(),
+                template_images: vec![],
+                pod_management: PodManagement::OrderedReady,
+            },
+            status: StatefulSetStatus::default(),
+        };
+        assert_eq!(s.ordinal("web-0"), Some(0));
+        assert_eq!(s.ordinal("web-12"), Some(12));
+        assert_eq!(s.ordinal("web-01"), None);
+        assert_eq!(s.ordinal("web-x"), None);
+        assert_eq!(s.ordinal("webby-1"), None);
+        assert_eq!(s.pod_name(3), "web-3");
+    }
+}

@@ -1,0 +1,96 @@
+//! Scenarios: the initial objects, the controllers, the consistency model and
+//! the perturbations of one check.
+
+use crate::controllers::Controller;
+use crate::meta::{name, Labels, Meta};
+use crate::resources::{
+    Phase, Pod, PodManagement, PodSpec, StatefulSet, StatefulSetSpec, StatefulSetStatus,
+};
+
+/// A fully resolved scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    /// Its name (built-in name or file).
+    pub name: String,
+    /// The consistency model (one of [`crate::consistency::NAMES`]).
+    pub consistency: String,
+    /// Node names; each has a kubelet. Registered (and Ready) at the start.
+    pub nodes: Vec<String>,
+    /// StatefulSets at the start.
+    pub statefulsets: Vec<StatefulSet>,
+    /// Bare pods at the start.
+    pub pods: Vec<Pod>,
+    /// Scheduler instances.
+    pub schedulers: usize,
+    /// StatefulSet controller instances.
+    pub statefulset_controllers: usize,
+    /// PodGC instances.
+    pub podgc_controllers: usize,
+    /// How many restarts (of a controller, or of a node) may happen in a run:
+    /// a bound that keeps the state space finite.
+    pub restarts: u8,
+}
+
+impl Scenario {
+    /// The controller instances, in a fixed order: kubelets (node order),
+    /// schedulers, StatefulSet controllers, PodGC.
+    pub fn controllers(&self) -> Vec<Controller> {
+        let mut c: Vec<Controller> = self
+            .nodes
+            .iter()
+            .map(|n| Controller::Kubelet { node: name(n) })
+            .collect();
+        c.extend(std::iter::repeat_n(Controller::Scheduler, self.schedulers));
+        c.extend(std::iter::repeat_n(
+            Controller::StatefulSet,
+            self.statefulset_controllers,
+        ));
+        c.extend(std::iter::repeat_n(
+            Controller::PodGc,
+            self.podgc_controllers,
+        ));
+        c
+    }
+
+    /// The stale-reads scenario (Kubernetes issue 59848): a StatefulSet of
+    /// one pod on two nodes, plus an unlabelled, unscheduled spare pod; one
+    /// restart allowed. `instances` scheduler, StatefulSet and PodGC
+    /// controllers.
+    pub fn stale_reads(consistency: &str, instances: usize) -> Self {
+        let labels = Labels::from_pairs(&[("app", "stale-reads")]);
+        let set = StatefulSet {
+            meta: Meta {
+                labels: labels.clone(),
+                ..Meta::named("stale-reads")
+            },
+            spec: StatefulSetSpec {
+                replicas: 1,
+                selector: labels.clone(),
+                template_labels: labels,
+                template_images: vec![name("app")],
+                pod_management: PodManagement::OrderedReady,
+            },
+            status: StatefulSetStatus::default(),
+        };
+        let spare = Pod {
+            meta: Meta::named("zspare-pod"),
+            spec: PodSpec {
+                node_name: None,
+                images: vec![name("spare")],
+            },
+            phase: Phase::Pending,
+            ready: false,
+        };
+        Scenario {
+            name: "stale-reads".into(),
+            consistency: consistency.into(),
+            nodes: vec!["node-0".into(), "node-1".into()],
+            statefulsets: vec![set],
+            pods: vec![spare],
+            schedulers: instances,
+            statefulset_controllers: instances,
+            podgc_controllers: instances,
+            restarts: 1,
+        }
+    }
+}

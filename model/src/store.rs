@@ -1,0 +1,147 @@
+//! The objects of one state of the cluster: a collection per kind, each kept
+//! sorted by name with names unique, so that equal contents are equal values.
+
+use std::sync::Arc;
+
+use crate::meta::{Rev, Uid};
+use crate::resources::{Node, Object, Pod, StatefulSet};
+
+/// Objects of one kind, sorted by name. Objects are shared between the
+/// states of a history (`Arc`), so a write copies only what it changes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Collection<T> {
+    items: Vec<Arc<T>>,
+}
+
+impl<T> Default for Collection<T> {
+    fn default() -> Self {
+        Collection { items: Vec::new() }
+    }
+}
+
+impl<T: Object> Collection<T> {
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.items.binary_search_by(|o| (*o.meta().name).cmp(name))
+    }
+
+    /// The object called `name`.
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.position(name).ok().map(|i| &*self.items[i])
+    }
+
+    /// Objects in name order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.items.iter().map(|o| &**o)
+    }
+
+    /// Number of objects.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Inserts `obj`, or replaces the object of the same name.
+    pub fn put(&mut self, obj: T) {
+        match self.position(&obj.meta().name.clone()) {
+            Ok(i) => self.items[i] = Arc::new(obj),
+            Err(i) => self.items.insert(i, Arc::new(obj)),
+        }
+    }
+
+    /// Removes the object called `name`; returns whether there was one.
+    pub fn remove(&mut self, name: &str) -> bool {
+        match self.position(name) {
+            Ok(i) => {
+                self.items.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Rewrites objects in place with `f`, copying only those it changes.
+    fn rewrite(&mut self, f: &mut impl FnMut(&mut T)) {
+        for o in &mut self.items {
+            let mut copy = (**o).clone();
+            f(&mut copy);
+            if copy != **o {
+                *o = Arc::new(copy);
+            }
+        }
+    }
+}
+
+/// Every object of one cluster state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Store {
+    /// Nodes.
+    pub nodes: Collection<Node>,
+    /// Pods.
+    pub pods: Collection<Pod>,
+    /// StatefulSets.
+    pub statefulsets: Collection<StatefulSet>,
+}
+
+impl Store {
+    /// Calls `f` on every stamp (resource version, uid, owner uid, observed
+    /// revision) in the store.
+    pub fn stamps(&self, f: &mut impl FnMut(Rev)) {
+        fn meta(m: &crate::meta::Meta, f: &mut impl FnMut(Rev)) {
+            f(m.uid);
+            f(m.resource_version);
+            m.owners.iter().for_each(|o| f(o.uid));
+        }
+        self.nodes.iter().for_each(|o| meta(&o.meta, f));
+        self.pods.iter().for_each(|o| meta(&o.meta, f));
+        for s in self.statefulsets.iter() {
+            meta(&s.meta, f);
+            if let Some(r) = s.status.observed_revision {
+                f(r);
+            }
+        }
+    }
+
+    /// Replaces every stamp `x` by `map(x)`.
+    pub fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
+        fn meta(m: &mut crate::meta::Meta, map: &impl Fn(Uid) -> Uid) {
+            m.uid = map(m.uid);
+            m.resource_version = map(m.resource_version);
+            m.owners.iter_mut().for_each(|o| o.uid = map(o.uid));
+        }
+        self.nodes.rewrite(&mut |o| meta(&mut o.meta, map));
+        self.pods.rewrite(&mut |o| meta(&mut o.meta, map));
+        self.statefulsets.rewrite(&mut |s| {
+            meta(&mut s.meta, map);
+            s.status.observed_revision = s.status.observed_revision.map(map);
+        });
+    }
+
+    /// Merges `other` into `self` (causal reads): per name, the object with
+    /// the higher resource version wins; objects only in `other` are added.
+    /// Merging never deletes, so an object deleted on one branch comes back
+    /// if another branch still has it (the causal model's resurrection).
+    pub fn merge(&mut self, other: &Store) {
+        fn merge<T: Object>(a: &mut Collection<T>, b: &Collection<T>) {
+            for (i, o) in b.items.iter().enumerate() {
+                let _ = i;
+                match a.get(&o.meta().name) {
+                    Some(x) if x.meta().resource_version >= o.meta().resource_version => {}
+                    _ => {
+                        let name = o.meta().name.clone();
+                        match a.position(&name) {
+                            Ok(j) => a.items[j] = o.clone(),
+                            Err(j) => a.items.insert(j, o.clone()),
+                        }
+                    }
+                }
+            }
+        }
+        merge(&mut self.nodes, &other.nodes);
+        merge(&mut self.pods, &other.pods);
+        merge(&mut self.statefulsets, &other.statefulsets);
+    }
+}
