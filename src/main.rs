@@ -11,6 +11,9 @@ use krepis_engine::cli::{self, CheckArgs};
 
 mod scenarios;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Krepis: a fast explicit-state model checker for the Kubernetes control plane.
 ///
 /// Exit status: 0 every property holds within the bounds checked, 1 a property

@@ -119,17 +119,34 @@ impl<C: Consistency> KubeModel<C> {
 pub fn normalize<C: Consistency>(s: &mut KubeState<C>) {
     let sessions: Vec<Option<Revision>> = s.locals.iter().map(|l| l.session.clone()).collect();
     s.history.prune(&sessions, s.restarts_left > 0);
-    let mut stamps = Vec::new();
-    s.history.stamps(&mut |r| stamps.push(r));
+    // Stamps are small numbers (at most a few per write): mark them in a
+    // bitmap and rank them by prefix counts, instead of sorting (which took a
+    // tenth of the run time).
+    let mut present: Vec<bool> = Vec::new();
+    let mut mark = |r: u32| {
+        let r = r as usize;
+        if r >= present.len() {
+            present.resize(r + 1, false);
+        }
+        present[r] = true;
+    };
+    s.history.stamps(&mut mark);
     for sess in sessions.iter().flatten() {
-        stamps.extend_from_slice(sess.components());
+        sess.components().iter().for_each(|r| mark(*r));
     }
-    stamps.sort_unstable();
-    stamps.dedup();
-    if stamps.iter().enumerate().all(|(i, &r)| r == i as u32 + 1) {
+    let dense = present.iter().skip(1).all(|p| *p) && !present.first().copied().unwrap_or(false);
+    if dense {
         return;
     }
-    let map = |r: u32| stamps.binary_search(&r).map_or(r, |i| i as u32 + 1);
+    let mut rank = vec![0u32; present.len()];
+    let mut next = 0;
+    for (r, p) in present.iter().enumerate() {
+        if *p {
+            next += 1;
+            rank[r] = next;
+        }
+    }
+    let map = |r: u32| rank.get(r as usize).copied().unwrap_or(r);
     s.history.map_stamps(&map);
     for l in &mut s.locals {
         if let Some(sess) = &mut l.session {

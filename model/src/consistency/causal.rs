@@ -10,20 +10,18 @@
 //! writes on the same parent) as never concurrent; krepis treats them as
 //! concurrent, as causal consistency defines it.
 
-use std::borrow::Cow;
-use std::sync::Arc;
-
 use super::Consistency;
 use crate::api::{apply, Operation, Rejection};
 use crate::meta::Rev;
 use crate::revision::Revision;
-use crate::store::Store;
+use crate::store::{Snapshot, Store};
+use std::borrow::Cow;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Node {
     rev: Rev,
     preds: Vec<Rev>,
-    store: Arc<Store>,
+    store: Snapshot,
 }
 
 /// The causal model.
@@ -106,7 +104,7 @@ impl Consistency for Causal {
             nodes: vec![Node {
                 rev,
                 preds: vec![],
-                store: Arc::new(initial),
+                store: Snapshot::new(initial),
             }],
             heads: vec![rev],
         }
@@ -153,7 +151,7 @@ impl Consistency for Causal {
         self.nodes.push(Node {
             rev,
             preds,
-            store: Arc::new(store),
+            store: Snapshot::new(store),
         });
         Ok(())
     }
@@ -176,7 +174,7 @@ impl Consistency for Causal {
             let mut s = (*n.store).clone();
             s.map_stamps(&map);
             if s != *n.store {
-                n.store = Arc::new(s);
+                n.store = Snapshot::new(s);
             }
         }
         self.heads.iter_mut().for_each(|h| *h = map(*h));

@@ -1,11 +1,9 @@
 //! A linear (or, for optimistic linear, tree-shaped) history of states,
 //! shared by the four non-causal models.
 
-use std::sync::Arc;
-
 use crate::api::{apply, Operation, Rejection};
 use crate::meta::Rev;
-use crate::store::Store;
+use crate::store::{Snapshot, Store};
 
 /// One state of the history.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -15,7 +13,7 @@ pub(crate) struct Entry {
     /// The entry it was written on (optimistic linear); `None` for the first.
     pub parent: Option<Rev>,
     /// The objects.
-    pub store: Arc<Store>,
+    pub store: Snapshot,
 }
 
 /// Entries in write order; the last is the newest.
@@ -30,7 +28,7 @@ impl Linear {
             entries: vec![Entry {
                 rev,
                 parent: None,
-                store: Arc::new(initial),
+                store: Snapshot::new(initial),
             }],
         }
     }
@@ -62,7 +60,7 @@ impl Linear {
         self.entries.push(Entry {
             rev,
             parent,
-            store: Arc::new(store),
+            store: Snapshot::new(store),
         });
         Ok(())
     }
@@ -97,7 +95,7 @@ impl Linear {
             let mut s = (*e.store).clone();
             s.map_stamps(&map);
             if s != *e.store {
-                e.store = Arc::new(s);
+                e.store = Snapshot::new(s);
             }
         }
     }
