@@ -10,7 +10,7 @@ fn run<C: Consistency>(inst: usize, depth: u64) {
             .threads(2)
             .max_depth(depth)
             .symmetry(false)
-            .time_limit(std::time::Duration::from_secs(60)),
+            .time_limit(std::time::Duration::from_secs(40)),
     );
     let rep = &r.report;
     println!(

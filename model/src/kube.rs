@@ -330,3 +330,28 @@ impl<C: Consistency> Model for KubeModel<C> {
         format!("{} ({})", self.scenario.name, C::NAME)
     }
 }
+
+/// Checks `scenario` under the consistency model it names (one of
+/// [`crate::consistency::NAMES`]; anything else is an error).
+pub fn check_scenario(
+    scenario: Scenario,
+    opts: &krepis_engine::Options,
+) -> Result<krepis_engine::Report, String> {
+    use crate::consistency::*;
+    fn go<C: Consistency>(s: Scenario, o: &krepis_engine::Options) -> krepis_engine::Report {
+        krepis_engine::check(&KubeModel::<C>::new(s), o).report
+    }
+    Ok(match scenario.consistency.as_str() {
+        "synchronous" => go::<Synchronous>(scenario, opts),
+        "monotonic-session" => go::<MonotonicSession>(scenario, opts),
+        "resettable-session" => go::<ResettableSession>(scenario, opts),
+        "optimistic-linear" => go::<OptimisticLinear>(scenario, opts),
+        "causal" => go::<Causal>(scenario, opts),
+        other => {
+            return Err(format!(
+                "unknown consistency model '{other}' (one of: {})",
+                NAMES.join(", ")
+            ))
+        }
+    })
+}

@@ -20,5 +20,5 @@ pub mod revision;
 pub mod scenario;
 pub mod store;
 
-pub use kube::{KubeAction, KubeModel, KubeState};
+pub use kube::{check_scenario, KubeAction, KubeModel, KubeState};
 pub use scenario::Scenario;

@@ -75,3 +75,29 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod conflict_tests {
+    use super::*;
+    use crate::api::{apply, Rejection};
+    use crate::controllers::testing::{node, pod, store};
+    use crate::revision::Revision;
+
+    #[test]
+    fn two_schedulers_reading_the_same_state_bind_once() {
+        let mut s = store(vec![node("n1")], vec![pod("a", 1)]);
+        let read = s.clone();
+        let view = View {
+            revision: &Revision::at(5),
+            store: &read,
+        };
+        let first = step(&view).expect("a binding");
+        let second = step(&view).expect("the same binding, from the same read");
+        apply(&mut s, &first, 6).expect("the first write wins");
+        assert_eq!(
+            apply(&mut s, &second, 7),
+            Err(Rejection::Conflict),
+            "the second is stale"
+        );
+    }
+}
