@@ -25,6 +25,14 @@ pub const ALL: &[Scenario] = &[
         name: "stale-reads",
         about: "Kubernetes issue 59848: a StatefulSet pod on two nodes, one restart (default consistency: causal)",
     },
+    Scenario {
+        name: "replicaset-scale",
+        about: "one ReplicaSet of 2 replicas scaled once by a client, one restart (default: synchronous)",
+    },
+    Scenario {
+        name: "overlapping-replicasets",
+        about: "two ReplicaSets (1 and 2 replicas) with the same selector (default: synchronous)",
+    },
     Scenario { name: "puzzle8", about: "engine example: the 8-puzzle from the solved position (181,440 states, depth 31)" },
     Scenario { name: "puzzle15", about: "engine example: the 15-puzzle (about 10^13 states: use --time-limit or --max-states)" },
     Scenario { name: "two-phase-commit:N", about: "engine example: two-phase commit with N resource managers, 1 to 12" },
@@ -43,6 +51,9 @@ pub struct KubeArgs {
     /// Scheduler instances.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
     pub schedulers: Option<u8>,
+    /// ReplicaSet controller instances.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
+    pub replicaset_controllers: Option<u8>,
     /// StatefulSet controller instances.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
     pub statefulset_controllers: Option<u8>,
@@ -71,6 +82,9 @@ fn kube<C: Consistency>(s: KubeScenario, args: &CheckArgs) -> ExitCode {
             "name": s.name,
             "nodes": s.nodes,
             "schedulers": s.schedulers,
+        "replicaset_controllers": s.replicaset_controllers,
+        "replicasets": s.replicasets.iter().map(|r| serde_json::json!({"name": &*r.meta.name, "replicas": r.spec.replicas})).collect::<Vec<_>>(),
+        "scales": s.scales,
             "statefulset_controllers": s.statefulset_controllers,
             "podgc_controllers": s.podgc_controllers,
             "restarts": s.restarts,
@@ -89,6 +103,9 @@ fn run_kube(mut s: KubeScenario, k: &KubeArgs, args: &CheckArgs) -> ExitCode {
     }
     if let Some(n) = k.schedulers {
         s.schedulers = n.into();
+    }
+    if let Some(n) = k.replicaset_controllers {
+        s.replicaset_controllers = n.into();
     }
     if let Some(n) = k.statefulset_controllers {
         s.statefulset_controllers = n.into();
@@ -123,12 +140,25 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
         || k.nodes.is_some()
         || k.schedulers.is_some()
         || k.statefulset_controllers.is_some()
+        || k.replicaset_controllers.is_some()
         || k.podgc_controllers.is_some();
-    if base != "stale-reads" && kube_flags {
+    let kube_scenario = matches!(
+        base,
+        "stale-reads" | "replicaset-scale" | "overlapping-replicasets"
+    );
+    if !kube_scenario && kube_flags {
         return Err(format!("scenario '{name}' is an engine example: the Kubernetes flags (--consistency, --nodes, ...) do not apply"));
     }
     Ok(match (base, param) {
         ("stale-reads", None) => run_kube(KubeScenario::stale_reads("causal", 1), k, args),
+        ("replicaset-scale", None) => {
+            run_kube(KubeScenario::replicaset_scale("synchronous", 1), k, args)
+        }
+        ("overlapping-replicasets", None) => run_kube(
+            KubeScenario::overlapping_replicasets("synchronous", 1),
+            k,
+            args,
+        ),
         ("puzzle8", None) => cli::run(&SlidingPuzzle::puzzle8(), args, extra(name)),
         ("puzzle15", None) => cli::run(&SlidingPuzzle::new(4, 4), args, extra(name)),
         ("two-phase-commit", p) => {

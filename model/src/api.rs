@@ -10,7 +10,7 @@
 use std::fmt;
 
 use crate::meta::{Kind, Name, Rev, Uid};
-use crate::resources::{Node, Object, Pod, StatefulSet};
+use crate::resources::{Node, Object, Pod, ReplicaSet, StatefulSet};
 use crate::store::{Collection, Store};
 
 /// A write a controller or the environment asks the API server for.
@@ -31,6 +31,12 @@ pub enum Operation {
     DeletePod { name: Name, uid: Uid },
     /// Remove a pod now (grace period 0; uid precondition).
     RemovePod { name: Name, uid: Uid },
+    /// Create a ReplicaSet (clients).
+    CreateReplicaSet(ReplicaSet),
+    /// Update a ReplicaSet's spec (clients: scaling).
+    UpdateReplicaSet(ReplicaSet),
+    /// Update a ReplicaSet's status (version must match).
+    UpdateReplicaSetStatus(ReplicaSet),
     /// Create a StatefulSet (clients).
     CreateStatefulSet(StatefulSet),
     /// Update a StatefulSet's status (version must match).
@@ -72,6 +78,9 @@ impl Operation {
             Operation::CreateStatefulSet(s) | Operation::UpdateStatefulSetStatus(s) => {
                 (Kind::StatefulSet, &s.meta.name)
             }
+            Operation::CreateReplicaSet(s)
+            | Operation::UpdateReplicaSet(s)
+            | Operation::UpdateReplicaSetStatus(s) => (Kind::ReplicaSet, &s.meta.name),
         }
     }
 
@@ -86,7 +95,9 @@ impl Operation {
             Operation::UpdatePodStatus(_) => "update status of",
             Operation::DeletePod { .. } => "delete",
             Operation::RemovePod { .. } => "remove",
-            Operation::CreateStatefulSet(_) => "create",
+            Operation::CreateStatefulSet(_) | Operation::CreateReplicaSet(_) => "create",
+            Operation::UpdateReplicaSet(_) => "update",
+            Operation::UpdateReplicaSetStatus(_) => "update status of",
             Operation::UpdateStatefulSetStatus(_) => "update status of",
         }
     }
@@ -95,7 +106,13 @@ impl Operation {
 impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (kind, name) = self.target();
-        write!(f, "{} {kind} {name}", self.verb())?;
+        match self {
+            Operation::CreatePod(p) if name.is_empty() => {
+                let prefix = p.meta.generate_name.as_deref().unwrap_or("");
+                write!(f, "{} {kind} {prefix}*", self.verb())?
+            }
+            _ => write!(f, "{} {kind} {name}", self.verb())?,
+        }
         match self {
             Operation::UpdatePod(p) => {
                 if let Some(n) = &p.spec.node_name {
@@ -113,6 +130,12 @@ impl fmt::Display for Operation {
                 " (replicas {}, ready {})",
                 s.status.replicas, s.status.ready_replicas
             )?,
+            Operation::UpdateReplicaSet(s) => write!(f, " (spec replicas {})", s.spec.replicas)?,
+            Operation::UpdateReplicaSetStatus(s) => write!(
+                f,
+                " (replicas {}, ready {})",
+                s.status.replicas, s.status.ready_replicas
+            )?,
             _ => {}
         }
         Ok(())
@@ -120,6 +143,14 @@ impl fmt::Display for Operation {
 }
 
 fn create<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), Rejection> {
+    if let Some(prefix) = obj.meta().generate_name.clone() {
+        if obj.meta().name.is_empty() {
+            let free = (0u32..)
+                .find(|k| c.get(&format!("{prefix}{k}")).is_none())
+                .unwrap_or(0);
+            obj.meta_mut().name = crate::meta::name(&format!("{prefix}{free}"));
+        }
+    }
     if c.get(&obj.meta().name).is_some() {
         return Err(Rejection::AlreadyExists);
     }
@@ -231,6 +262,21 @@ pub fn apply(store: &mut Store, op: &Operation, rev: Rev) -> Result<(), Rejectio
             Ok(())
         }
         Operation::CreateStatefulSet(s) => create(&mut store.statefulsets, s.clone(), rev),
+        Operation::CreateReplicaSet(s) => create(&mut store.replicasets, s.clone(), rev),
+        Operation::UpdateReplicaSet(s) => {
+            let old = current(&store.replicasets, s)?;
+            let mut new = s.clone();
+            new.status = old.status.clone();
+            update(&mut store.replicasets, new, rev)
+        }
+        Operation::UpdateReplicaSetStatus(s) => {
+            let old = current(&store.replicasets, s)?;
+            let mut new = old.clone();
+            new.status = s.status.clone();
+            new.meta.resource_version = rev;
+            store.replicasets.put(new);
+            Ok(())
+        }
         Operation::UpdateStatefulSetStatus(s) => {
             let old = current(&store.statefulsets, s)?;
             let mut new = old.clone();

@@ -23,6 +23,8 @@ pub struct KubeState<C> {
     pub locals: Vec<Local>,
     /// Restarts the scenario still allows.
     pub restarts_left: u8,
+    /// Client scalings the scenario still allows.
+    pub scales_left: u8,
 }
 
 /// A transition.
@@ -41,6 +43,13 @@ pub enum KubeAction {
         wrote: Option<Box<Operation>>,
         /// The API server's answer.
         outcome: Option<Result<(), Rejection>>,
+    },
+    /// A client wrote to the newest state (scaling a ReplicaSet).
+    Client {
+        /// The write.
+        wrote: Box<Operation>,
+        /// The API server's answer.
+        outcome: Result<(), Rejection>,
     },
     /// A controller restarted and lost its local state.
     Restart {
@@ -99,6 +108,9 @@ impl<C: Consistency> KubeModel<C> {
         for s in &self.scenario.statefulsets {
             put(Operation::CreateStatefulSet(s.clone()), &mut store);
         }
+        for s in &self.scenario.replicasets {
+            put(Operation::CreateReplicaSet(s.clone()), &mut store);
+        }
         for p in &self.scenario.pods {
             put(Operation::CreatePod(p.clone()), &mut store);
         }
@@ -106,6 +118,7 @@ impl<C: Consistency> KubeModel<C> {
             history: C::new(store, rev.max(1)),
             locals: vec![Local::default(); self.controllers.len()],
             restarts_left: self.scenario.restarts,
+            scales_left: self.scenario.scales,
         };
         normalize(&mut s);
         s
@@ -197,10 +210,37 @@ impl<C: Consistency> Model for KubeModel<C> {
                 ));
             }
         }
+        let latest = state.history.latest();
+        if state.scales_left > 0 {
+            for rs in latest.replicasets.iter() {
+                for up in [true, false] {
+                    if !up && rs.spec.replicas == 0 {
+                        continue;
+                    }
+                    let mut scaled = rs.clone();
+                    scaled.spec.replicas = if up {
+                        rs.spec.replicas + 1
+                    } else {
+                        rs.spec.replicas - 1
+                    };
+                    let op = Operation::UpdateReplicaSet(scaled);
+                    let mut next = state.clone();
+                    next.scales_left -= 1;
+                    let outcome = next.history.write(&max, &op);
+                    normalize(&mut next);
+                    out.push((
+                        KubeAction::Client {
+                            wrote: Box::new(op),
+                            outcome,
+                        },
+                        next,
+                    ));
+                }
+            }
+        }
         if state.restarts_left == 0 {
             return;
         }
-        let latest = state.history.latest();
         for (i, c) in self.controllers.iter().enumerate() {
             match c {
                 Controller::Kubelet { node } => {
@@ -237,7 +277,7 @@ impl<C: Consistency> Model for KubeModel<C> {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        crate::properties::all()
+        crate::properties::all(&self.scenario)
     }
 
     fn format_action(&self, a: &KubeAction) -> String {
@@ -261,6 +301,10 @@ impl<C: Consistency> Model for KubeModel<C> {
                     _ => format!("{who} read {read} ({freshness}), nothing to do"),
                 }
             }
+            KubeAction::Client { wrote, outcome } => match outcome {
+                Ok(()) => format!("client wrote: {wrote}"),
+                Err(e) => format!("client tried: {wrote} -> rejected ({e})"),
+            },
             KubeAction::Restart { controller } => format!(
                 "{} restarts (local state lost)",
                 self.controllers[*controller]

@@ -63,6 +63,8 @@ pub enum Kind {
     Pod,
     /// A StatefulSet.
     StatefulSet,
+    /// A ReplicaSet.
+    ReplicaSet,
 }
 
 /// A reference from an object to its owner.
@@ -83,6 +85,10 @@ pub struct OwnerRef {
 pub struct Meta {
     /// Unique per kind.
     pub name: Name,
+    /// On create with this set, the API server names the object
+    /// `<generate_name><k>` with the smallest `k` not in use (Kubernetes adds
+    /// a random suffix; the smallest free one keeps states canonical).
+    pub generate_name: Option<Name>,
     /// Set by the API server on create.
     pub uid: Uid,
     /// Set by the API server on every write.
@@ -105,6 +111,7 @@ impl Meta {
     pub fn named(name: &str) -> Self {
         Meta {
             name: self::name(name),
+            generate_name: None,
             uid: 0,
             resource_version: 0,
             generation: 0,
@@ -132,6 +139,7 @@ impl fmt::Display for Kind {
             Kind::Node => "node",
             Kind::Pod => "pod",
             Kind::StatefulSet => "statefulset",
+            Kind::ReplicaSet => "replicaset",
         })
     }
 }

@@ -12,12 +12,25 @@ use krepis_engine::Property;
 pub const PODS_ON_NODES_UNIQUE: &str = "pods-on-nodes-unique";
 /// Names are unique per kind in the newest state.
 pub const UNIQUE_NAMES: &str = "unique-names";
+/// A ReplicaSet whose status is the newest write and reflects its spec
+/// (stable) counts exactly its active pods.
+pub const RS_STATUS_REPLICAS: &str = "rs-stable-status-counts-pods";
+/// A stable ReplicaSet's status replicas equal its spec replicas.
+pub const RS_STATUS_MATCHES_SPEC: &str = "rs-stable-status-matches-spec";
 /// Every StatefulSet has all its pods Running and Ready at some point.
 pub const STATEFULSETS_READY: &str = "statefulsets-ready";
 
-/// The properties of a model, in report order.
-pub fn all<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
-    vec![
+/// Stable: the status reflects the newest spec (observed generation) and
+/// nothing has been written since the object (its version is the newest
+/// write), as the reference defines it.
+fn stable(meta: &crate::meta::Meta, observed_generation: u32, newest: crate::meta::Rev) -> bool {
+    observed_generation >= meta.generation && meta.resource_version == newest
+}
+
+/// The properties of a model of `scenario`, in report order: the global
+/// ones, then those of each kind of object the scenario has.
+pub fn all<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel<C>>> {
+    let mut props = vec![
         Property::always(PODS_ON_NODES_UNIQUE, |_, s: &KubeState<C>| {
             let mut seen = HashSet::new();
             s.locals
@@ -32,16 +45,59 @@ pub fn all<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
                 && sorted(st.nodes.iter().map(|p| &*p.meta.name).collect())
                 && sorted(st.statefulsets.iter().map(|p| &*p.meta.name).collect())
         }),
-        Property::sometimes(STATEFULSETS_READY, |_, s: &KubeState<C>| {
-            let st = s.history.latest();
-            let ready = st.statefulsets.iter().all(|set| {
-                (0..set.spec.replicas).all(|k| {
-                    st.pods
-                        .get(&set.pod_name(k))
-                        .is_some_and(|p| p.running_and_ready())
-                })
+    ];
+    if !scenario.replicasets.is_empty() {
+        props.extend([rs_status_replicas(), rs_status_matches_spec()]);
+    }
+    if !scenario.statefulsets.is_empty() {
+        props.push(statefulsets_ready());
+    }
+    props
+}
+
+fn rs_status_replicas<C: Consistency>() -> Property<KubeModel<C>> {
+    Property::always(RS_STATUS_REPLICAS, |_, s: &KubeState<C>| {
+        let st = s.history.latest();
+        let now = s.history.max().newest();
+        let ok = st
+            .replicasets
+            .iter()
+            .filter(|rs| stable(&rs.meta, rs.status.observed_generation, now))
+            .all(|rs| {
+                let pods = st
+                    .pods
+                    .iter()
+                    .filter(|p| p.active() && p.meta.controller_uid() == Some(rs.meta.uid))
+                    .count();
+                pods as u32 == rs.status.replicas
             });
-            ready
-        }),
-    ]
+        ok
+    })
+}
+
+fn rs_status_matches_spec<C: Consistency>() -> Property<KubeModel<C>> {
+    Property::always(RS_STATUS_MATCHES_SPEC, |_, s: &KubeState<C>| {
+        let st = s.history.latest();
+        let now = s.history.max().newest();
+        let ok = st
+            .replicasets
+            .iter()
+            .filter(|rs| stable(&rs.meta, rs.status.observed_generation, now))
+            .all(|rs| rs.spec.replicas == rs.status.replicas);
+        ok
+    })
+}
+
+fn statefulsets_ready<C: Consistency>() -> Property<KubeModel<C>> {
+    Property::sometimes(STATEFULSETS_READY, |_, s: &KubeState<C>| {
+        let st = s.history.latest();
+        let ready = st.statefulsets.iter().all(|set| {
+            (0..set.spec.replicas).all(|k| {
+                st.pods
+                    .get(&set.pod_name(k))
+                    .is_some_and(|p| p.running_and_ready())
+            })
+        });
+        ready
+    })
 }

@@ -4,7 +4,8 @@
 use crate::controllers::Controller;
 use crate::meta::{name, Labels, Meta};
 use crate::resources::{
-    Phase, Pod, PodManagement, PodSpec, StatefulSet, StatefulSetSpec, StatefulSetStatus,
+    Phase, Pod, PodManagement, PodSpec, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, StatefulSet,
+    StatefulSetSpec, StatefulSetStatus,
 };
 
 /// A fully resolved scenario.
@@ -18,10 +19,14 @@ pub struct Scenario {
     pub nodes: Vec<String>,
     /// StatefulSets at the start.
     pub statefulsets: Vec<StatefulSet>,
+    /// ReplicaSets at the start.
+    pub replicasets: Vec<ReplicaSet>,
     /// Bare pods at the start.
     pub pods: Vec<Pod>,
     /// Scheduler instances.
     pub schedulers: usize,
+    /// ReplicaSet controller instances.
+    pub replicaset_controllers: usize,
     /// StatefulSet controller instances.
     pub statefulset_controllers: usize,
     /// PodGC instances.
@@ -29,6 +34,9 @@ pub struct Scenario {
     /// How many restarts (of a controller, or of a node) may happen in a run:
     /// a bound that keeps the state space finite.
     pub restarts: u8,
+    /// How many client scalings (a ReplicaSet's replicas up or down by one)
+    /// may happen in a run.
+    pub scales: u8,
 }
 
 impl Scenario {
@@ -41,6 +49,10 @@ impl Scenario {
             .map(|n| Controller::Kubelet { node: name(n) })
             .collect();
         c.extend(std::iter::repeat_n(Controller::Scheduler, self.schedulers));
+        c.extend(std::iter::repeat_n(
+            Controller::ReplicaSet,
+            self.replicaset_controllers,
+        ));
         c.extend(std::iter::repeat_n(
             Controller::StatefulSet,
             self.statefulset_controllers,
@@ -86,11 +98,71 @@ impl Scenario {
             consistency: consistency.into(),
             nodes: vec!["node-0".into(), "node-1".into()],
             statefulsets: vec![set],
+            replicasets: vec![],
             pods: vec![spare],
             schedulers: instances,
+            replicaset_controllers: 0,
             statefulset_controllers: instances,
             podgc_controllers: instances,
             restarts: 1,
+            scales: 0,
         }
+    }
+
+    fn replicaset(name: &str, replicas: u32) -> ReplicaSet {
+        let labels = Labels::from_pairs(&[("name", "test")]);
+        ReplicaSet {
+            meta: Meta {
+                labels: labels.clone(),
+                ..Meta::named(name)
+            },
+            spec: ReplicaSetSpec {
+                replicas,
+                selector: labels.clone(),
+                template_labels: labels,
+                template_images: vec![self::name("fake")],
+            },
+            status: ReplicaSetStatus::default(),
+        }
+    }
+
+    fn replicaset_scenario(
+        scenario: &str,
+        consistency: &str,
+        instances: usize,
+        sets: Vec<ReplicaSet>,
+    ) -> Self {
+        Scenario {
+            name: scenario.into(),
+            consistency: consistency.into(),
+            nodes: (0..instances).map(|i| format!("node-{i}")).collect(),
+            statefulsets: vec![],
+            replicasets: sets,
+            pods: vec![],
+            schedulers: instances,
+            replicaset_controllers: instances,
+            statefulset_controllers: 0,
+            podgc_controllers: instances,
+            restarts: 1,
+            scales: 1,
+        }
+    }
+
+    /// One ReplicaSet of 2 replicas, scaled once by a client; `instances`
+    /// nodes and instances of every controller kind (the reference's
+    /// `test_spec_replicas_change`).
+    pub fn replicaset_scale(consistency: &str, instances: usize) -> Self {
+        let set = Self::replicaset("test-spec-replicas-change", 2);
+        Self::replicaset_scenario("replicaset-scale", consistency, instances, vec![set])
+    }
+
+    /// Two ReplicaSets (1 and 2 replicas) with the same selector (the
+    /// reference's `test_overlapping_rss`).
+    pub fn overlapping_replicasets(consistency: &str, instances: usize) -> Self {
+        let sets = vec![
+            Self::replicaset("test-overlapping-rss-1", 1),
+            Self::replicaset("test-overlapping-rss-2", 2),
+        ];
+        Self::replicaset_scenario("overlapping-replicasets", consistency, instances, sets)
     }
 }

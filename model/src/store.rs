@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::meta::{Rev, Uid};
-use crate::resources::{Node, Object, Pod, StatefulSet};
+use crate::resources::{Node, Object, Pod, ReplicaSet, StatefulSet};
 
 /// Objects of one kind, sorted by name. Objects are shared between the
 /// states of a history (`Arc`), so a write copies only what it changes.
@@ -84,6 +84,8 @@ pub struct Store {
     pub pods: Collection<Pod>,
     /// StatefulSets.
     pub statefulsets: Collection<StatefulSet>,
+    /// ReplicaSets.
+    pub replicasets: Collection<ReplicaSet>,
 }
 
 impl Store {
@@ -103,6 +105,12 @@ impl Store {
                 f(r);
             }
         }
+        for s in self.replicasets.iter() {
+            meta(&s.meta, f);
+            if let Some(r) = s.status.observed_revision {
+                f(r);
+            }
+        }
     }
 
     /// Replaces every stamp `x` by `map(x)`.
@@ -115,6 +123,10 @@ impl Store {
         self.nodes.rewrite(&mut |o| meta(&mut o.meta, map));
         self.pods.rewrite(&mut |o| meta(&mut o.meta, map));
         self.statefulsets.rewrite(&mut |s| {
+            meta(&mut s.meta, map);
+            s.status.observed_revision = s.status.observed_revision.map(map);
+        });
+        self.replicasets.rewrite(&mut |s| {
             meta(&mut s.meta, map);
             s.status.observed_revision = s.status.observed_revision.map(map);
         });
@@ -143,6 +155,7 @@ impl Store {
         merge(&mut self.nodes, &other.nodes);
         merge(&mut self.pods, &other.pods);
         merge(&mut self.statefulsets, &other.statefulsets);
+        merge(&mut self.replicasets, &other.replicasets);
     }
 }
 

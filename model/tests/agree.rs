@@ -114,3 +114,39 @@ fn the_causal_counterexample_replays_and_ends_with_a_pod_on_two_nodes() {
         "one pod name on two kubelets"
     );
 }
+
+fn agree_rs<C: Consistency>(instances: usize, depth: u64) {
+    let model = KubeModel::<C>::new(Scenario::replicaset_scale(C::NAME, instances));
+    let base = Options::default().max_depth(depth).symmetry(false);
+    let reference = check_reference(&model, &base).report;
+    for threads in [1, 2] {
+        let r = check(&model, &base.clone().threads(threads));
+        assert_eq!(
+            (
+                r.report.unique_states,
+                r.report.max_depth_reached,
+                verdicts(&r.report)
+            ),
+            (
+                reference.unique_states,
+                reference.max_depth_reached,
+                verdicts(&reference)
+            ),
+            "replicaset-scale {} x{instances} to depth {depth}, {threads} threads",
+            C::NAME
+        );
+        for t in r.traces.iter().flatten() {
+            t.replays(&model, false)
+                .unwrap_or_else(|e| panic!("{}: {e}", C::NAME));
+        }
+    }
+}
+
+#[test]
+fn replicaset_scale_agrees_on_every_model() {
+    agree_rs::<Synchronous>(1, 6);
+    agree_rs::<MonotonicSession>(1, 5);
+    agree_rs::<ResettableSession>(1, 5);
+    agree_rs::<OptimisticLinear>(1, 6);
+    agree_rs::<Causal>(1, 5);
+}

@@ -4,6 +4,7 @@
 
 pub mod kubelet;
 pub mod podgc;
+pub mod replicaset;
 pub mod scheduler;
 pub mod statefulset;
 mod testing;
@@ -36,6 +37,8 @@ pub enum Controller {
     Scheduler,
     /// The StatefulSet controller.
     StatefulSet,
+    /// The ReplicaSet controller.
+    ReplicaSet,
     /// The pod garbage collector.
     PodGc,
 }
@@ -47,6 +50,7 @@ impl Controller {
             Controller::Kubelet { .. } => "kubelet",
             Controller::Scheduler => "scheduler",
             Controller::StatefulSet => "statefulset-controller",
+            Controller::ReplicaSet => "replicaset-controller",
             Controller::PodGc => "podgc",
         }
     }
@@ -79,6 +83,7 @@ pub fn step(controller: &Controller, local: &mut Local, view: &View<'_>) -> Opti
         Controller::Kubelet { node } => kubelet::step(node, &mut local.running, view),
         Controller::Scheduler => scheduler::step(view),
         Controller::StatefulSet => statefulset::step(view),
+        Controller::ReplicaSet => replicaset::step(view),
         Controller::PodGc => podgc::step(view),
     }
 }

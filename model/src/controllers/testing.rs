@@ -3,7 +3,8 @@
 
 use crate::meta::{name, Labels, Meta};
 use crate::resources::{
-    Node, Phase, Pod, PodManagement, PodSpec, StatefulSet, StatefulSetSpec, StatefulSetStatus,
+    Node, Phase, Pod, PodManagement, PodSpec, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus,
+    StatefulSet, StatefulSetSpec, StatefulSetStatus,
 };
 use crate::store::Store;
 
@@ -52,6 +53,23 @@ pub fn sts(n: &str, replicas: u32, uid: u32) -> StatefulSet {
             pod_management: PodManagement::OrderedReady,
         },
         status: StatefulSetStatus::default(),
+    }
+}
+
+pub fn rs(n: &str, replicas: u32, uid: u32) -> ReplicaSet {
+    let mut meta = Meta::named(n);
+    meta.uid = uid;
+    meta.generation = 1;
+    let labels = Labels::from_pairs(&[("app", n)]);
+    ReplicaSet {
+        meta,
+        spec: ReplicaSetSpec {
+            replicas,
+            selector: labels.clone(),
+            template_labels: labels,
+            template_images: vec![name("img")],
+        },
+        status: ReplicaSetStatus::default(),
     }
 }
 

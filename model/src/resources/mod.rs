@@ -2,10 +2,12 @@
 
 mod node;
 mod pod;
+mod replicaset;
 mod statefulset;
 
 pub use node::Node;
 pub use pod::{Phase, Pod, PodSpec};
+pub use replicaset::{ReplicaSet, ReplicaSetSpec, ReplicaSetStatus};
 pub use statefulset::{PodManagement, StatefulSet, StatefulSetSpec, StatefulSetStatus};
 
 use crate::meta::Meta;
