@@ -13,7 +13,9 @@
 //! and is open work.
 
 use krepis_engine::{Options, Status};
-use krepis_model::properties::{PODS_ON_NODES_UNIQUE, STATEFULSETS_READY, UNIQUE_NAMES};
+use krepis_model::properties::{
+    PODS_EVENTUALLY_SCHEDULED, PODS_ON_NODES_UNIQUE, STATEFULSETS_READY, UNIQUE_NAMES,
+};
 use krepis_model::{check_scenario, Scenario};
 
 use Status::{Found, Holds, Unknown, Violated};
@@ -46,6 +48,18 @@ fn stale_reads_verdicts_per_consistency_model() {
             report.status(STATEFULSETS_READY),
         );
         let want = (Some(unique_on_nodes), Some(unique_names), Some(ready));
+        // The liveness pass runs only when the search was not cut short.
+        let scheduled = if unique_on_nodes == Violated {
+            Unknown
+        } else {
+            Holds
+        };
+        if report.status(PODS_EVENTUALLY_SCHEDULED) != Some(scheduled) {
+            failures.push(format!(
+                "{consistency} x{instances}: pods-eventually-scheduled is {:?}",
+                report.status(PODS_EVENTUALLY_SCHEDULED)
+            ));
+        }
         if got != want {
             failures.push(format!(
                 "{consistency} x{instances} to depth {depth}: got {got:?}, want {want:?}"
@@ -60,4 +74,30 @@ fn stale_reads_verdicts_per_consistency_model() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Without a scheduler nothing binds the pods: every path ends in a quiescent
+/// state with unbound pods. Under synchronous the space is finite and the
+/// search is complete.
+#[test]
+fn without_a_scheduler_pods_are_never_scheduled() {
+    let mut s = Scenario::stale_reads("synchronous", 1);
+    s.schedulers = 0;
+    let report = check_scenario(s, &Options::default().threads(2)).expect("a known model");
+    assert!(report.complete, "{:?}", report.stop_reason);
+    assert_eq!(report.unique_states, 3_793);
+    assert_eq!(report.status(PODS_EVENTUALLY_SCHEDULED), Some(Violated));
+    assert_eq!(report.status(PODS_ON_NODES_UNIQUE), Some(Holds));
+    assert_eq!(report.status(STATEFULSETS_READY), Some(Status::NotFound));
+    let p = report
+        .properties
+        .iter()
+        .find(|p| p.name == PODS_EVENTUALLY_SCHEDULED)
+        .unwrap();
+    assert_eq!(p.loop_start, None, "a quiescent state, not a cycle");
+    let last = &p.trace.as_ref().unwrap().last().unwrap().state;
+    assert!(
+        last.contains("stale-reads-0#") && last.contains("unbound"),
+        "{last}"
+    );
 }

@@ -17,6 +17,17 @@ pub const UNIQUE_NAMES: &str = "unique-names";
 pub const RS_STATUS_REPLICAS: &str = "rs-stable-status-counts-pods";
 /// A stable ReplicaSet's status replicas equal its spec replicas.
 pub const RS_STATUS_MATCHES_SPEC: &str = "rs-stable-status-matches-spec";
+/// On every path, there comes a point where every active pod is bound to a
+/// node (the reference left this property disabled). The engine has no
+/// fairness: a path on which the scheduler is enabled for ever but never runs
+/// would count, but the model has no such cycle (writes make progress and
+/// perturbations are bounded), so counterexamples are quiescent states
+/// (nothing left to do) with an unbound pod.
+pub const PODS_EVENTUALLY_SCHEDULED: &str = "pods-eventually-scheduled";
+/// On every path, there comes a point where every ReplicaSet has exactly
+/// `spec.replicas` active pods and says so in its status (perturbations are
+/// bounded, so every path eventually stops perturbing).
+pub const REPLICASETS_CONVERGE: &str = "replicasets-eventually-converge";
 /// Every StatefulSet has all its pods Running and Ready at some point.
 pub const STATEFULSETS_READY: &str = "statefulsets-ready";
 
@@ -46,8 +57,34 @@ pub fn all<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel
                 && sorted(st.statefulsets.iter().map(|p| &*p.meta.name).collect())
         }),
     ];
+    props.push(Property::eventually(
+        PODS_EVENTUALLY_SCHEDULED,
+        |_, s: &KubeState<C>| {
+            let st = s.history.latest();
+            let all = st
+                .pods
+                .iter()
+                .all(|p| !p.active() || p.spec.node_name.is_some());
+            all
+        },
+    ));
     if !scenario.replicasets.is_empty() {
         props.extend([rs_status_replicas(), rs_status_matches_spec()]);
+        props.push(Property::eventually(
+            REPLICASETS_CONVERGE,
+            |_, s: &KubeState<C>| {
+                let st = s.history.latest();
+                let converged = st.replicasets.iter().all(|rs| {
+                    let pods = st
+                        .pods
+                        .iter()
+                        .filter(|p| p.active() && p.meta.controller_uid() == Some(rs.meta.uid))
+                        .count();
+                    pods as u32 == rs.spec.replicas && rs.status.replicas == rs.spec.replicas
+                });
+                converged
+            },
+        ));
     }
     if !scenario.statefulsets.is_empty() {
         props.push(statefulsets_ready());
