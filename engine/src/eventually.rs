@@ -4,18 +4,26 @@
 //! reachable from an initial state along paths of at most `max_depth` steps
 //! (any length when there is no bound) on which the predicate never holds. The
 //! property is violated iff some state of G has no successors at all (a
-//! deadlock), or the subgraph of the model induced by G has a cycle (a path
-//! that loops forever without the predicate). A state of G whose successors all
-//! lie outside G (they satisfy the predicate, or are beyond the bound) is not a
-//! counterexample.
+//! deadlock), or the subgraph of the model induced by G has a *weakly fair*
+//! cycle: one such that every fairness group ([`Model::fairness`]) enabled in
+//! all of its states takes a step in it. Without fairness groups every cycle
+//! is fair. A state of G whose successors all lie outside G (they satisfy the
+//! predicate, or are beyond the bound) is not a counterexample.
 //!
-//! The pass runs after the main search, on one thread: a breadth-first search
-//! of G (which finds the shortest path to a deadlock), then a depth-first
-//! search for a back edge in G (any depth-first search finds a cycle iff there
-//! is one). A cycle is reported as a lasso: the shortest path to the state where
-//! the cycle starts, then the cycle. Under symmetry reduction G is a set of
-//! orbits; a cycle of orbits is a real path that returns to a permutation of a
-//! state it visited, which repeats forever since the predicate is symmetric.
+//! A strongly connected component of G contains a weakly fair cycle iff, for
+//! every group enabled in all of its states, one of its internal edges belongs
+//! to that group (a closed walk through the whole component then is fair, and
+//! any cycle inside a component that lacks such an edge is unfair). So the
+//! pass runs on one thread: a breadth-first search of G that records its
+//! edges and finds the shortest path to a deadlock, then Tarjan's algorithm
+//! over G, testing each cyclic component. A fair component is reported as a
+//! lasso: the shortest path to its shallowest state, then a closed walk from
+//! there that takes an edge of every group the component needs. Under
+//! symmetry reduction G is a set of orbits; a cycle of orbits is a real path
+//! that returns to a permutation of a state it visited, which repeats for ever
+//! since the predicate and the fairness groups are symmetric.
+
+use std::collections::VecDeque;
 
 use hashbrown::HashMap;
 
@@ -34,13 +42,19 @@ pub(crate) enum Verdict {
     Unknown,
 }
 
-const WHITE: u8 = 0;
-const GREY: u8 = 1;
-const BLACK: u8 = 2;
+/// An edge of G: its target and the fairness group of its action (bit mask, 0 for none).
+type Edge = (Fingerprint, u64);
 
-struct Entry {
+struct Node {
     parent: Fingerprint,
-    color: u8,
+    /// Groups with an action available here (towards any state, in G or not).
+    enabled: u64,
+    edges: Vec<Edge>,
+}
+
+/// The fairness group of an action as a one-bit mask (0 for none).
+pub(crate) fn group_bit<M: Model>(model: &M, a: &M::Action) -> u64 {
+    model.fairness(a).map_or(0, |g| 1u64 << (g % 64))
 }
 
 /// Checks `prop` (of kind `eventually`) within `max_depth` (0 = no bound).
@@ -56,34 +70,35 @@ pub(crate) fn check<M: Model>(
         if symmetry {
             model.canonicalize(&mut s);
         }
-        let fp = nonzero(model.fingerprint(&s));
-        (fp, s)
+        (nonzero(model.fingerprint(&s)), s)
     };
-    let mut g: HashMap<Fingerprint, Entry> = HashMap::new();
+    let mut g: HashMap<Fingerprint, Node> = HashMap::new();
+    let mut order: Vec<Fingerprint> = Vec::new();
     let mut init = Vec::new();
     model.init_states(&mut init);
-    let mut roots = Vec::new();
     let mut frontier = Vec::new();
     for s in init {
         let (fp, s) = canon(s);
         if !holds(&s) && !g.contains_key(&fp) {
             g.insert(
                 fp,
-                Entry {
+                Node {
                     parent: 0,
-                    color: WHITE,
+                    enabled: 0,
+                    edges: Vec::new(),
                 },
             );
-            roots.push((fp, s.clone()));
+            order.push(fp);
             frontier.push((fp, s));
         }
     }
 
-    // Breadth-first over G: membership, shortest prefixes, deadlocks.
+    // Breadth-first over G: membership, edges, shortest prefixes, deadlocks.
     let mut succ = Vec::new();
     let mut depth = 0u64;
     while !frontier.is_empty() {
         let mut next = Vec::new();
+        let last_level = max_depth > 0 && depth >= max_depth;
         for (fp, s) in &frontier {
             if counters.stopped() {
                 return Verdict::Unknown;
@@ -97,96 +112,212 @@ pub(crate) fn check<M: Model>(
                     loop_start: None,
                 });
             }
-            if max_depth > 0 && depth >= max_depth {
-                continue;
-            }
-            for (_, t) in succ.drain(..) {
+            let mut enabled = 0;
+            let mut edges = Vec::new();
+            for (a, t) in succ.drain(..) {
+                let bit = group_bit(model, &a);
+                enabled |= bit;
                 let (tfp, t) = canon(t);
-                if !g.contains_key(&tfp) && !holds(&t) {
+                if !g.contains_key(&tfp) {
+                    if last_level || holds(&t) {
+                        continue;
+                    }
                     g.insert(
                         tfp,
-                        Entry {
+                        Node {
                             parent: *fp,
-                            color: WHITE,
+                            enabled: 0,
+                            edges: Vec::new(),
                         },
                     );
+                    order.push(tfp);
                     next.push((tfp, t));
                 }
+                edges.push((tfp, bit));
+            }
+            if let Some(n) = g.get_mut(fp) {
+                n.enabled = enabled;
+                n.edges = edges;
             }
         }
         frontier = next;
         depth += 1;
     }
 
-    // Depth-first over G for a back edge.
-    struct Frame<S> {
-        fp: Fingerprint,
-        children: Vec<(Fingerprint, S)>,
-    }
-    let mut pool: Vec<Vec<(Fingerprint, M::State)>> = Vec::new();
-    let mut expand = |s: &M::State,
-                      g: &HashMap<Fingerprint, Entry>,
-                      pool: &mut Vec<Vec<(Fingerprint, M::State)>>| {
-        let mut children = pool.pop().unwrap_or_default();
-        succ.clear();
-        model.successors(s, &mut succ);
-        for (_, t) in succ.drain(..) {
-            let (tfp, t) = canon(t);
-            if g.contains_key(&tfp) {
-                children.push((tfp, t));
-            }
-        }
-        children.reverse(); // popped from the back: visit in model order
-        children
+    // Tarjan's strongly connected components over G, iteratively.
+    let Some(components) = tarjan(&g, &order, counters) else {
+        return Verdict::Unknown;
     };
-    for (rfp, root) in roots {
-        if g.get(&rfp).is_some_and(|e| e.color != WHITE) {
+    let rank: HashMap<Fingerprint, usize> =
+        order.iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    for comp in components {
+        let inside: hashbrown::HashSet<Fingerprint> = comp.iter().copied().collect();
+        let cyclic = comp.len() > 1 || g[&comp[0]].edges.iter().any(|(t, _)| *t == comp[0]);
+        if !cyclic {
             continue;
         }
-        if let Some(e) = g.get_mut(&rfp) {
-            e.color = GREY;
+        let enabled_everywhere = comp.iter().fold(u64::MAX, |m, f| m & g[f].enabled);
+        let taken = comp
+            .iter()
+            .flat_map(|f| g[f].edges.iter())
+            .filter(|(t, _)| inside.contains(t))
+            .fold(0, |m, (_, b)| m | b);
+        if enabled_everywhere & !taken != 0 {
+            continue; // every cycle here starves some group
         }
-        let children = expand(&root, &g, &mut pool);
-        let mut stack = vec![Frame { fp: rfp, children }];
-        let mut steps = 0u64;
-        while let Some(top) = stack.last_mut() {
-            steps += 1;
-            if steps % 1024 == 0 && counters.stopped() {
-                return Verdict::Unknown;
+        // The shallowest state of the component starts the loop.
+        let Some(&entry) = comp
+            .iter()
+            .min_by_key(|f| rank.get(*f).copied().unwrap_or(usize::MAX))
+        else {
+            continue;
+        };
+        let mut fps = chain_from_parents(entry, |f| g.get(&f).map(|e| e.parent));
+        let loop_start = fps.len() - 1;
+        let walk = fair_walk(&g, &inside, entry, enabled_everywhere);
+        fps.extend(walk);
+        return Verdict::Violated(Chain {
+            fps,
+            loop_start: Some(loop_start),
+        });
+    }
+    Verdict::Holds
+}
+
+/// Components in the order Tarjan's algorithm completes them.
+fn tarjan(
+    g: &HashMap<Fingerprint, Node>,
+    order: &[Fingerprint],
+    counters: &Counters,
+) -> Option<Vec<Vec<Fingerprint>>> {
+    let mut index: HashMap<Fingerprint, (usize, usize)> = HashMap::new(); // (index, lowlink)
+    let mut on_stack: hashbrown::HashSet<Fingerprint> = hashbrown::HashSet::new();
+    let mut stack: Vec<Fingerprint> = Vec::new();
+    let mut out = Vec::new();
+    let mut next = 0usize;
+    for &root in order {
+        if index.contains_key(&root) {
+            continue;
+        }
+        // Frames: (node, next edge index).
+        let mut frames: Vec<(Fingerprint, usize)> = vec![(root, 0)];
+        index.insert(root, (next, next));
+        next += 1;
+        stack.push(root);
+        on_stack.insert(root);
+        while let Some(&mut (v, ref mut ei)) = frames.last_mut() {
+            if next % 4096 == 0 && counters.stopped() {
+                return None;
             }
-            let Some((cfp, child)) = top.children.pop() else {
-                let done = stack.pop().map(|f| (f.fp, f.children));
-                if let Some((fp, children)) = done {
-                    if let Some(e) = g.get_mut(&fp) {
-                        e.color = BLACK;
+            let edges = &g[&v].edges;
+            if *ei < edges.len() {
+                let w = edges[*ei].0;
+                *ei += 1;
+                if !g.contains_key(&w) {
+                    continue;
+                }
+                match index.get(&w) {
+                    None => {
+                        index.insert(w, (next, next));
+                        next += 1;
+                        stack.push(w);
+                        on_stack.insert(w);
+                        frames.push((w, 0));
                     }
-                    pool.push(children);
+                    Some(&(wi, _)) if on_stack.contains(&w) => {
+                        if let Some(e) = index.get_mut(&v) {
+                            e.1 = e.1.min(wi);
+                        }
+                    }
+                    Some(_) => {}
                 }
                 continue;
-            };
-            match g.get(&cfp).map(|e| e.color) {
-                Some(WHITE) => {
-                    if let Some(e) = g.get_mut(&cfp) {
-                        e.color = GREY;
+            }
+            frames.pop();
+            let (vi, vl) = index[&v];
+            if let Some(&(parent, _)) = frames.last() {
+                if let Some(e) = index.get_mut(&parent) {
+                    e.1 = e.1.min(vl);
+                }
+            }
+            if vi == vl {
+                let mut comp = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack.remove(&w);
+                    comp.push(w);
+                    if w == v {
+                        break;
                     }
-                    let children = expand(&child, &g, &mut pool);
-                    stack.push(Frame { fp: cfp, children });
                 }
-                Some(GREY) => {
-                    // A cycle: shortest prefix to `cfp`, then the stack from it.
-                    let mut fps = chain_from_parents(cfp, |f| g.get(&f).map(|e| e.parent));
-                    let loop_start = fps.len() - 1;
-                    let at = stack.iter().position(|f| f.fp == cfp).unwrap_or(0);
-                    fps.extend(stack[at + 1..].iter().map(|f| f.fp));
-                    fps.push(cfp);
-                    return Verdict::Violated(Chain {
-                        fps,
-                        loop_start: Some(loop_start),
-                    });
-                }
-                _ => {}
+                out.push(comp);
             }
         }
     }
-    Verdict::Holds
+    Some(out)
+}
+
+/// Shortest path (by edges inside the component) from `from` to a state
+/// satisfying `goal`, as the list of states after `from`; `goal` is tested on
+/// the target of each edge together with the edge's group.
+fn path_inside(
+    g: &HashMap<Fingerprint, Node>,
+    inside: &hashbrown::HashSet<Fingerprint>,
+    from: Fingerprint,
+    goal: impl Fn(Fingerprint, u64) -> bool,
+) -> Option<Vec<Fingerprint>> {
+    let mut prev: HashMap<Fingerprint, Fingerprint> = HashMap::new();
+    let mut queue = VecDeque::from([from]);
+    let mut seen: hashbrown::HashSet<Fingerprint> = [from].into_iter().collect();
+    while let Some(v) = queue.pop_front() {
+        for &(w, bit) in &g[&v].edges {
+            if !inside.contains(&w) {
+                continue;
+            }
+            if goal(w, bit) {
+                let mut path = vec![w];
+                let mut cur = v;
+                while cur != from {
+                    path.push(cur);
+                    cur = prev[&cur];
+                }
+                path.reverse();
+                return Some(path);
+            }
+            if seen.insert(w) {
+                prev.insert(w, v);
+                queue.push_back(w);
+            }
+        }
+    }
+    None
+}
+
+/// A closed walk from `entry` inside the component that takes an edge of
+/// every group in `needed`, ending back at `entry` (the states after `entry`).
+fn fair_walk(
+    g: &HashMap<Fingerprint, Node>,
+    inside: &hashbrown::HashSet<Fingerprint>,
+    entry: Fingerprint,
+    needed: u64,
+) -> Vec<Fingerprint> {
+    let mut walk = Vec::new();
+    let mut cur = entry;
+    let mut missing = needed;
+    while missing != 0 {
+        let bit = missing & missing.wrapping_neg();
+        match path_inside(g, inside, cur, |_, b| b & bit != 0) {
+            Some(p) => {
+                cur = *p.last().unwrap_or(&cur);
+                walk.extend(p);
+            }
+            None => break, // cannot happen: the component has an edge of this group
+        }
+        missing &= !bit;
+    }
+    if cur != entry || walk.is_empty() {
+        if let Some(p) = path_inside(g, inside, cur, |w, _| w == entry) {
+            walk.extend(p);
+        }
+    }
+    walk
 }

@@ -51,6 +51,17 @@ pub trait Model: Sync {
         fingerprint_of(state)
     }
 
+    /// The weak-fairness group of `action`, if it has one (0 to 63).
+    ///
+    /// An `eventually` counterexample that loops counts only if its cycle is
+    /// weakly fair: every group enabled (some action of it available) in
+    /// every state of the cycle takes a step somewhere in the cycle. Actions
+    /// without a group are unconstrained. Default: no fairness, so any cycle
+    /// without the predicate is a counterexample.
+    fn fairness(&self, _action: &Self::Action) -> Option<u8> {
+        None
+    }
+
     /// How an action is shown in a trace.
     fn format_action(&self, action: &Self::Action) -> String {
         format!("{action:?}")

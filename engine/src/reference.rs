@@ -1,9 +1,9 @@
 //! The reference checker: slow, obvious, single-threaded, full states.
 //!
 //! It keeps every state in a `hashbrown` map (no fingerprints), explores level
-//! by level, and decides `eventually` properties by a different algorithm from
-//! the optimised pass (peeling states without successors in the ¬P subgraph,
-//! Kahn style, instead of a depth-first search). The optimised checkers must
+//! by level, and decides `eventually` properties with full states and a
+//! different algorithm from the optimised pass (Kosaraju's components instead
+//! of Tarjan's, over a graph of full states). The optimised checkers must
 //! agree with it on unique-state counts, `max_depth_reached` and verdicts; the
 //! tests compare them on every example model and thread count.
 //!
@@ -240,70 +240,147 @@ fn eventually<M: Model>(
         path.reverse();
         path
     };
-    // The induced subgraph; a deadlock anywhere in G is a counterexample.
-    let mut succs: HashMap<M::State, HashSet<M::State>> = HashMap::new();
+    // The induced subgraph, with each edge's fairness group and each state's
+    // enabled groups; a deadlock anywhere in G is a counterexample.
+    let mut succs: HashMap<M::State, Vec<(M::State, u64)>> = HashMap::new();
+    let mut enabled: HashMap<M::State, u64> = HashMap::new();
     for s in &order {
         buf.clear();
         model.successors(s, &mut buf);
         if buf.is_empty() {
             return Some((path_to(s), None));
         }
-        let inside: HashSet<M::State> = buf
-            .drain(..)
-            .map(|(_, t)| canon(model, sym, t))
-            .filter(|t| parent.contains_key(t))
-            .collect();
+        let mut en = 0;
+        let mut inside = Vec::new();
+        for (a, t) in buf.drain(..) {
+            let bit = crate::eventually::group_bit(model, &a);
+            en |= bit;
+            let t = canon(model, sym, t);
+            if parent.contains_key(&t) {
+                inside.push((t, bit));
+            }
+        }
+        enabled.insert(s.clone(), en);
         succs.insert(s.clone(), inside);
     }
-    // Peel states whose successors in G are all peeled; what remains is on or
-    // leads to a cycle.
-    let mut preds: HashMap<M::State, Vec<M::State>> = HashMap::new();
-    let mut out: HashMap<M::State, usize> = HashMap::new();
-    for (s, ts) in &succs {
-        out.insert(s.clone(), ts.len());
-        for t in ts {
-            preds.entry(t.clone()).or_default().push(s.clone());
+    // Kosaraju: finishing order on G, then components on the reversed graph.
+    let mut finished: Vec<M::State> = Vec::new();
+    let mut visited: HashSet<M::State> = HashSet::new();
+    for root in &order {
+        if !visited.insert(root.clone()) {
+            continue;
         }
-    }
-    let mut queue: Vec<M::State> = out
-        .iter()
-        .filter(|(_, &n)| n == 0)
-        .map(|(s, _)| s.clone())
-        .collect();
-    let mut peeled: HashSet<M::State> = HashSet::new();
-    while let Some(s) = queue.pop() {
-        peeled.insert(s.clone());
-        for p in preds.get(&s).into_iter().flatten() {
-            if let Some(n) = out.get_mut(p) {
-                *n -= 1;
-                if *n == 0 {
-                    queue.push(p.clone());
+        let mut stack: Vec<(M::State, usize)> = vec![(root.clone(), 0)];
+        while let Some((v, i)) = stack.pop() {
+            let edges = &succs[&v];
+            if i < edges.len() {
+                let w = edges[i].0.clone();
+                stack.push((v, i + 1));
+                if visited.insert(w.clone()) {
+                    stack.push((w, 0));
                 }
+            } else {
+                finished.push(v);
             }
         }
     }
-    let start = order.iter().find(|s| !peeled.contains(*s))?;
-    let mut path = path_to(start);
-    let mut index: HashMap<M::State, usize> = path
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, s)| (s, i))
-        .collect();
-    loop {
-        let cur = path.last()?.clone();
-        let next = succs
-            .get(&cur)?
-            .iter()
-            .find(|t| !peeled.contains(*t))?
-            .clone();
-        if let Some(&at) = index.get(&next) {
-            path.push(next);
-            return Some((path, Some(at)));
+    let mut preds: HashMap<M::State, Vec<M::State>> = HashMap::new();
+    for (s, ts) in &succs {
+        for (t, _) in ts {
+            preds.entry(t.clone()).or_default().push(s.clone());
         }
-        index.insert(next.clone(), path.len());
-        path.push(next);
     }
+    let mut assigned: HashSet<M::State> = HashSet::new();
+    let mut components: Vec<Vec<M::State>> = Vec::new();
+    for v in finished.iter().rev() {
+        if !assigned.insert(v.clone()) {
+            continue;
+        }
+        let mut comp = vec![v.clone()];
+        let mut todo = vec![v.clone()];
+        while let Some(x) = todo.pop() {
+            for p in preds.get(&x).into_iter().flatten() {
+                if assigned.insert(p.clone()) {
+                    comp.push(p.clone());
+                    todo.push(p.clone());
+                }
+            }
+        }
+        components.push(comp);
+    }
+    let position: HashMap<&M::State, usize> =
+        order.iter().enumerate().map(|(i, s)| (s, i)).collect();
+    // The fair cyclic component whose shallowest state comes first in BFS order.
+    let mut best: Option<(usize, Vec<M::State>, u64)> = None;
+    for comp in components {
+        let inside: HashSet<&M::State> = comp.iter().collect();
+        let internal = |s: &M::State| {
+            succs[s]
+                .iter()
+                .filter(|(t, _)| inside.contains(t))
+                .map(|(_, b)| *b)
+                .collect::<Vec<_>>()
+        };
+        let cyclic = comp.len() > 1 || succs[&comp[0]].iter().any(|(t, _)| *t == comp[0]);
+        if !cyclic {
+            continue;
+        }
+        let all_enabled = comp.iter().fold(u64::MAX, |m, s| m & enabled[s]);
+        let taken = comp.iter().flat_map(internal).fold(0, |m, b| m | b);
+        if all_enabled & !taken != 0 {
+            continue;
+        }
+        let first = comp.iter().map(|s| position[s]).min().unwrap_or(usize::MAX);
+        drop(inside);
+        if best.as_ref().is_none_or(|(f, _, _)| first < *f) {
+            best = Some((first, comp, all_enabled));
+        }
+    }
+    let (first, comp, needed) = best?;
+    let entry = order[first].clone();
+    let inside: HashSet<M::State> = comp.into_iter().collect();
+    // Breadth-first path inside the component to an edge accepted by `goal`.
+    let path = |from: &M::State, goal: &dyn Fn(&M::State, u64) -> bool| -> Option<Vec<M::State>> {
+        let mut prev: HashMap<M::State, M::State> = HashMap::new();
+        let mut seen: HashSet<M::State> = [from.clone()].into_iter().collect();
+        let mut queue = std::collections::VecDeque::from([from.clone()]);
+        while let Some(v) = queue.pop_front() {
+            for (w, b) in &succs[&v] {
+                if !inside.contains(w) {
+                    continue;
+                }
+                if goal(w, *b) {
+                    let mut p = vec![w.clone()];
+                    let mut cur = v.clone();
+                    while cur != *from {
+                        p.push(cur.clone());
+                        cur = prev[&cur].clone();
+                    }
+                    p.reverse();
+                    return Some(p);
+                }
+                if seen.insert(w.clone()) {
+                    prev.insert(w.clone(), v.clone());
+                    queue.push_back(w.clone());
+                }
+            }
+        }
+        None
+    };
+    let mut walk = path_to(&entry);
+    let loop_start = walk.len() - 1;
+    let mut cur = entry.clone();
+    for g in 0..64 {
+        if needed >> g & 1 == 1 {
+            let p = path(&cur, &|_, b| b >> g & 1 == 1)?;
+            cur = p.last()?.clone();
+            walk.extend(p);
+        }
+    }
+    if cur != entry || walk.len() == loop_start + 1 {
+        walk.extend(path(&cur, &|w, _| *w == entry)?);
+    }
+    Some((walk, Some(loop_start)))
 }
 
 /// Turns a path of canonical states into a real execution from an initial

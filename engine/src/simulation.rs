@@ -22,6 +22,7 @@ use hashbrown::HashMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::eventually::group_bit;
 use crate::fingerprint::Fingerprint;
 use crate::progress::Counters;
 use crate::property::{Kind, Property};
@@ -155,6 +156,10 @@ struct Walker<'a, M: Model> {
     succ: Vec<(M::Action, M::State)>,
     /// Per `eventually` property: whether its predicate held on the walk.
     held: Vec<bool>,
+    /// Per state of the walk: the fairness groups enabled there.
+    enabled: Vec<u64>,
+    /// Per step of the walk: the fairness group of its action.
+    took: Vec<u64>,
 }
 
 impl<'a, M: Model> Walker<'a, M> {
@@ -173,6 +178,8 @@ impl<'a, M: Model> Walker<'a, M> {
             on_path: HashMap::new(),
             succ: Vec::new(),
             held: vec![false; props.len()],
+            enabled: Vec::new(),
+            took: Vec::new(),
         }
     }
 
@@ -194,6 +201,8 @@ impl<'a, M: Model> Walker<'a, M> {
         }
         self.path.clear();
         self.on_path.clear();
+        self.enabled.clear();
+        self.took.clear();
         self.held.iter_mut().for_each(|h| *h = false);
         let mut state = self.init[rng.gen_range(0..self.init.len())].clone();
         let mut fp = self.fp(&state);
@@ -231,13 +240,24 @@ impl<'a, M: Model> Walker<'a, M> {
                 self.eventually_fails(index, None, found, &mut r);
                 return r;
             }
-            let (_, next) = self.succ.swap_remove(rng.gen_range(0..self.succ.len()));
+            let enabled = self
+                .succ
+                .iter()
+                .fold(0, |m, (a, _)| m | group_bit(self.model, a));
+            self.enabled.push(enabled);
+            let (a, next) = self.succ.swap_remove(rng.gen_range(0..self.succ.len()));
+            self.took.push(group_bit(self.model, &a));
             state = next;
             fp = self.fp(&state);
             if let Some(&at) = self.on_path.get(&fp) {
-                self.path.push(fp);
-                self.eventually_fails(index, Some(at), found, &mut r);
-                self.path.pop();
+                // The cycle path[at..] counts only if it is weakly fair.
+                let all_enabled = self.enabled[at..].iter().fold(u64::MAX, |m, e| m & e);
+                let taken = self.took[at..].iter().fold(0, |m, t| m | t);
+                if all_enabled & !taken == 0 {
+                    self.path.push(fp);
+                    self.eventually_fails(index, Some(at), found, &mut r);
+                    self.path.pop();
+                }
                 // Without a depth bound the walk ends here (it could loop
                 // forever); with one it goes on to the bound.
                 if r.violated || self.opts.max_depth == 0 {

@@ -176,3 +176,57 @@ fn an_empty_model_is_exhausted_at_once() {
     assert_eq!((r.report.unique_states, r.report.complete), (0, true));
     assert_eq!(r.report.status("true"), Some(Status::Holds));
 }
+
+#[test]
+fn weak_fairness_rules_out_starving_cycles() {
+    use common::Spinner;
+    let unfair = agree(&Spinner { fair: false }, opts(1));
+    assert_eq!(unfair.report.status("done"), Some(Status::Violated));
+    let fair = agree(&Spinner { fair: true }, opts(1));
+    assert_eq!(fair.report.status("done"), Some(Status::Holds));
+    // Simulation applies the same rule to the cycles its walks close.
+    let sim = |fair| {
+        check(
+            &Spinner { fair },
+            &Options::default()
+                .strategy(krepis_engine::Strategy::Simulation)
+                .walks(50)
+                .max_depth(20),
+        )
+        .report
+        .status("done")
+    };
+    assert_eq!(sim(false), Some(Status::Violated));
+    assert_ne!(sim(true), Some(Status::Violated));
+}
+
+#[test]
+fn fair_lassos_take_every_group_enabled_along_them() {
+    // Philosophers with every philosopher weakly fair: starvation remains
+    // possible (forks are not continuously free), and the lasso reported
+    // must let every always-enabled philosopher move.
+    let model = Philosophers::new(3).with_fairness();
+    let r = agree(&model, opts(1));
+    assert_eq!(
+        r.report.status("philosopher-0-eats"),
+        Some(Status::Violated)
+    );
+    let opt = check(&model, &opts(2));
+    let lasso = opt.trace("philosopher-0-eats").unwrap();
+    let at = lasso.loop_start.expect("a cycle");
+    let movers: std::collections::BTreeSet<usize> = lasso.steps[at + 1..]
+        .iter()
+        .filter_map(|(a, _)| a.map(|(p, _)| p))
+        .collect();
+    for p in 0..3 {
+        let always_enabled = lasso.steps[at..].iter().all(|(_, s)| {
+            let mut succ = Vec::new();
+            krepis_engine::Model::successors(&model, s, &mut succ);
+            succ.iter().any(|((q, _), _)| *q == p)
+        });
+        assert!(
+            !always_enabled || movers.contains(&p),
+            "philosopher {p} is starved unfairly"
+        );
+    }
+}

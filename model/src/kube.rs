@@ -280,6 +280,16 @@ impl<C: Consistency> Model for KubeModel<C> {
         crate::properties::all(&self.scenario)
     }
 
+    /// Every controller instance is weakly fair: one that can step for ever
+    /// (it has a state to read) eventually does. Restarts, node restarts and
+    /// client writes are not: they may never happen.
+    fn fairness(&self, a: &KubeAction) -> Option<u8> {
+        match a {
+            KubeAction::Step { controller, .. } => Some((*controller % 64) as u8),
+            _ => None,
+        }
+    }
+
     fn format_action(&self, a: &KubeAction) -> String {
         match a {
             KubeAction::Step {

@@ -18,11 +18,9 @@ pub const RS_STATUS_REPLICAS: &str = "rs-stable-status-counts-pods";
 /// A stable ReplicaSet's status replicas equal its spec replicas.
 pub const RS_STATUS_MATCHES_SPEC: &str = "rs-stable-status-matches-spec";
 /// On every path, there comes a point where every active pod is bound to a
-/// node (the reference left this property disabled). The engine has no
-/// fairness: a path on which the scheduler is enabled for ever but never runs
-/// would count, but the model has no such cycle (writes make progress and
-/// perturbations are bounded), so counterexamples are quiescent states
-/// (nothing left to do) with an unbound pod.
+/// node (the reference left this property disabled). Controllers are weakly
+/// fair (`KubeModel::fairness`): a cycle in which the scheduler could read
+/// all along but never does is not a counterexample.
 pub const PODS_EVENTUALLY_SCHEDULED: &str = "pods-eventually-scheduled";
 /// On every path, there comes a point where every ReplicaSet has exactly
 /// `spec.replicas` active pods and says so in its status (perturbations are

@@ -26,6 +26,7 @@ pub enum Phase {
 #[derive(Clone, Debug)]
 pub struct Philosophers {
     n: usize,
+    fair: bool,
 }
 
 impl Philosophers {
@@ -33,7 +34,15 @@ impl Philosophers {
     pub fn new(n: usize) -> Self {
         Philosophers {
             n: n.clamp(2, MAX_PHILOSOPHERS),
+            fair: false,
         }
+    }
+
+    /// The same table with every philosopher weakly fair (each one's actions
+    /// form a fairness group): a philosopher that can move for ever does.
+    pub fn with_fairness(mut self) -> Self {
+        self.fair = true;
+        self
     }
 
     fn forks(&self, p: usize) -> (usize, usize) {
@@ -102,6 +111,10 @@ impl Model for Philosophers {
                 s[0] == Phase::Eating
             }),
         ]
+    }
+
+    fn fairness(&self, (p, _): &Self::Action) -> Option<u8> {
+        self.fair.then_some(*p as u8)
     }
 
     fn format_action(&self, (p, ph): &Self::Action) -> String {

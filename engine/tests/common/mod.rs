@@ -158,3 +158,35 @@ impl Model for Counters {
         format!("counters({}, {})", self.max, self.target)
     }
 }
+
+/// A spinner that may toggle a bit for ever, and a worker that can finish at
+/// any time. "eventually done" fails without fairness (the spinner loops) and
+/// holds when the worker is weakly fair (`fair`), since it is always enabled.
+#[derive(Clone, Debug)]
+pub struct Spinner {
+    pub fair: bool,
+}
+
+impl Model for Spinner {
+    type State = (bool, bool); // (bit, done)
+    type Action = &'static str;
+
+    fn init_states(&self, out: &mut Vec<(bool, bool)>) {
+        out.push((false, false));
+    }
+
+    fn successors(&self, s: &(bool, bool), out: &mut Vec<(&'static str, (bool, bool))>) {
+        out.push(("toggle", (!s.0, s.1)));
+        if !s.1 {
+            out.push(("finish", (s.0, true)));
+        }
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        vec![Property::eventually("done", |_, s: &(bool, bool)| s.1)]
+    }
+
+    fn fairness(&self, a: &&'static str) -> Option<u8> {
+        (self.fair && *a == "finish").then_some(0)
+    }
+}
