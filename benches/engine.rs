@@ -21,9 +21,7 @@ fn bench_model<M: Model>(c: &mut Criterion, label: &str, model: &M, symmetry: bo
             "{label} bfs threads={threads}: {} unique states, {:.0} states/s, {:.1} bytes/state",
             r.unique_states, r.states_per_s, r.bytes_per_state
         );
-        g.bench_with_input(BenchmarkId::new("bfs", threads), &opts, |b, o| {
-            b.iter(|| check(model, o))
-        });
+        g.bench_with_input(BenchmarkId::new("bfs", threads), &opts, |b, o| b.iter(|| check(model, o)));
     }
     let r = check_reference(model, &base).report;
     eprintln!(

@@ -54,10 +54,7 @@ fn bfs<C: Consistency>(c: &mut Criterion) {
     let mut g = c.benchmark_group(format!("bfs-depth-{DEPTH}/stale-reads"));
     g.sample_size(10);
     for threads in [1, 2] {
-        let opts = Options::default()
-            .threads(threads)
-            .max_depth(DEPTH)
-            .memory(1 << 30);
+        let opts = Options::default().threads(threads).max_depth(DEPTH).memory(1 << 30);
         let r = check(&model, &opts).report;
         eprintln!(
             "stale-reads {} depth {DEPTH} threads={threads}: {} unique states, {:.0} states/s, {:.2} µs/state, {:.1} bytes/state",
@@ -68,9 +65,7 @@ fn bfs<C: Consistency>(c: &mut Criterion) {
             r.bytes_per_state
         );
         g.throughput(Throughput::Elements(r.unique_states));
-        g.bench_with_input(BenchmarkId::new(C::NAME, threads), &opts, |b, o| {
-            b.iter(|| check(&model, o))
-        });
+        g.bench_with_input(BenchmarkId::new(C::NAME, threads), &opts, |b, o| b.iter(|| check(&model, o)));
     }
     g.finish();
 }
@@ -78,11 +73,7 @@ fn bfs<C: Consistency>(c: &mut Criterion) {
 fn model(c: &mut Criterion) {
     successors::<Causal>(c, "stale-reads", Scenario::stale_reads("causal", 1));
     successors::<Synchronous>(c, "stale-reads", Scenario::stale_reads("synchronous", 1));
-    successors::<Synchronous>(
-        c,
-        "replicaset-scale",
-        Scenario::replicaset_scale("synchronous", 1),
-    );
+    successors::<Synchronous>(c, "replicaset-scale", Scenario::replicaset_scale("synchronous", 1));
     bfs::<Synchronous>(c);
     bfs::<MonotonicSession>(c);
     bfs::<ResettableSession>(c);

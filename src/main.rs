@@ -29,7 +29,8 @@ struct Cli {
 enum Command {
     /// Check a scenario exhaustively (bfs, dfs) or by random walks (simulation).
     Check {
-        /// A built-in scenario (see `krepis scenarios`).
+        /// A built-in scenario (see `krepis scenarios`) or a YAML scenario
+        /// file ending in .yaml (format: krepis-model's `scenario_file`).
         #[arg(default_value = scenarios::DEFAULT)]
         scenario: String,
         #[command(flatten)]
@@ -50,11 +51,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Check {
-            scenario,
-            kube,
-            check,
-        } => match scenarios::run(&scenario, &kube, &check) {
+        Command::Check { scenario, kube, check } => match scenarios::run(&scenario, &kube, &check) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -33,10 +33,22 @@ pub const ALL: &[Scenario] = &[
         name: "overlapping-replicasets",
         about: "two ReplicaSets (1 and 2 replicas) with the same selector (default: synchronous)",
     },
-    Scenario { name: "puzzle8", about: "engine example: the 8-puzzle from the solved position (181,440 states, depth 31)" },
-    Scenario { name: "puzzle15", about: "engine example: the 15-puzzle (about 10^13 states: use --time-limit or --max-states)" },
-    Scenario { name: "two-phase-commit:N", about: "engine example: two-phase commit with N resource managers, 1 to 12" },
-    Scenario { name: "philosophers:N", about: "engine example: dining philosophers, 2 to 16, ordered forks: starvation lasso" },
+    Scenario {
+        name: "puzzle8",
+        about: "engine example: the 8-puzzle from the solved position (181,440 states, depth 31)",
+    },
+    Scenario {
+        name: "puzzle15",
+        about: "engine example: the 15-puzzle (about 10^13 states: use --time-limit or --max-states)",
+    },
+    Scenario {
+        name: "two-phase-commit:N",
+        about: "engine example: two-phase commit with N resource managers, 1 to 12",
+    },
+    Scenario {
+        name: "philosophers:N",
+        about: "engine example: dining philosophers, 2 to 16, ordered forks: starvation lasso",
+    },
 ];
 
 /// Flags that shape the Kubernetes scenarios (DESIGN.md section 3).
@@ -63,13 +75,9 @@ pub struct KubeArgs {
 }
 
 fn size(name: &str, arg: &str, lo: usize, hi: usize) -> Result<usize, String> {
-    let n: usize = arg
-        .parse()
-        .map_err(|_| format!("scenario '{name}': '{arg}' is not a number"))?;
+    let n: usize = arg.parse().map_err(|_| format!("scenario '{name}': '{arg}' is not a number"))?;
     if !(lo..=hi).contains(&n) {
-        return Err(format!(
-            "scenario '{name}': size must be {lo} to {hi}, got {n}"
-        ));
+        return Err(format!("scenario '{name}': size must be {lo} to {hi}, got {n}"));
     }
     Ok(n)
 }
@@ -90,10 +98,7 @@ fn kube<C: Consistency>(s: KubeScenario, args: &CheckArgs) -> ExitCode {
             "restarts": s.restarts,
         }),
     );
-    extra.insert(
-        "consistency".into(),
-        serde_json::Value::String(C::NAME.into()),
-    );
+    extra.insert("consistency".into(), serde_json::Value::String(C::NAME.into()));
     cli::run(&KubeModel::<C>::new(s), args, extra)
 }
 
@@ -142,45 +147,28 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
         || k.statefulset_controllers.is_some()
         || k.replicaset_controllers.is_some()
         || k.podgc_controllers.is_some();
-    let kube_scenario = matches!(
-        base,
-        "stale-reads" | "replicaset-scale" | "overlapping-replicasets"
-    );
+    let file = name.ends_with(".yaml") || name.ends_with(".yml");
+    let kube_scenario = file || matches!(base, "stale-reads" | "replicaset-scale" | "overlapping-replicasets");
     if !kube_scenario && kube_flags {
-        return Err(format!("scenario '{name}' is an engine example: the Kubernetes flags (--consistency, --nodes, ...) do not apply"));
+        return Err(format!(
+            "scenario '{name}' is an engine example: the Kubernetes flags (--consistency, --nodes, ...) do not apply"
+        ));
     }
     Ok(match (base, param) {
         ("stale-reads", None) => run_kube(KubeScenario::stale_reads("causal", 1), k, args),
-        ("replicaset-scale", None) => {
-            run_kube(KubeScenario::replicaset_scale("synchronous", 1), k, args)
-        }
-        ("overlapping-replicasets", None) => run_kube(
-            KubeScenario::overlapping_replicasets("synchronous", 1),
-            k,
-            args,
-        ),
+        ("replicaset-scale", None) => run_kube(KubeScenario::replicaset_scale("synchronous", 1), k, args),
+        ("overlapping-replicasets", None) => run_kube(KubeScenario::overlapping_replicasets("synchronous", 1), k, args),
         ("puzzle8", None) => cli::run(&SlidingPuzzle::puzzle8(), args, extra(name)),
         ("puzzle15", None) => cli::run(&SlidingPuzzle::new(4, 4), args, extra(name)),
         ("two-phase-commit", p) => {
             let n = size(name, p.unwrap_or("3"), 1, 12)?;
-            cli::run(
-                &TwoPhaseCommit::new(n),
-                args,
-                extra(&format!("two-phase-commit:{n}")),
-            )
+            cli::run(&TwoPhaseCommit::new(n), args, extra(&format!("two-phase-commit:{n}")))
         }
         ("philosophers", p) => {
             let n = size(name, p.unwrap_or("3"), 2, 16)?;
-            cli::run(
-                &Philosophers::new(n),
-                args,
-                extra(&format!("philosophers:{n}")),
-            )
+            cli::run(&Philosophers::new(n), args, extra(&format!("philosophers:{n}")))
         }
-        _ => {
-            return Err(format!(
-                "unknown scenario '{name}' (krepis scenarios lists them)"
-            ))
-        }
+        _ if file => run_kube(krepis_model::scenario_file::load(std::path::Path::new(name))?, k, args),
+        _ => return Err(format!("unknown scenario '{name}' (krepis scenarios lists them; files end in .yaml)")),
     })
 }

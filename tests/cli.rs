@@ -4,10 +4,7 @@
 use std::process::{Command, Output};
 
 fn krepis(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_krepis"))
-        .args(args)
-        .output()
-        .expect("krepis runs")
+    Command::new(env!("CARGO_BIN_EXE_krepis")).args(args).output().expect("krepis runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -33,11 +30,7 @@ fn bad_input_is_one_line_and_status_2() {
         let o = krepis(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let e = stderr(&o);
-        assert_eq!(
-            e.trim_end().lines().count(),
-            1,
-            "{args:?}: one line, got {e:?}"
-        );
+        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: one line, got {e:?}");
         assert!(e.starts_with("error:"), "{args:?}: {e}");
         assert!(!e.contains("panicked"), "{args:?}: {e}");
     }
@@ -45,19 +38,9 @@ fn bad_input_is_one_line_and_status_2() {
 
 #[test]
 fn json_report_has_the_documented_fields() {
-    let o = krepis(&[
-        "check",
-        "two-phase-commit:3",
-        "--no-symmetry",
-        "--threads",
-        "2",
-        "--format",
-        "json",
-        "-q",
-    ]);
+    let o = krepis(&["check", "two-phase-commit:3", "--no-symmetry", "--threads", "2", "--format", "json", "-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).expect("one JSON object on stdout");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object on stdout");
     for field in [
         "strategy",
         "threads",
@@ -90,25 +73,13 @@ fn a_violation_exits_1_and_writes_the_lasso() {
     let dir = std::env::temp_dir().join(format!("krepis-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("traces.json");
-    let o = krepis(&[
-        "check",
-        "philosophers:3",
-        "-q",
-        "--trace-out",
-        file.to_str().unwrap(),
-    ]);
+    let o = krepis(&["check", "philosophers:3", "-q", "--trace-out", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("violated   philosopher-0-eats"), "{text}");
     assert!(text.contains("loop starts here"), "{text}");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let p = v["properties"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "philosopher-0-eats")
-        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let p = v["properties"].as_array().unwrap().iter().find(|p| p["name"] == "philosopher-0-eats").unwrap();
     assert!(p["loop_start"].is_u64());
     assert!(p["trace"].as_array().unwrap().len() > 1);
     std::fs::remove_dir_all(dir).ok();
@@ -116,15 +87,7 @@ fn a_violation_exits_1_and_writes_the_lasso() {
 
 #[test]
 fn memory_exhaustion_exits_3_with_a_message() {
-    let o = krepis(&[
-        "check",
-        "puzzle15",
-        "-q",
-        "--memory",
-        "1MiB",
-        "--threads",
-        "2",
-    ]);
+    let o = krepis(&["check", "puzzle15", "-q", "--memory", "1MiB", "--threads", "2"]);
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("visited set is full"), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("memory-limit"));
@@ -132,14 +95,7 @@ fn memory_exhaustion_exits_3_with_a_message() {
 
 #[test]
 fn a_time_limit_prints_an_incomplete_report() {
-    let o = krepis(&[
-        "check",
-        "puzzle15",
-        "--time-limit",
-        "0.5",
-        "--format",
-        "json",
-    ]);
+    let o = krepis(&["check", "puzzle15", "--time-limit", "0.5", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["complete"], false);
@@ -162,15 +118,7 @@ fn help_explains_and_exits_0() {
     let o = krepis(&["check", "--help"]);
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8_lossy(&o.stdout);
-    for flag in [
-        "--strategy",
-        "--threads",
-        "--max-depth",
-        "--time-limit",
-        "--memory",
-        "--seed",
-        "--format",
-    ] {
+    for flag in ["--strategy", "--threads", "--max-depth", "--time-limit", "--memory", "--seed", "--format"] {
         assert!(out.contains(flag), "help lacks {flag}");
     }
 }
@@ -184,16 +132,43 @@ fn ctrl_c_stops_cleanly_and_still_reports() {
         .spawn()
         .expect("krepis starts");
     std::thread::sleep(std::time::Duration::from_millis(700));
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
     assert!(killed.success());
     let o = child.wait_with_output().expect("krepis ends");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).expect("the report is still printed");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("the report is still printed");
     assert_eq!(v["complete"], false);
     assert_eq!(v["stop_reason"], "interrupted");
     assert!(stderr(&o).contains("interrupted"));
+}
+
+#[test]
+fn scenario_files_run_and_their_errors_name_file_line_and_field() {
+    let o = krepis(&["check", "scenarios/web.yaml", "--max-depth", "4", "-q", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["consistency"], "synchronous");
+    assert_eq!(v["scenario"]["name"], "web");
+
+    let dir = std::env::temp_dir().join(format!("krepis-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, (text, line, needle)) in [
+        ("nodes: 1\nreplicas: 3\n", 2, "unknown field `replicas`"),
+        ("replicasets:\n  - { name: a, replicas: -1 }\n", 2, "replicas"),
+        ("controllers: { scheduler: 1, deployer: 2 }\n", 1, "unknown field `deployer`"),
+        ("statefulsets:\n  - { name: s, replicas: 1 }\npods:\n  - { name: p, owner: ghost }\n", 4, "owner"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = dir.join(format!("bad{i}.yaml"));
+        std::fs::write(&path, text).unwrap();
+        let o = krepis(&["check", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        let e = stderr(&o);
+        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+        assert!(e.contains(&format!("bad{i}.yaml:{line}")), "{text:?}: {e}");
+        assert!(e.contains(needle), "{text:?}: {e}");
+    }
+    std::fs::remove_dir_all(dir).ok();
 }

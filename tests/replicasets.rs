@@ -13,10 +13,7 @@ fn run(s: Scenario, depth: u64) -> krepis_engine::Report {
 #[test]
 fn synchronous_and_optimistic_hold_with_one_instance() {
     for c in ["synchronous", "optimistic-linear"] {
-        for s in [
-            Scenario::replicaset_scale(c, 1),
-            Scenario::overlapping_replicasets(c, 1),
-        ] {
+        for s in [Scenario::replicaset_scale(c, 1), Scenario::overlapping_replicasets(c, 1)] {
             let name = s.name.clone();
             let r = run(s, 7);
             for p in &r.properties {
@@ -46,33 +43,17 @@ fn synchronous_and_optimistic_hold_with_one_instance() {
 fn monotonic_session_with_one_instance_reports_a_stale_status() {
     let r = run(Scenario::replicaset_scale("monotonic-session", 1), 8);
     assert_eq!(r.status(RS_STATUS_REPLICAS), Some(Status::Violated));
-    let p = r
-        .properties
-        .iter()
-        .find(|p| p.name == RS_STATUS_REPLICAS)
-        .unwrap();
+    let p = r.properties.iter().find(|p| p.name == RS_STATUS_REPLICAS).unwrap();
     let trace = p.trace.as_ref().expect("a trace");
     assert_eq!(trace.len(), 5, "4 steps");
-    let actions: Vec<&str> = trace[1..]
-        .iter()
-        .map(|s| s.action.as_deref().unwrap_or(""))
-        .collect();
+    let actions: Vec<&str> = trace[1..].iter().map(|s| s.action.as_deref().unwrap_or("")).collect();
     assert!(actions[0].contains("replicaset-controller") && actions[0].contains("create pod"));
-    assert!(
-        actions[1].starts_with("client wrote: update replicaset")
-            && actions[1].contains("spec replicas 1")
-    );
+    assert!(actions[1].starts_with("client wrote: update replicaset") && actions[1].contains("spec replicas 1"));
     assert!(actions[2].contains("(stale)") && actions[2].contains("create pod"));
     assert!(
-        actions[3].contains("(stale)")
-            && actions[3].contains("update status")
-            && actions[3].contains("replicas 1")
+        actions[3].contains("(stale)") && actions[3].contains("update status") && actions[3].contains("replicas 1")
     );
-    assert!(
-        trace[4].state.contains("-0#") && trace[4].state.contains("-1#"),
-        "two pods exist: {}",
-        trace[4].state
-    );
+    assert!(trace[4].state.contains("-0#") && trace[4].state.contains("-1#"), "two pods exist: {}", trace[4].state);
     // The spec/status property is not what breaks.
     assert_ne!(r.status(RS_STATUS_MATCHES_SPEC), Some(Status::Violated));
 }

@@ -13,9 +13,7 @@
 //! and is open work.
 
 use krepis_engine::{Options, Status};
-use krepis_model::properties::{
-    PODS_EVENTUALLY_SCHEDULED, PODS_ON_NODES_UNIQUE, STATEFULSETS_READY, UNIQUE_NAMES,
-};
+use krepis_model::properties::{PODS_EVENTUALLY_SCHEDULED, PODS_ON_NODES_UNIQUE, STATEFULSETS_READY, UNIQUE_NAMES};
 use krepis_model::{check_scenario, Scenario};
 
 use Status::{Found, Holds, Unknown, Violated};
@@ -40,20 +38,11 @@ fn stale_reads_verdicts_per_consistency_model() {
     for &(consistency, instances, depth, unique_on_nodes, unique_names, ready) in TABLE {
         let mut s = Scenario::stale_reads(consistency, instances);
         s.consistency = consistency.to_string();
-        let report = check_scenario(s, &Options::default().threads(2).max_depth(depth))
-            .expect("a known model");
-        let got = (
-            report.status(PODS_ON_NODES_UNIQUE),
-            report.status(UNIQUE_NAMES),
-            report.status(STATEFULSETS_READY),
-        );
+        let report = check_scenario(s, &Options::default().threads(2).max_depth(depth)).expect("a known model");
+        let got = (report.status(PODS_ON_NODES_UNIQUE), report.status(UNIQUE_NAMES), report.status(STATEFULSETS_READY));
         let want = (Some(unique_on_nodes), Some(unique_names), Some(ready));
         // The liveness pass runs only when the search was not cut short.
-        let scheduled = if unique_on_nodes == Violated {
-            Unknown
-        } else {
-            Holds
-        };
+        let scheduled = if unique_on_nodes == Violated { Unknown } else { Holds };
         if report.status(PODS_EVENTUALLY_SCHEDULED) != Some(scheduled) {
             failures.push(format!(
                 "{consistency} x{instances}: pods-eventually-scheduled is {:?}",
@@ -61,16 +50,11 @@ fn stale_reads_verdicts_per_consistency_model() {
             ));
         }
         if got != want {
-            failures.push(format!(
-                "{consistency} x{instances} to depth {depth}: got {got:?}, want {want:?}"
-            ));
+            failures.push(format!("{consistency} x{instances} to depth {depth}: got {got:?}, want {want:?}"));
         }
         if unique_on_nodes == Violated {
             let trace = &report.properties[0].trace;
-            assert!(
-                trace.as_ref().is_some_and(|t| t.len() == 8),
-                "{consistency}: a 7-step counterexample"
-            );
+            assert!(trace.as_ref().is_some_and(|t| t.len() == 8), "{consistency}: a 7-step counterexample");
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -89,15 +73,8 @@ fn without_a_scheduler_pods_are_never_scheduled() {
     assert_eq!(report.status(PODS_EVENTUALLY_SCHEDULED), Some(Violated));
     assert_eq!(report.status(PODS_ON_NODES_UNIQUE), Some(Holds));
     assert_eq!(report.status(STATEFULSETS_READY), Some(Status::NotFound));
-    let p = report
-        .properties
-        .iter()
-        .find(|p| p.name == PODS_EVENTUALLY_SCHEDULED)
-        .unwrap();
+    let p = report.properties.iter().find(|p| p.name == PODS_EVENTUALLY_SCHEDULED).unwrap();
     assert_eq!(p.loop_start, None, "a quiescent state, not a cycle");
     let last = &p.trace.as_ref().unwrap().last().unwrap().state;
-    assert!(
-        last.contains("stale-reads-0#") && last.contains("unbound"),
-        "{last}"
-    );
+    assert!(last.contains("stale-reads-0#") && last.contains("unbound"), "{last}");
 }

@@ -19,9 +19,5 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = cli::parse_or_exit();
-    cli::run(
-        &Philosophers::new(args.philosophers.into()),
-        &args.check,
-        Default::default(),
-    )
+    cli::run(&Philosophers::new(args.philosophers.into()), &args.check, Default::default())
 }

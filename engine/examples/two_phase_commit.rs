@@ -18,9 +18,5 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = cli::parse_or_exit();
-    cli::run(
-        &TwoPhaseCommit::new(args.rms.into()),
-        &args.check,
-        Default::default(),
-    )
+    cli::run(&TwoPhaseCommit::new(args.rms.into()), &args.check, Default::default())
 }

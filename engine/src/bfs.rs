@@ -68,11 +68,7 @@ impl<S> Frontier<S> {
                 b = e;
             }
         }
-        Frontier {
-            segments,
-            chunks,
-            cursor: AtomicUsize::new(0),
-        }
+        Frontier { segments, chunks, cursor: AtomicUsize::new(0) }
     }
 
     fn claim(&self) -> Option<&[Item<S>]> {
@@ -107,22 +103,12 @@ enum Task<S> {
 impl<S> Clone for Task<S> {
     fn clone(&self) -> Self {
         match self {
-            Task::Expand {
-                frontier,
-                table,
-                depth,
-                mark,
-            } => Task::Expand {
-                frontier: frontier.clone(),
-                table: table.clone(),
-                depth: *depth,
-                mark: *mark,
-            },
-            Task::Rehash { old, new, cursor } => Task::Rehash {
-                old: old.clone(),
-                new: new.clone(),
-                cursor: cursor.clone(),
-            },
+            Task::Expand { frontier, table, depth, mark } => {
+                Task::Expand { frontier: frontier.clone(), table: table.clone(), depth: *depth, mark: *mark }
+            }
+            Task::Rehash { old, new, cursor } => {
+                Task::Rehash { old: old.clone(), new: new.clone(), cursor: cursor.clone() }
+            }
             Task::Done => Task::Done,
         }
     }
@@ -172,12 +158,7 @@ struct Buffers<M: Model> {
 
 impl<M: Model> Buffers<M> {
     fn new(props: usize) -> Self {
-        Buffers {
-            out: Vec::new(),
-            succ: Vec::new(),
-            pending: Vec::new(),
-            hits: Hits::new(props),
-        }
+        Buffers { out: Vec::new(), succ: Vec::new(), pending: Vec::new(), hits: Hits::new(props) }
     }
 
     /// Hands this phase's results to the leader.
@@ -196,12 +177,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Runs the search until the space, a limit or a violation ends it.
-pub(crate) fn run<M: Model>(
-    model: &M,
-    props: &[Property<M>],
-    opts: &Options,
-    counters: &Counters,
-) -> SearchOutcome {
+pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, counters: &Counters) -> SearchOutcome {
     let threads = opts.threads.max(1);
     let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
     let table = Arc::new(VisitedSet::with_capacity(MIN_SLOTS.min(budget_slots)));
@@ -227,11 +203,7 @@ pub(crate) fn run<M: Model>(
     counters.queue.store(level0.len() as u64, Ordering::Relaxed);
     let violated = outcome.settle_level(props, &hits, &live);
     let first = if violated || level0.is_empty() {
-        outcome.stop_reason = if violated {
-            StopReason::Violation
-        } else {
-            StopReason::Exhausted
-        };
+        outcome.stop_reason = if violated { StopReason::Violation } else { StopReason::Exhausted };
         Task::Done
     } else {
         expansion(vec![level0], table.clone(), 0, threads, 16, budget_slots)
@@ -244,21 +216,10 @@ pub(crate) fn run<M: Model>(
         opts,
         counters,
         barrier: Barrier::new(threads),
-        coord: Mutex::new(Coord {
-            task: first,
-            next: Vec::new(),
-            hits: Hits::new(props.len()),
-            max_branching: 1,
-        }),
+        coord: Mutex::new(Coord { task: first, next: Vec::new(), hits: Hits::new(props.len()), max_branching: 1 }),
         grow: AtomicBool::new(false),
     };
-    let mut leader = Leader {
-        budget_slots,
-        outcome,
-        table,
-        pending: None,
-        solo: Buffers::new(props.len()),
-    };
+    let mut leader = Leader { budget_slots, outcome, table, pending: None, solo: Buffers::new(props.len()) };
     std::thread::scope(|s| {
         for _ in 1..threads {
             let shared = &shared;
@@ -271,10 +232,7 @@ pub(crate) fn run<M: Model>(
     for (i, fp) in outcome.decided.iter().enumerate() {
         if let Some(fp) = fp {
             let fps = chain_from_parents(*fp, |f| leader.table.parent(f));
-            outcome.chains[i] = Some(Chain {
-                fps,
-                loop_start: None,
-            });
+            outcome.chains[i] = Some(Chain { fps, loop_start: None });
         }
     }
     outcome.visited_bytes = leader.table.bytes() as u64;
@@ -295,17 +253,10 @@ fn expansion<S>(
     // keep chunk * threads * branching within 40% of the table.
     let room = cap * 2 / 5;
     let total: usize = segments.iter().map(Vec::len).sum();
-    let chunk = (room / (threads * branching.max(1)))
-        .clamp(1, MAX_CHUNK)
-        .min(total.div_ceil(threads * 4).max(1));
+    let chunk = (room / (threads * branching.max(1))).clamp(1, MAX_CHUNK).min(total.div_ceil(threads * 4).max(1));
     let frontier = Arc::new(Frontier::new(segments, chunk));
     let mark = mark_for(cap, budget_slots);
-    Task::Expand {
-        frontier,
-        table,
-        depth,
-        mark,
-    }
+    Task::Expand { frontier, table, depth, mark }
 }
 
 /// The unique-state count at which workers stop for a rebuild (or, with no
@@ -321,12 +272,7 @@ fn worker<M: Model>(shared: &Shared<'_, M>, mut leader: Option<&mut Leader<M>>) 
         let task = lock(&shared.coord).task.clone();
         match task {
             Task::Done => return,
-            Task::Expand {
-                frontier,
-                table,
-                mark,
-                ..
-            } => {
+            Task::Expand { frontier, table, mark, .. } => {
                 let branching = expand(shared, &frontier, &table, mark, &mut bufs);
                 bufs.hand_over(&mut lock(&shared.coord), branching);
             }
@@ -357,12 +303,7 @@ fn expand<M: Model>(
     mark: u64,
     bufs: &mut Buffers<M>,
 ) -> usize {
-    let Buffers {
-        out,
-        succ,
-        pending,
-        hits,
-    } = bufs;
+    let Buffers { out, succ, pending, hits } = bufs;
     let model = shared.model;
     let symmetry = shared.opts.symmetry;
     let counters = shared.counters;
@@ -394,9 +335,7 @@ fn expand<M: Model>(
                 match table.insert(nfp, parent) {
                     Insert::New => {
                         new += 1;
-                        hits.check(model, shared.props, &next, nfp, |i| {
-                            shared.live[i].load(Ordering::Relaxed)
-                        });
+                        hits.check(model, shared.props, &next, nfp, |i| shared.live[i].load(Ordering::Relaxed));
                         out.push((nfp, next));
                     }
                     Insert::Present => {}
@@ -404,9 +343,7 @@ fn expand<M: Model>(
                 }
             }
         }
-        counters
-            .transitions
-            .fetch_add(transitions, Ordering::Relaxed);
+        counters.transitions.fetch_add(transitions, Ordering::Relaxed);
         if counters.add_unique(new, shared.opts.max_states) >= mark {
             shared.grow.store(true, Ordering::Relaxed);
         }
@@ -436,20 +373,10 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                 l.table = new.clone();
                 if let Some((frontier, depth)) = l.pending.take() {
                     let mark = mark_for(new.capacity(), l.budget_slots);
-                    c.task = Task::Expand {
-                        frontier,
-                        table: new,
-                        depth,
-                        mark,
-                    };
+                    c.task = Task::Expand { frontier, table: new, depth, mark };
                 }
             }
-            Task::Expand {
-                frontier,
-                table,
-                depth,
-                ..
-            } => {
+            Task::Expand { frontier, table, depth, .. } => {
                 let unique = counters.unique.load(Ordering::Relaxed);
                 if counters.stop_reason() == Some(StopReason::MemoryLimit) {
                     l.outcome.stop_reason = StopReason::MemoryLimit;
@@ -457,8 +384,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     return;
                 }
                 if counters.stopped() {
-                    l.outcome.stop_reason =
-                        counters.stop_reason().unwrap_or(StopReason::Interrupted);
+                    l.outcome.stop_reason = counters.stop_reason().unwrap_or(StopReason::Interrupted);
                     return;
                 }
                 if shared.grow.swap(false, Ordering::Relaxed) {
@@ -468,21 +394,12 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                         l.outcome.error = Some(full_message(unique, &table));
                         return;
                     }
-                    let new = Arc::new(VisitedSet::with_capacity(
-                        cap.saturating_mul(2).min(l.budget_slots),
-                    ));
+                    let new = Arc::new(VisitedSet::with_capacity(cap.saturating_mul(2).min(l.budget_slots)));
                     l.pending = Some((frontier, depth));
-                    c.task = Task::Rehash {
-                        old: table,
-                        new,
-                        cursor: Arc::new(AtomicUsize::new(0)),
-                    };
+                    c.task = Task::Rehash { old: table, new, cursor: Arc::new(AtomicUsize::new(0)) };
                     return;
                 }
-                debug_assert!(
-                    frontier.exhausted(),
-                    "workers leave a level only when it is exhausted, stopped or full"
-                );
+                debug_assert!(frontier.exhausted(), "workers leave a level only when it is exhausted, stopped or full");
                 // The level is done: its successors form the next one.
                 let next = std::mem::take(&mut c.next);
                 let hits = std::mem::replace(&mut c.hits, Hits::new(shared.props.len()));
@@ -501,13 +418,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                 } else if threads > 1 && total < SOLO_BELOW {
                     // Expand the small level here, then settle it like any phase.
                     let task = expansion(next, table, depth + 1, 1, branching, l.budget_slots);
-                    if let Task::Expand {
-                        frontier,
-                        table,
-                        mark,
-                        ..
-                    } = &task
-                    {
+                    if let Task::Expand { frontier, table, mark, .. } = &task {
                         let b = expand(shared, frontier, table, *mark, &mut l.solo);
                         l.solo.hand_over(&mut c, b);
                     }

@@ -59,8 +59,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
                         outcome.chains[i] = Some(chain);
                     }
                     Verdict::Unknown => {
-                        outcome.stop_reason =
-                            counters.stop_reason().unwrap_or(StopReason::Interrupted);
+                        outcome.stop_reason = counters.stop_reason().unwrap_or(StopReason::Interrupted);
                         break;
                     }
                 }
@@ -70,9 +69,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     });
     let elapsed = start.elapsed().as_secs_f64();
     let unique = counters.unique.load(std::sync::atomic::Ordering::Relaxed);
-    let transitions = counters
-        .transitions
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let transitions = counters.transitions.load(std::sync::atomic::Ordering::Relaxed);
     let closed = outcome.stop_reason.explored_a_closed_region();
 
     let mut error = outcome.error.clone();
@@ -87,9 +84,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             (Kind::Sometimes, false) if closed => Status::NotFound,
             _ => Status::Unknown,
         };
-        let trace = outcome.chains[i]
-            .as_ref()
-            .and_then(|c| rebuild(model, opts.symmetry, c));
+        let trace = outcome.chains[i].as_ref().and_then(|c| rebuild(model, opts.symmetry, c));
         if outcome.chains[i].is_some() && trace.is_none() {
             error = Some(format!(
                 "the trace for '{}' could not be rebuilt: a fingerprint collision (probability < {:.1e})",
@@ -109,11 +104,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let report = Report {
         model: model.name(),
         strategy: opts.strategy,
-        threads: if opts.strategy == Strategy::Dfs {
-            1
-        } else {
-            opts.threads.max(1)
-        },
+        threads: if opts.strategy == Strategy::Dfs { 1 } else { opts.threads.max(1) },
         symmetry: opts.symmetry,
         complete: outcome.stop_reason == StopReason::Exhausted,
         stop_reason: outcome.stop_reason,
@@ -122,23 +113,11 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         max_depth_reached: outcome.max_depth_reached,
         walks: outcome.walks,
         elapsed_s: elapsed,
-        states_per_s: if elapsed > 0.0 {
-            unique as f64 / elapsed
-        } else {
-            0.0
-        },
-        us_per_state: if unique > 0 {
-            elapsed * 1e6 / unique as f64
-        } else {
-            0.0
-        },
+        states_per_s: if elapsed > 0.0 { unique as f64 / elapsed } else { 0.0 },
+        us_per_state: if unique > 0 { elapsed * 1e6 / unique as f64 } else { 0.0 },
         peak_rss_bytes: crate::memory::peak_rss(),
         visited_set_bytes: outcome.visited_bytes,
-        bytes_per_state: if unique > 0 {
-            outcome.visited_bytes as f64 / unique as f64
-        } else {
-            0.0
-        },
+        bytes_per_state: if unique > 0 { outcome.visited_bytes as f64 / unique as f64 } else { 0.0 },
         collision_probability: collision_probability(unique),
         error,
         properties: reports,

@@ -85,10 +85,7 @@ pub struct CheckArgs {
 }
 
 fn parse_threads(s: &str) -> Result<usize, String> {
-    let n: i64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a whole number"))?;
+    let n: i64 = s.trim().parse().map_err(|_| format!("'{s}' is not a whole number"))?;
     if n < 1 {
         return Err(format!("needs at least 1 thread, got {n}"));
     }
@@ -96,10 +93,7 @@ fn parse_threads(s: &str) -> Result<usize, String> {
 }
 
 fn parse_count(s: &str) -> Result<u64, String> {
-    let n: i128 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a whole number"))?;
+    let n: i128 = s.trim().parse().map_err(|_| format!("'{s}' is not a whole number"))?;
     if n < 0 {
         return Err(format!("must be 0 or more, got {n}"));
     }
@@ -107,10 +101,7 @@ fn parse_count(s: &str) -> Result<u64, String> {
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    let secs: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number of seconds"))?;
     if !secs.is_finite() || secs <= 0.0 {
         return Err(format!("must be a positive number of seconds, got {s}"));
     }
@@ -123,9 +114,7 @@ fn parse_memory(s: &str) -> Result<u64, String> {
         .parse_size(s.trim())
         .map_err(|e| format!("'{s}' is not a size such as 512MiB or 4GB ({e})"))?;
     if bytes < 4096 {
-        return Err(format!(
-            "{bytes} bytes is too small for a visited set (at least 4KiB)"
-        ));
+        return Err(format!("{bytes} bytes is too small for a visited set (at least 4KiB)"));
     }
     Ok(bytes)
 }
@@ -191,17 +180,8 @@ where
 /// The first non-empty line of a clap error, which names the problem, with
 /// the list of possible values when clap gives one.
 fn first_line(msg: &str) -> String {
-    let mut line = msg
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("error: bad arguments")
-        .trim()
-        .to_string();
-    if let Some(values) = msg
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("[possible values:"))
-    {
+    let mut line = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: bad arguments").trim().to_string();
+    if let Some(values) = msg.lines().map(str::trim).find(|l| l.starts_with("[possible values:")) {
         line = format!("{line} {values}");
     }
     line
@@ -234,12 +214,7 @@ pub fn progress_printer() -> crate::ProgressFn {
         if p.max_states > 0 {
             let frac = (p.unique_states as f64 / p.max_states as f64).min(1.0);
             let filled = (frac * 20.0) as usize;
-            line = format!(
-                "{line}  [{}{}] {:.0}%",
-                "#".repeat(filled),
-                ".".repeat(20 - filled),
-                frac * 100.0
-            );
+            line = format!("{line}  [{}{}] {:.0}%", "#".repeat(filled), ".".repeat(20 - filled), frac * 100.0);
         }
         let mut err = std::io::stderr().lock();
         if tty {
@@ -254,11 +229,7 @@ pub fn progress_printer() -> crate::ProgressFn {
 /// Runs `model` as the flags say, prints the report, and returns the exit
 /// status. `extra` fields are added to the JSON report's top level (e.g. the
 /// resolved scenario).
-pub fn run<M: Model>(
-    model: &M,
-    args: &CheckArgs,
-    extra: serde_json::Map<String, serde_json::Value>,
-) -> ExitCode {
+pub fn run<M: Model>(model: &M, args: &CheckArgs, extra: serde_json::Map<String, serde_json::Value>) -> ExitCode {
     let mut opts = args.options();
     stop_on_ctrl_c(opts.cancel.clone());
     let tty = std::io::stderr().is_terminal();
@@ -304,16 +275,9 @@ pub fn exit_status(report: &Report) -> ExitCode {
 }
 
 fn write_traces(path: &std::path::Path, report: &Report) -> std::io::Result<()> {
-    let traces: Vec<_> = report
-        .properties
-        .iter()
-        .filter(|p| p.trace.is_some())
-        .collect();
+    let traces: Vec<_> = report.properties.iter().filter(|p| p.trace.is_some()).collect();
     let v = serde_json::json!({ "model": report.model, "properties": traces });
-    std::fs::write(
-        path,
-        serde_json::to_string_pretty(&v).unwrap_or_default() + "\n",
-    )
+    std::fs::write(path, serde_json::to_string_pretty(&v).unwrap_or_default() + "\n")
 }
 
 #[cfg(test)]
@@ -333,23 +297,11 @@ mod tests {
 
     #[test]
     fn good_flags_parse() {
-        let t = parse(&[
-            "--threads",
-            "3",
-            "--max-depth",
-            "7",
-            "--memory",
-            "64MiB",
-            "--no-symmetry",
-            "--time-limit",
-            "1.5",
-        ])
-        .expect("valid flags");
+        let t =
+            parse(&["--threads", "3", "--max-depth", "7", "--memory", "64MiB", "--no-symmetry", "--time-limit", "1.5"])
+                .expect("valid flags");
         let o = t.check.options();
-        assert_eq!(
-            (o.threads, o.max_depth, o.memory, o.symmetry),
-            (3, 7, 64 << 20, false)
-        );
+        assert_eq!((o.threads, o.max_depth, o.memory, o.symmetry), (3, 7, 64 << 20, false));
         assert_eq!(o.time_limit, Some(Duration::from_millis(1500)));
     }
 

@@ -49,24 +49,15 @@ struct Dfs<'a, M: Model> {
 impl<M: Model> Dfs<'_, M> {
     /// Visits `state` (canonical, fingerprint `fp`) at `depth` from `parent`;
     /// returns whether it must be expanded.
-    fn visit(
-        &mut self,
-        state: &M::State,
-        fp: Fingerprint,
-        parent: Fingerprint,
-        depth: u64,
-    ) -> bool {
+    fn visit(&mut self, state: &M::State, fp: Fingerprint, parent: Fingerprint, depth: u64) -> bool {
         match self.seen.get_mut(&fp) {
             None => {
                 self.seen.insert(fp, Seen { parent, depth });
                 self.new_states += 1;
                 self.max_depth = self.max_depth.max(depth);
                 self.hits.check_first(self.model, self.props, state, fp);
-                self.violated = self
-                    .props
-                    .iter()
-                    .enumerate()
-                    .any(|(i, p)| p.kind == Kind::Always && self.hits.get(i).is_some());
+                self.violated =
+                    self.props.iter().enumerate().any(|(i, p)| p.kind == Kind::Always && self.hits.get(i).is_some());
             }
             Some(e) if self.bound > 0 && depth < e.depth => {
                 e.depth = depth;
@@ -83,12 +74,7 @@ impl<M: Model> Dfs<'_, M> {
 }
 
 /// Runs the search until the space, a limit or a violation ends it.
-pub(crate) fn run<M: Model>(
-    model: &M,
-    props: &[Property<M>],
-    opts: &Options,
-    counters: &Counters,
-) -> SearchOutcome {
+pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, counters: &Counters) -> SearchOutcome {
     let mut d = Dfs {
         model,
         props,
@@ -104,11 +90,7 @@ pub(crate) fn run<M: Model>(
     let mut stack: Vec<Frame<M::Action, M::State>> = Vec::new();
     let mut transitions = 0u64;
     let mut steps = 0u64;
-    let expand = |s: &M::State,
-                  fp: Fingerprint,
-                  depth: u64,
-                  pool: &mut Vec<Vec<_>>,
-                  transitions: &mut u64| {
+    let expand = |s: &M::State, fp: Fingerprint, depth: u64, pool: &mut Vec<Vec<_>>, transitions: &mut u64| {
         let mut succ = pool.pop().unwrap_or_default();
         model.successors(s, &mut succ);
         *transitions += succ.len() as u64;
@@ -169,19 +151,13 @@ pub(crate) fn run<M: Model>(
         if let Some(fp) = d.hits.get(i) {
             outcome.decided[i] = Some(fp);
             let fps = chain_from_parents(fp, |f| d.seen.get(&f).map(|e| e.parent));
-            outcome.chains[i] = Some(Chain {
-                fps,
-                loop_start: None,
-            });
+            outcome.chains[i] = Some(Chain { fps, loop_start: None });
         }
     }
     // Within a bound every state ends at its shortest depth: report the BFS
     // figure. Without one, depths are those of the paths taken.
-    outcome.max_depth_reached = if d.bound > 0 {
-        d.seen.values().map(|e| e.depth).max().unwrap_or(0)
-    } else {
-        d.max_depth
-    };
+    outcome.max_depth_reached =
+        if d.bound > 0 { d.seen.values().map(|e| e.depth).max().unwrap_or(0) } else { d.max_depth };
     outcome.stop_reason = if d.violated {
         StopReason::Violation
     } else if let Some(r) = counters.stop_reason() {
@@ -191,7 +167,6 @@ pub(crate) fn run<M: Model>(
     } else {
         StopReason::Exhausted
     };
-    outcome.visited_bytes =
-        (d.seen.capacity() * (std::mem::size_of::<(Fingerprint, Seen)>() + 1)) as u64;
+    outcome.visited_bytes = (d.seen.capacity() * (std::mem::size_of::<(Fingerprint, Seen)>() + 1)) as u64;
     outcome
 }

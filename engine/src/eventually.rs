@@ -80,14 +80,7 @@ pub(crate) fn check<M: Model>(
     for s in init {
         let (fp, s) = canon(s);
         if !holds(&s) && !g.contains_key(&fp) {
-            g.insert(
-                fp,
-                Node {
-                    parent: 0,
-                    enabled: 0,
-                    edges: Vec::new(),
-                },
-            );
+            g.insert(fp, Node { parent: 0, enabled: 0, edges: Vec::new() });
             order.push(fp);
             frontier.push((fp, s));
         }
@@ -107,10 +100,7 @@ pub(crate) fn check<M: Model>(
             model.successors(s, &mut succ);
             if succ.is_empty() {
                 let fps = chain_from_parents(*fp, |f| g.get(&f).map(|e| e.parent));
-                return Verdict::Violated(Chain {
-                    fps,
-                    loop_start: None,
-                });
+                return Verdict::Violated(Chain { fps, loop_start: None });
             }
             let mut enabled = 0;
             let mut edges = Vec::new();
@@ -122,14 +112,7 @@ pub(crate) fn check<M: Model>(
                     if last_level || holds(&t) {
                         continue;
                     }
-                    g.insert(
-                        tfp,
-                        Node {
-                            parent: *fp,
-                            enabled: 0,
-                            edges: Vec::new(),
-                        },
-                    );
+                    g.insert(tfp, Node { parent: *fp, enabled: 0, edges: Vec::new() });
                     order.push(tfp);
                     next.push((tfp, t));
                 }
@@ -148,8 +131,7 @@ pub(crate) fn check<M: Model>(
     let Some(components) = tarjan(&g, &order, counters) else {
         return Verdict::Unknown;
     };
-    let rank: HashMap<Fingerprint, usize> =
-        order.iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    let rank: HashMap<Fingerprint, usize> = order.iter().enumerate().map(|(i, f)| (*f, i)).collect();
     for comp in components {
         let inside: hashbrown::HashSet<Fingerprint> = comp.iter().copied().collect();
         let cyclic = comp.len() > 1 || g[&comp[0]].edges.iter().any(|(t, _)| *t == comp[0]);
@@ -157,39 +139,26 @@ pub(crate) fn check<M: Model>(
             continue;
         }
         let enabled_everywhere = comp.iter().fold(u64::MAX, |m, f| m & g[f].enabled);
-        let taken = comp
-            .iter()
-            .flat_map(|f| g[f].edges.iter())
-            .filter(|(t, _)| inside.contains(t))
-            .fold(0, |m, (_, b)| m | b);
+        let taken =
+            comp.iter().flat_map(|f| g[f].edges.iter()).filter(|(t, _)| inside.contains(t)).fold(0, |m, (_, b)| m | b);
         if enabled_everywhere & !taken != 0 {
             continue; // every cycle here starves some group
         }
         // The shallowest state of the component starts the loop.
-        let Some(&entry) = comp
-            .iter()
-            .min_by_key(|f| rank.get(*f).copied().unwrap_or(usize::MAX))
-        else {
+        let Some(&entry) = comp.iter().min_by_key(|f| rank.get(*f).copied().unwrap_or(usize::MAX)) else {
             continue;
         };
         let mut fps = chain_from_parents(entry, |f| g.get(&f).map(|e| e.parent));
         let loop_start = fps.len() - 1;
         let walk = fair_walk(&g, &inside, entry, enabled_everywhere);
         fps.extend(walk);
-        return Verdict::Violated(Chain {
-            fps,
-            loop_start: Some(loop_start),
-        });
+        return Verdict::Violated(Chain { fps, loop_start: Some(loop_start) });
     }
     Verdict::Holds
 }
 
 /// Components in the order Tarjan's algorithm completes them.
-fn tarjan(
-    g: &HashMap<Fingerprint, Node>,
-    order: &[Fingerprint],
-    counters: &Counters,
-) -> Option<Vec<Vec<Fingerprint>>> {
+fn tarjan(g: &HashMap<Fingerprint, Node>, order: &[Fingerprint], counters: &Counters) -> Option<Vec<Vec<Fingerprint>>> {
     let mut index: HashMap<Fingerprint, (usize, usize)> = HashMap::new(); // (index, lowlink)
     let mut on_stack: hashbrown::HashSet<Fingerprint> = hashbrown::HashSet::new();
     let mut stack: Vec<Fingerprint> = Vec::new();

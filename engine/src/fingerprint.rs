@@ -15,11 +15,7 @@ pub type Fingerprint = u64;
 /// `usize` and slice lengths writes native-width integers, so fingerprints of
 /// such states differ between 32- and 64-bit targets.
 pub fn fingerprint_of<T: Hash + ?Sized>(value: &T) -> Fingerprint {
-    let mut h = Collect {
-        buf: [0; COLLECT],
-        len: 0,
-        spill: None,
-    };
+    let mut h = Collect { buf: [0; COLLECT], len: 0, spill: None };
     value.hash(&mut h);
     h.finish()
 }
@@ -137,11 +133,7 @@ mod tests {
     fn short_and_spilled_inputs_hash_like_one_shot_xxh3() {
         for n in [0usize, 1, 8, 255, 256, 257, 1000] {
             let bytes: Vec<u8> = (0..n).map(|i| (i * 7) as u8).collect();
-            let mut h = Collect {
-                buf: [0; COLLECT],
-                len: 0,
-                spill: None,
-            };
+            let mut h = Collect { buf: [0; COLLECT], len: 0, spill: None };
             for part in bytes.chunks(100) {
                 h.write(part);
             }

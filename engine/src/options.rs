@@ -70,9 +70,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             strategy: Strategy::Bfs,
-            threads: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             max_depth: 0,
             time_limit: None,
             max_states: 0,

@@ -52,9 +52,7 @@ impl Counters {
 
     /// Asks every worker to stop; the first reason given wins.
     pub fn request_stop(&self, reason: StopReason) {
-        let _ =
-            self.reason
-                .compare_exchange(0, reason as u8 + 1, Ordering::AcqRel, Ordering::Acquire);
+        let _ = self.reason.compare_exchange(0, reason as u8 + 1, Ordering::AcqRel, Ordering::Acquire);
         self.stop.store(true, Ordering::Release);
     }
 
@@ -83,12 +81,7 @@ impl Counters {
 
 /// Runs `work` while a monitor thread enforces the time limit and the cancel
 /// flag and reports progress. Returns what `work` returns.
-pub(crate) fn monitored<R>(
-    opts: &Options,
-    counters: &Counters,
-    start: Instant,
-    work: impl FnOnce() -> R,
-) -> R {
+pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, work: impl FnOnce() -> R) -> R {
     let (done_tx, done_rx) = mpsc::channel::<()>();
     std::thread::scope(|s| {
         s.spawn(move || {

@@ -41,37 +41,21 @@ pub struct Property<M: crate::Model> {
 
 impl<M: crate::Model> Clone for Property<M> {
     fn clone(&self) -> Self {
-        Property {
-            name: self.name.clone(),
-            kind: self.kind,
-            check: self.check,
-        }
+        Property { name: self.name.clone(), kind: self.kind, check: self.check }
     }
 }
 
 impl<M: crate::Model> Property<M> {
     /// An invariant that must hold in every reachable state.
     pub fn always(name: impl Into<String>, check: fn(&M, &M::State) -> bool) -> Self {
-        Property {
-            name: name.into(),
-            kind: Kind::Always,
-            check,
-        }
+        Property { name: name.into(), kind: Kind::Always, check }
     }
     /// A goal that some reachable state must satisfy.
     pub fn sometimes(name: impl Into<String>, check: fn(&M, &M::State) -> bool) -> Self {
-        Property {
-            name: name.into(),
-            kind: Kind::Sometimes,
-            check,
-        }
+        Property { name: name.into(), kind: Kind::Sometimes, check }
     }
     /// A goal that every maximal path must eventually satisfy.
     pub fn eventually(name: impl Into<String>, check: fn(&M, &M::State) -> bool) -> Self {
-        Property {
-            name: name.into(),
-            kind: Kind::Eventually,
-            check,
-        }
+        Property { name: name.into(), kind: Kind::Eventually, check }
     }
 }

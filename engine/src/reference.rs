@@ -61,12 +61,8 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             }
         }
     };
-    let violated = |decided: &[Option<M::State>]| {
-        props
-            .iter()
-            .zip(decided)
-            .any(|(p, d)| p.kind == Kind::Always && d.is_some())
-    };
+    let violated =
+        |decided: &[Option<M::State>]| props.iter().zip(decided).any(|(p, d)| p.kind == Kind::Always && d.is_some());
     for s in &level {
         decide(&mut decided, s);
     }
@@ -109,9 +105,7 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     for (i, p) in props.iter().enumerate() {
         let (status, trace) = match p.kind {
             Kind::Eventually if closed => match eventually(model, p, sym, bound) {
-                Some((path, loop_start)) => {
-                    (Status::Violated, concretize(model, sym, &path, loop_start))
-                }
+                Some((path, loop_start)) => (Status::Violated, concretize(model, sym, &path, loop_start)),
                 None => (Status::Holds, None),
             },
             Kind::Eventually => (Status::Unknown, None),
@@ -122,21 +116,10 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
                         path.push(p.clone());
                     }
                     path.reverse();
-                    let status = if p.kind == Kind::Always {
-                        Status::Violated
-                    } else {
-                        Status::Found
-                    };
+                    let status = if p.kind == Kind::Always { Status::Violated } else { Status::Found };
                     (status, concretize(model, sym, &path, None))
                 }
-                None if closed => (
-                    if p.kind == Kind::Always {
-                        Status::Holds
-                    } else {
-                        Status::NotFound
-                    },
-                    None,
-                ),
+                None if closed => (if p.kind == Kind::Always { Status::Holds } else { Status::NotFound }, None),
                 None => (Status::Unknown, None),
             },
         };
@@ -164,23 +147,11 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         max_depth_reached,
         walks: None,
         elapsed_s: elapsed,
-        states_per_s: if elapsed > 0.0 {
-            unique as f64 / elapsed
-        } else {
-            0.0
-        },
-        us_per_state: if unique > 0 {
-            elapsed * 1e6 / unique as f64
-        } else {
-            0.0
-        },
+        states_per_s: if elapsed > 0.0 { unique as f64 / elapsed } else { 0.0 },
+        us_per_state: if unique > 0 { elapsed * 1e6 / unique as f64 } else { 0.0 },
         peak_rss_bytes: crate::memory::peak_rss(),
         visited_set_bytes: parent.capacity() as u64 * entry,
-        bytes_per_state: if unique > 0 {
-            (parent.capacity() as u64 * entry) as f64 / unique as f64
-        } else {
-            0.0
-        },
+        bytes_per_state: if unique > 0 { (parent.capacity() as u64 * entry) as f64 / unique as f64 } else { 0.0 },
         collision_probability: 0.0,
         error: None,
         properties: reports,
@@ -190,12 +161,7 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
 
 /// Decides an `eventually` property on full states; returns a counterexample
 /// path of canonical states (and its loop start) if there is one.
-fn eventually<M: Model>(
-    model: &M,
-    p: &Property<M>,
-    sym: bool,
-    bound: u64,
-) -> Option<(Vec<M::State>, Option<usize>)> {
+fn eventually<M: Model>(model: &M, p: &Property<M>, sym: bool, bound: u64) -> Option<(Vec<M::State>, Option<usize>)> {
     let holds = |s: &M::State| (p.check)(model, s);
     // G: states reachable along ¬P paths of at most `bound` steps.
     let mut parent: HashMap<M::State, Option<M::State>> = HashMap::new();
@@ -308,19 +274,13 @@ fn eventually<M: Model>(
         }
         components.push(comp);
     }
-    let position: HashMap<&M::State, usize> =
-        order.iter().enumerate().map(|(i, s)| (s, i)).collect();
+    let position: HashMap<&M::State, usize> = order.iter().enumerate().map(|(i, s)| (s, i)).collect();
     // The fair cyclic component whose shallowest state comes first in BFS order.
     let mut best: Option<(usize, Vec<M::State>, u64)> = None;
     for comp in components {
         let inside: HashSet<&M::State> = comp.iter().collect();
-        let internal = |s: &M::State| {
-            succs[s]
-                .iter()
-                .filter(|(t, _)| inside.contains(t))
-                .map(|(_, b)| *b)
-                .collect::<Vec<_>>()
-        };
+        let internal =
+            |s: &M::State| succs[s].iter().filter(|(t, _)| inside.contains(t)).map(|(_, b)| *b).collect::<Vec<_>>();
         let cyclic = comp.len() > 1 || succs[&comp[0]].iter().any(|(t, _)| *t == comp[0]);
         if !cyclic {
             continue;
@@ -386,26 +346,17 @@ fn eventually<M: Model>(
 /// Turns a path of canonical states into a real execution from an initial
 /// state, choosing at each step the first successor whose canonical form is
 /// the next state of the path.
-fn concretize<M: Model>(
-    model: &M,
-    sym: bool,
-    path: &[M::State],
-    loop_start: Option<usize>,
-) -> Option<Trace<M>> {
+fn concretize<M: Model>(model: &M, sym: bool, path: &[M::State], loop_start: Option<usize>) -> Option<Trace<M>> {
     let (first, rest) = path.split_first()?;
     let mut init = Vec::new();
     model.init_states(&mut init);
-    let s0 = init
-        .into_iter()
-        .find(|s| canon(model, sym, s.clone()) == *first)?;
+    let s0 = init.into_iter().find(|s| canon(model, sym, s.clone()) == *first)?;
     let mut steps = vec![(None, s0)];
     let mut buf = Vec::new();
     for want in rest {
         buf.clear();
         model.successors(&steps.last()?.1, &mut buf);
-        let i = buf
-            .iter()
-            .position(|(_, t)| canon(model, sym, t.clone()) == *want)?;
+        let i = buf.iter().position(|(_, t)| canon(model, sym, t.clone()) == *want)?;
         let (a, t) = buf.swap_remove(i);
         steps.push((Some(a), t));
     }

@@ -176,10 +176,7 @@ impl Report {
 
     /// The verdict on the property called `name`.
     pub fn status(&self, name: &str) -> Option<Status> {
-        self.properties
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p.status)
+        self.properties.iter().find(|p| p.name == name).map(|p| p.status)
     }
 
     /// The report as human-readable text (several lines, ending in a newline).
@@ -194,11 +191,7 @@ impl Report {
             self.threads,
             if self.threads == 1 { "" } else { "s" },
             if self.symmetry { "on" } else { "off" },
-            if self.complete {
-                "complete"
-            } else {
-                "incomplete"
-            },
+            if self.complete { "complete" } else { "incomplete" },
             self.stop_reason.as_str()
         );
         if let Some(e) = &self.error {
@@ -210,9 +203,7 @@ impl Report {
             group(self.unique_states),
             group(self.transitions),
             self.max_depth_reached,
-            self.walks
-                .map(|w| format!("  walks {}", group(w)))
-                .unwrap_or_default()
+            self.walks.map(|w| format!("  walks {}", group(w))).unwrap_or_default()
         );
         let _ = writeln!(
             s,
@@ -223,39 +214,16 @@ impl Report {
             self.bytes_per_state,
             human_bytes(self.peak_rss_bytes)
         );
-        let _ = writeln!(
-            s,
-            "  fingerprint collision probability < {:.1e}",
-            self.collision_probability
-        );
+        let _ = writeln!(s, "  fingerprint collision probability < {:.1e}", self.collision_probability);
         for p in &self.properties {
-            let _ = writeln!(
-                s,
-                "  {:<10} {:<10} {}",
-                p.kind.as_str(),
-                p.status.as_str(),
-                p.name
-            );
+            let _ = writeln!(s, "  {:<10} {:<10} {}", p.kind.as_str(), p.status.as_str(), p.name);
         }
         for p in &self.properties {
             if let Some(trace) = &p.trace {
-                let what = if p.status == Status::Found {
-                    "example"
-                } else {
-                    "counterexample"
-                };
-                let _ = writeln!(
-                    s,
-                    "\n{what} for '{}' ({} steps):",
-                    p.name,
-                    trace.len().saturating_sub(1)
-                );
+                let what = if p.status == Status::Found { "example" } else { "counterexample" };
+                let _ = writeln!(s, "\n{what} for '{}' ({} steps):", p.name, trace.len().saturating_sub(1));
                 for (i, step) in trace.iter().enumerate() {
-                    let mark = if p.loop_start == Some(i) {
-                        " <- loop starts here"
-                    } else {
-                        ""
-                    };
+                    let mark = if p.loop_start == Some(i) { " <- loop starts here" } else { "" };
                     match &step.action {
                         None => {
                             let _ = writeln!(s, "  {i:>3}. (initial) {}{mark}", step.state);
@@ -266,10 +234,7 @@ impl Report {
                     }
                 }
                 if let Some(l) = p.loop_start {
-                    let _ = writeln!(
-                        s,
-                        "       (the last state equals state {l}: the path loops forever)"
-                    );
+                    let _ = writeln!(s, "       (the last state equals state {l}: the path loops forever)");
                 }
             }
         }

@@ -46,13 +46,7 @@ impl Hits {
 
     /// Like [`Hits::check`] for the properties not decided yet in `self`: the
     /// first state that decides a property is the one kept.
-    pub fn check_first<M: Model>(
-        &mut self,
-        model: &M,
-        props: &[Property<M>],
-        state: &M::State,
-        fp: Fingerprint,
-    ) {
+    pub fn check_first<M: Model>(&mut self, model: &M, props: &[Property<M>], state: &M::State, fp: Fingerprint) {
         for (i, p) in props.iter().enumerate() {
             if self.min[i].is_none() {
                 let decides = match p.kind {
@@ -130,12 +124,7 @@ impl SearchOutcome {
     /// Records the hits of a finished level: each property not yet decided that
     /// the level decides is decided now and no longer checked (`live` false).
     /// Returns whether an `always` property was violated (the run stops).
-    pub fn settle_level<M: Model>(
-        &mut self,
-        props: &[Property<M>],
-        hits: &Hits,
-        live: &[AtomicBool],
-    ) -> bool {
+    pub fn settle_level<M: Model>(&mut self, props: &[Property<M>], hits: &Hits, live: &[AtomicBool]) -> bool {
         let mut violated = false;
         for (i, p) in props.iter().enumerate() {
             if self.decided[i].is_none() {

@@ -41,25 +41,15 @@ fn keep_lowest(found: &mut Found, i: usize, walk: u64, chain: Chain) {
 }
 
 /// Runs the walks until their count, a limit or a violation ends them.
-pub(crate) fn run<M: Model>(
-    model: &M,
-    props: &[Property<M>],
-    opts: &Options,
-    counters: &Counters,
-) -> SearchOutcome {
+pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, counters: &Counters) -> SearchOutcome {
     let threads = opts.threads.max(1);
     let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
     let wanted = if opts.walks > 0 && opts.max_depth > 0 {
-        (opts
-            .walks
-            .saturating_mul(opts.max_depth + 1)
-            .saturating_mul(2))
-        .min(1 << 24) as usize
+        (opts.walks.saturating_mul(opts.max_depth + 1).saturating_mul(2)).min(1 << 24) as usize
     } else {
         1 << 24
     };
-    let table =
-        VisitedSet::with_capacity(wanted.clamp(1024, budget_slots.max(1024)).min(budget_slots));
+    let table = VisitedSet::with_capacity(wanted.clamp(1024, budget_slots.max(1024)).min(budget_slots));
     let full_at = (table.capacity() as f64 * 0.9) as u64;
     let next_walk = AtomicU64::new(0);
     // Walks at or past this index are not started (a violation was found).
@@ -77,24 +67,18 @@ pub(crate) fn run<M: Model>(
                 let mut local: Found = vec![None; props.len()];
                 loop {
                     let w = next_walk.fetch_add(1, Ordering::Relaxed);
-                    if (opts.walks > 0 && w >= opts.walks)
-                        || w >= cutoff.load(Ordering::Relaxed)
-                        || counters.stopped()
+                    if (opts.walks > 0 && w >= opts.walks) || w >= cutoff.load(Ordering::Relaxed) || counters.stopped()
                     {
                         break;
                     }
                     let r = walker.walk(w, &table, &mut local);
                     counters.transitions.fetch_add(r.steps, Ordering::Relaxed);
-                    if counters.add_unique(r.new_states, opts.max_states) >= full_at
-                        && !counters.stopped()
-                    {
+                    if counters.add_unique(r.new_states, opts.max_states) >= full_at && !counters.stopped() {
                         counters.request_stop(StopReason::MemoryLimit);
                     }
                     max_depth.fetch_max(r.depth, Ordering::Relaxed);
                     walks_done.fetch_add(1, Ordering::Relaxed);
-                    counters
-                        .depth
-                        .store(walks_done.load(Ordering::Relaxed), Ordering::Relaxed);
+                    counters.depth.store(walks_done.load(Ordering::Relaxed), Ordering::Relaxed);
                     if r.violated {
                         cutoff.fetch_min(w + 1, Ordering::Relaxed);
                     }
@@ -123,11 +107,8 @@ pub(crate) fn run<M: Model>(
     outcome.walks = Some(walks_done.load(Ordering::Relaxed));
     outcome.max_depth_reached = max_depth.load(Ordering::Relaxed);
     outcome.visited_bytes = table.bytes() as u64;
-    outcome.stop_reason = if cut != u64::MAX {
-        StopReason::Violation
-    } else {
-        counters.stop_reason().unwrap_or(StopReason::Walks)
-    };
+    outcome.stop_reason =
+        if cut != u64::MAX { StopReason::Violation } else { counters.stop_reason().unwrap_or(StopReason::Walks) };
     if outcome.stop_reason == StopReason::MemoryLimit {
         outcome.error = Some(format!(
             "the visited set is full: {} states in {} (--memory); raise --memory or run fewer walks",
@@ -163,12 +144,7 @@ struct Walker<'a, M: Model> {
 }
 
 impl<'a, M: Model> Walker<'a, M> {
-    fn new(
-        model: &'a M,
-        props: &'a [Property<M>],
-        opts: &'a Options,
-        init: &'a [M::State],
-    ) -> Self {
+    fn new(model: &'a M, props: &'a [Property<M>], opts: &'a Options, init: &'a [M::State]) -> Self {
         Walker {
             model,
             props,
@@ -190,12 +166,7 @@ impl<'a, M: Model> Walker<'a, M> {
     fn walk(&mut self, index: u64, table: &VisitedSet, found: &mut Found) -> WalkResult {
         let mut rng = ChaCha8Rng::seed_from_u64(self.opts.seed);
         rng.set_stream(index);
-        let mut r = WalkResult {
-            steps: 0,
-            new_states: 0,
-            depth: 0,
-            violated: false,
-        };
+        let mut r = WalkResult { steps: 0, new_states: 0, depth: 0, violated: false };
         if self.init.is_empty() {
             return r;
         }
@@ -216,10 +187,7 @@ impl<'a, M: Model> Walker<'a, M> {
             }
             for (i, p) in self.props.iter().enumerate() {
                 let sat = (p.check)(self.model, &state);
-                let chain = || Chain {
-                    fps: self.path.clone(),
-                    loop_start: None,
-                };
+                let chain = || Chain { fps: self.path.clone(), loop_start: None };
                 match p.kind {
                     Kind::Always if !sat => {
                         keep_lowest(found, i, index, chain());
@@ -240,10 +208,7 @@ impl<'a, M: Model> Walker<'a, M> {
                 self.eventually_fails(index, None, found, &mut r);
                 return r;
             }
-            let enabled = self
-                .succ
-                .iter()
-                .fold(0, |m, (a, _)| m | group_bit(self.model, a));
+            let enabled = self.succ.iter().fold(0, |m, (a, _)| m | group_bit(self.model, a));
             self.enabled.push(enabled);
             let (a, next) = self.succ.swap_remove(rng.gen_range(0..self.succ.len()));
             self.took.push(group_bit(self.model, &a));
@@ -269,24 +234,10 @@ impl<'a, M: Model> Walker<'a, M> {
 
     /// The walk ended in a deadlock (`loop_start` none) or closed a cycle:
     /// every `eventually` predicate that never held on it is violated.
-    fn eventually_fails(
-        &mut self,
-        index: u64,
-        loop_start: Option<usize>,
-        found: &mut Found,
-        r: &mut WalkResult,
-    ) {
+    fn eventually_fails(&mut self, index: u64, loop_start: Option<usize>, found: &mut Found, r: &mut WalkResult) {
         for (i, p) in self.props.iter().enumerate() {
             if p.kind == Kind::Eventually && !self.held[i] {
-                keep_lowest(
-                    found,
-                    i,
-                    index,
-                    Chain {
-                        fps: self.path.clone(),
-                        loop_start,
-                    },
-                );
+                keep_lowest(found, i, index, Chain { fps: self.path.clone(), loop_start });
                 r.violated = true;
             }
         }

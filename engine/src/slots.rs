@@ -41,14 +41,10 @@ impl<T: Zeroable + Default> Slots<T> {
         #[cfg(all(target_os = "linux", not(miri)))]
         if len.saturating_mul(std::mem::size_of::<T>()) >= MAP_FROM_BYTES {
             if let Some(m) = Mapping::new(len) {
-                return Slots {
-                    inner: Inner::Mapped(m),
-                };
+                return Slots { inner: Inner::Mapped(m) };
             }
         }
-        Slots {
-            inner: Inner::Boxed((0..len).map(|_| T::default()).collect()),
-        }
+        Slots { inner: Inner::Boxed((0..len).map(|_| T::default()).collect()) }
     }
 }
 

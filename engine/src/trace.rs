@@ -15,19 +15,13 @@ pub struct Trace<M: Model> {
 
 impl<M: Model> Clone for Trace<M> {
     fn clone(&self) -> Self {
-        Trace {
-            steps: self.steps.clone(),
-            loop_start: self.loop_start,
-        }
+        Trace { steps: self.steps.clone(), loop_start: self.loop_start }
     }
 }
 
 impl<M: Model> std::fmt::Debug for Trace<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Trace")
-            .field("steps", &self.steps)
-            .field("loop_start", &self.loop_start)
-            .finish()
+        f.debug_struct("Trace").field("steps", &self.steps).field("loop_start", &self.loop_start).finish()
     }
 }
 
@@ -81,14 +75,8 @@ impl<M: Model> Trace<M> {
             buf.clear();
             model.successors(from, &mut buf);
             let want = model.format_action(action);
-            if !buf
-                .iter()
-                .any(|(a, s)| s == to && model.format_action(a) == want)
-            {
-                return Err(format!(
-                    "step {} ({want}) is not a successor of the state before it",
-                    i + 1
-                ));
+            if !buf.iter().any(|(a, s)| s == to && model.format_action(a) == want) {
+                return Err(format!("step {} ({want}) is not a successor of the state before it", i + 1));
             }
         }
         if let Some(l) = self.loop_start {
@@ -120,32 +108,21 @@ pub(crate) fn canonical_fp<M: Model>(model: &M, state: &M::State, symmetry: bool
 /// `chain`, starting from an initial state. Each step takes the first successor
 /// (in the model's order) whose canonical fingerprint is the next in the chain.
 /// Returns `None` if no such execution exists (a fingerprint collision).
-pub(crate) fn replay_chain<M: Model>(
-    model: &M,
-    symmetry: bool,
-    chain: &[Fingerprint],
-) -> Option<Trace<M>> {
+pub(crate) fn replay_chain<M: Model>(model: &M, symmetry: bool, chain: &[Fingerprint]) -> Option<Trace<M>> {
     let (&first, rest) = chain.split_first()?;
     let mut init = Vec::new();
     model.init_states(&mut init);
-    let start = init
-        .into_iter()
-        .find(|s| canonical_fp(model, s, symmetry) == first)?;
+    let start = init.into_iter().find(|s| canonical_fp(model, s, symmetry) == first)?;
     let mut steps: Vec<(Option<M::Action>, M::State)> = vec![(None, start)];
     let mut buf = Vec::new();
     for &want in rest {
         buf.clear();
         model.successors(&steps.last()?.1, &mut buf);
-        let i = buf
-            .iter()
-            .position(|(_, s)| canonical_fp(model, s, symmetry) == want)?;
+        let i = buf.iter().position(|(_, s)| canonical_fp(model, s, symmetry) == want)?;
         let (a, s) = buf.swap_remove(i);
         steps.push((Some(a), s));
     }
-    Some(Trace {
-        steps,
-        loop_start: None,
-    })
+    Some(Trace { steps, loop_start: None })
 }
 
 /// Follows parent links from `fp` back to an initial state (parent 0) and

@@ -49,9 +49,7 @@ impl VisitedSet {
     /// Memory: `capacity * 16` bytes. Large tables are mapped lazily from the
     /// kernel in huge pages where the system allows (module `slots`).
     pub fn with_capacity(capacity: usize) -> Self {
-        VisitedSet {
-            slots: crate::slots::Slots::zeroed(capacity.max(1)),
-        }
+        VisitedSet { slots: crate::slots::Slots::zeroed(capacity.max(1)) }
     }
 
     /// Number of slots.
@@ -105,10 +103,7 @@ impl VisitedSet {
                 return Insert::Present;
             }
             if key == 0 {
-                match slot
-                    .key
-                    .compare_exchange(0, fp, Ordering::AcqRel, Ordering::Relaxed)
-                {
+                match slot.key.compare_exchange(0, fp, Ordering::AcqRel, Ordering::Relaxed) {
                     Ok(_) => {
                         slot.parent.store(parent, Ordering::Relaxed);
                         return Insert::New;
@@ -166,10 +161,7 @@ impl VisitedSet {
 
     /// Counts the occupied slots (a full scan; for tests and reports).
     pub fn count(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| s.key.load(Ordering::Relaxed) != 0)
-            .count()
+        self.slots.iter().filter(|s| s.key.load(Ordering::Relaxed) != 0).count()
     }
 }
 
@@ -222,9 +214,7 @@ mod tests {
                     s.spawn(move || {
                         (1..=20_000u64)
                             .filter(|k| {
-                                let fp = crate::fingerprint::nonzero(
-                                    k.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                                );
+                                let fp = crate::fingerprint::nonzero(k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
                                 t.insert(fp, *k) == Insert::New
                             })
                             .count()

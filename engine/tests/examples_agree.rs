@@ -24,9 +24,7 @@ fn puzzle8_far_position_is_31_moves_away_and_replays() {
     for t in common::THREADS {
         let r = check(&model, &opts(t));
         assert_eq!(r.report.status("reach-target"), Some(Status::Found));
-        let trace = r
-            .trace("reach-target")
-            .expect("a trace to the far position");
+        let trace = r.trace("reach-target").expect("a trace to the far position");
         assert_eq!(trace.len(), 31, "BFS traces are shortest");
         assert_eq!(trace.last_state(), Some(&target));
         trace.replays(&model, true).expect("replays");
@@ -47,10 +45,7 @@ fn puzzle8_with_a_depth_bound_agrees() {
 fn two_phase_commit_counts() {
     for (n, states) in [(3, 288), (5, 8_832)] {
         let r = agree(&TwoPhaseCommit::new(n), opts(1).symmetry(false));
-        assert_eq!(
-            r.report.unique_states, states,
-            "two-phase commit with {n} RMs"
-        );
+        assert_eq!(r.report.unique_states, states, "two-phase commit with {n} RMs");
         assert_eq!(r.report.status("consistent"), Some(Status::Holds));
         assert_eq!(r.report.status("all-committed"), Some(Status::Found));
     }
@@ -62,10 +57,7 @@ fn two_phase_commit_symmetry_agrees_with_the_reference() {
         let plain = check(&TwoPhaseCommit::new(n), &opts(2).symmetry(false));
         let reduced = agree(&TwoPhaseCommit::new(n), opts(1).symmetry(true));
         assert!(reduced.report.unique_states < plain.report.unique_states);
-        assert_eq!(
-            common::verdicts(&reduced.report),
-            common::verdicts(&plain.report)
-        );
+        assert_eq!(common::verdicts(&reduced.report), common::verdicts(&plain.report));
     }
 }
 
@@ -74,20 +66,12 @@ fn philosophers_starve_in_a_lasso() {
     for n in [2, 3, 4] {
         let model = Philosophers::new(n);
         let r = agree(&model, opts(1));
-        assert_eq!(
-            r.report.status("neighbours-never-eat-together"),
-            Some(Status::Holds)
-        );
+        assert_eq!(r.report.status("neighbours-never-eat-together"), Some(Status::Holds));
         assert_eq!(r.report.status("someone-gets-hungry"), Some(Status::Holds));
-        assert_eq!(
-            r.report.status("philosopher-0-eats"),
-            Some(Status::Violated)
-        );
+        assert_eq!(r.report.status("philosopher-0-eats"), Some(Status::Violated));
         let opt = check(&model, &opts(2));
         let lasso = opt.trace("philosopher-0-eats").expect("a lasso");
-        let at = lasso
-            .loop_start
-            .expect("a cycle, not a deadlock: the model has none");
+        let at = lasso.loop_start.expect("a cycle, not a deadlock: the model has none");
         assert_eq!(lasso.steps[at].1, lasso.last_state().cloned().unwrap());
         assert!(lasso.len() > at, "the loop has at least one step");
     }
@@ -111,10 +95,7 @@ fn violations_give_shortest_traces_and_stop_after_their_level() {
         assert_eq!(r.report.max_depth_reached, u64::from(target));
         for t in common::THREADS {
             let o = check(&model, &opts(t));
-            assert_eq!(
-                o.trace("sum-is-not-target").map(|t| t.len()),
-                Some(usize::from(target))
-            );
+            assert_eq!(o.trace("sum-is-not-target").map(|t| t.len()), Some(usize::from(target)));
         }
     }
 }
@@ -122,39 +103,21 @@ fn violations_give_shortest_traces_and_stop_after_their_level() {
 #[test]
 fn deadlocks_violate_eventually_and_properties_hold_when_unreachable() {
     // target out of reach: the invariant holds; every path ends in (max, max).
-    let r = agree(
-        &Counters {
-            max: 3,
-            target: 100,
-        },
-        opts(1),
-    );
+    let r = agree(&Counters { max: 3, target: 100 }, opts(1));
     assert_eq!(r.report.status("sum-is-not-target"), Some(Status::Holds));
     assert_eq!(r.report.status("both-at-max"), Some(Status::Found));
     assert_eq!(r.report.status("ends-equal"), Some(Status::Holds));
     assert_eq!(r.report.status("a-far-ahead"), Some(Status::Violated));
     assert_eq!(r.report.unique_states, 16);
     for t in [1, 2] {
-        let o = check(
-            &Counters {
-                max: 3,
-                target: 100,
-            },
-            &opts(t),
-        );
+        let o = check(&Counters { max: 3, target: 100 }, &opts(t));
         let trace = o.trace("a-far-ahead").expect("a path to a deadlock");
         assert_eq!(trace.loop_start, None, "a deadlock, not a lasso");
         assert_eq!(trace.last_state(), Some(&(3, 3)));
         assert_eq!(trace.len(), 6, "the shortest path to the deadlock");
     }
     // With a depth bound the deadlock at depth 6 is out of reach: holds within the bound.
-    let r = agree(
-        &Counters {
-            max: 3,
-            target: 100,
-        },
-        opts(1).max_depth(5),
-    );
+    let r = agree(&Counters { max: 3, target: 100 }, opts(1).max_depth(5));
     assert_eq!(r.report.status("ends-equal"), Some(Status::Holds));
     assert_eq!(r.report.status("a-far-ahead"), Some(Status::Holds));
     assert_eq!(r.report.status("both-at-max"), Some(Status::NotFound));
@@ -188,10 +151,7 @@ fn weak_fairness_rules_out_starving_cycles() {
     let sim = |fair| {
         check(
             &Spinner { fair },
-            &Options::default()
-                .strategy(krepis_engine::Strategy::Simulation)
-                .walks(50)
-                .max_depth(20),
+            &Options::default().strategy(krepis_engine::Strategy::Simulation).walks(50).max_depth(20),
         )
         .report
         .status("done")
@@ -207,26 +167,18 @@ fn fair_lassos_take_every_group_enabled_along_them() {
     // must let every always-enabled philosopher move.
     let model = Philosophers::new(3).with_fairness();
     let r = agree(&model, opts(1));
-    assert_eq!(
-        r.report.status("philosopher-0-eats"),
-        Some(Status::Violated)
-    );
+    assert_eq!(r.report.status("philosopher-0-eats"), Some(Status::Violated));
     let opt = check(&model, &opts(2));
     let lasso = opt.trace("philosopher-0-eats").unwrap();
     let at = lasso.loop_start.expect("a cycle");
-    let movers: std::collections::BTreeSet<usize> = lasso.steps[at + 1..]
-        .iter()
-        .filter_map(|(a, _)| a.map(|(p, _)| p))
-        .collect();
+    let movers: std::collections::BTreeSet<usize> =
+        lasso.steps[at + 1..].iter().filter_map(|(a, _)| a.map(|(p, _)| p)).collect();
     for p in 0..3 {
         let always_enabled = lasso.steps[at..].iter().all(|(_, s)| {
             let mut succ = Vec::new();
             krepis_engine::Model::successors(&model, s, &mut succ);
             succ.iter().any(|((q, _), _)| *q == p)
         });
-        assert!(
-            !always_enabled || movers.contains(&p),
-            "philosopher {p} is starved unfairly"
-        );
+        assert!(!always_enabled || movers.contains(&p), "philosopher {p} is starved unfairly");
     }
 }

@@ -17,11 +17,7 @@ fn big() -> SlidingPuzzle {
 #[test]
 fn time_limit_stops_every_strategy() {
     for strategy in [Strategy::Bfs, Strategy::Dfs, Strategy::Simulation] {
-        let o = Options::default()
-            .threads(2)
-            .strategy(strategy)
-            .walks(0)
-            .time_limit(Duration::from_millis(300));
+        let o = Options::default().threads(2).strategy(strategy).walks(0).time_limit(Duration::from_millis(300));
         let r = check(&big(), &o).report;
         assert!(!r.complete);
         assert_eq!(r.stop_reason, StopReason::TimeLimit, "{strategy:?}");
@@ -51,11 +47,7 @@ fn max_states_stops_near_the_bound() {
     for t in [1, 2] {
         let r = check(&big(), &Options::default().threads(t).max_states(50_000)).report;
         assert_eq!(r.stop_reason, StopReason::MaxStates);
-        assert!(
-            r.unique_states >= 50_000 && r.unique_states < 200_000,
-            "{}",
-            r.unique_states
-        );
+        assert!(r.unique_states >= 50_000 && r.unique_states < 200_000, "{}", r.unique_states);
     }
 }
 
@@ -66,10 +58,7 @@ fn a_full_visited_set_is_a_clear_error_not_an_abort() {
         assert_eq!(r.stop_reason, StopReason::MemoryLimit);
         assert!(!r.complete);
         let e = r.error.expect("an error message");
-        assert!(
-            e.contains("visited set is full") && e.contains("--memory"),
-            "{e}"
-        );
+        assert!(e.contains("visited set is full") && e.contains("--memory"), "{e}");
         assert!(r.visited_set_bytes <= 1 << 20);
         // 65,536 slots, stopped at 90%: most of them were used.
         assert!(r.unique_states > 50_000, "{}", r.unique_states);
@@ -79,33 +68,18 @@ fn a_full_visited_set_is_a_clear_error_not_an_abort() {
 #[test]
 fn the_visited_set_grows_within_the_budget() {
     // puzzle8 needs more than the initial 65,536 slots: it must grow, not fail.
-    let r = check(
-        &SlidingPuzzle::puzzle8(),
-        &Options::default().threads(2).memory(64 << 20),
-    )
-    .report;
+    let r = check(&SlidingPuzzle::puzzle8(), &Options::default().threads(2).memory(64 << 20)).report;
     assert_eq!(r.unique_states, 181_440);
     assert!(r.visited_set_bytes >= 181_440 * 16);
     // Too small a budget for the whole space: it stops cleanly instead.
-    let r = check(
-        &SlidingPuzzle::puzzle8(),
-        &Options::default().threads(2).memory(2 << 20),
-    )
-    .report;
+    let r = check(&SlidingPuzzle::puzzle8(), &Options::default().threads(2).memory(2 << 20)).report;
     assert_eq!(r.stop_reason, StopReason::MemoryLimit);
 }
 
 #[test]
 fn eventually_is_unknown_when_the_run_is_cut_short() {
-    let r = check(
-        &Philosophers::new(3),
-        &Options::default().threads(1).max_states(5),
-    )
-    .report;
+    let r = check(&Philosophers::new(3), &Options::default().threads(1).max_states(5)).report;
     assert_eq!(r.stop_reason, StopReason::MaxStates);
     assert_eq!(r.status("philosopher-0-eats"), Some(Status::Unknown));
-    assert_eq!(
-        r.status("neighbours-never-eat-together"),
-        Some(Status::Unknown)
-    );
+    assert_eq!(r.status("neighbours-never-eat-together"), Some(Status::Unknown));
 }

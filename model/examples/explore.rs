@@ -6,11 +6,7 @@ fn run<C: Consistency>(inst: usize, depth: u64) {
     let m = KubeModel::<C>::new(Scenario::stale_reads(C::NAME, inst));
     let r = check(
         &m,
-        &Options::default()
-            .threads(2)
-            .max_depth(depth)
-            .symmetry(false)
-            .time_limit(std::time::Duration::from_secs(40)),
+        &Options::default().threads(2).max_depth(depth).symmetry(false).time_limit(std::time::Duration::from_secs(40)),
     );
     let rep = &r.report;
     println!(
@@ -20,10 +16,7 @@ fn run<C: Consistency>(inst: usize, depth: u64) {
         rep.max_depth_reached,
         rep.elapsed_s,
         rep.stop_reason,
-        rep.properties
-            .iter()
-            .map(|p| (p.name.clone(), p.status))
-            .collect::<Vec<_>>()
+        rep.properties.iter().map(|p| (p.name.clone(), p.status)).collect::<Vec<_>>()
     );
     if let Some(t) = r.traces[0].as_ref() {
         if std::env::var("SHOW").is_ok() {
@@ -42,10 +35,7 @@ fn main() {
         }
         return;
     }
-    let depth: u64 = std::env::args()
-        .nth(1)
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(12);
+    let depth: u64 = std::env::args().nth(1).and_then(|d| d.parse().ok()).unwrap_or(12);
     for inst in [1, 2] {
         run::<Synchronous>(inst, depth);
         run::<MonotonicSession>(inst, depth);
@@ -58,12 +48,6 @@ fn main() {
 #[allow(dead_code)]
 fn show<C: Consistency>(inst: usize, depth: u64) {
     let m = KubeModel::<C>::new(Scenario::stale_reads(C::NAME, inst));
-    let r = check(
-        &m,
-        &Options::default()
-            .threads(2)
-            .max_depth(depth)
-            .symmetry(false),
-    );
+    let r = check(&m, &Options::default().threads(2).max_depth(depth).symmetry(false));
     println!("{}", r.report.to_text());
 }

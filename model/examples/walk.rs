@@ -12,10 +12,7 @@ fn main() {
         let mut out = Vec::new();
         m.successors(&s, &mut out);
         let options: Vec<String> = out.iter().map(|(a, _)| m.format_action(a)).collect();
-        let Some(i) = options
-            .iter()
-            .position(|o| w.split('&').all(|p| o.contains(p)))
-        else {
+        let Some(i) = options.iter().position(|o| w.split('&').all(|p| o.contains(p))) else {
             println!("no '{w}' among:\n  {}", options.join("\n  "));
             return;
         };

@@ -72,15 +72,13 @@ impl Operation {
             Operation::CreatePod(p) | Operation::UpdatePod(p) | Operation::UpdatePodStatus(p) => {
                 (Kind::Pod, &p.meta.name)
             }
-            Operation::DeletePod { name, .. } | Operation::RemovePod { name, .. } => {
-                (Kind::Pod, name)
-            }
+            Operation::DeletePod { name, .. } | Operation::RemovePod { name, .. } => (Kind::Pod, name),
             Operation::CreateStatefulSet(s) | Operation::UpdateStatefulSetStatus(s) => {
                 (Kind::StatefulSet, &s.meta.name)
             }
-            Operation::CreateReplicaSet(s)
-            | Operation::UpdateReplicaSet(s)
-            | Operation::UpdateReplicaSetStatus(s) => (Kind::ReplicaSet, &s.meta.name),
+            Operation::CreateReplicaSet(s) | Operation::UpdateReplicaSet(s) | Operation::UpdateReplicaSetStatus(s) => {
+                (Kind::ReplicaSet, &s.meta.name)
+            }
         }
     }
 
@@ -119,23 +117,14 @@ impl fmt::Display for Operation {
                     write!(f, " (node {n})")?;
                 }
             }
-            Operation::UpdatePodStatus(p) => write!(
-                f,
-                " ({:?}{})",
-                p.phase,
-                if p.ready { ", ready" } else { "" }
-            )?,
-            Operation::UpdateStatefulSetStatus(s) => write!(
-                f,
-                " (replicas {}, ready {})",
-                s.status.replicas, s.status.ready_replicas
-            )?,
+            Operation::UpdatePodStatus(p) => write!(f, " ({:?}{})", p.phase, if p.ready { ", ready" } else { "" })?,
+            Operation::UpdateStatefulSetStatus(s) => {
+                write!(f, " (replicas {}, ready {})", s.status.replicas, s.status.ready_replicas)?
+            }
             Operation::UpdateReplicaSet(s) => write!(f, " (spec replicas {})", s.spec.replicas)?,
-            Operation::UpdateReplicaSetStatus(s) => write!(
-                f,
-                " (replicas {}, ready {})",
-                s.status.replicas, s.status.ready_replicas
-            )?,
+            Operation::UpdateReplicaSetStatus(s) => {
+                write!(f, " (replicas {}, ready {})", s.status.replicas, s.status.ready_replicas)?
+            }
             _ => {}
         }
         Ok(())
@@ -145,9 +134,7 @@ impl fmt::Display for Operation {
 fn create<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), Rejection> {
     if let Some(prefix) = obj.meta().generate_name.clone() {
         if obj.meta().name.is_empty() {
-            let free = (0u32..)
-                .find(|k| c.get(&format!("{prefix}{k}")).is_none())
-                .unwrap_or(0);
+            let free = (0u32..).find(|k| c.get(&format!("{prefix}{k}")).is_none()).unwrap_or(0);
             obj.meta_mut().name = crate::meta::name(&format!("{prefix}{free}"));
         }
     }
@@ -166,9 +153,7 @@ fn create<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), 
 /// The stored object that `incoming` may replace: same uid and version.
 fn current<'a, T: Object>(c: &'a Collection<T>, incoming: &T) -> Result<&'a T, Rejection> {
     let old = c.get(&incoming.meta().name).ok_or(Rejection::NotFound)?;
-    if old.meta().uid != incoming.meta().uid
-        || old.meta().resource_version != incoming.meta().resource_version
-    {
+    if old.meta().uid != incoming.meta().uid || old.meta().resource_version != incoming.meta().resource_version {
         return Err(Rejection::Conflict);
     }
     Ok(old)
@@ -186,11 +171,7 @@ fn update<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), 
     Ok(())
 }
 
-fn precondition<'a, T: Object>(
-    c: &'a Collection<T>,
-    name: &str,
-    uid: Uid,
-) -> Result<&'a T, Rejection> {
+fn precondition<'a, T: Object>(c: &'a Collection<T>, name: &str, uid: Uid) -> Result<&'a T, Rejection> {
     let o = c.get(name).ok_or(Rejection::NotFound)?;
     if o.meta().uid != uid {
         return Err(Rejection::Conflict);
@@ -204,11 +185,7 @@ pub fn apply(store: &mut Store, op: &Operation, rev: Rev) -> Result<(), Rejectio
     match op {
         Operation::NodeJoin(name) => create(
             &mut store.nodes,
-            Node {
-                meta: crate::meta::Meta::named(name),
-                unschedulable: false,
-                ready: true,
-            },
+            Node { meta: crate::meta::Meta::named(name), unschedulable: false, ready: true },
             rev,
         ),
         Operation::DeleteNode { name, uid } => {
@@ -297,10 +274,7 @@ mod tests {
     fn pod(n: &str) -> Pod {
         Pod {
             meta: Meta::named(n),
-            spec: PodSpec {
-                node_name: None,
-                images: vec![name("img")],
-            },
+            spec: PodSpec { node_name: None, images: vec![name("img")] },
             phase: Phase::Pending,
             ready: false,
         }
@@ -311,14 +285,8 @@ mod tests {
         let mut s = Store::default();
         apply(&mut s, &Operation::CreatePod(pod("a")), 5).unwrap();
         let a = s.pods.get("a").unwrap();
-        assert_eq!(
-            (a.meta.uid, a.meta.resource_version, a.meta.generation),
-            (5, 5, 1)
-        );
-        assert_eq!(
-            apply(&mut s, &Operation::CreatePod(pod("a")), 6),
-            Err(Rejection::AlreadyExists)
-        );
+        assert_eq!((a.meta.uid, a.meta.resource_version, a.meta.generation), (5, 5, 1));
+        assert_eq!(apply(&mut s, &Operation::CreatePod(pod("a")), 6), Err(Rejection::AlreadyExists));
     }
 
     #[test]
@@ -329,18 +297,11 @@ mod tests {
         let mut bound = read.clone();
         bound.spec.node_name = Some(name("n1"));
         apply(&mut s, &Operation::UpdatePod(bound), 2).unwrap();
-        assert_eq!(
-            s.pods.get("a").unwrap().meta.generation,
-            2,
-            "spec change bumps generation"
-        );
+        assert_eq!(s.pods.get("a").unwrap().meta.generation, 2, "spec change bumps generation");
         let before = s.clone();
         let mut other = read;
         other.spec.node_name = Some(name("n2"));
-        assert_eq!(
-            apply(&mut s, &Operation::UpdatePod(other), 3),
-            Err(Rejection::Conflict)
-        );
+        assert_eq!(apply(&mut s, &Operation::UpdatePod(other), 3), Err(Rejection::Conflict));
         assert_eq!(s, before);
     }
 
@@ -354,12 +315,7 @@ mod tests {
         apply(&mut s, &Operation::UpdatePodStatus(p), 2).unwrap();
         let a = s.pods.get("a").unwrap();
         assert_eq!(
-            (
-                a.phase,
-                a.spec.node_name.clone(),
-                a.meta.generation,
-                a.meta.resource_version
-            ),
+            (a.phase, a.spec.node_name.clone(), a.meta.generation, a.meta.resource_version),
             (Phase::Running, None, 1, 2)
         );
     }
@@ -371,62 +327,15 @@ mod tests {
         let mut p = s.pods.get("a").unwrap().clone();
         p.spec.node_name = Some(name("n"));
         apply(&mut s, &Operation::UpdatePod(p), 2).unwrap();
-        assert_eq!(
-            apply(
-                &mut s,
-                &Operation::DeletePod {
-                    name: name("a"),
-                    uid: 99
-                },
-                3
-            ),
-            Err(Rejection::Conflict)
-        );
-        apply(
-            &mut s,
-            &Operation::DeletePod {
-                name: name("a"),
-                uid: 1,
-            },
-            3,
-        )
-        .unwrap();
-        assert!(
-            s.pods.get("a").unwrap().meta.deleting,
-            "bound pods wait for their kubelet"
-        );
-        apply(
-            &mut s,
-            &Operation::RemovePod {
-                name: name("a"),
-                uid: 1,
-            },
-            4,
-        )
-        .unwrap();
+        assert_eq!(apply(&mut s, &Operation::DeletePod { name: name("a"), uid: 99 }, 3), Err(Rejection::Conflict));
+        apply(&mut s, &Operation::DeletePod { name: name("a"), uid: 1 }, 3).unwrap();
+        assert!(s.pods.get("a").unwrap().meta.deleting, "bound pods wait for their kubelet");
+        apply(&mut s, &Operation::RemovePod { name: name("a"), uid: 1 }, 4).unwrap();
         assert!(s.pods.get("a").is_none());
-        assert_eq!(
-            apply(
-                &mut s,
-                &Operation::RemovePod {
-                    name: name("a"),
-                    uid: 1
-                },
-                5
-            ),
-            Err(Rejection::NotFound)
-        );
+        assert_eq!(apply(&mut s, &Operation::RemovePod { name: name("a"), uid: 1 }, 5), Err(Rejection::NotFound));
         // an unbound pod goes at once
         apply(&mut s, &Operation::CreatePod(pod("b")), 6).unwrap();
-        apply(
-            &mut s,
-            &Operation::DeletePod {
-                name: name("b"),
-                uid: 6,
-            },
-            7,
-        )
-        .unwrap();
+        apply(&mut s, &Operation::DeletePod { name: name("b"), uid: 6 }, 7).unwrap();
         assert!(s.pods.get("b").is_none());
     }
 }

@@ -76,11 +76,7 @@ impl<C: Consistency> KubeModel<C> {
     /// The model of `scenario` (its `consistency` field is ignored: `C` rules).
     pub fn new(scenario: Scenario) -> Self {
         let controllers = scenario.controllers();
-        KubeModel {
-            scenario,
-            controllers,
-            _c: PhantomData,
-        }
+        KubeModel { scenario, controllers, _c: PhantomData }
     }
 
     /// The controller instances.
@@ -112,7 +108,17 @@ impl<C: Consistency> KubeModel<C> {
             put(Operation::CreateReplicaSet(s.clone()), &mut store);
         }
         for p in &self.scenario.pods {
-            put(Operation::CreatePod(p.clone()), &mut store);
+            let mut p = p.clone();
+            // Owner references by name (scenario files) get the owner's uid.
+            for o in p.meta.owners.iter_mut().filter(|o| o.uid == 0) {
+                let uid = match o.kind {
+                    crate::meta::Kind::ReplicaSet => store.replicasets.get(&o.name).map(|s| s.meta.uid),
+                    crate::meta::Kind::StatefulSet => store.statefulsets.get(&o.name).map(|s| s.meta.uid),
+                    _ => None,
+                };
+                o.uid = uid.unwrap_or(0);
+            }
+            put(Operation::CreatePod(p), &mut store);
         }
         let mut s = KubeState {
             history: C::new(store, rev.max(1)),
@@ -181,31 +187,16 @@ impl<C: Consistency> Model for KubeModel<C> {
         let max = state.history.max();
         for (i, c) in self.controllers.iter().enumerate() {
             reads.clear();
-            state
-                .history
-                .reads(state.locals[i].session.as_ref(), &mut reads);
+            state.history.reads(state.locals[i].session.as_ref(), &mut reads);
             for r in reads.drain(..) {
                 let mut next = state.clone();
                 let store = state.history.view(&r);
-                let wrote = step(
-                    c,
-                    &mut next.locals[i],
-                    &View {
-                        revision: &r,
-                        store: &store,
-                    },
-                );
+                let wrote = step(c, &mut next.locals[i], &View { revision: &r, store: &store });
                 let outcome = wrote.as_ref().map(|op| next.history.write(&r, op));
                 normalize(&mut next);
                 let latest = r == max;
                 out.push((
-                    KubeAction::Step {
-                        controller: i,
-                        read: r,
-                        latest,
-                        wrote: wrote.map(Box::new),
-                        outcome,
-                    },
+                    KubeAction::Step { controller: i, read: r, latest, wrote: wrote.map(Box::new), outcome },
                     next,
                 ));
             }
@@ -218,23 +209,13 @@ impl<C: Consistency> Model for KubeModel<C> {
                         continue;
                     }
                     let mut scaled = rs.clone();
-                    scaled.spec.replicas = if up {
-                        rs.spec.replicas + 1
-                    } else {
-                        rs.spec.replicas - 1
-                    };
+                    scaled.spec.replicas = if up { rs.spec.replicas + 1 } else { rs.spec.replicas - 1 };
                     let op = Operation::UpdateReplicaSet(scaled);
                     let mut next = state.clone();
                     next.scales_left -= 1;
                     let outcome = next.history.write(&max, &op);
                     normalize(&mut next);
-                    out.push((
-                        KubeAction::Client {
-                            wrote: Box::new(op),
-                            outcome,
-                        },
-                        next,
-                    ));
+                    out.push((KubeAction::Client { wrote: Box::new(op), outcome }, next));
                 }
             }
         }
@@ -250,19 +231,10 @@ impl<C: Consistency> Model for KubeModel<C> {
                     let mut next = state.clone();
                     next.locals[i] = Local::default();
                     next.restarts_left -= 1;
-                    let op = Operation::DeleteNode {
-                        name: node.clone(),
-                        uid: n.meta.uid,
-                    };
+                    let op = Operation::DeleteNode { name: node.clone(), uid: n.meta.uid };
                     let outcome = next.history.write(&max, &op);
                     normalize(&mut next);
-                    out.push((
-                        KubeAction::NodeRestart {
-                            controller: i,
-                            outcome,
-                        },
-                        next,
-                    ));
+                    out.push((KubeAction::NodeRestart { controller: i, outcome }, next));
                 }
                 _ if state.locals[i] != Local::default() => {
                     let mut next = state.clone();
@@ -292,13 +264,7 @@ impl<C: Consistency> Model for KubeModel<C> {
 
     fn format_action(&self, a: &KubeAction) -> String {
         match a {
-            KubeAction::Step {
-                controller,
-                read,
-                latest,
-                wrote,
-                outcome,
-            } => {
+            KubeAction::Step { controller, read, latest, wrote, outcome } => {
                 let who = &self.controllers[*controller];
                 let freshness = if *latest { "latest" } else { "stale" };
                 match (wrote, outcome) {
@@ -315,23 +281,12 @@ impl<C: Consistency> Model for KubeModel<C> {
                 Ok(()) => format!("client wrote: {wrote}"),
                 Err(e) => format!("client tried: {wrote} -> rejected ({e})"),
             },
-            KubeAction::Restart { controller } => format!(
-                "{} restarts (local state lost)",
-                self.controllers[*controller]
-            ),
-            KubeAction::NodeRestart {
-                controller,
-                outcome,
-            } => {
-                let r = if outcome.is_ok() {
-                    ""
-                } else {
-                    " (delete rejected)"
-                };
-                format!(
-                    "{} restarts: kubelet state lost, node object deleted{r}",
-                    self.controllers[*controller]
-                )
+            KubeAction::Restart { controller } => {
+                format!("{} restarts (local state lost)", self.controllers[*controller])
+            }
+            KubeAction::NodeRestart { controller, outcome } => {
+                let r = if outcome.is_ok() { "" } else { " (delete rejected)" };
+                format!("{} restarts: kubelet state lost, node object deleted{r}", self.controllers[*controller])
             }
         }
     }
@@ -340,15 +295,8 @@ impl<C: Consistency> Model for KubeModel<C> {
         let mut out = String::new();
         for (c, l) in self.controllers.iter().zip(&s.locals) {
             if let Controller::Kubelet { node } = c {
-                let _ = write!(
-                    out,
-                    "{node} runs [{}]; ",
-                    l.running
-                        .iter()
-                        .map(|p| &**p)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
+                let _ =
+                    write!(out, "{node} runs [{}]; ", l.running.iter().map(|p| &**p).collect::<Vec<_>>().join(", "));
             }
         }
         let latest = s.history.latest();
@@ -360,10 +308,7 @@ impl<C: Consistency> Model for KubeModel<C> {
                     "{}#{} {} {:?}{}{}",
                     p.meta.name,
                     p.meta.uid,
-                    p.spec
-                        .node_name
-                        .as_deref()
-                        .map_or("unbound".to_string(), |n| format!("on {n}")),
+                    p.spec.node_name.as_deref().map_or("unbound".to_string(), |n| format!("on {n}")),
                     p.phase,
                     if p.ready { " ready" } else { "" },
                     if p.meta.deleting { " deleting" } else { "" }
@@ -371,12 +316,7 @@ impl<C: Consistency> Model for KubeModel<C> {
             })
             .collect();
         let nodes: Vec<&str> = latest.nodes.iter().map(|n| &*n.meta.name).collect();
-        let _ = write!(
-            out,
-            "pods: {}; nodes: {}",
-            pods.join(", "),
-            nodes.join(", ")
-        );
+        let _ = write!(out, "pods: {}; nodes: {}", pods.join(", "), nodes.join(", "));
         out
     }
 
@@ -387,10 +327,7 @@ impl<C: Consistency> Model for KubeModel<C> {
 
 /// Checks `scenario` under the consistency model it names (one of
 /// [`crate::consistency::NAMES`]; anything else is an error).
-pub fn check_scenario(
-    scenario: Scenario,
-    opts: &krepis_engine::Options,
-) -> Result<krepis_engine::Report, String> {
+pub fn check_scenario(scenario: Scenario, opts: &krepis_engine::Options) -> Result<krepis_engine::Report, String> {
     use crate::consistency::*;
     fn go<C: Consistency>(s: Scenario, o: &krepis_engine::Options) -> krepis_engine::Report {
         krepis_engine::check(&KubeModel::<C>::new(s), o).report
@@ -401,11 +338,6 @@ pub fn check_scenario(
         "resettable-session" => go::<ResettableSession>(scenario, opts),
         "optimistic-linear" => go::<OptimisticLinear>(scenario, opts),
         "causal" => go::<Causal>(scenario, opts),
-        other => {
-            return Err(format!(
-                "unknown consistency model '{other}' (one of: {})",
-                NAMES.join(", ")
-            ))
-        }
+        other => return Err(format!("unknown consistency model '{other}' (one of: {})", NAMES.join(", "))),
     })
 }

@@ -18,6 +18,7 @@ pub mod properties;
 pub mod resources;
 pub mod revision;
 pub mod scenario;
+pub mod scenario_file;
 pub mod store;
 
 pub use kube::{check_scenario, KubeAction, KubeModel, KubeState};

@@ -42,10 +42,7 @@ pub fn all<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel
     let mut props = vec![
         Property::always(PODS_ON_NODES_UNIQUE, |_, s: &KubeState<C>| {
             let mut seen = HashSet::new();
-            s.locals
-                .iter()
-                .flat_map(|l| l.running.iter())
-                .all(|p| seen.insert(p))
+            s.locals.iter().flat_map(|l| l.running.iter()).all(|p| seen.insert(p))
         }),
         Property::always(UNIQUE_NAMES, |_, s: &KubeState<C>| {
             let st = s.history.latest();
@@ -55,34 +52,22 @@ pub fn all<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel
                 && sorted(st.statefulsets.iter().map(|p| &*p.meta.name).collect())
         }),
     ];
-    props.push(Property::eventually(
-        PODS_EVENTUALLY_SCHEDULED,
-        |_, s: &KubeState<C>| {
-            let st = s.history.latest();
-            let all = st
-                .pods
-                .iter()
-                .all(|p| !p.active() || p.spec.node_name.is_some());
-            all
-        },
-    ));
+    props.push(Property::eventually(PODS_EVENTUALLY_SCHEDULED, |_, s: &KubeState<C>| {
+        let st = s.history.latest();
+        let all = st.pods.iter().all(|p| !p.active() || p.spec.node_name.is_some());
+        all
+    }));
     if !scenario.replicasets.is_empty() {
         props.extend([rs_status_replicas(), rs_status_matches_spec()]);
-        props.push(Property::eventually(
-            REPLICASETS_CONVERGE,
-            |_, s: &KubeState<C>| {
-                let st = s.history.latest();
-                let converged = st.replicasets.iter().all(|rs| {
-                    let pods = st
-                        .pods
-                        .iter()
-                        .filter(|p| p.active() && p.meta.controller_uid() == Some(rs.meta.uid))
-                        .count();
-                    pods as u32 == rs.spec.replicas && rs.status.replicas == rs.spec.replicas
-                });
-                converged
-            },
-        ));
+        props.push(Property::eventually(REPLICASETS_CONVERGE, |_, s: &KubeState<C>| {
+            let st = s.history.latest();
+            let converged = st.replicasets.iter().all(|rs| {
+                let pods =
+                    st.pods.iter().filter(|p| p.active() && p.meta.controller_uid() == Some(rs.meta.uid)).count();
+                pods as u32 == rs.spec.replicas && rs.status.replicas == rs.spec.replicas
+            });
+            converged
+        }));
     }
     if !scenario.statefulsets.is_empty() {
         props.push(statefulsets_ready());
@@ -94,18 +79,10 @@ fn rs_status_replicas<C: Consistency>() -> Property<KubeModel<C>> {
     Property::always(RS_STATUS_REPLICAS, |_, s: &KubeState<C>| {
         let st = s.history.latest();
         let now = s.history.max().newest();
-        let ok = st
-            .replicasets
-            .iter()
-            .filter(|rs| stable(&rs.meta, rs.status.observed_generation, now))
-            .all(|rs| {
-                let pods = st
-                    .pods
-                    .iter()
-                    .filter(|p| p.active() && p.meta.controller_uid() == Some(rs.meta.uid))
-                    .count();
-                pods as u32 == rs.status.replicas
-            });
+        let ok = st.replicasets.iter().filter(|rs| stable(&rs.meta, rs.status.observed_generation, now)).all(|rs| {
+            let pods = st.pods.iter().filter(|p| p.active() && p.meta.controller_uid() == Some(rs.meta.uid)).count();
+            pods as u32 == rs.status.replicas
+        });
         ok
     })
 }
@@ -127,11 +104,7 @@ fn statefulsets_ready<C: Consistency>() -> Property<KubeModel<C>> {
     Property::sometimes(STATEFULSETS_READY, |_, s: &KubeState<C>| {
         let st = s.history.latest();
         let ready = st.statefulsets.iter().all(|set| {
-            (0..set.spec.replicas).all(|k| {
-                st.pods
-                    .get(&set.pod_name(k))
-                    .is_some_and(|p| p.running_and_ready())
-            })
+            (0..set.spec.replicas).all(|k| st.pods.get(&set.pod_name(k)).is_some_and(|p| p.running_and_ready()))
         });
         ready
     })

@@ -4,8 +4,8 @@
 use crate::controllers::Controller;
 use crate::meta::{name, Labels, Meta};
 use crate::resources::{
-    Phase, Pod, PodManagement, PodSpec, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, StatefulSet,
-    StatefulSetSpec, StatefulSetStatus,
+    Phase, Pod, PodManagement, PodSpec, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, StatefulSet, StatefulSetSpec,
+    StatefulSetStatus,
 };
 
 /// A fully resolved scenario.
@@ -43,24 +43,11 @@ impl Scenario {
     /// The controller instances, in a fixed order: kubelets (node order),
     /// schedulers, StatefulSet controllers, PodGC.
     pub fn controllers(&self) -> Vec<Controller> {
-        let mut c: Vec<Controller> = self
-            .nodes
-            .iter()
-            .map(|n| Controller::Kubelet { node: name(n) })
-            .collect();
+        let mut c: Vec<Controller> = self.nodes.iter().map(|n| Controller::Kubelet { node: name(n) }).collect();
         c.extend(std::iter::repeat_n(Controller::Scheduler, self.schedulers));
-        c.extend(std::iter::repeat_n(
-            Controller::ReplicaSet,
-            self.replicaset_controllers,
-        ));
-        c.extend(std::iter::repeat_n(
-            Controller::StatefulSet,
-            self.statefulset_controllers,
-        ));
-        c.extend(std::iter::repeat_n(
-            Controller::PodGc,
-            self.podgc_controllers,
-        ));
+        c.extend(std::iter::repeat_n(Controller::ReplicaSet, self.replicaset_controllers));
+        c.extend(std::iter::repeat_n(Controller::StatefulSet, self.statefulset_controllers));
+        c.extend(std::iter::repeat_n(Controller::PodGc, self.podgc_controllers));
         c
     }
 
@@ -71,10 +58,7 @@ impl Scenario {
     pub fn stale_reads(consistency: &str, instances: usize) -> Self {
         let labels = Labels::from_pairs(&[("app", "stale-reads")]);
         let set = StatefulSet {
-            meta: Meta {
-                labels: labels.clone(),
-                ..Meta::named("stale-reads")
-            },
+            meta: Meta { labels: labels.clone(), ..Meta::named("stale-reads") },
             spec: StatefulSetSpec {
                 replicas: 1,
                 selector: labels.clone(),
@@ -86,10 +70,7 @@ impl Scenario {
         };
         let spare = Pod {
             meta: Meta::named("zspare-pod"),
-            spec: PodSpec {
-                node_name: None,
-                images: vec![name("spare")],
-            },
+            spec: PodSpec { node_name: None, images: vec![name("spare")] },
             phase: Phase::Pending,
             ready: false,
         };
@@ -112,10 +93,7 @@ impl Scenario {
     fn replicaset(name: &str, replicas: u32) -> ReplicaSet {
         let labels = Labels::from_pairs(&[("name", "test")]);
         ReplicaSet {
-            meta: Meta {
-                labels: labels.clone(),
-                ..Meta::named(name)
-            },
+            meta: Meta { labels: labels.clone(), ..Meta::named(name) },
             spec: ReplicaSetSpec {
                 replicas,
                 selector: labels.clone(),
@@ -126,12 +104,7 @@ impl Scenario {
         }
     }
 
-    fn replicaset_scenario(
-        scenario: &str,
-        consistency: &str,
-        instances: usize,
-        sets: Vec<ReplicaSet>,
-    ) -> Self {
+    fn replicaset_scenario(scenario: &str, consistency: &str, instances: usize, sets: Vec<ReplicaSet>) -> Self {
         Scenario {
             name: scenario.into(),
             consistency: consistency.into(),
@@ -159,10 +132,7 @@ impl Scenario {
     /// Two ReplicaSets (1 and 2 replicas) with the same selector (the
     /// reference's `test_overlapping_rss`).
     pub fn overlapping_replicasets(consistency: &str, instances: usize) -> Self {
-        let sets = vec![
-            Self::replicaset("test-overlapping-rss-1", 1),
-            Self::replicaset("test-overlapping-rss-2", 2),
-        ];
+        let sets = vec![Self::replicaset("test-overlapping-rss-1", 1), Self::replicaset("test-overlapping-rss-2", 2)];
         Self::replicaset_scenario("overlapping-replicasets", consistency, instances, sets)
     }
 }

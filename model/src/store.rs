@@ -175,10 +175,7 @@ impl Snapshot {
     /// Freezes `store`.
     pub fn new(store: Store) -> Self {
         let digest = krepis_engine::fingerprint::fingerprint_of(&store);
-        Snapshot {
-            store: Arc::new(store),
-            digest,
-        }
+        Snapshot { store: Arc::new(store), digest }
     }
 }
 
@@ -191,8 +188,7 @@ impl std::ops::Deref for Snapshot {
 
 impl PartialEq for Snapshot {
     fn eq(&self, other: &Self) -> bool {
-        self.digest == other.digest
-            && (Arc::ptr_eq(&self.store, &other.store) || self.store == other.store)
+        self.digest == other.digest && (Arc::ptr_eq(&self.store, &other.store) || self.store == other.store)
     }
 }
 

@@ -8,10 +8,7 @@ use krepis_model::properties::PODS_ON_NODES_UNIQUE;
 use krepis_model::{KubeModel, Scenario};
 
 fn verdicts(r: &Report) -> Vec<(String, Status)> {
-    r.properties
-        .iter()
-        .map(|p| (p.name.clone(), p.status))
-        .collect()
+    r.properties.iter().map(|p| (p.name.clone(), p.status)).collect()
 }
 
 fn agree<C: Consistency>(instances: usize, depth: u64) {
@@ -21,29 +18,16 @@ fn agree<C: Consistency>(instances: usize, depth: u64) {
     for threads in [1, 2] {
         let r = check(&model, &base.clone().threads(threads));
         assert_eq!(
-            (
-                r.report.unique_states,
-                r.report.max_depth_reached,
-                verdicts(&r.report)
-            ),
-            (
-                reference.unique_states,
-                reference.max_depth_reached,
-                verdicts(&reference)
-            ),
+            (r.report.unique_states, r.report.max_depth_reached, verdicts(&r.report)),
+            (reference.unique_states, reference.max_depth_reached, verdicts(&reference)),
             "{} with {instances} instances to depth {depth}, {threads} threads",
             C::NAME
         );
         for t in r.traces.iter().flatten() {
-            t.replays(&model, false)
-                .unwrap_or_else(|e| panic!("{}: {e}", C::NAME));
+            t.replays(&model, false).unwrap_or_else(|e| panic!("{}: {e}", C::NAME));
         }
     }
-    assert!(
-        reference.unique_states > 100,
-        "a non-trivial space: {}",
-        reference.unique_states
-    );
+    assert!(reference.unique_states > 100, "a non-trivial space: {}", reference.unique_states);
 }
 
 #[test]
@@ -80,39 +64,18 @@ fn causal_agrees() {
 fn the_causal_counterexample_replays_and_ends_with_a_pod_on_two_nodes() {
     let model = KubeModel::<Causal>::new(Scenario::stale_reads("causal", 1));
     let r = check(&model, &Options::default().threads(2).max_depth(8));
-    assert_eq!(
-        r.report.status(PODS_ON_NODES_UNIQUE),
-        Some(Status::Violated)
-    );
+    assert_eq!(r.report.status(PODS_ON_NODES_UNIQUE), Some(Status::Violated));
     let trace = r.trace(PODS_ON_NODES_UNIQUE).expect("a counterexample");
     assert_eq!(trace.len(), 7, "the shortest counterexample has 7 steps");
-    trace
-        .replays(&model, false)
-        .expect("every step is a step of the model");
+    trace.replays(&model, false).expect("every step is a step of the model");
     // Each prefix keeps the property; the last state breaks it.
-    let prop = model
-        .properties()
-        .into_iter()
-        .find(|p| p.name == PODS_ON_NODES_UNIQUE)
-        .unwrap();
+    let prop = model.properties().into_iter().find(|p| p.name == PODS_ON_NODES_UNIQUE).unwrap();
     for (i, (_, s)) in trace.steps.iter().enumerate() {
-        assert_eq!(
-            (prop.check)(&model, s),
-            i + 1 < trace.steps.len(),
-            "step {i}"
-        );
+        assert_eq!((prop.check)(&model, s), i + 1 < trace.steps.len(), "step {i}");
     }
     let last = trace.last_state().unwrap();
-    let running: Vec<_> = last
-        .locals
-        .iter()
-        .flat_map(|l| l.running.iter().map(|p| p.to_string()))
-        .collect();
-    assert_eq!(
-        running,
-        vec!["stale-reads-0".to_string(), "stale-reads-0".to_string()],
-        "one pod name on two kubelets"
-    );
+    let running: Vec<_> = last.locals.iter().flat_map(|l| l.running.iter().map(|p| p.to_string())).collect();
+    assert_eq!(running, vec!["stale-reads-0".to_string(), "stale-reads-0".to_string()], "one pod name on two kubelets");
 }
 
 fn agree_rs<C: Consistency>(instances: usize, depth: u64) {
@@ -122,22 +85,13 @@ fn agree_rs<C: Consistency>(instances: usize, depth: u64) {
     for threads in [1, 2] {
         let r = check(&model, &base.clone().threads(threads));
         assert_eq!(
-            (
-                r.report.unique_states,
-                r.report.max_depth_reached,
-                verdicts(&r.report)
-            ),
-            (
-                reference.unique_states,
-                reference.max_depth_reached,
-                verdicts(&reference)
-            ),
+            (r.report.unique_states, r.report.max_depth_reached, verdicts(&r.report)),
+            (reference.unique_states, reference.max_depth_reached, verdicts(&reference)),
             "replicaset-scale {} x{instances} to depth {depth}, {threads} threads",
             C::NAME
         );
         for t in r.traces.iter().flatten() {
-            t.replays(&model, false)
-                .unwrap_or_else(|e| panic!("{}: {e}", C::NAME));
+            t.replays(&model, false).unwrap_or_else(|e| panic!("{}: {e}", C::NAME));
         }
     }
 }

@@ -47,30 +47,14 @@ const SCRIPT: [&str; 8] = [
 fn resettable_session_runs_a_pod_on_two_nodes() {
     let model = KubeModel::<ResettableSession>::new(Scenario::stale_reads("resettable-session", 1));
     let states = follow(&model, &SCRIPT);
-    let prop = model
-        .properties()
-        .into_iter()
-        .find(|p| p.name == PODS_ON_NODES_UNIQUE)
-        .unwrap();
+    let prop = model.properties().into_iter().find(|p| p.name == PODS_ON_NODES_UNIQUE).unwrap();
     for (i, s) in states.iter().enumerate() {
-        assert_eq!(
-            (prop.check)(&model, s),
-            i + 1 < states.len(),
-            "step {i}: {}",
-            model.format_state(s)
-        );
+        assert_eq!((prop.check)(&model, s), i + 1 < states.len(), "step {i}: {}", model.format_state(s));
     }
     let last = states.last().unwrap();
     let latest = last.history.latest();
-    let pod = latest
-        .pods
-        .get("stale-reads-0")
-        .expect("the re-created pod");
-    assert_eq!(
-        pod.spec.node_name.as_deref(),
-        Some("node-1"),
-        "the API says node-1 only"
-    );
+    let pod = latest.pods.get("stale-reads-0").expect("the re-created pod");
+    assert_eq!(pod.spec.node_name.as_deref(), Some("node-1"), "the API says node-1 only");
 }
 
 #[test]

@@ -32,10 +32,7 @@ pub struct Philosophers {
 impl Philosophers {
     /// `n` philosophers, clamped to 2..=16.
     pub fn new(n: usize) -> Self {
-        Philosophers {
-            n: n.clamp(2, MAX_PHILOSOPHERS),
-            fair: false,
-        }
+        Philosophers { n: n.clamp(2, MAX_PHILOSOPHERS), fair: false }
     }
 
     /// The same table with every philosopher weakly fair (each one's actions
@@ -95,21 +92,14 @@ impl Model for Philosophers {
 
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
-            Property::always(
-                "neighbours-never-eat-together",
-                |m: &Self, s: &Self::State| {
-                    (0..m.n).all(|p| !(s[p] == Phase::Eating && s[(p + 1) % m.n] == Phase::Eating))
-                },
-            ),
-            Property::sometimes("all-hungry", |m: &Self, s: &Self::State| {
-                s[..m.n].iter().all(|p| *p == Phase::Hungry)
+            Property::always("neighbours-never-eat-together", |m: &Self, s: &Self::State| {
+                (0..m.n).all(|p| !(s[p] == Phase::Eating && s[(p + 1) % m.n] == Phase::Eating))
             }),
+            Property::sometimes("all-hungry", |m: &Self, s: &Self::State| s[..m.n].iter().all(|p| *p == Phase::Hungry)),
             Property::eventually("someone-gets-hungry", |m: &Self, s: &Self::State| {
                 s[..m.n].iter().any(|p| *p != Phase::Thinking)
             }),
-            Property::eventually("philosopher-0-eats", |_: &Self, s: &Self::State| {
-                s[0] == Phase::Eating
-            }),
+            Property::eventually("philosopher-0-eats", |_: &Self, s: &Self::State| s[0] == Phase::Eating),
         ]
     }
 

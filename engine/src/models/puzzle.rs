@@ -74,25 +74,15 @@ impl SlidingPuzzle {
     /// A puzzle of the given size. Panics if it has more than 16 cells or a
     /// side of 0 (a programming error, not user input).
     pub fn new(width: usize, height: usize) -> Self {
-        assert!(
-            width > 0 && height > 0 && width * height <= 16,
-            "a puzzle has 1 to 16 cells"
-        );
-        SlidingPuzzle {
-            width,
-            height,
-            target: None,
-        }
+        assert!(width > 0 && height > 0 && width * height <= 16, "a puzzle has 1 to 16 cells");
+        SlidingPuzzle { width, height, target: None }
     }
 
     /// The 8-puzzle with the `reach-target` property set to a position 31
     /// moves from the solved one (one of the two farthest).
     pub fn puzzle8() -> Self {
         let far = PuzzleState::from_tiles(&[8, 6, 7, 2, 5, 4, 3, 0, 1]);
-        SlidingPuzzle {
-            target: far,
-            ..SlidingPuzzle::new(3, 3)
-        }
+        SlidingPuzzle { target: far, ..SlidingPuzzle::new(3, 3) }
     }
 
     /// Sets the position looked for by `reach-target`.
@@ -124,13 +114,7 @@ impl Model for SlidingPuzzle {
         let mut slide = |m: Move, to: usize| {
             let tile = (s.cells >> (4 * to)) & 15;
             let cells = (s.cells & !(15 << (4 * to))) | (tile << (4 * b));
-            out.push((
-                m,
-                PuzzleState {
-                    cells,
-                    blank: to as u8,
-                },
-            ));
+            out.push((m, PuzzleState { cells, blank: to as u8 }));
         };
         if r > 0 {
             slide(Move::Up, b - self.width);
@@ -147,20 +131,14 @@ impl Model for SlidingPuzzle {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        let mut props = vec![Property::always(
-            "tiles-are-a-permutation",
-            |m: &Self, s: &PuzzleState| {
-                let n = m.width * m.height;
-                let mut seen = 0u32;
-                (0..n).for_each(|i| seen |= 1 << s.tile(i));
-                seen == (1u32 << n) - 1 && s.tile(s.blank as usize) == 0
-            },
-        )];
+        let mut props = vec![Property::always("tiles-are-a-permutation", |m: &Self, s: &PuzzleState| {
+            let n = m.width * m.height;
+            let mut seen = 0u32;
+            (0..n).for_each(|i| seen |= 1 << s.tile(i));
+            seen == (1u32 << n) - 1 && s.tile(s.blank as usize) == 0
+        })];
         if self.target.is_some() {
-            props.push(Property::sometimes(
-                "reach-target",
-                |m: &Self, s: &PuzzleState| Some(*s) == m.target,
-            ));
+            props.push(Property::sometimes("reach-target", |m: &Self, s: &PuzzleState| Some(*s) == m.target));
         }
         props
     }

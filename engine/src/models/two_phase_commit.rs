@@ -81,9 +81,7 @@ pub struct TwoPhaseCommit {
 impl TwoPhaseCommit {
     /// The protocol with `n` resource managers; `n` is clamped to 1..=12.
     pub fn new(n: usize) -> Self {
-        TwoPhaseCommit {
-            n: n.clamp(1, MAX_RMS),
-        }
+        TwoPhaseCommit { n: n.clamp(1, MAX_RMS) }
     }
 
     /// Number of resource managers.
@@ -112,33 +110,13 @@ impl Model for TwoPhaseCommit {
         if s.tm == TmState::Init {
             for i in 0..self.n {
                 if s.msg_prepared >> i & 1 == 1 {
-                    out.push((
-                        TpcAction::TmRcvPrepared(i),
-                        TpcState {
-                            tm_prepared: s.tm_prepared | 1 << i,
-                            ..*s
-                        },
-                    ));
+                    out.push((TpcAction::TmRcvPrepared(i), TpcState { tm_prepared: s.tm_prepared | 1 << i, ..*s }));
                 }
             }
             if s.tm_prepared == all {
-                out.push((
-                    TpcAction::TmCommit,
-                    TpcState {
-                        tm: TmState::Committed,
-                        msg_commit: true,
-                        ..*s
-                    },
-                ));
+                out.push((TpcAction::TmCommit, TpcState { tm: TmState::Committed, msg_commit: true, ..*s }));
             }
-            out.push((
-                TpcAction::TmAbort,
-                TpcState {
-                    tm: TmState::Aborted,
-                    msg_abort: true,
-                    ..*s
-                },
-            ));
+            out.push((TpcAction::TmAbort, TpcState { tm: TmState::Aborted, msg_abort: true, ..*s }));
         }
         for i in 0..self.n {
             let with = |st: RmState| {
@@ -177,11 +155,7 @@ impl Model for TwoPhaseCommit {
     fn canonicalize(&self, s: &mut TpcState) {
         let mut rms: [(RmState, bool, bool); MAX_RMS] = [(RmState::Working, false, false); MAX_RMS];
         for (i, r) in rms.iter_mut().enumerate().take(self.n) {
-            *r = (
-                s.rm[i],
-                s.msg_prepared >> i & 1 == 1,
-                s.tm_prepared >> i & 1 == 1,
-            );
+            *r = (s.rm[i], s.msg_prepared >> i & 1 == 1, s.tm_prepared >> i & 1 == 1);
         }
         rms[..self.n].sort_unstable();
         s.msg_prepared = 0;

@@ -1,9 +1,7 @@
 //! Shared helpers for the engine's integration tests.
 #![allow(dead_code)]
 
-use krepis_engine::{
-    check, check_reference, CheckResult, Model, Options, Property, Report, Status, Strategy,
-};
+use krepis_engine::{check, check_reference, CheckResult, Model, Options, Property, Report, Status, Strategy};
 
 /// Thread counts every parallel case runs with (more than the cores on CI).
 pub const THREADS: [usize; 4] = [1, 2, 4, 8];
@@ -15,10 +13,7 @@ pub fn opts(threads: usize) -> Options {
 
 /// The verdicts of a report, by property name.
 pub fn verdicts(r: &Report) -> Vec<(String, Status)> {
-    r.properties
-        .iter()
-        .map(|p| (p.name.clone(), p.status))
-        .collect()
+    r.properties.iter().map(|p| (p.name.clone(), p.status)).collect()
 }
 
 /// Checks `model` with the reference checker and with BFS (every thread count)
@@ -26,19 +21,11 @@ pub fn verdicts(r: &Report) -> Vec<(String, Status)> {
 /// maximum depth and verdicts; returns the reference result.
 pub fn agree<M: Model>(model: &M, base: Options) -> CheckResult<M> {
     let reference = check_reference(model, &base);
-    let want = (
-        reference.report.unique_states,
-        reference.report.max_depth_reached,
-        verdicts(&reference.report),
-    );
+    let want = (reference.report.unique_states, reference.report.max_depth_reached, verdicts(&reference.report));
     for t in THREADS {
         let r = check(model, &base.clone().threads(t));
         assert_eq!(
-            (
-                r.report.unique_states,
-                r.report.max_depth_reached,
-                verdicts(&r.report)
-            ),
+            (r.report.unique_states, r.report.max_depth_reached, verdicts(&r.report)),
             want,
             "bfs with {t} threads disagrees with the reference on {}",
             model.name()
@@ -50,11 +37,7 @@ pub fn agree<M: Model>(model: &M, base: Options) -> CheckResult<M> {
     // maximum depth when a bound makes it the shortest-path depth.
     if reference.report.stop_reason.explored_a_closed_region() {
         let r = check(model, &base.clone().strategy(Strategy::Dfs));
-        let depth = if base.max_depth > 0 {
-            r.report.max_depth_reached
-        } else {
-            want.1
-        };
+        let depth = if base.max_depth > 0 { r.report.max_depth_reached } else { want.1 };
         assert_eq!(
             (r.report.unique_states, depth, verdicts(&r.report)),
             want,
@@ -80,31 +63,17 @@ pub fn assert_traces_replay<M: Model>(model: &M, r: &CheckResult<M>, symmetry: b
             );
             continue;
         };
-        trace
-            .replays(model, symmetry)
-            .unwrap_or_else(|e| panic!("trace of '{}' does not replay: {e}", p.name));
+        trace.replays(model, symmetry).unwrap_or_else(|e| panic!("trace of '{}' does not replay: {e}", p.name));
         let last = trace.last_state().expect("non-empty trace");
         match pr.status {
             Status::Violated if p.kind == krepis_engine::Kind::Always => {
-                assert!(
-                    !(p.check)(model, last),
-                    "'{}' trace does not end in a violation",
-                    p.name
-                )
+                assert!(!(p.check)(model, last), "'{}' trace does not end in a violation", p.name)
             }
-            Status::Found => assert!(
-                (p.check)(model, last),
-                "'{}' trace does not end in the goal",
-                p.name
-            ),
+            Status::Found => assert!((p.check)(model, last), "'{}' trace does not end in the goal", p.name),
             Status::Violated => {
                 // eventually: the predicate never holds along the trace
                 for (_, s) in &trace.steps {
-                    assert!(
-                        !(p.check)(model, s),
-                        "'{}' lasso passes a state where it holds",
-                        p.name
-                    );
+                    assert!(!(p.check)(model, s), "'{}' lasso passes a state where it holds", p.name);
                 }
             }
             s => panic!("'{}' has a trace but status {s:?}", p.name),
@@ -139,16 +108,10 @@ impl Model for Counters {
 
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
-            Property::always("sum-is-not-target", |m: &Self, s: &(u8, u8)| {
-                s.0 + s.1 != m.target
-            }),
-            Property::sometimes("both-at-max", |m: &Self, s: &(u8, u8)| {
-                s.0 == m.max && s.1 == m.max
-            }),
+            Property::always("sum-is-not-target", |m: &Self, s: &(u8, u8)| s.0 + s.1 != m.target),
+            Property::sometimes("both-at-max", |m: &Self, s: &(u8, u8)| s.0 == m.max && s.1 == m.max),
             // Every path ends in (max, max), a deadlock where a != b is false.
-            Property::eventually("ends-equal", |m: &Self, s: &(u8, u8)| {
-                s.0 == s.1 && s.0 == m.max
-            }),
+            Property::eventually("ends-equal", |m: &Self, s: &(u8, u8)| s.0 == s.1 && s.0 == m.max),
             // Fails on the path that runs b up first: it ends in a deadlock.
             Property::eventually("a-far-ahead", |_: &Self, s: &(u8, u8)| s.0 >= s.1 + 4),
         ]

@@ -100,14 +100,7 @@ impl Consistency for Causal {
     const NAME: &'static str = "causal";
 
     fn new(initial: Store, rev: Rev) -> Self {
-        Causal {
-            nodes: vec![Node {
-                rev,
-                preds: vec![],
-                store: Snapshot::new(initial),
-            }],
-            heads: vec![rev],
-        }
+        Causal { nodes: vec![Node { rev, preds: vec![], store: Snapshot::new(initial) }], heads: vec![rev] }
     }
     fn latest(&self) -> Cow<'_, Store> {
         self.merge_of(&self.heads)
@@ -148,11 +141,7 @@ impl Consistency for Causal {
         self.heads.retain(|h| !preds.contains(h));
         self.heads.push(rev);
         self.heads.sort_unstable();
-        self.nodes.push(Node {
-            rev,
-            preds,
-            store: Snapshot::new(store),
-        });
+        self.nodes.push(Node { rev, preds, store: Snapshot::new(store) });
         Ok(())
     }
     /// No pruning yet: an old write can still be merged into a read by a

@@ -24,13 +24,7 @@ pub(crate) struct Linear {
 
 impl Linear {
     pub fn new(initial: Store, rev: Rev) -> Self {
-        Linear {
-            entries: vec![Entry {
-                rev,
-                parent: None,
-                store: Snapshot::new(initial),
-            }],
-        }
+        Linear { entries: vec![Entry { rev, parent: None, store: Snapshot::new(initial) }] }
     }
 
     pub fn last(&self) -> &Entry {
@@ -50,18 +44,11 @@ impl Linear {
     /// Applies `op` to the entry `base` and appends the result (child of `base`).
     pub fn append_on(&mut self, base: Rev, op: &Operation) -> Result<(), Rejection> {
         let rev = self.next_rev();
-        let on = self
-            .get(base)
-            .or_else(|| self.entries.last())
-            .ok_or(Rejection::NotFound)?;
+        let on = self.get(base).or_else(|| self.entries.last()).ok_or(Rejection::NotFound)?;
         let mut store = (*on.store).clone();
         apply(&mut store, op, rev)?;
         let parent = Some(on.rev);
-        self.entries.push(Entry {
-            rev,
-            parent,
-            store: Snapshot::new(store),
-        });
+        self.entries.push(Entry { rev, parent, store: Snapshot::new(store) });
         Ok(())
     }
 

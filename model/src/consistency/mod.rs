@@ -30,13 +30,7 @@ use crate::revision::Revision;
 use crate::store::Store;
 
 /// The names of the consistency models, as the CLI spells them.
-pub const NAMES: [&str; 5] = [
-    "synchronous",
-    "monotonic-session",
-    "resettable-session",
-    "optimistic-linear",
-    "causal",
-];
+pub const NAMES: [&str; 5] = ["synchronous", "monotonic-session", "resettable-session", "optimistic-linear", "causal"];
 
 /// A history of cluster states under one consistency model.
 pub trait Consistency: Clone + Debug + Eq + Hash + Send + Sync + 'static {
@@ -77,9 +71,5 @@ pub trait Consistency: Clone + Debug + Eq + Hash + Send + Sync + 'static {
 
 /// The smallest session among controllers that have one.
 pub(crate) fn min_session(sessions: &[Option<Revision>]) -> Option<Rev> {
-    sessions
-        .iter()
-        .flatten()
-        .map(|s| s.components().first().copied().unwrap_or(0))
-        .min()
+    sessions.iter().flatten().map(|s| s.components().first().copied().unwrap_or(0)).min()
 }

@@ -19,12 +19,7 @@ pub struct MonotonicSession(pub(crate) Linear);
 pub(crate) fn newer(h: &Linear, session: Option<&Revision>, out: &mut Vec<Revision>) {
     match session {
         None => out.push(Revision::at(h.last().rev)),
-        Some(s) => out.extend(
-            h.entries
-                .iter()
-                .filter(|e| e.rev > s.newest())
-                .map(|e| Revision::at(e.rev)),
-        ),
+        Some(s) => out.extend(h.entries.iter().filter(|e| e.rev > s.newest()).map(|e| Revision::at(e.rev))),
     }
 }
 

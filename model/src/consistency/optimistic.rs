@@ -45,12 +45,7 @@ impl Consistency for OptimisticLinear {
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         match session {
             None => out.push(self.max()),
-            Some(s) => out.extend(
-                self.chain()
-                    .into_iter()
-                    .take_while(|r| *r > s.newest())
-                    .map(Revision::at),
-            ),
+            Some(s) => out.extend(self.chain().into_iter().take_while(|r| *r > s.newest()).map(Revision::at)),
         }
     }
     fn view(&self, at: &Revision) -> Cow<'_, Store> {
@@ -66,8 +61,7 @@ impl Consistency for OptimisticLinear {
     fn prune(&mut self, sessions: &[Option<Revision>], _resets_possible: bool) {
         let chain = self.chain();
         let min = min_session(sessions);
-        self.0
-            .retain(|e| chain.contains(&e.rev) && min.is_some_and(|m| e.rev > m));
+        self.0.retain(|e| chain.contains(&e.rev) && min.is_some_and(|m| e.rev > m));
     }
     fn stamps(&self, f: &mut dyn FnMut(Rev)) {
         self.0.stamps(f)

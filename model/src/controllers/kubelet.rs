@@ -19,17 +19,8 @@ pub fn step(node: &Name, running: &mut Vec<Name>, view: &View<'_>) -> Option<Ope
         return Some(Operation::NodeJoin(node.clone()));
     }
     // Stop what is no longer ours.
-    running.retain(|name| {
-        store
-            .pods
-            .get(name)
-            .is_some_and(|p| p.spec.node_name.as_ref() == Some(node))
-    });
-    for p in store
-        .pods
-        .iter()
-        .filter(|p| p.spec.node_name.as_ref() == Some(node))
-    {
+    running.retain(|name| store.pods.get(name).is_some_and(|p| p.spec.node_name.as_ref() == Some(node)));
+    for p in store.pods.iter().filter(|p| p.spec.node_name.as_ref() == Some(node)) {
         let name = &p.meta.name;
         if p.active() {
             if let Err(at) = running.binary_search(name) {
@@ -48,10 +39,7 @@ pub fn step(node: &Name, running: &mut Vec<Name>, view: &View<'_>) -> Option<Ope
             if let Ok(at) = running.binary_search(name) {
                 running.remove(at);
             }
-            return Some(Operation::RemovePod {
-                name: name.clone(),
-                uid: p.meta.uid,
-            });
+            return Some(Operation::RemovePod { name: name.clone(), uid: p.meta.uid });
         }
     }
     None
@@ -65,14 +53,7 @@ mod tests {
     use crate::revision::Revision;
 
     fn run(running: &mut Vec<Name>, s: &crate::store::Store) -> Option<Operation> {
-        step(
-            &name("n1"),
-            running,
-            &View {
-                revision: &Revision::at(9),
-                store: s,
-            },
-        )
+        step(&name("n1"), running, &View { revision: &Revision::at(9), store: s })
     }
 
     #[test]
@@ -83,27 +64,13 @@ mod tests {
 
     #[test]
     fn starts_then_reports_ready_then_rests() {
-        let mut s = store(
-            vec![node("n1")],
-            vec![bound(pod("a", 3), "n1"), bound(pod("b", 4), "n2")],
-        );
+        let mut s = store(vec![node("n1")], vec![bound(pod("a", 3), "n1"), bound(pod("b", 4), "n2")]);
         let mut running = vec![];
-        let Some(Operation::UpdatePodStatus(p)) = run(&mut running, &s) else {
-            panic!("start a")
-        };
-        assert_eq!(
-            (&*p.meta.name, p.phase, p.ready),
-            ("a", Phase::Running, false)
-        );
-        assert_eq!(
-            running,
-            vec![name("a")],
-            "recorded before the write is accepted"
-        );
+        let Some(Operation::UpdatePodStatus(p)) = run(&mut running, &s) else { panic!("start a") };
+        assert_eq!((&*p.meta.name, p.phase, p.ready), ("a", Phase::Running, false));
+        assert_eq!(running, vec![name("a")], "recorded before the write is accepted");
         crate::api::apply(&mut s, &Operation::UpdatePodStatus(p), 10).unwrap();
-        let Some(Operation::UpdatePodStatus(p)) = run(&mut running, &s) else {
-            panic!("ready a")
-        };
+        let Some(Operation::UpdatePodStatus(p)) = run(&mut running, &s) else { panic!("ready a") };
         assert!(p.ready);
         crate::api::apply(&mut s, &Operation::UpdatePodStatus(p), 11).unwrap();
         assert_eq!(run(&mut running, &s), None);
@@ -115,13 +82,7 @@ mod tests {
         deleting.meta.deleting = true;
         let s = store(vec![node("n1")], vec![deleting]);
         let mut running = vec![name("a"), name("ghost")];
-        assert_eq!(
-            run(&mut running, &s),
-            Some(Operation::RemovePod {
-                name: name("a"),
-                uid: 3
-            })
-        );
+        assert_eq!(run(&mut running, &s), Some(Operation::RemovePod { name: name("a"), uid: 3 }));
         assert!(running.is_empty());
     }
 }

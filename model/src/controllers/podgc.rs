@@ -15,10 +15,7 @@ pub fn step(view: &View<'_>) -> Option<Operation> {
         Some(n) => store.nodes.get(n).is_none(),
         None => p.meta.deleting,
     })?;
-    Some(Operation::RemovePod {
-        name: p.meta.name.clone(),
-        uid: p.meta.uid,
-    })
+    Some(Operation::RemovePod { name: p.meta.name.clone(), uid: p.meta.uid })
 }
 
 #[cfg(test)]
@@ -30,31 +27,10 @@ mod tests {
 
     #[test]
     fn removes_pods_of_missing_nodes_only() {
-        let s = store(
-            vec![node("n1")],
-            vec![bound(pod("a", 1), "n1"), bound(pod("b", 2), "gone")],
-        );
-        let op = step(&View {
-            revision: &Revision::at(5),
-            store: &s,
-        });
-        assert_eq!(
-            op,
-            Some(Operation::RemovePod {
-                name: name("b"),
-                uid: 2
-            })
-        );
-        let s = store(
-            vec![node("n1")],
-            vec![bound(pod("a", 1), "n1"), pod("c", 3)],
-        );
-        assert_eq!(
-            step(&View {
-                revision: &Revision::at(5),
-                store: &s
-            }),
-            None
-        );
+        let s = store(vec![node("n1")], vec![bound(pod("a", 1), "n1"), bound(pod("b", 2), "gone")]);
+        let op = step(&View { revision: &Revision::at(5), store: &s });
+        assert_eq!(op, Some(Operation::RemovePod { name: name("b"), uid: 2 }));
+        let s = store(vec![node("n1")], vec![bound(pod("a", 1), "n1"), pod("c", 3)]);
+        assert_eq!(step(&View { revision: &Revision::at(5), store: &s }), None);
     }
 }

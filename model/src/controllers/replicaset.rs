@@ -21,30 +21,19 @@ pub fn pod_for(rs: &ReplicaSet) -> Pod {
     meta.owners.push(owner(rs));
     Pod {
         meta,
-        spec: PodSpec {
-            node_name: None,
-            images: rs.spec.template_images.clone(),
-        },
+        spec: PodSpec { node_name: None, images: rs.spec.template_images.clone() },
         phase: Phase::Pending,
         ready: false,
     }
 }
 
 fn owner(rs: &ReplicaSet) -> OwnerRef {
-    OwnerRef {
-        kind: Kind::ReplicaSet,
-        name: rs.meta.name.clone(),
-        uid: rs.meta.uid,
-        controller: true,
-    }
+    OwnerRef { kind: Kind::ReplicaSet, name: rs.meta.name.clone(), uid: rs.meta.uid, controller: true }
 }
 
 /// One ReplicaSet-controller step.
 pub fn step(view: &View<'_>) -> Option<Operation> {
-    view.store
-        .replicasets
-        .iter()
-        .find_map(|rs| reconcile(rs, view))
+    view.store.replicasets.iter().find_map(|rs| reconcile(rs, view))
 }
 
 fn reconcile(rs: &ReplicaSet, view: &View<'_>) -> Option<Operation> {
@@ -68,27 +57,15 @@ fn reconcile(rs: &ReplicaSet, view: &View<'_>) -> Option<Operation> {
             return Some(Operation::UpdatePod(adopted));
         }
     }
-    let owned: Vec<&Pod> = active
-        .into_iter()
-        .filter(|p| p.meta.controller_uid() == Some(rs.meta.uid))
-        .collect();
+    let owned: Vec<&Pod> = active.into_iter().filter(|p| p.meta.controller_uid() == Some(rs.meta.uid)).collect();
     let want = rs.spec.replicas as usize;
     if owned.len() < want {
         return Some(Operation::CreatePod(pod_for(rs)));
     }
     if owned.len() > want {
-        let victim = owned.iter().min_by_key(|p| {
-            (
-                p.spec.node_name.is_some(),
-                p.phase,
-                p.ready,
-                p.meta.name.clone(),
-            )
-        })?;
-        return Some(Operation::DeletePod {
-            name: victim.meta.name.clone(),
-            uid: victim.meta.uid,
-        });
+        let victim =
+            owned.iter().min_by_key(|p| (p.spec.node_name.is_some(), p.phase, p.ready, p.meta.name.clone()))?;
+        return Some(Operation::DeletePod { name: victim.meta.name.clone(), uid: victim.meta.uid });
     }
     let status = ReplicaSetStatus {
         observed_generation: rs.meta.generation,
@@ -116,10 +93,7 @@ mod tests {
     use crate::store::Store;
 
     fn run(s: &Store) -> Option<Operation> {
-        step(&View {
-            revision: &Revision::at(30),
-            store: s,
-        })
+        step(&View { revision: &Revision::at(30), store: s })
     }
 
     fn owned(rs: &ReplicaSet, n: &str, uid: u32) -> Pod {
@@ -135,37 +109,22 @@ mod tests {
         let r = rs("web", 2, 7);
         let mut s = store(vec![], vec![]);
         s.replicasets.put(r.clone());
-        let Some(op @ Operation::CreatePod(_)) = run(&s) else {
-            panic!("a create")
-        };
+        let Some(op @ Operation::CreatePod(_)) = run(&s) else { panic!("a create") };
         apply(&mut s, &op, 8).unwrap();
-        let Some(op @ Operation::CreatePod(_)) = run(&s) else {
-            panic!("a second create")
-        };
+        let Some(op @ Operation::CreatePod(_)) = run(&s) else { panic!("a second create") };
         apply(&mut s, &op, 9).unwrap();
         let names: Vec<&str> = s.pods.iter().map(|p| &*p.meta.name).collect();
         assert_eq!(names, vec!["web-0", "web-1"]);
-        let Some(Operation::UpdateReplicaSetStatus(st)) = run(&s) else {
-            panic!("a status write")
-        };
+        let Some(Operation::UpdateReplicaSetStatus(st)) = run(&s) else { panic!("a status write") };
         assert_eq!((st.status.replicas, st.status.observed_generation), (2, 1));
     }
 
     #[test]
     fn deletes_unbound_before_bound_pods() {
         let r = rs("web", 1, 7);
-        let mut s = store(
-            vec![],
-            vec![bound(owned(&r, "web-0", 10), "n"), owned(&r, "web-1", 11)],
-        );
+        let mut s = store(vec![], vec![bound(owned(&r, "web-0", 10), "n"), owned(&r, "web-1", 11)]);
         s.replicasets.put(r);
-        assert_eq!(
-            run(&s),
-            Some(Operation::DeletePod {
-                name: name("web-1"),
-                uid: 11
-            })
-        );
+        assert_eq!(run(&s), Some(Operation::DeletePod { name: name("web-1"), uid: 11 }));
     }
 
     #[test]
@@ -179,19 +138,8 @@ mod tests {
         let mut s = store(vec![], vec![orphan]);
         s.replicasets.put(a.clone());
         let read = s.clone();
-        let first = step(&View {
-            revision: &Revision::at(30),
-            store: &read,
-        })
-        .unwrap();
-        let second = reconcile(
-            &b,
-            &View {
-                revision: &Revision::at(30),
-                store: &read,
-            },
-        )
-        .unwrap();
+        let first = step(&View { revision: &Revision::at(30), store: &read }).unwrap();
+        let second = reconcile(&b, &View { revision: &Revision::at(30), store: &read }).unwrap();
         assert!(matches!(&first, Operation::UpdatePod(p) if p.meta.controller_uid() == Some(7)));
         assert!(matches!(&second, Operation::UpdatePod(p) if p.meta.controller_uid() == Some(8)));
         apply(&mut s, &first, 31).unwrap();

@@ -8,21 +8,12 @@ use crate::api::Operation;
 /// One scheduler step.
 pub fn step(view: &View<'_>) -> Option<Operation> {
     let store = view.store;
-    let pod = store
-        .pods
-        .iter()
-        .find(|p| p.spec.node_name.is_none() && p.active())?;
+    let pod = store.pods.iter().find(|p| p.spec.node_name.is_none() && p.active())?;
     let node = store
         .nodes
         .iter()
         .filter(|n| n.ready && !n.unschedulable)
-        .min_by_key(|n| {
-            store
-                .pods
-                .iter()
-                .filter(|p| p.spec.node_name.as_ref() == Some(&n.meta.name))
-                .count()
-        })?;
+        .min_by_key(|n| store.pods.iter().filter(|p| p.spec.node_name.as_ref() == Some(&n.meta.name)).count())?;
     let mut bound = pod.clone();
     bound.spec.node_name = Some(node.meta.name.clone());
     Some(Operation::UpdatePod(bound))
@@ -38,41 +29,18 @@ mod tests {
     fn binds_the_first_unbound_pod_to_the_least_loaded_ready_node() {
         let mut n0 = node("n0");
         n0.ready = false;
-        let s = store(
-            vec![n0, node("n1"), node("n2")],
-            vec![bound(pod("a", 1), "n1"), pod("c", 3), pod("b", 2)],
-        );
-        let op = step(&View {
-            revision: &Revision::at(5),
-            store: &s,
-        });
-        let Some(Operation::UpdatePod(p)) = op else {
-            panic!("a binding")
-        };
-        assert_eq!(
-            (&*p.meta.name, p.spec.node_name.as_deref()),
-            ("b", Some("n2"))
-        );
+        let s = store(vec![n0, node("n1"), node("n2")], vec![bound(pod("a", 1), "n1"), pod("c", 3), pod("b", 2)]);
+        let op = step(&View { revision: &Revision::at(5), store: &s });
+        let Some(Operation::UpdatePod(p)) = op else { panic!("a binding") };
+        assert_eq!((&*p.meta.name, p.spec.node_name.as_deref()), ("b", Some("n2")));
     }
 
     #[test]
     fn nothing_to_do_without_nodes_or_pods() {
         let s = store(vec![], vec![pod("a", 1)]);
-        assert_eq!(
-            step(&View {
-                revision: &Revision::at(5),
-                store: &s
-            }),
-            None
-        );
+        assert_eq!(step(&View { revision: &Revision::at(5), store: &s }), None);
         let s = store(vec![node("n")], vec![]);
-        assert_eq!(
-            step(&View {
-                revision: &Revision::at(5),
-                store: &s
-            }),
-            None
-        );
+        assert_eq!(step(&View { revision: &Revision::at(5), store: &s }), None);
     }
 }
 
@@ -87,17 +55,10 @@ mod conflict_tests {
     fn two_schedulers_reading_the_same_state_bind_once() {
         let mut s = store(vec![node("n1")], vec![pod("a", 1)]);
         let read = s.clone();
-        let view = View {
-            revision: &Revision::at(5),
-            store: &read,
-        };
+        let view = View { revision: &Revision::at(5), store: &read };
         let first = step(&view).expect("a binding");
         let second = step(&view).expect("the same binding, from the same read");
         apply(&mut s, &first, 6).expect("the first write wins");
-        assert_eq!(
-            apply(&mut s, &second, 7),
-            Err(Rejection::Conflict),
-            "the second is stale"
-        );
+        assert_eq!(apply(&mut s, &second, 7), Err(Rejection::Conflict), "the second is stale");
     }
 }

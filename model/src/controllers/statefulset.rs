@@ -23,10 +23,7 @@ pub fn pod_for(set: &StatefulSet, k: u32) -> Pod {
     });
     Pod {
         meta,
-        spec: PodSpec {
-            node_name: None,
-            images: set.spec.template_images.clone(),
-        },
+        spec: PodSpec { node_name: None, images: set.spec.template_images.clone() },
         phase: Phase::Pending,
         ready: false,
     }
@@ -34,10 +31,7 @@ pub fn pod_for(set: &StatefulSet, k: u32) -> Pod {
 
 /// One StatefulSet-controller step.
 pub fn step(view: &View<'_>) -> Option<Operation> {
-    view.store
-        .statefulsets
-        .iter()
-        .find_map(|set| reconcile(set, view))
+    view.store.statefulsets.iter().find_map(|set| reconcile(set, view))
 }
 
 fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
@@ -48,19 +42,13 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
     let ours: Vec<&Pod> = store
         .pods
         .iter()
-        .filter(|p| {
-            p.meta.labels.matches(&set.spec.selector)
-                && p.meta.controller_uid() == Some(set.meta.uid)
-        })
+        .filter(|p| p.meta.labels.matches(&set.spec.selector) && p.meta.controller_uid() == Some(set.meta.uid))
         .collect();
     let ordered = set.spec.pod_management == PodManagement::OrderedReady;
     let status = StatefulSetStatus {
         observed_generation: set.meta.generation,
         observed_revision: Some(view.revision.newest()),
-        replicas: ours
-            .iter()
-            .filter(|p| !matches!(p.phase, Phase::Succeeded | Phase::Failed))
-            .count() as u32,
+        replicas: ours.iter().filter(|p| !matches!(p.phase, Phase::Succeeded | Phase::Failed)).count() as u32,
         ready_replicas: ours.iter().filter(|p| p.running_and_ready()).count() as u32,
     };
     let scaling = 'scale: {
@@ -74,10 +62,7 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
                     return Some(Operation::CreatePod(pod_for(set, k)));
                 }
                 Some(p) if p.phase == Phase::Failed && !p.meta.deleting => {
-                    return Some(Operation::DeletePod {
-                        name: p.meta.name.clone(),
-                        uid: p.meta.uid,
-                    });
+                    return Some(Operation::DeletePod { name: p.meta.name.clone(), uid: p.meta.uid });
                 }
                 Some(p) if ordered && !p.running_and_ready() => break 'scale None,
                 Some(_) => {}
@@ -97,10 +82,7 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
                 }
                 continue;
             }
-            return Some(Operation::DeletePod {
-                name: p.meta.name.clone(),
-                uid: p.meta.uid,
-            });
+            return Some(Operation::DeletePod { name: p.meta.name.clone(), uid: p.meta.uid });
         }
         None
     };
@@ -129,10 +111,7 @@ mod tests {
     use crate::store::Store;
 
     fn run(s: &Store) -> Option<Operation> {
-        step(&View {
-            revision: &Revision::at(20),
-            store: s,
-        })
+        step(&View { revision: &Revision::at(20), store: s })
     }
 
     fn ready(mut p: Pod) -> Pod {
@@ -146,9 +125,7 @@ mod tests {
         let set = sts("web", 2, 7);
         let mut s = store(vec![], vec![]);
         s.statefulsets.put(set.clone());
-        let Some(Operation::CreatePod(p)) = run(&s) else {
-            panic!("create web-0")
-        };
+        let Some(Operation::CreatePod(p)) = run(&s) else { panic!("create web-0") };
         assert_eq!(&*p.meta.name, "web-0");
         assert_eq!(p.meta.controller_uid(), Some(7));
         let mut p0 = p;
@@ -156,14 +133,9 @@ mod tests {
         s.pods.put(bound(p0.clone(), "n"));
         // web-0 not ready: no web-1 yet, only a status write.
         let op = run(&s);
-        assert!(
-            matches!(op, Some(Operation::UpdateStatefulSetStatus(_))),
-            "{op:?}"
-        );
+        assert!(matches!(op, Some(Operation::UpdateStatefulSetStatus(_))), "{op:?}");
         s.pods.put(ready(bound(p0, "n")));
-        let Some(Operation::CreatePod(p)) = run(&s) else {
-            panic!("create web-1")
-        };
+        let Some(Operation::CreatePod(p)) = run(&s) else { panic!("create web-1") };
         assert_eq!(&*p.meta.name, "web-1");
     }
 
@@ -177,13 +149,7 @@ mod tests {
             p.meta.uid = 10 + k;
             s.pods.put(ready(bound(p, "n")));
         }
-        assert_eq!(
-            run(&s),
-            Some(Operation::DeletePod {
-                name: name("web-2"),
-                uid: 12
-            })
-        );
+        assert_eq!(run(&s), Some(Operation::DeletePod { name: name("web-2"), uid: 12 }));
     }
 
     #[test]
@@ -195,12 +161,6 @@ mod tests {
         p.meta.uid = 9;
         p.phase = Phase::Failed;
         s.pods.put(p);
-        assert_eq!(
-            run(&s),
-            Some(Operation::DeletePod {
-                name: name("web-0"),
-                uid: 9
-            })
-        );
+        assert_eq!(run(&s), Some(Operation::DeletePod { name: name("web-0"), uid: 9 }));
     }
 }

@@ -3,34 +3,22 @@
 
 use crate::meta::{name, Labels, Meta};
 use crate::resources::{
-    Node, Phase, Pod, PodManagement, PodSpec, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus,
-    StatefulSet, StatefulSetSpec, StatefulSetStatus,
+    Node, Phase, Pod, PodManagement, PodSpec, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, StatefulSet,
+    StatefulSetSpec, StatefulSetStatus,
 };
 use crate::store::Store;
 
 pub fn node(n: &str) -> Node {
     let mut meta = Meta::named(n);
     meta.uid = 100;
-    Node {
-        meta,
-        unschedulable: false,
-        ready: true,
-    }
+    Node { meta, unschedulable: false, ready: true }
 }
 
 pub fn pod(n: &str, uid: u32) -> Pod {
     let mut meta = Meta::named(n);
     meta.uid = uid;
     meta.resource_version = uid;
-    Pod {
-        meta,
-        spec: PodSpec {
-            node_name: None,
-            images: vec![name("img")],
-        },
-        phase: Phase::Pending,
-        ready: false,
-    }
+    Pod { meta, spec: PodSpec { node_name: None, images: vec![name("img")] }, phase: Phase::Pending, ready: false }
 }
 
 pub fn bound(mut p: Pod, node: &str) -> Pod {

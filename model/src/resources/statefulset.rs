@@ -62,10 +62,7 @@ impl StatefulSet {
     /// The ordinal of a pod called `pod` if it is one of this set's names.
     pub fn ordinal(&self, pod: &str) -> Option<u32> {
         let rest = pod.strip_prefix(&*self.meta.name)?.strip_prefix('-')?;
-        if rest.is_empty()
-            || !rest.bytes().all(|b| b.is_ascii_digit())
-            || (rest.len() > 1 && rest.starts_with('0'))
-        {
+        if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) || (rest.len() > 1 && rest.starts_with('0')) {
             return None;
         }
         rest.parse().ok()

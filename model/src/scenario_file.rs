@@ -1,0 +1,261 @@
+//! Scenario files (YAML): the objects, controller counts, consistency model,
+//! perturbation budgets. Every error names the file, the line and the field.
+//!
+//! ```yaml
+//! name: web                    # optional; defaults to the file name
+//! consistency: causal          # synchronous | monotonic-session | resettable-session | optimistic-linear | causal
+//! nodes: 2                     # each with its kubelet, registered and Ready
+//! controllers: { scheduler: 1, replicaset: 1, statefulset: 0, podgc: 1 }
+//! restarts: 1                  # controller or node restarts allowed in a run
+//! scales: 1                    # client scalings of a ReplicaSet allowed in a run
+//! replicasets:
+//!   - { name: web, replicas: 2, labels: { app: web }, image: nginx }
+//! statefulsets:
+//!   - { name: db, replicas: 1, labels: { app: db }, image: postgres }
+//! pods:
+//!   - { name: spare, image: busybox }           # optional: labels, node, owner
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::meta::{name, Kind, Labels, Meta, OwnerRef};
+use crate::resources::{
+    Phase, Pod, PodManagement, PodSpec, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, StatefulSet, StatefulSetSpec,
+    StatefulSetStatus,
+};
+use crate::scenario::Scenario;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    name: Option<String>,
+    consistency: Option<String>,
+    nodes: Option<u8>,
+    #[serde(default)]
+    controllers: Controllers,
+    restarts: Option<u8>,
+    scales: Option<u8>,
+    #[serde(default)]
+    replicasets: Vec<SetFile>,
+    #[serde(default)]
+    statefulsets: Vec<SetFile>,
+    #[serde(default)]
+    pods: Vec<PodFile>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Controllers {
+    scheduler: Option<u8>,
+    replicaset: Option<u8>,
+    statefulset: Option<u8>,
+    podgc: Option<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetFile {
+    name: String,
+    replicas: u32,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    image: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PodFile {
+    name: String,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    image: Option<String>,
+    node: Option<String>,
+    owner: Option<String>,
+}
+
+fn labels(l: &BTreeMap<String, String>) -> Labels {
+    let mut out = Labels::default();
+    for (k, v) in l {
+        out.insert(name(k), name(v));
+    }
+    out
+}
+
+/// The line (1-based) of the first line of `text` that contains all of `parts`.
+fn line_of(text: &str, parts: &[&str]) -> usize {
+    text.lines().position(|l| parts.iter().all(|p| l.contains(p))).map_or(1, |i| i + 1)
+}
+
+/// Parses a scenario from YAML `text`; `file` names it in errors and
+/// provides the default name.
+pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
+    let f: File = serde_norway::from_str(text).map_err(|e| match e.location() {
+        Some(loc) => format!("{file}:{}:{}: {}", loc.line(), loc.column(), strip_location(&e.to_string())),
+        None => format!("{file}: {e}"),
+    })?;
+    let err = |parts: &[&str], msg: String| format!("{file}:{}: {msg}", line_of(text, parts));
+    let consistency = f.consistency.clone().unwrap_or_else(|| "synchronous".into());
+    if !crate::consistency::NAMES.contains(&consistency.as_str()) {
+        return Err(err(
+            &["consistency", &consistency],
+            format!(
+                "field `consistency`: unknown model '{consistency}' (one of: {})",
+                crate::consistency::NAMES.join(", ")
+            ),
+        ));
+    }
+    let nodes = f.nodes.unwrap_or(1);
+    if nodes == 0 || nodes > 8 {
+        return Err(err(&["nodes"], format!("field `nodes`: must be 1 to 8, got {nodes}")));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (kind, n) in f
+        .replicasets
+        .iter()
+        .map(|s| ("replicaset", &s.name))
+        .chain(f.statefulsets.iter().map(|s| ("statefulset", &s.name)))
+        .chain(f.pods.iter().map(|p| ("pod", &p.name)))
+    {
+        if n.is_empty() || !seen.insert((kind, n.clone())) {
+            return Err(err(&["name", n], format!("field `name`: {kind} name '{n}' is empty or used twice")));
+        }
+    }
+    let image = |i: &Option<String>| vec![name(i.as_deref().unwrap_or("app"))];
+    let replicasets: Vec<ReplicaSet> = f
+        .replicasets
+        .iter()
+        .map(|s| ReplicaSet {
+            meta: Meta { labels: labels(&s.labels), ..Meta::named(&s.name) },
+            spec: ReplicaSetSpec {
+                replicas: s.replicas,
+                selector: labels(&s.labels),
+                template_labels: labels(&s.labels),
+                template_images: image(&s.image),
+            },
+            status: ReplicaSetStatus::default(),
+        })
+        .collect();
+    let statefulsets: Vec<StatefulSet> = f
+        .statefulsets
+        .iter()
+        .map(|s| StatefulSet {
+            meta: Meta { labels: labels(&s.labels), ..Meta::named(&s.name) },
+            spec: StatefulSetSpec {
+                replicas: s.replicas,
+                selector: labels(&s.labels),
+                template_labels: labels(&s.labels),
+                template_images: image(&s.image),
+                pod_management: PodManagement::OrderedReady,
+            },
+            status: StatefulSetStatus::default(),
+        })
+        .collect();
+    let node_names: Vec<String> = (0..nodes).map(|i| format!("node-{i}")).collect();
+    let mut pods = Vec::new();
+    for p in &f.pods {
+        let mut meta = Meta { labels: labels(&p.labels), ..Meta::named(&p.name) };
+        if let Some(o) = &p.owner {
+            let kind = if f.replicasets.iter().any(|s| &s.name == o) {
+                Kind::ReplicaSet
+            } else if f.statefulsets.iter().any(|s| &s.name == o) {
+                Kind::StatefulSet
+            } else {
+                return Err(err(
+                    &["owner", o],
+                    format!("field `owner`: pod '{}' names no ReplicaSet or StatefulSet '{o}'", p.name),
+                ));
+            };
+            // The uid is filled in when the owner is created (`KubeModel::initial`).
+            meta.owners.push(OwnerRef { kind, name: name(o), uid: 0, controller: true });
+        }
+        if let Some(n) = &p.node {
+            if !node_names.contains(n) {
+                return Err(err(
+                    &["node", n],
+                    format!("field `node`: pod '{}' is on '{n}', not one of node-0..node-{}", p.name, nodes - 1),
+                ));
+            }
+        }
+        pods.push(Pod {
+            meta,
+            spec: PodSpec { node_name: p.node.as_deref().map(name), images: image(&p.image) },
+            phase: Phase::Pending,
+            ready: false,
+        });
+    }
+    let c = &f.controllers;
+    Ok(Scenario {
+        name: f.name.clone().unwrap_or_else(|| file.to_string()),
+        consistency,
+        nodes: node_names,
+        statefulsets,
+        replicasets,
+        pods,
+        schedulers: c.scheduler.unwrap_or(1).into(),
+        replicaset_controllers: c.replicaset.unwrap_or(u8::from(!f.replicasets.is_empty())).into(),
+        statefulset_controllers: c.statefulset.unwrap_or(u8::from(!f.statefulsets.is_empty())).into(),
+        podgc_controllers: c.podgc.unwrap_or(1).into(),
+        restarts: f.restarts.unwrap_or(0),
+        scales: f.scales.unwrap_or(0),
+    })
+}
+
+/// serde_norway appends " at line L column C" to messages; the location is
+/// printed first instead.
+fn strip_location(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Reads and parses the scenario file at `path`.
+pub fn load(path: &Path) -> Result<Scenario, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    parse(&path.display().to_string(), &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "\
+consistency: causal
+nodes: 2
+controllers: { scheduler: 1, replicaset: 2, podgc: 1 }
+restarts: 1
+replicasets:
+  - { name: web, replicas: 2, labels: { app: web }, image: nginx }
+pods:
+  - { name: stray, labels: { app: web }, owner: web }
+";
+
+    #[test]
+    fn a_good_file_builds_the_scenario() {
+        let s = parse("s.yaml", GOOD).expect("valid");
+        assert_eq!((s.consistency.as_str(), s.nodes.len(), s.replicaset_controllers, s.restarts), ("causal", 2, 2, 1));
+        assert_eq!(s.replicasets[0].spec.replicas, 2);
+        assert_eq!(s.pods[0].meta.owners[0].kind, Kind::ReplicaSet);
+        assert_eq!(s.name, "s.yaml");
+    }
+
+    #[test]
+    fn errors_name_the_file_line_and_field() {
+        for (text, line, needle) in [
+            ("nodes: 1\nfrobs: 2\n", 2, "unknown field `frobs`"),
+            ("replicasets:\n  - { name: a, replicas: -1 }\n", 2, "replicas"),
+            ("controllers: { scheduler: 1, deployer: 1 }\n", 1, "unknown field `deployer`"),
+            ("replicasets:\n  - { name: a, replicas: 1 }\npods:\n  - { name: p, owner: b }\n", 4, "field `owner`"),
+            ("nodes: 2\nconsistency: eventual\n", 2, "field `consistency`"),
+            ("nodes: 0\n", 1, "field `nodes`"),
+        ] {
+            let e = parse("f.yaml", text).expect_err(text);
+            assert!(e.starts_with(&format!("f.yaml:{line}")), "{text:?} -> {e}");
+            assert!(e.contains(needle), "{text:?} -> {e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+}
