@@ -11,8 +11,12 @@ fn verdicts(r: &Report) -> Vec<(String, Status)> {
     r.properties.iter().map(|p| (p.name.clone(), p.status)).collect()
 }
 
-fn agree<C: Consistency>(instances: usize, depth: u64) {
-    let model = KubeModel::<C>::new(Scenario::stale_reads(C::NAME, instances));
+/// A scenario builder: (consistency, instances) -> scenario.
+type Build = fn(&str, usize) -> Scenario;
+
+fn agree_on<C: Consistency>(build: Build, instances: usize, depth: u64) {
+    let model = KubeModel::<C>::new(build(C::NAME, instances));
+    let name = model.scenario().name.clone();
     let base = Options::default().max_depth(depth).symmetry(false);
     let reference = check_reference(&model, &base).report;
     for threads in [1, 2] {
@@ -20,7 +24,7 @@ fn agree<C: Consistency>(instances: usize, depth: u64) {
         assert_eq!(
             (r.report.unique_states, r.report.max_depth_reached, verdicts(&r.report)),
             (reference.unique_states, reference.max_depth_reached, verdicts(&reference)),
-            "{} with {instances} instances to depth {depth}, {threads} threads",
+            "{name} under {} with {instances} instances to depth {depth}, {threads} threads",
             C::NAME
         );
         for t in r.traces.iter().flatten() {
@@ -28,6 +32,10 @@ fn agree<C: Consistency>(instances: usize, depth: u64) {
         }
     }
     assert!(reference.unique_states > 100, "a non-trivial space: {}", reference.unique_states);
+}
+
+fn agree<C: Consistency>(instances: usize, depth: u64) {
+    agree_on::<C>(Scenario::stale_reads, instances, depth);
 }
 
 #[test]
@@ -79,21 +87,7 @@ fn the_causal_counterexample_replays_and_ends_with_a_pod_on_two_nodes() {
 }
 
 fn agree_rs<C: Consistency>(instances: usize, depth: u64) {
-    let model = KubeModel::<C>::new(Scenario::replicaset_scale(C::NAME, instances));
-    let base = Options::default().max_depth(depth).symmetry(false);
-    let reference = check_reference(&model, &base).report;
-    for threads in [1, 2] {
-        let r = check(&model, &base.clone().threads(threads));
-        assert_eq!(
-            (r.report.unique_states, r.report.max_depth_reached, verdicts(&r.report)),
-            (reference.unique_states, reference.max_depth_reached, verdicts(&reference)),
-            "replicaset-scale {} x{instances} to depth {depth}, {threads} threads",
-            C::NAME
-        );
-        for t in r.traces.iter().flatten() {
-            t.replays(&model, false).unwrap_or_else(|e| panic!("{}: {e}", C::NAME));
-        }
-    }
+    agree_on::<C>(Scenario::replicaset_scale, instances, depth);
 }
 
 #[test]

@@ -87,3 +87,30 @@ impl Linear {
         }
     }
 }
+
+/// The methods every model over a [`Linear`] history shares (the history is
+/// field 0 of the model): construction, the newest state, views by revision,
+/// and stamp handling.
+macro_rules! linear_common {
+    ($model:ident) => {
+        fn new(initial: Store, rev: Rev) -> Self {
+            $model(Linear::new(initial, rev))
+        }
+        fn latest(&self) -> Cow<'_, Store> {
+            Cow::Borrowed(&self.0.last().store)
+        }
+        fn max(&self) -> Revision {
+            Revision::at(self.0.last().rev)
+        }
+        fn view(&self, at: &Revision) -> Cow<'_, Store> {
+            Cow::Borrowed(&self.0.get(at.newest()).unwrap_or(self.0.last()).store)
+        }
+        fn stamps(&self, f: &mut dyn FnMut(Rev)) {
+            self.0.stamps(f)
+        }
+        fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
+            self.0.map_stamps(map)
+        }
+    };
+}
+pub(crate) use linear_common;

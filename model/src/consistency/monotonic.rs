@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::linear::Linear;
+use super::linear::{linear_common, Linear};
 use super::{min_session, Consistency};
 use crate::api::{Operation, Rejection};
 use crate::meta::Rev;
@@ -26,20 +26,10 @@ pub(crate) fn newer(h: &Linear, session: Option<&Revision>, out: &mut Vec<Revisi
 impl Consistency for MonotonicSession {
     const NAME: &'static str = "monotonic-session";
 
-    fn new(initial: Store, rev: Rev) -> Self {
-        MonotonicSession(Linear::new(initial, rev))
-    }
-    fn latest(&self) -> Cow<'_, Store> {
-        Cow::Borrowed(&self.0.last().store)
-    }
-    fn max(&self) -> Revision {
-        Revision::at(self.0.last().rev)
-    }
+    linear_common!(MonotonicSession);
+
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         newer(&self.0, session, out)
-    }
-    fn view(&self, at: &Revision) -> Cow<'_, Store> {
-        Cow::Borrowed(&self.0.get(at.newest()).unwrap_or(self.0.last()).store)
     }
     fn write(&mut self, _read: &Revision, op: &Operation) -> Result<(), Rejection> {
         let m = self.0.last().rev;
@@ -53,11 +43,5 @@ impl Consistency for MonotonicSession {
             Some(min) => self.0.retain(|e| e.rev > min),
             None => self.0.retain(|_| false),
         }
-    }
-    fn stamps(&self, f: &mut dyn FnMut(Rev)) {
-        self.0.stamps(f)
-    }
-    fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
-        self.0.map_stamps(map)
     }
 }

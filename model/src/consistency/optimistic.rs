@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use super::linear::Linear;
+use super::linear::{linear_common, Linear};
 use super::{min_session, Consistency};
 use crate::api::{Operation, Rejection};
 use crate::meta::Rev;
@@ -33,23 +33,13 @@ impl OptimisticLinear {
 impl Consistency for OptimisticLinear {
     const NAME: &'static str = "optimistic-linear";
 
-    fn new(initial: Store, rev: Rev) -> Self {
-        OptimisticLinear(Linear::new(initial, rev))
-    }
-    fn latest(&self) -> Cow<'_, Store> {
-        Cow::Borrowed(&self.0.last().store)
-    }
-    fn max(&self) -> Revision {
-        Revision::at(self.0.last().rev)
-    }
+    linear_common!(OptimisticLinear);
+
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         match session {
             None => out.push(self.max()),
             Some(s) => out.extend(self.chain().into_iter().take_while(|r| *r > s.newest()).map(Revision::at)),
         }
-    }
-    fn view(&self, at: &Revision) -> Cow<'_, Store> {
-        Cow::Borrowed(&self.0.get(at.newest()).unwrap_or(self.0.last()).store)
     }
     fn write(&mut self, read: &Revision, op: &Operation) -> Result<(), Rejection> {
         self.0.append_on(read.newest(), op)
@@ -62,11 +52,5 @@ impl Consistency for OptimisticLinear {
         let chain = self.chain();
         let min = min_session(sessions);
         self.0.retain(|e| chain.contains(&e.rev) && min.is_some_and(|m| e.rev > m));
-    }
-    fn stamps(&self, f: &mut dyn FnMut(Rev)) {
-        self.0.stamps(f)
-    }
-    fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
-        self.0.map_stamps(map)
     }
 }

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::linear::Linear;
+use super::linear::{linear_common, Linear};
 use super::monotonic::newer;
 use super::{min_session, Consistency};
 use crate::api::{Operation, Rejection};
@@ -19,23 +19,13 @@ pub struct ResettableSession(Linear);
 impl Consistency for ResettableSession {
     const NAME: &'static str = "resettable-session";
 
-    fn new(initial: Store, rev: Rev) -> Self {
-        ResettableSession(Linear::new(initial, rev))
-    }
-    fn latest(&self) -> Cow<'_, Store> {
-        Cow::Borrowed(&self.0.last().store)
-    }
-    fn max(&self) -> Revision {
-        Revision::at(self.0.last().rev)
-    }
+    linear_common!(ResettableSession);
+
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         match session {
             None => out.extend(self.0.entries.iter().map(|e| Revision::at(e.rev))),
             Some(_) => newer(&self.0, session, out),
         }
-    }
-    fn view(&self, at: &Revision) -> Cow<'_, Store> {
-        Cow::Borrowed(&self.0.get(at.newest()).unwrap_or(self.0.last()).store)
     }
     fn write(&mut self, _read: &Revision, op: &Operation) -> Result<(), Rejection> {
         let m = self.0.last().rev;
@@ -51,11 +41,5 @@ impl Consistency for ResettableSession {
         if let Some(min) = min_session(sessions) {
             self.0.retain(|e| e.rev > min);
         }
-    }
-    fn stamps(&self, f: &mut dyn FnMut(Rev)) {
-        self.0.stamps(f)
-    }
-    fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
-        self.0.map_stamps(map)
     }
 }

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::linear::Linear;
+use super::linear::{linear_common, Linear};
 use super::Consistency;
 use crate::api::{Operation, Rejection};
 use crate::meta::Rev;
@@ -18,23 +18,13 @@ pub struct Synchronous(Linear);
 impl Consistency for Synchronous {
     const NAME: &'static str = "synchronous";
 
-    fn new(initial: Store, rev: Rev) -> Self {
-        Synchronous(Linear::new(initial, rev))
-    }
-    fn latest(&self) -> Cow<'_, Store> {
-        Cow::Borrowed(&self.0.last().store)
-    }
-    fn max(&self) -> Revision {
-        Revision::at(self.0.last().rev)
-    }
+    linear_common!(Synchronous);
+
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         let m = self.0.last().rev;
         if session.is_none_or(|s| s.newest() < m) {
             out.push(Revision::at(m));
         }
-    }
-    fn view(&self, at: &Revision) -> Cow<'_, Store> {
-        Cow::Borrowed(&self.0.get(at.newest()).unwrap_or(self.0.last()).store)
     }
     fn write(&mut self, _read: &Revision, op: &Operation) -> Result<(), Rejection> {
         let m = self.0.last().rev;
@@ -43,11 +33,5 @@ impl Consistency for Synchronous {
     /// Only the newest state is ever read, so only it is kept.
     fn prune(&mut self, _sessions: &[Option<Revision>], _resets_possible: bool) {
         self.0.retain(|_| false);
-    }
-    fn stamps(&self, f: &mut dyn FnMut(Rev)) {
-        self.0.stamps(f)
-    }
-    fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
-        self.0.map_stamps(map)
     }
 }

@@ -1,10 +1,5 @@
 //! The resources the model stores, with the fields that matter.
 
-mod node;
-mod pod;
-mod replicaset;
-mod statefulset;
-
 pub use node::Node;
 pub use pod::{Phase, Pod, PodSpec};
 pub use replicaset::{ReplicaSet, ReplicaSetSpec, ReplicaSetStatus};
@@ -22,3 +17,26 @@ pub trait Object: Clone + std::fmt::Debug + PartialEq + Eq + std::hash::Hash {
     /// Whether `self` and `other` have the same spec (desired state).
     fn same_spec(&self, other: &Self) -> bool;
 }
+
+/// Implements [`Object`] for a kind with `meta` and `spec` fields.
+macro_rules! object_with_spec {
+    ($kind:ty) => {
+        impl $crate::resources::Object for $kind {
+            fn meta(&self) -> &$crate::meta::Meta {
+                &self.meta
+            }
+            fn meta_mut(&mut self) -> &mut $crate::meta::Meta {
+                &mut self.meta
+            }
+            fn same_spec(&self, other: &Self) -> bool {
+                self.spec == other.spec
+            }
+        }
+    };
+}
+pub(crate) use object_with_spec;
+
+mod node;
+mod pod;
+mod replicaset;
+mod statefulset;

@@ -1,6 +1,5 @@
 //! Pod.
 
-use super::Object;
 use crate::meta::{Meta, Name};
 
 /// A pod's phase, in Kubernetes' order.
@@ -50,14 +49,4 @@ impl Pod {
     }
 }
 
-impl Object for Pod {
-    fn meta(&self) -> &Meta {
-        &self.meta
-    }
-    fn meta_mut(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
-    fn same_spec(&self, other: &Self) -> bool {
-        self.spec == other.spec
-    }
-}
+super::object_with_spec!(Pod);

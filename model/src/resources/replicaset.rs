@@ -1,6 +1,5 @@
 //! ReplicaSet.
 
-use super::Object;
 use crate::meta::{Labels, Meta, Name, Rev};
 
 /// A ReplicaSet's desired state.
@@ -40,14 +39,4 @@ pub struct ReplicaSet {
     pub status: ReplicaSetStatus,
 }
 
-impl Object for ReplicaSet {
-    fn meta(&self) -> &Meta {
-        &self.meta
-    }
-    fn meta_mut(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
-    fn same_spec(&self, other: &Self) -> bool {
-        self.spec == other.spec
-    }
-}
+super::object_with_spec!(ReplicaSet);

@@ -1,6 +1,5 @@
 //! StatefulSet.
 
-use super::Object;
 use crate::meta::{Labels, Meta, Name, Rev};
 
 /// How a StatefulSet creates and deletes its pods.
@@ -69,17 +68,7 @@ impl StatefulSet {
     }
 }
 
-impl Object for StatefulSet {
-    fn meta(&self) -> &Meta {
-        &self.meta
-    }
-    fn meta_mut(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
-    fn same_spec(&self, other: &Self) -> bool {
-        self.spec == other.spec
-    }
-}
+super::object_with_spec!(StatefulSet);
 
 #[cfg(test)]
 mod tests {
