@@ -172,3 +172,14 @@ fn scenario_files_run_and_their_errors_name_file_line_and_field() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn progress_goes_to_stderr_about_once_a_second() {
+    let o = krepis(&["check", "puzzle15", "--time-limit", "2.5", "--threads", "2"]);
+    assert_eq!(o.status.code(), Some(0));
+    let e = stderr(&o);
+    let lines: Vec<&str> = e.lines().filter(|l| l.contains("states (") && l.contains("/s)")).collect();
+    assert!((1..=4).contains(&lines.len()), "{e}");
+    assert!(lines[0].contains("depth") && lines[0].contains("queue") && lines[0].contains("mem"), "{e}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("time-limit"));
+}

@@ -72,7 +72,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let transitions = counters.transitions.load(std::sync::atomic::Ordering::Relaxed);
     let closed = outcome.stop_reason.explored_a_closed_region();
 
-    let mut error = outcome.error.clone();
+    let mut error = counters.rss_stop_message().or_else(|| outcome.error.clone());
     let mut traces = Vec::with_capacity(props.len());
     let mut reports = Vec::with_capacity(props.len());
     for (i, p) in props.iter().enumerate() {

@@ -51,6 +51,9 @@ pub struct Options {
     pub max_states: u64,
     /// Byte budget of the visited set. The run stops cleanly when it is full.
     pub memory: u64,
+    /// Resident memory of the whole process at which the run stops cleanly
+    /// (`memory-limit`) instead of being killed; 0 = no limit. Default: 85% of RAM.
+    pub rss_limit: u64,
     /// Canonicalise states with [`crate::Model::canonicalize`] before fingerprinting.
     pub symmetry: bool,
     /// Seed of the random walks (simulation).
@@ -75,6 +78,7 @@ impl Default for Options {
             time_limit: None,
             max_states: 0,
             memory: crate::memory::default_budget(),
+            rss_limit: crate::memory::total_ram() / 100 * 85,
             symmetry: true,
             seed: 0,
             walks: 1000,

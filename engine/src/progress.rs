@@ -36,6 +36,8 @@ pub(crate) struct Counters {
     /// Set to stop every worker at its next chunk boundary.
     pub stop: AtomicBool,
     reason: AtomicU8,
+    /// When the process memory stopped the run: (resident bytes, limit).
+    rss_stop: std::sync::Mutex<Option<(u64, u64)>>,
 }
 
 impl Counters {
@@ -47,7 +49,26 @@ impl Counters {
             queue: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             reason: AtomicU8::new(0),
+            rss_stop: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Records that the process's memory stopped the run.
+    pub fn note_rss_stop(&self, rss: u64, limit: u64) {
+        if let Ok(mut g) = self.rss_stop.lock() {
+            *g = Some((rss, limit));
+        }
+    }
+
+    /// The message for a run stopped by the process's memory, if it was.
+    pub fn rss_stop_message(&self) -> Option<String> {
+        let (rss, limit) = (*self.rss_stop.lock().ok()?)?;
+        Some(format!(
+            "the process uses {} of memory, over its limit of {} (85% of RAM): stopped before the machine runs out; \
+             lower --max-depth or use a smaller scenario",
+            crate::report::human_bytes(rss),
+            crate::report::human_bytes(limit)
+        ))
     }
 
     /// Asks every worker to stop; the first reason given wins.
@@ -88,6 +109,7 @@ pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, 
             let deadline = opts.time_limit.map(|t| start + t);
             let tick = Duration::from_millis(20).min(opts.progress_interval);
             let mut next_report = start + opts.progress_interval;
+            let mut next_rss_check = start;
             while let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(tick) {
                 let now = Instant::now();
                 if opts.cancel.load(Ordering::Relaxed) {
@@ -95,6 +117,16 @@ pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, 
                 }
                 if deadline.is_some_and(|d| now >= d) {
                     counters.request_stop(StopReason::TimeLimit);
+                }
+                // Stop before the machine runs out of memory (the frontier
+                // and the model's states are not bounded by `--memory`).
+                if opts.rss_limit > 0 && now >= next_rss_check {
+                    next_rss_check = now + Duration::from_millis(100);
+                    let rss = crate::memory::current_rss();
+                    if rss > opts.rss_limit && !counters.stopped() {
+                        counters.note_rss_stop(rss, opts.rss_limit);
+                        counters.request_stop(StopReason::MemoryLimit);
+                    }
                 }
                 if now >= next_report {
                     next_report = now + opts.progress_interval;

@@ -83,3 +83,13 @@ fn eventually_is_unknown_when_the_run_is_cut_short() {
     assert_eq!(r.status("philosopher-0-eats"), Some(Status::Unknown));
     assert_eq!(r.status("neighbours-never-eat-together"), Some(Status::Unknown));
 }
+
+#[test]
+fn the_process_memory_limit_stops_the_run_before_the_machine_runs_out() {
+    let mut o = Options::default().threads(2);
+    o.rss_limit = krepis_engine::memory::current_rss() + (96 << 20);
+    let r = check(&big(), &o).report;
+    assert_eq!(r.stop_reason, StopReason::MemoryLimit);
+    let e = r.error.expect("a message");
+    assert!(e.contains("of memory") && e.contains("stopped before"), "{e}");
+}
