@@ -26,6 +26,10 @@ pub const ALL: &[Scenario] = &[
         about: "Kubernetes issue 59848: a StatefulSet pod on two nodes, one restart (default consistency: causal)",
     },
     Scenario {
+        name: "statefulset-scale",
+        about: "a StatefulSet of 2 on one node scaled once; ordering guarantees checked (default: synchronous)",
+    },
+    Scenario {
         name: "replicaset-scale",
         about: "one ReplicaSet of 2 replicas scaled once by a client, one restart (default: synchronous)",
     },
@@ -148,7 +152,8 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
         || k.replicaset_controllers.is_some()
         || k.podgc_controllers.is_some();
     let file = name.ends_with(".yaml") || name.ends_with(".yml");
-    let kube_scenario = file || matches!(base, "stale-reads" | "replicaset-scale" | "overlapping-replicasets");
+    let kube_scenario =
+        file || matches!(base, "stale-reads" | "statefulset-scale" | "replicaset-scale" | "overlapping-replicasets");
     if !kube_scenario && kube_flags {
         return Err(format!(
             "scenario '{name}' is an engine example: the Kubernetes flags (--consistency, --nodes, ...) do not apply"
@@ -156,6 +161,7 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
     }
     Ok(match (base, param) {
         ("stale-reads", None) => run_kube(KubeScenario::stale_reads("causal", 1), k, args),
+        ("statefulset-scale", None) => run_kube(KubeScenario::statefulset_scale("synchronous", 1), k, args),
         ("replicaset-scale", None) => run_kube(KubeScenario::replicaset_scale("synchronous", 1), k, args),
         ("overlapping-replicasets", None) => run_kube(KubeScenario::overlapping_replicasets("synchronous", 1), k, args),
         ("puzzle8", None) => cli::run(&SlidingPuzzle::puzzle8(), args, extra(name)),

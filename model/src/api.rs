@@ -39,6 +39,8 @@ pub enum Operation {
     UpdateReplicaSetStatus(ReplicaSet),
     /// Create a StatefulSet (clients).
     CreateStatefulSet(StatefulSet),
+    /// Update a StatefulSet's spec (clients: scaling).
+    UpdateStatefulSet(StatefulSet),
     /// Update a StatefulSet's status (version must match).
     UpdateStatefulSetStatus(StatefulSet),
 }
@@ -73,9 +75,9 @@ impl Operation {
                 (Kind::Pod, &p.meta.name)
             }
             Operation::DeletePod { name, .. } | Operation::RemovePod { name, .. } => (Kind::Pod, name),
-            Operation::CreateStatefulSet(s) | Operation::UpdateStatefulSetStatus(s) => {
-                (Kind::StatefulSet, &s.meta.name)
-            }
+            Operation::CreateStatefulSet(s)
+            | Operation::UpdateStatefulSet(s)
+            | Operation::UpdateStatefulSetStatus(s) => (Kind::StatefulSet, &s.meta.name),
             Operation::CreateReplicaSet(s) | Operation::UpdateReplicaSet(s) | Operation::UpdateReplicaSetStatus(s) => {
                 (Kind::ReplicaSet, &s.meta.name)
             }
@@ -94,7 +96,7 @@ impl Operation {
             Operation::DeletePod { .. } => "delete",
             Operation::RemovePod { .. } => "remove",
             Operation::CreateStatefulSet(_) | Operation::CreateReplicaSet(_) => "create",
-            Operation::UpdateReplicaSet(_) => "update",
+            Operation::UpdateReplicaSet(_) | Operation::UpdateStatefulSet(_) => "update",
             Operation::UpdateReplicaSetStatus(_) => "update status of",
             Operation::UpdateStatefulSetStatus(_) => "update status of",
         }
@@ -122,6 +124,7 @@ impl fmt::Display for Operation {
                 write!(f, " (replicas {}, ready {})", s.status.replicas, s.status.ready_replicas)?
             }
             Operation::UpdateReplicaSet(s) => write!(f, " (spec replicas {})", s.spec.replicas)?,
+            Operation::UpdateStatefulSet(s) => write!(f, " (spec replicas {})", s.spec.replicas)?,
             Operation::UpdateReplicaSetStatus(s) => {
                 write!(f, " (replicas {}, ready {})", s.status.replicas, s.status.ready_replicas)?
             }
@@ -240,6 +243,12 @@ pub fn apply(store: &mut Store, op: &Operation, rev: Rev) -> Result<(), Rejectio
         }
         Operation::CreateStatefulSet(s) => create(&mut store.statefulsets, s.clone(), rev),
         Operation::CreateReplicaSet(s) => create(&mut store.replicasets, s.clone(), rev),
+        Operation::UpdateStatefulSet(s) => {
+            let old = current(&store.statefulsets, s)?;
+            let mut new = s.clone();
+            new.status = old.status.clone();
+            update(&mut store.statefulsets, new, rev)
+        }
         Operation::UpdateReplicaSet(s) => {
             let old = current(&store.replicasets, s)?;
             let mut new = s.clone();

@@ -25,6 +25,8 @@ pub struct KubeState<C> {
     pub restarts_left: u8,
     /// Client scalings the scenario still allows.
     pub scales_left: u8,
+    /// Ghost state for ordering properties.
+    pub audit: crate::audit::Audit,
 }
 
 /// A transition.
@@ -125,6 +127,7 @@ impl<C: Consistency> KubeModel<C> {
             locals: vec![Local::default(); self.controllers.len()],
             restarts_left: self.scenario.restarts,
             scales_left: self.scenario.scales,
+            audit: Default::default(),
         };
         normalize(&mut s);
         s
@@ -192,7 +195,14 @@ impl<C: Consistency> Model for KubeModel<C> {
                 let mut next = state.clone();
                 let store = state.history.view(&r);
                 let wrote = step(c, &mut next.locals[i], &View { revision: &r, store: &store });
-                let outcome = wrote.as_ref().map(|op| next.history.write(&r, op));
+                let outcome = wrote.as_ref().map(|op| {
+                    let before = (*c == Controller::StatefulSet).then(|| next.history.base(&r).into_owned());
+                    let result = next.history.write(&r, op);
+                    if let (Some(before), Ok(())) = (before, &result) {
+                        next.audit.statefulset_write(op, &before);
+                    }
+                    result
+                });
                 normalize(&mut next);
                 let latest = r == max;
                 out.push((
@@ -203,6 +213,21 @@ impl<C: Consistency> Model for KubeModel<C> {
         }
         let latest = state.history.latest();
         if state.scales_left > 0 {
+            for set in latest.statefulsets.iter() {
+                for up in [true, false] {
+                    if !up && set.spec.replicas == 0 {
+                        continue;
+                    }
+                    let mut scaled = set.clone();
+                    scaled.spec.replicas = if up { set.spec.replicas + 1 } else { set.spec.replicas - 1 };
+                    let op = Operation::UpdateStatefulSet(scaled);
+                    let mut next = state.clone();
+                    next.scales_left -= 1;
+                    let outcome = next.history.write(&max, &op);
+                    normalize(&mut next);
+                    out.push((KubeAction::Client { wrote: Box::new(op), outcome }, next));
+                }
+            }
             for rs in latest.replicasets.iter() {
                 for up in [true, false] {
                     if !up && rs.spec.replicas == 0 {

@@ -10,6 +10,7 @@
 //! stale-reads scenario (Kubernetes issue 59848).
 
 pub mod api;
+pub mod audit;
 pub mod consistency;
 pub mod controllers;
 pub mod kube;

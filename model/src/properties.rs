@@ -26,6 +26,11 @@ pub const PODS_EVENTUALLY_SCHEDULED: &str = "pods-eventually-scheduled";
 /// `spec.replicas` active pods and says so in its status (perturbations are
 /// bounded, so every path eventually stops perturbing).
 pub const REPLICASETS_CONVERGE: &str = "replicasets-eventually-converge";
+/// An OrderedReady StatefulSet never creates pod k before pods 0..k-1 are
+/// Running and Ready, judged on the state the create lands on.
+pub const STS_CREATES_IN_ORDER: &str = "sts-creates-in-order";
+/// An OrderedReady StatefulSet deletes condemned pods highest ordinal first.
+pub const STS_DELETES_IN_REVERSE: &str = "sts-deletes-in-reverse";
 /// Every StatefulSet has all its pods Running and Ready at some point.
 pub const STATEFULSETS_READY: &str = "statefulsets-ready";
 
@@ -70,6 +75,8 @@ pub fn all<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel
         }));
     }
     if !scenario.statefulsets.is_empty() {
+        props.push(Property::always(STS_CREATES_IN_ORDER, |_, s: &KubeState<C>| !s.audit.created_before_predecessors));
+        props.push(Property::always(STS_DELETES_IN_REVERSE, |_, s: &KubeState<C>| !s.audit.deleted_out_of_order));
         props.push(statefulsets_ready());
     }
     props

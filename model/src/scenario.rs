@@ -121,6 +121,20 @@ impl Scenario {
         }
     }
 
+    /// One StatefulSet of 2 replicas on one node, scaled once by a client
+    /// (the reference's statefulset `test_spec_replicas_change`); `instances`
+    /// scheduler, StatefulSet and PodGC controllers; one restart.
+    pub fn statefulset_scale(consistency: &str, instances: usize) -> Self {
+        let mut s = Self::stale_reads(consistency, instances);
+        s.name = "statefulset-scale".into();
+        s.nodes = vec!["node-0".into()];
+        s.pods.clear();
+        s.statefulsets[0].meta.name = name("web");
+        s.statefulsets[0].spec.replicas = 2;
+        s.scales = 1;
+        s
+    }
+
     /// One ReplicaSet of 2 replicas, scaled once by a client; `instances`
     /// nodes and instances of every controller kind (the reference's
     /// `test_spec_replicas_change`).

@@ -133,6 +133,9 @@ impl Consistency for Causal {
     fn view(&self, at: &Revision) -> Cow<'_, Store> {
         self.merge_of(at.components())
     }
+    fn base(&self, read: &Revision) -> Cow<'_, Store> {
+        self.view(read)
+    }
     fn write(&mut self, read: &Revision, op: &Operation) -> Result<(), Rejection> {
         let rev = self.nodes.iter().map(|n| n.rev).max().unwrap_or(0) + 1;
         let mut store = self.view(read).into_owned();

@@ -53,6 +53,9 @@ pub trait Consistency: Clone + Debug + Eq + Hash + Send + Sync + 'static {
     /// The state at a read point returned by `reads` or `max`.
     fn view(&self, at: &Revision) -> Cow<'_, Store>;
 
+    /// The state a write computed from the state at `read` is applied to.
+    fn base(&self, read: &Revision) -> Cow<'_, Store>;
+
     /// Applies `op`, computed from the state read at `read`, where the model
     /// says it lands. A rejection leaves the history unchanged.
     fn write(&mut self, read: &Revision, op: &Operation) -> Result<(), Rejection>;

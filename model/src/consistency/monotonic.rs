@@ -31,6 +31,9 @@ impl Consistency for MonotonicSession {
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         newer(&self.0, session, out)
     }
+    fn base(&self, _read: &Revision) -> Cow<'_, Store> {
+        self.latest()
+    }
     fn write(&mut self, _read: &Revision, op: &Operation) -> Result<(), Rejection> {
         let m = self.0.last().rev;
         self.0.append_on(m, op)

@@ -41,6 +41,9 @@ impl Consistency for OptimisticLinear {
             Some(s) => out.extend(self.chain().into_iter().take_while(|r| *r > s.newest()).map(Revision::at)),
         }
     }
+    fn base(&self, read: &Revision) -> Cow<'_, Store> {
+        self.view(read)
+    }
     fn write(&mut self, read: &Revision, op: &Operation) -> Result<(), Rejection> {
         self.0.append_on(read.newest(), op)
     }

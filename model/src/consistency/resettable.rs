@@ -27,6 +27,9 @@ impl Consistency for ResettableSession {
             Some(_) => newer(&self.0, session, out),
         }
     }
+    fn base(&self, _read: &Revision) -> Cow<'_, Store> {
+        self.latest()
+    }
     fn write(&mut self, _read: &Revision, op: &Operation) -> Result<(), Rejection> {
         let m = self.0.last().rev;
         self.0.append_on(m, op)

@@ -26,6 +26,9 @@ impl Consistency for Synchronous {
             out.push(Revision::at(m));
         }
     }
+    fn base(&self, _read: &Revision) -> Cow<'_, Store> {
+        self.latest()
+    }
     fn write(&mut self, _read: &Revision, op: &Operation) -> Result<(), Rejection> {
         let m = self.0.last().rev;
         self.0.append_on(m, op)
