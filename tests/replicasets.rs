@@ -49,9 +49,9 @@ fn monotonic_session_with_one_instance_reports_a_stale_status() {
     let actions: Vec<&str> = trace[1..].iter().map(|s| s.action.as_deref().unwrap_or("")).collect();
     assert!(actions[0].contains("replicaset-controller") && actions[0].contains("create pod"));
     assert!(actions[1].starts_with("client wrote: update replicaset") && actions[1].contains("spec replicas 1"));
-    assert!(actions[2].contains("(stale)") && actions[2].contains("create pod"));
+    assert!(actions[2].contains("stale state") && actions[2].contains("create pod"));
     assert!(
-        actions[3].contains("(stale)") && actions[3].contains("update status") && actions[3].contains("replicas 1")
+        actions[3].contains("stale state") && actions[3].contains("update status") && actions[3].contains("replicas 1")
     );
     assert!(trace[4].state.contains("-0#") && trace[4].state.contains("-1#"), "two pods exist: {}", trace[4].state);
     // The spec/status property is not what breaks.

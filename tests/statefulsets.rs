@@ -48,7 +48,7 @@ fn ordering_verdicts_per_consistency_model() {
             let action = last.action.as_deref().unwrap_or("");
             assert!(
                 action.contains("statefulset-controller")
-                    && action.contains("(stale)")
+                    && action.contains("stale state")
                     && action.contains("create pod web-1"),
                 "{action}"
             );

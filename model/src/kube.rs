@@ -39,8 +39,8 @@ pub enum KubeAction {
         controller: usize,
         /// What it read.
         read: Revision,
-        /// Whether that was the newest state.
-        latest: bool,
+        /// How many writes that state missed (0: the newest state).
+        behind: usize,
         /// The write it asked for, if any.
         wrote: Option<Box<Operation>>,
         /// The API server's answer.
@@ -204,9 +204,9 @@ impl<C: Consistency> Model for KubeModel<C> {
                     result
                 });
                 normalize(&mut next);
-                let latest = r == max;
+                let behind = state.history.missing(&r);
                 out.push((
-                    KubeAction::Step { controller: i, read: r, latest, wrote: wrote.map(Box::new), outcome },
+                    KubeAction::Step { controller: i, read: r, behind, wrote: wrote.map(Box::new), outcome },
                     next,
                 ));
             }
@@ -289,17 +289,17 @@ impl<C: Consistency> Model for KubeModel<C> {
 
     fn format_action(&self, a: &KubeAction) -> String {
         match a {
-            KubeAction::Step { controller, read, latest, wrote, outcome } => {
+            KubeAction::Step { controller, read, behind, wrote, outcome } => {
                 let who = &self.controllers[*controller];
-                let freshness = if *latest { "latest" } else { "stale" };
+                let when = match behind {
+                    0 => format!("the newest state {read}"),
+                    1 => format!("a stale state {read}, 1 write behind"),
+                    n => format!("a stale state {read}, {n} writes behind"),
+                };
                 match (wrote, outcome) {
-                    (Some(op), Some(Ok(()))) => {
-                        format!("{who} read {read} ({freshness}), wrote: {op}")
-                    }
-                    (Some(op), Some(Err(e))) => {
-                        format!("{who} read {read} ({freshness}), tried: {op} -> rejected ({e})")
-                    }
-                    _ => format!("{who} read {read} ({freshness}), nothing to do"),
+                    (Some(op), Some(Ok(()))) => format!("{who} read {when}; wrote: {op}"),
+                    (Some(op), Some(Err(e))) => format!("{who} read {when}; tried: {op} -> rejected ({e})"),
+                    _ => format!("{who} read {when}; nothing to do"),
                 }
             }
             KubeAction::Client { wrote, outcome } => match outcome {

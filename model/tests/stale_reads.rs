@@ -33,14 +33,14 @@ fn follow<C: Consistency>(model: &KubeModel<C>, script: &[&str]) -> Vec<KubeStat
 /// old pod is still bound to node-0 and starts it too. Its status write is
 /// rejected (the uid changed), but the pod runs on two nodes.
 const SCRIPT: [&str; 8] = [
-    "statefulset-controller&latest&create pod stale-reads-0",
-    "scheduler&latest&bind/update pod stale-reads-0 (node node-0)",
+    "statefulset-controller&newest state&create pod stale-reads-0",
+    "scheduler&newest state&bind/update pod stale-reads-0 (node node-0)",
     "kubelet(node-0) restarts",
-    "podgc&latest&remove pod stale-reads-0",
-    "statefulset-controller&latest&create pod stale-reads-0",
-    "scheduler&latest&(node node-1)",
-    "kubelet(node-1)&latest&Running",
-    "kubelet(node-0)&stale&stale-reads-0 (Running) -> rejected (conflict)",
+    "podgc&newest state&remove pod stale-reads-0",
+    "statefulset-controller&newest state&create pod stale-reads-0",
+    "scheduler&newest state&(node node-1)",
+    "kubelet(node-1)&newest state&Running",
+    "kubelet(node-0)&stale state&stale-reads-0 (Running) -> rejected (conflict)",
 ];
 
 #[test]

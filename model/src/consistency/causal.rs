@@ -133,6 +133,13 @@ impl Consistency for Causal {
     fn view(&self, at: &Revision) -> Cow<'_, Store> {
         self.merge_of(at.components())
     }
+    fn missing(&self, read: &Revision) -> usize {
+        let mut seen = Vec::new();
+        for c in read.components() {
+            self.ancestry(*c, &mut seen);
+        }
+        self.nodes.iter().filter(|n| !seen.contains(&n.rev)).count()
+    }
     fn base(&self, read: &Revision) -> Cow<'_, Store> {
         self.view(read)
     }

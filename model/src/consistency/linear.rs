@@ -108,6 +108,9 @@ macro_rules! linear_common {
         fn stamps(&self, f: &mut dyn FnMut(Rev)) {
             self.0.stamps(f)
         }
+        fn missing(&self, read: &Revision) -> usize {
+            self.0.entries.iter().filter(|e| e.rev > read.newest()).count()
+        }
         fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
             self.0.map_stamps(map)
         }

@@ -53,6 +53,10 @@ pub trait Consistency: Clone + Debug + Eq + Hash + Send + Sync + 'static {
     /// The state at a read point returned by `reads` or `max`.
     fn view(&self, at: &Revision) -> Cow<'_, Store>;
 
+    /// How many writes of the history the state at `read` does not include
+    /// (0: it is the newest state). Shown in traces.
+    fn missing(&self, read: &Revision) -> usize;
+
     /// The state a write computed from the state at `read` is applied to.
     fn base(&self, read: &Revision) -> Cow<'_, Store>;
 
