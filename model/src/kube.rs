@@ -213,35 +213,29 @@ impl<C: Consistency> Model for KubeModel<C> {
         }
         let latest = state.history.latest();
         if state.scales_left > 0 {
+            // Scale every StatefulSet and ReplicaSet up, and down while above 0.
+            let steps = |r: u32| [Some(r + 1), r.checked_sub(1)].into_iter().flatten();
+            let mut scalings = Vec::new();
             for set in latest.statefulsets.iter() {
-                for up in [true, false] {
-                    if !up && set.spec.replicas == 0 {
-                        continue;
-                    }
+                for r in steps(set.spec.replicas) {
                     let mut scaled = set.clone();
-                    scaled.spec.replicas = if up { set.spec.replicas + 1 } else { set.spec.replicas - 1 };
-                    let op = Operation::UpdateStatefulSet(scaled);
-                    let mut next = state.clone();
-                    next.scales_left -= 1;
-                    let outcome = next.history.write(&max, &op);
-                    normalize(&mut next);
-                    out.push((KubeAction::Client { wrote: Box::new(op), outcome }, next));
+                    scaled.spec.replicas = r;
+                    scalings.push(Operation::UpdateStatefulSet(scaled));
                 }
             }
             for rs in latest.replicasets.iter() {
-                for up in [true, false] {
-                    if !up && rs.spec.replicas == 0 {
-                        continue;
-                    }
+                for r in steps(rs.spec.replicas) {
                     let mut scaled = rs.clone();
-                    scaled.spec.replicas = if up { rs.spec.replicas + 1 } else { rs.spec.replicas - 1 };
-                    let op = Operation::UpdateReplicaSet(scaled);
-                    let mut next = state.clone();
-                    next.scales_left -= 1;
-                    let outcome = next.history.write(&max, &op);
-                    normalize(&mut next);
-                    out.push((KubeAction::Client { wrote: Box::new(op), outcome }, next));
+                    scaled.spec.replicas = r;
+                    scalings.push(Operation::UpdateReplicaSet(scaled));
                 }
+            }
+            for op in scalings {
+                let mut next = state.clone();
+                next.scales_left -= 1;
+                let outcome = next.history.write(&max, &op);
+                normalize(&mut next);
+                out.push((KubeAction::Client { wrote: Box::new(op), outcome }, next));
             }
         }
         if state.restarts_left == 0 {
