@@ -201,7 +201,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     }
     counters.add_unique(level0.len() as u64, 0);
     counters.queue.store(level0.len() as u64, Ordering::Relaxed);
-    let violated = outcome.settle_level(props, &hits, &live);
+    let violated = outcome.settle_level(props, &hits, &live) && !opts.keep_going;
     let first = if violated || level0.is_empty() {
         outcome.stop_reason = if violated { StopReason::Violation } else { StopReason::Exhausted };
         Task::Done
@@ -409,7 +409,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                 }
                 counters.depth.store(depth + 1, Ordering::Relaxed);
                 counters.queue.store(total as u64, Ordering::Relaxed);
-                if l.outcome.settle_level(shared.props, &hits, &shared.live) {
+                if l.outcome.settle_level(shared.props, &hits, &shared.live) && !shared.opts.keep_going {
                     l.outcome.stop_reason = StopReason::Violation;
                 } else if total == 0 {
                     l.outcome.stop_reason = StopReason::Exhausted;

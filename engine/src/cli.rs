@@ -73,6 +73,9 @@ pub struct CheckArgs {
     /// Number of random walks (simulation; 0 = until another limit).
     #[arg(long, value_name = "N", default_value = "1000", value_parser = parse_count, allow_negative_numbers = true)]
     pub walks: u64,
+    /// Keep exploring after a violation, to decide every property in one run.
+    #[arg(long)]
+    pub keep_going: bool,
     /// Report format (json: one object on stdout; progress stays on stderr).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -133,7 +136,8 @@ impl CheckArgs {
             .max_states(self.max_states)
             .symmetry(!self.no_symmetry)
             .seed(self.seed)
-            .walks(self.walks);
+            .walks(self.walks)
+            .keep_going(self.keep_going);
         if let Some(t) = self.threads {
             o = o.threads(t);
         }

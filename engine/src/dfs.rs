@@ -108,7 +108,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
         if d.visit(&root, rfp, 0, 0) {
             stack.push(expand(&root, rfp, 0, &mut pool, &mut transitions));
         }
-        if d.violated {
+        if d.violated && !opts.keep_going {
             break;
         }
         while !stack.is_empty() {
@@ -135,7 +135,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
             }
             let fp = nonzero(model.fingerprint(&next));
             let more = d.visit(&next, fp, parent, depth);
-            if d.violated {
+            if d.violated && !opts.keep_going {
                 break 'search;
             }
             if more {
@@ -158,7 +158,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     // figure. Without one, depths are those of the paths taken.
     outcome.max_depth_reached =
         if d.bound > 0 { d.seen.values().map(|e| e.depth).max().unwrap_or(0) } else { d.max_depth };
-    outcome.stop_reason = if d.violated {
+    outcome.stop_reason = if d.violated && !opts.keep_going {
         StopReason::Violation
     } else if let Some(r) = counters.stop_reason() {
         r

@@ -60,6 +60,10 @@ pub struct Options {
     pub seed: u64,
     /// Number of random walks (simulation); 0 = until another limit stops it.
     pub walks: u64,
+    /// Keep exploring after a property is violated, to decide every property
+    /// in one run (BFS: traces stay shortest). Default: stop after the level
+    /// (BFS), state (DFS) or walk (simulation) that found the first violation.
+    pub keep_going: bool,
     /// Set to `true` from anywhere (e.g. a Ctrl-C handler) to stop the run; the
     /// report is still produced, marked incomplete with reason `interrupted`.
     pub cancel: Arc<AtomicBool>,
@@ -82,6 +86,7 @@ impl Default for Options {
             symmetry: true,
             seed: 0,
             walks: 1000,
+            keep_going: false,
             cancel: Arc::new(AtomicBool::new(false)),
             progress: None,
             progress_interval: Duration::from_secs(1),
@@ -133,6 +138,11 @@ impl Options {
     /// Sets the number of simulation walks (0 = until another limit).
     pub fn walks(mut self, n: u64) -> Self {
         self.walks = n;
+        self
+    }
+    /// Keeps exploring after a violation (see [`Options::keep_going`]).
+    pub fn keep_going(mut self, on: bool) -> Self {
+        self.keep_going = on;
         self
     }
     /// Installs a progress callback.

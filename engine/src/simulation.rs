@@ -79,7 +79,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
                     max_depth.fetch_max(r.depth, Ordering::Relaxed);
                     walks_done.fetch_add(1, Ordering::Relaxed);
                     counters.depth.store(walks_done.load(Ordering::Relaxed), Ordering::Relaxed);
-                    if r.violated {
+                    if r.violated && !opts.keep_going {
                         cutoff.fetch_min(w + 1, Ordering::Relaxed);
                     }
                 }

@@ -182,3 +182,24 @@ fn fair_lassos_take_every_group_enabled_along_them() {
         assert!(!always_enabled || movers.contains(&p), "philosopher {p} is starved unfairly");
     }
 }
+
+#[test]
+fn keep_going_decides_every_property_in_one_run() {
+    let model = Counters { max: 4, target: 3 };
+    for strategy in [krepis_engine::Strategy::Bfs, krepis_engine::Strategy::Dfs] {
+        let r = check(&model, &opts(2).strategy(strategy).keep_going(true));
+        assert_eq!(r.report.status("sum-is-not-target"), Some(Status::Violated), "{strategy:?}");
+        assert_eq!(r.report.status("both-at-max"), Some(Status::Found), "{strategy:?}");
+        assert_eq!(r.report.status("ends-equal"), Some(Status::Holds), "{strategy:?}");
+        assert_eq!(r.report.status("a-far-ahead"), Some(Status::Violated), "{strategy:?}");
+        assert_eq!(r.report.unique_states, 25, "every state: (0..=4)^2");
+        assert!(r.report.complete);
+    }
+    // BFS's counterexample is still the shortest one.
+    let r = check(&model, &opts(2).keep_going(true));
+    assert_eq!(r.trace("sum-is-not-target").map(|t| t.len()), Some(3));
+    // Without it the run stops at the violation's level.
+    let r = check(&model, &opts(2));
+    assert_eq!(r.report.stop_reason, StopReason::Violation);
+    assert_eq!(r.report.status("both-at-max"), Some(Status::Unknown));
+}
