@@ -138,17 +138,11 @@ impl Store {
     /// if another branch still has it (the causal model's resurrection).
     pub fn merge(&mut self, other: &Store) {
         fn merge<T: Object>(a: &mut Collection<T>, b: &Collection<T>) {
-            for (i, o) in b.items.iter().enumerate() {
-                let _ = i;
-                match a.get(&o.meta().name) {
-                    Some(x) if x.meta().resource_version >= o.meta().resource_version => {}
-                    _ => {
-                        let name = o.meta().name.clone();
-                        match a.position(&name) {
-                            Ok(j) => a.items[j] = o.clone(),
-                            Err(j) => a.items.insert(j, o.clone()),
-                        }
-                    }
+            for o in &b.items {
+                match a.position(&o.meta().name) {
+                    Ok(j) if a.items[j].meta().resource_version >= o.meta().resource_version => {}
+                    Ok(j) => a.items[j] = o.clone(),
+                    Err(j) => a.items.insert(j, o.clone()),
                 }
             }
         }

@@ -89,15 +89,13 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
     if scaling.is_some() {
         return scaling;
     }
-    if status != set.status {
+    // The observed revision alone does not make a status worth writing.
+    let mut unchanged = set.status.clone();
+    unchanged.observed_revision = status.observed_revision;
+    if unchanged != status {
         let mut s = set.clone();
         s.status = status;
-        // The observed revision alone does not make a status worth writing.
-        let mut old = set.status.clone();
-        old.observed_revision = s.status.observed_revision;
-        if old != s.status {
-            return Some(Operation::UpdateStatefulSetStatus(s));
-        }
+        return Some(Operation::UpdateStatefulSetStatus(s));
     }
     None
 }
