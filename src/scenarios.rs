@@ -38,6 +38,22 @@ pub const ALL: &[Scenario] = &[
         about: "two ReplicaSets (1 and 2 replicas) with the same selector (default: synchronous)",
     },
     Scenario {
+        name: "deployment-rollout",
+        about: "a Deployment of 2 rolled out, its image changed once: a rolling update (default: synchronous)",
+    },
+    Scenario {
+        name: "deployment-paused",
+        about: "a paused Deployment of 1, resumed and paused by a client: no ReplicaSet while paused (synchronous)",
+    },
+    Scenario {
+        name: "job-parallel",
+        about: "a Job of 2 completions, 2 at a time, suspended once, one restart (default: synchronous)",
+    },
+    Scenario {
+        name: "cluster",
+        about: "one of every object and controller, every perturbation, unbounded: use --max-depth (synchronous)",
+    },
+    Scenario {
         name: "puzzle8",
         about: "engine example: the 8-puzzle from the solved position (181,440 states, depth 31)",
     },
@@ -55,8 +71,11 @@ pub const ALL: &[Scenario] = &[
     },
 ];
 
-/// Flags that shape the Kubernetes scenarios (DESIGN.md section 3).
-#[derive(Args, Clone, Debug)]
+/// Flags that shape the Kubernetes scenarios (DESIGN.md section 3). Each
+/// overrides what the scenario says; an object-count flag replaces the
+/// scenario's objects of that kind by generated ones (rep-1, dep-1, sts-1,
+/// job-1, pod-0, ...).
+#[derive(Args, Clone, Debug, Default)]
 pub struct KubeArgs {
     /// Consistency model of the store [default: the scenario's; stale-reads: causal].
     #[arg(long, value_name = "MODEL", value_parser = clap::builder::PossibleValuesParser::new(krepis_model::consistency::NAMES))]
@@ -73,9 +92,127 @@ pub struct KubeArgs {
     /// StatefulSet controller instances.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
     pub statefulset_controllers: Option<u8>,
+    /// Deployment controller instances.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
+    pub deployment_controllers: Option<u8>,
+    /// Job controller instances.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
+    pub job_controllers: Option<u8>,
     /// PodGC instances.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
     pub podgc_controllers: Option<u8>,
+    /// ReplicaSets rep-1.. (replacing the scenario's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub replicasets: Option<u8>,
+    /// Replicas of each generated ReplicaSet and Deployment.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=8))]
+    pub pods_per_replicaset: u32,
+    /// Deployments dep-1.. (replacing the scenario's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub deployments: Option<u8>,
+    /// StatefulSets sts-1.. (replacing the scenario's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub statefulsets: Option<u8>,
+    /// Replicas of each generated StatefulSet.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=8))]
+    pub pods_per_statefulset: u32,
+    /// Jobs job-1.. of one pod each (replacing the scenario's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub jobs: Option<u8>,
+    /// Bare pods pod-0.. (replacing the scenario's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub initial_pods: Option<u8>,
+    /// Controller or node restarts allowed in a run (255: unbounded).
+    #[arg(long, value_name = "N")]
+    pub restarts: Option<u8>,
+    /// Client writes (the scenario's perturbations) allowed in a run (255: unbounded).
+    #[arg(long, value_name = "N")]
+    pub client_writes: Option<u8>,
+}
+
+impl KubeArgs {
+    fn any(&self) -> bool {
+        let defaults = KubeArgs { pods_per_replicaset: 1, pods_per_statefulset: 1, ..KubeArgs::default() };
+        format!("{self:?}") != format!("{defaults:?}")
+    }
+
+    /// Applies the flags to `s`.
+    fn apply(&self, s: &mut KubeScenario) {
+        use krepis_model::meta::{name, Labels};
+        let count = |n: &Option<u8>, into: &mut usize| {
+            if let Some(n) = n {
+                *into = usize::from(*n);
+            }
+        };
+        if let Some(n) = self.nodes {
+            s.nodes = KubeScenario::node_names(n.into());
+        }
+        count(&self.schedulers, &mut s.schedulers);
+        count(&self.replicaset_controllers, &mut s.replicaset_controllers);
+        count(&self.statefulset_controllers, &mut s.statefulset_controllers);
+        count(&self.deployment_controllers, &mut s.deployment_controllers);
+        count(&self.job_controllers, &mut s.job_controllers);
+        count(&self.podgc_controllers, &mut s.podgc_controllers);
+        let own_labels = |n: &str| Labels::from_pairs(&[("app", n)]);
+        if let Some(n) = self.replicasets {
+            s.replicasets = (1..=n)
+                .map(|i| {
+                    let mut rs = KubeScenario::replicaset(&format!("rep-{i}"), self.pods_per_replicaset);
+                    rs.meta.labels = own_labels(&rs.meta.name);
+                    rs.spec.selector = rs.meta.labels.clone();
+                    rs.spec.template_labels = rs.meta.labels.clone();
+                    rs
+                })
+                .collect();
+        }
+        if let Some(n) = self.deployments {
+            s.deployments = (1..=n)
+                .map(|i| {
+                    let mut d = KubeScenario::deployment(&format!("dep-{i}"), self.pods_per_replicaset);
+                    d.meta.labels = own_labels(&d.meta.name);
+                    d.spec.selector = d.meta.labels.clone();
+                    d.spec.template_labels = d.meta.labels.clone();
+                    d
+                })
+                .collect();
+        }
+        if let Some(n) = self.statefulsets {
+            let base = KubeScenario::stale_reads("synchronous", 1).statefulsets.remove(0);
+            s.statefulsets = (1..=n)
+                .map(|i| {
+                    let mut set = base.clone();
+                    set.meta.name = name(&format!("sts-{i}"));
+                    set.meta.labels = own_labels(&set.meta.name);
+                    set.spec.selector = set.meta.labels.clone();
+                    set.spec.template_labels = set.meta.labels.clone();
+                    set.spec.replicas = self.pods_per_statefulset;
+                    set
+                })
+                .collect();
+        }
+        if let Some(n) = self.jobs {
+            s.jobs = (1..=n).map(|i| KubeScenario::job(&format!("job-{i}"), 1, Some(1))).collect();
+        }
+        if let Some(n) = self.initial_pods {
+            let base = KubeScenario::cluster("synchronous").pods.remove(0);
+            s.pods = (0..n)
+                .map(|i| {
+                    let mut p = base.clone();
+                    p.meta.name = name(&format!("pod-{i}"));
+                    p
+                })
+                .collect();
+        }
+        if let Some(n) = self.restarts {
+            s.restarts = n;
+        }
+        if let Some(n) = self.client_writes {
+            s.client_writes = n;
+        }
+        if let Some(c) = &self.consistency {
+            s.consistency = c.clone();
+        }
+    }
 }
 
 fn size(name: &str, arg: &str, lo: usize, hi: usize) -> Result<usize, String> {
@@ -88,18 +225,28 @@ fn size(name: &str, arg: &str, lo: usize, hi: usize) -> Result<usize, String> {
 
 fn kube<C: Consistency>(s: KubeScenario, args: &CheckArgs) -> ExitCode {
     let mut extra = serde_json::Map::new();
+    let sets = |v: Vec<(&str, u32)>| {
+        v.into_iter().map(|(n, r)| serde_json::json!({ "name": n, "replicas": r })).collect::<Vec<_>>()
+    };
     extra.insert(
         "scenario".into(),
         serde_json::json!({
             "name": s.name,
             "nodes": s.nodes,
+            "replicasets": sets(s.replicasets.iter().map(|r| (&*r.meta.name, r.spec.replicas)).collect()),
+            "statefulsets": sets(s.statefulsets.iter().map(|r| (&*r.meta.name, r.spec.replicas)).collect()),
+            "deployments": sets(s.deployments.iter().map(|r| (&*r.meta.name, r.spec.replicas)).collect()),
+            "jobs": sets(s.jobs.iter().map(|r| (&*r.meta.name, r.spec.parallelism)).collect()),
+            "pods": s.pods.iter().map(|p| &*p.meta.name).collect::<Vec<_>>(),
             "schedulers": s.schedulers,
-        "replicaset_controllers": s.replicaset_controllers,
-        "replicasets": s.replicasets.iter().map(|r| serde_json::json!({"name": &*r.meta.name, "replicas": r.spec.replicas})).collect::<Vec<_>>(),
-        "scales": s.scales,
+            "replicaset_controllers": s.replicaset_controllers,
             "statefulset_controllers": s.statefulset_controllers,
+            "deployment_controllers": s.deployment_controllers,
+            "job_controllers": s.job_controllers,
             "podgc_controllers": s.podgc_controllers,
             "restarts": s.restarts,
+            "client_writes": s.client_writes,
+            "perturbations": s.perturbations.names(),
         }),
     );
     extra.insert("consistency".into(), serde_json::Value::String(C::NAME.into()));
@@ -107,24 +254,7 @@ fn kube<C: Consistency>(s: KubeScenario, args: &CheckArgs) -> ExitCode {
 }
 
 fn run_kube(mut s: KubeScenario, k: &KubeArgs, args: &CheckArgs) -> ExitCode {
-    if let Some(n) = k.nodes {
-        s.nodes = (0..n).map(|i| format!("node-{i}")).collect();
-    }
-    if let Some(n) = k.schedulers {
-        s.schedulers = n.into();
-    }
-    if let Some(n) = k.replicaset_controllers {
-        s.replicaset_controllers = n.into();
-    }
-    if let Some(n) = k.statefulset_controllers {
-        s.statefulset_controllers = n.into();
-    }
-    if let Some(n) = k.podgc_controllers {
-        s.podgc_controllers = n.into();
-    }
-    if let Some(c) = &k.consistency {
-        s.consistency = c.clone();
-    }
+    k.apply(&mut s);
     match s.consistency.as_str() {
         "synchronous" => kube::<Synchronous>(s, args),
         "monotonic-session" => kube::<MonotonicSession>(s, args),
@@ -145,15 +275,20 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
         m.insert("scenario".into(), serde_json::Value::String(v.to_string()));
         m
     };
-    let kube_flags = k.consistency.is_some()
-        || k.nodes.is_some()
-        || k.schedulers.is_some()
-        || k.statefulset_controllers.is_some()
-        || k.replicaset_controllers.is_some()
-        || k.podgc_controllers.is_some();
+    let kube_flags = k.any();
     let file = name.ends_with(".yaml") || name.ends_with(".yml");
-    let kube_scenario =
-        file || matches!(base, "stale-reads" | "statefulset-scale" | "replicaset-scale" | "overlapping-replicasets");
+    let kube_scenario = file
+        || matches!(
+            base,
+            "stale-reads"
+                | "statefulset-scale"
+                | "replicaset-scale"
+                | "overlapping-replicasets"
+                | "deployment-rollout"
+                | "deployment-paused"
+                | "job-parallel"
+                | "cluster"
+        );
     if !kube_scenario && kube_flags {
         return Err(format!(
             "scenario '{name}' is an engine example: the Kubernetes flags (--consistency, --nodes, ...) do not apply"
@@ -164,6 +299,10 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
         ("statefulset-scale", None) => run_kube(KubeScenario::statefulset_scale("synchronous", 1), k, args),
         ("replicaset-scale", None) => run_kube(KubeScenario::replicaset_scale("synchronous", 1), k, args),
         ("overlapping-replicasets", None) => run_kube(KubeScenario::overlapping_replicasets("synchronous", 1), k, args),
+        ("deployment-rollout", None) => run_kube(KubeScenario::deployment_rollout("synchronous", 1), k, args),
+        ("deployment-paused", None) => run_kube(KubeScenario::deployment_paused("synchronous", 1), k, args),
+        ("job-parallel", None) => run_kube(KubeScenario::job_parallel("synchronous", 1), k, args),
+        ("cluster", None) => run_kube(KubeScenario::cluster("synchronous"), k, args),
         ("puzzle8", None) => cli::run(&SlidingPuzzle::puzzle8(), args, extra(name)),
         ("puzzle15", None) => cli::run(&SlidingPuzzle::new(4, 4), args, extra(name)),
         ("two-phase-commit", p) => {

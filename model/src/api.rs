@@ -10,7 +10,7 @@
 use std::fmt;
 
 use crate::meta::{Kind, Name, Rev, Uid};
-use crate::resources::{Node, Object, Pod, ReplicaSet, StatefulSet};
+use crate::resources::{Deployment, Job, Node, Object, Pod, ReplicaSet, StatefulSet};
 use crate::store::{Collection, Store};
 
 /// A write a controller or the environment asks the API server for.
@@ -43,6 +43,18 @@ pub enum Operation {
     UpdateStatefulSet(StatefulSet),
     /// Update a StatefulSet's status (version must match).
     UpdateStatefulSetStatus(StatefulSet),
+    /// Create a Deployment (clients).
+    CreateDeployment(Deployment),
+    /// Update a Deployment's spec (clients: scale, image, pause).
+    UpdateDeployment(Deployment),
+    /// Update a Deployment's status (version must match).
+    UpdateDeploymentStatus(Deployment),
+    /// Create a Job (clients).
+    CreateJob(Job),
+    /// Update a Job's spec (clients: suspend).
+    UpdateJob(Job),
+    /// Update a Job's status (version must match).
+    UpdateJobStatus(Job),
 }
 
 /// Why the API server refused a write.
@@ -81,6 +93,12 @@ impl Operation {
             Operation::CreateReplicaSet(s) | Operation::UpdateReplicaSet(s) | Operation::UpdateReplicaSetStatus(s) => {
                 (Kind::ReplicaSet, &s.meta.name)
             }
+            Operation::CreateDeployment(d) | Operation::UpdateDeployment(d) | Operation::UpdateDeploymentStatus(d) => {
+                (Kind::Deployment, &d.meta.name)
+            }
+            Operation::CreateJob(j) | Operation::UpdateJob(j) | Operation::UpdateJobStatus(j) => {
+                (Kind::Job, &j.meta.name)
+            }
         }
     }
 
@@ -95,10 +113,18 @@ impl Operation {
             Operation::UpdatePodStatus(_) => "update status of",
             Operation::DeletePod { .. } => "delete",
             Operation::RemovePod { .. } => "remove",
-            Operation::CreateStatefulSet(_) | Operation::CreateReplicaSet(_) => "create",
-            Operation::UpdateReplicaSet(_) | Operation::UpdateStatefulSet(_) => "update",
-            Operation::UpdateReplicaSetStatus(_) => "update status of",
-            Operation::UpdateStatefulSetStatus(_) => "update status of",
+            Operation::CreateStatefulSet(_)
+            | Operation::CreateReplicaSet(_)
+            | Operation::CreateDeployment(_)
+            | Operation::CreateJob(_) => "create",
+            Operation::UpdateReplicaSet(_)
+            | Operation::UpdateStatefulSet(_)
+            | Operation::UpdateDeployment(_)
+            | Operation::UpdateJob(_) => "update",
+            Operation::UpdateReplicaSetStatus(_)
+            | Operation::UpdateStatefulSetStatus(_)
+            | Operation::UpdateDeploymentStatus(_)
+            | Operation::UpdateJobStatus(_) => "update status of",
         }
     }
 }
@@ -123,7 +149,30 @@ impl fmt::Display for Operation {
             Operation::UpdateStatefulSetStatus(s) => {
                 write!(f, " (replicas {}, ready {})", s.status.replicas, s.status.ready_replicas)?
             }
-            Operation::UpdateReplicaSet(s) => write!(f, " (spec replicas {})", s.spec.replicas)?,
+            Operation::UpdateReplicaSet(s) | Operation::CreateReplicaSet(s) => {
+                write!(f, " (spec replicas {})", s.spec.replicas)?
+            }
+            Operation::UpdateDeployment(d) => write!(
+                f,
+                " (replicas {}, image {}{})",
+                d.spec.replicas,
+                d.spec.template_images.join(","),
+                if d.spec.paused { ", paused" } else { "" }
+            )?,
+            Operation::UpdateDeploymentStatus(d) => write!(
+                f,
+                " (replicas {}, updated {}, available {})",
+                d.status.replicas, d.status.updated_replicas, d.status.available_replicas
+            )?,
+            Operation::UpdateJob(j) => write!(f, " ({})", if j.spec.suspend { "suspend" } else { "resume" })?,
+            Operation::UpdateJobStatus(j) => write!(
+                f,
+                " (active {}, succeeded {}, uncounted {}{})",
+                j.status.active,
+                j.status.succeeded,
+                j.status.uncounted_succeeded.len() + j.status.uncounted_failed.len(),
+                if j.status.complete { ", complete" } else { "" }
+            )?,
             Operation::UpdateStatefulSet(s) => write!(f, " (spec replicas {})", s.spec.replicas)?,
             Operation::UpdateReplicaSetStatus(s) => {
                 write!(f, " (replicas {}, ready {})", s.status.replicas, s.status.ready_replicas)?
@@ -149,6 +198,7 @@ fn create<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), 
     m.resource_version = rev;
     m.generation = 1;
     m.deleting = false;
+    m.grace_zero = false;
     c.put(obj);
     Ok(())
 }
@@ -170,7 +220,29 @@ fn update<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), 
     m.generation = generation;
     m.deleting |= deleting; // a delete cannot be undone
     m.resource_version = rev;
-    c.put(obj);
+    if obj.removable() {
+        c.remove(&obj.meta().name.clone());
+    } else {
+        c.put(obj);
+    }
+    Ok(())
+}
+
+/// A spec (and metadata) update: the stored status stays.
+fn update_spec<T: Object>(c: &mut Collection<T>, obj: &T, rev: Rev) -> Result<(), Rejection> {
+    let old = current(c, obj)?;
+    let mut new = obj.clone();
+    new.copy_status(old);
+    update(c, new, rev)
+}
+
+/// A status update (the status subresource): only the status changes.
+fn update_status<T: Object>(c: &mut Collection<T>, obj: &T, rev: Rev) -> Result<(), Rejection> {
+    let old = current(c, obj)?;
+    let mut new = old.clone();
+    new.copy_status(obj);
+    new.meta_mut().resource_version = rev;
+    c.put(new);
     Ok(())
 }
 
@@ -197,23 +269,8 @@ pub fn apply(store: &mut Store, op: &Operation, rev: Rev) -> Result<(), Rejectio
             Ok(())
         }
         Operation::CreatePod(p) => create(&mut store.pods, p.clone(), rev),
-        Operation::UpdatePod(p) => {
-            // Only spec and metadata change; the status stays as stored.
-            let old = current(&store.pods, p)?;
-            let mut new = p.clone();
-            new.phase = old.phase;
-            new.ready = old.ready;
-            update(&mut store.pods, new, rev)
-        }
-        Operation::UpdatePodStatus(p) => {
-            let old = current(&store.pods, p)?;
-            let mut new = old.clone();
-            new.phase = p.phase;
-            new.ready = p.ready;
-            new.meta.resource_version = rev;
-            store.pods.put(new);
-            Ok(())
-        }
+        Operation::UpdatePod(p) => update_spec(&mut store.pods, p, rev),
+        Operation::UpdatePodStatus(p) => update_status(&mut store.pods, p, rev),
         Operation::DeletePod { name, uid } => {
             let pod = precondition(&store.pods, name, *uid)?;
             if pod.meta.deleting {
@@ -233,44 +290,27 @@ pub fn apply(store: &mut Store, op: &Operation, rev: Rev) -> Result<(), Rejectio
             let pod = precondition(&store.pods, name, *uid)?;
             if pod.meta.finalizers.is_empty() {
                 store.pods.remove(name);
-            } else if !pod.meta.deleting {
+            } else if !(pod.meta.deleting && pod.meta.grace_zero) {
                 let mut p = pod.clone();
                 p.meta.deleting = true;
+                p.meta.grace_zero = true;
                 p.meta.resource_version = rev;
                 store.pods.put(p);
             }
             Ok(())
         }
         Operation::CreateStatefulSet(s) => create(&mut store.statefulsets, s.clone(), rev),
+        Operation::UpdateStatefulSet(s) => update_spec(&mut store.statefulsets, s, rev),
+        Operation::UpdateStatefulSetStatus(s) => update_status(&mut store.statefulsets, s, rev),
         Operation::CreateReplicaSet(s) => create(&mut store.replicasets, s.clone(), rev),
-        Operation::UpdateStatefulSet(s) => {
-            let old = current(&store.statefulsets, s)?;
-            let mut new = s.clone();
-            new.status = old.status.clone();
-            update(&mut store.statefulsets, new, rev)
-        }
-        Operation::UpdateReplicaSet(s) => {
-            let old = current(&store.replicasets, s)?;
-            let mut new = s.clone();
-            new.status = old.status.clone();
-            update(&mut store.replicasets, new, rev)
-        }
-        Operation::UpdateReplicaSetStatus(s) => {
-            let old = current(&store.replicasets, s)?;
-            let mut new = old.clone();
-            new.status = s.status.clone();
-            new.meta.resource_version = rev;
-            store.replicasets.put(new);
-            Ok(())
-        }
-        Operation::UpdateStatefulSetStatus(s) => {
-            let old = current(&store.statefulsets, s)?;
-            let mut new = old.clone();
-            new.status = s.status.clone();
-            new.meta.resource_version = rev;
-            store.statefulsets.put(new);
-            Ok(())
-        }
+        Operation::UpdateReplicaSet(s) => update_spec(&mut store.replicasets, s, rev),
+        Operation::UpdateReplicaSetStatus(s) => update_status(&mut store.replicasets, s, rev),
+        Operation::CreateDeployment(d) => create(&mut store.deployments, d.clone(), rev),
+        Operation::UpdateDeployment(d) => update_spec(&mut store.deployments, d, rev),
+        Operation::UpdateDeploymentStatus(d) => update_status(&mut store.deployments, d, rev),
+        Operation::CreateJob(j) => create(&mut store.jobs, j.clone(), rev),
+        Operation::UpdateJob(j) => update_spec(&mut store.jobs, j, rev),
+        Operation::UpdateJobStatus(j) => update_status(&mut store.jobs, j, rev),
     }
 }
 
@@ -283,7 +323,7 @@ mod tests {
     fn pod(n: &str) -> Pod {
         Pod {
             meta: Meta::named(n),
-            spec: PodSpec { node_name: None, images: vec![name("img")] },
+            spec: PodSpec { node_name: None, images: vec![name("img")], run_to_completion: false },
             phase: Phase::Pending,
             ready: false,
         }

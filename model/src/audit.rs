@@ -2,6 +2,7 @@
 //! write is accepted, never read by any controller.
 
 use crate::api::Operation;
+use crate::controllers::Controller;
 use crate::resources::PodManagement;
 use crate::store::Store;
 
@@ -15,9 +16,31 @@ pub struct Audit {
     /// An OrderedReady StatefulSet deleted a condemned pod while a higher
     /// condemned pod was still there and not being deleted.
     pub deleted_out_of_order: bool,
+    /// The Deployment controller created a ReplicaSet for a Deployment
+    /// that was paused in the state the create landed on.
+    pub replicaset_created_while_paused: bool,
 }
 
 impl Audit {
+    /// Records `op`, accepted from a `controller` instance, judged against
+    /// `store`, the state it was applied to (before the write).
+    pub fn record(&mut self, controller: &Controller, op: &Operation, store: &Store) {
+        match controller {
+            Controller::StatefulSet => self.statefulset_write(op, store),
+            Controller::Deployment => self.deployment_write(op, store),
+            _ => {}
+        }
+    }
+
+    /// Records `op`, accepted from the Deployment controller.
+    pub fn deployment_write(&mut self, op: &Operation, store: &Store) {
+        if let Operation::CreateReplicaSet(rs) = op {
+            let Some(owner) = rs.meta.owners.iter().find(|o| o.controller) else { return };
+            let paused = store.deployments.get(&owner.name).is_some_and(|d| d.meta.uid == owner.uid && d.spec.paused);
+            self.replicaset_created_while_paused |= paused;
+        }
+    }
+
     /// Records `op`, accepted from the StatefulSet controller, judged against
     /// `store`, the state it was applied to (before the write).
     pub fn statefulset_write(&mut self, op: &Operation, store: &Store) {

@@ -9,9 +9,9 @@ use krepis_engine::{Model, Property};
 use crate::api::{apply, Operation, Rejection};
 use crate::consistency::Consistency;
 use crate::controllers::{step, Controller, Local, View};
-use crate::meta::name;
+use crate::meta::{name, Name};
 use crate::revision::Revision;
-use crate::scenario::Scenario;
+use crate::scenario::{Perturbations, Scenario, UNBOUNDED};
 use crate::store::Store;
 
 /// A state of the model.
@@ -23,8 +23,8 @@ pub struct KubeState<C> {
     pub locals: Vec<Local>,
     /// Restarts the scenario still allows.
     pub restarts_left: u8,
-    /// Client scalings the scenario still allows.
-    pub scales_left: u8,
+    /// Client writes the scenario still allows.
+    pub client_left: u8,
     /// Ghost state for ordering properties.
     pub audit: crate::audit::Audit,
 }
@@ -46,7 +46,7 @@ pub enum KubeAction {
         /// The API server's answer.
         outcome: Option<Result<(), Rejection>>,
     },
-    /// A client wrote to the newest state (scaling a ReplicaSet).
+    /// A client wrote to the newest state (a perturbation: scale, image, pause, suspend).
     Client {
         /// The write.
         wrote: Box<Operation>,
@@ -91,7 +91,35 @@ impl<C: Consistency> KubeModel<C> {
         &self.scenario
     }
 
-    /// The initial state: the scenario's objects written one by one.
+    /// Steps every controller instance in turn on `store` (as the newest
+    /// state, writes applied at once) until a whole round writes nothing;
+    /// returns the last revision written. Sessions are cleared afterwards
+    /// (the history starts anew); kubelets keep the pods they run. Gives up
+    /// after 10,000 rounds (a scenario that never settles starts from where
+    /// it got).
+    fn settle(&self, store: &mut Store, locals: &mut [Local], mut rev: u32) -> u32 {
+        for _ in 0..10_000 {
+            let mut wrote = false;
+            for (c, local) in self.controllers.iter().zip(locals.iter_mut()) {
+                let read = Revision::at(rev);
+                let snapshot = store.clone();
+                if let Some(op) = step(c, local, &View { revision: &read, store: &snapshot }) {
+                    if apply(store, &op, rev + 1).is_ok() {
+                        rev += 1;
+                        wrote = true;
+                    }
+                }
+            }
+            if !wrote {
+                break;
+            }
+        }
+        locals.iter_mut().for_each(|l| l.session = None);
+        rev
+    }
+
+    /// The initial state: the scenario's objects written one by one (then
+    /// settled, if the scenario says so).
     pub fn initial(&self) -> KubeState<C> {
         let mut store = Store::default();
         let mut rev = 0;
@@ -109,6 +137,12 @@ impl<C: Consistency> KubeModel<C> {
         for s in &self.scenario.replicasets {
             put(Operation::CreateReplicaSet(s.clone()), &mut store);
         }
+        for d in &self.scenario.deployments {
+            put(Operation::CreateDeployment(d.clone()), &mut store);
+        }
+        for j in &self.scenario.jobs {
+            put(Operation::CreateJob(j.clone()), &mut store);
+        }
         for p in &self.scenario.pods {
             let mut p = p.clone();
             // Owner references by name (scenario files) get the owner's uid.
@@ -116,17 +150,22 @@ impl<C: Consistency> KubeModel<C> {
                 let uid = match o.kind {
                     crate::meta::Kind::ReplicaSet => store.replicasets.get(&o.name).map(|s| s.meta.uid),
                     crate::meta::Kind::StatefulSet => store.statefulsets.get(&o.name).map(|s| s.meta.uid),
+                    crate::meta::Kind::Job => store.jobs.get(&o.name).map(|s| s.meta.uid),
                     _ => None,
                 };
                 o.uid = uid.unwrap_or(0);
             }
             put(Operation::CreatePod(p), &mut store);
         }
+        let mut locals = vec![Local::default(); self.controllers.len()];
+        if self.scenario.settle {
+            rev = self.settle(&mut store, &mut locals, rev);
+        }
         let mut s = KubeState {
             history: C::new(store, rev.max(1)),
-            locals: vec![Local::default(); self.controllers.len()],
+            locals,
             restarts_left: self.scenario.restarts,
-            scales_left: self.scenario.scales,
+            client_left: self.scenario.client_writes,
             audit: Default::default(),
         };
         normalize(&mut s);
@@ -177,6 +216,91 @@ pub fn normalize<C: Consistency>(s: &mut KubeState<C>) {
     }
 }
 
+/// A budget after one use ([`UNBOUNDED`] stays).
+fn spend(budget: u8) -> u8 {
+    if budget == UNBOUNDED {
+        budget
+    } else {
+        budget.saturating_sub(1)
+    }
+}
+
+/// The client writes `perturbations` offers on the newest state `latest`, in
+/// a fixed order: scalings (up, then down while above 0), image changes
+/// (the first container's image gets a "1" appended), pause toggles,
+/// suspend toggles.
+pub fn client_writes(latest: &Store, perturbations: Perturbations) -> Vec<Operation> {
+    let mut ops = Vec::new();
+    let steps = |r: u32| [Some(r + 1), r.checked_sub(1)].into_iter().flatten();
+    let bumped = |images: &[Name]| -> Option<Vec<Name>> {
+        let first = images.first()?;
+        let mut v = images.to_vec();
+        v[0] = name(&format!("{first}1"));
+        Some(v)
+    };
+    if perturbations.scale {
+        for set in latest.statefulsets.iter() {
+            for r in steps(set.spec.replicas) {
+                let mut scaled = set.clone();
+                scaled.spec.replicas = r;
+                ops.push(Operation::UpdateStatefulSet(scaled));
+            }
+        }
+        for rs in latest.replicasets.iter().filter(|rs| rs.meta.controller_uid().is_none()) {
+            for r in steps(rs.spec.replicas) {
+                let mut scaled = rs.clone();
+                scaled.spec.replicas = r;
+                ops.push(Operation::UpdateReplicaSet(scaled));
+            }
+        }
+        for d in latest.deployments.iter() {
+            for r in steps(d.spec.replicas) {
+                let mut scaled = d.clone();
+                scaled.spec.replicas = r;
+                ops.push(Operation::UpdateDeployment(scaled));
+            }
+        }
+    }
+    if perturbations.image {
+        for set in latest.statefulsets.iter() {
+            if let Some(images) = bumped(&set.spec.template_images) {
+                let mut changed = set.clone();
+                changed.spec.template_images = images;
+                ops.push(Operation::UpdateStatefulSet(changed));
+            }
+        }
+        for rs in latest.replicasets.iter().filter(|rs| rs.meta.controller_uid().is_none()) {
+            if let Some(images) = bumped(&rs.spec.template_images) {
+                let mut changed = rs.clone();
+                changed.spec.template_images = images;
+                ops.push(Operation::UpdateReplicaSet(changed));
+            }
+        }
+        for d in latest.deployments.iter() {
+            if let Some(images) = bumped(&d.spec.template_images) {
+                let mut changed = d.clone();
+                changed.spec.template_images = images;
+                ops.push(Operation::UpdateDeployment(changed));
+            }
+        }
+    }
+    if perturbations.pause {
+        for d in latest.deployments.iter() {
+            let mut toggled = d.clone();
+            toggled.spec.paused = !d.spec.paused;
+            ops.push(Operation::UpdateDeployment(toggled));
+        }
+    }
+    if perturbations.suspend {
+        for j in latest.jobs.iter() {
+            let mut toggled = j.clone();
+            toggled.spec.suspend = !j.spec.suspend;
+            ops.push(Operation::UpdateJob(toggled));
+        }
+    }
+    ops
+}
+
 impl<C: Consistency> Model for KubeModel<C> {
     type State = KubeState<C>;
     type Action = KubeAction;
@@ -196,10 +320,11 @@ impl<C: Consistency> Model for KubeModel<C> {
                 let store = state.history.view(&r);
                 let wrote = step(c, &mut next.locals[i], &View { revision: &r, store: &store });
                 let outcome = wrote.as_ref().map(|op| {
-                    let before = (*c == Controller::StatefulSet).then(|| next.history.base(&r).into_owned());
+                    let audited = matches!(c, Controller::StatefulSet | Controller::Deployment);
+                    let before = audited.then(|| next.history.base(&r).into_owned());
                     let result = next.history.write(&r, op);
                     if let (Some(before), Ok(())) = (before, &result) {
-                        next.audit.statefulset_write(op, &before);
+                        next.audit.record(c, op, &before);
                     }
                     result
                 });
@@ -212,27 +337,10 @@ impl<C: Consistency> Model for KubeModel<C> {
             }
         }
         let latest = state.history.latest();
-        if state.scales_left > 0 {
-            // Scale every StatefulSet and ReplicaSet up, and down while above 0.
-            let steps = |r: u32| [Some(r + 1), r.checked_sub(1)].into_iter().flatten();
-            let mut scalings = Vec::new();
-            for set in latest.statefulsets.iter() {
-                for r in steps(set.spec.replicas) {
-                    let mut scaled = set.clone();
-                    scaled.spec.replicas = r;
-                    scalings.push(Operation::UpdateStatefulSet(scaled));
-                }
-            }
-            for rs in latest.replicasets.iter() {
-                for r in steps(rs.spec.replicas) {
-                    let mut scaled = rs.clone();
-                    scaled.spec.replicas = r;
-                    scalings.push(Operation::UpdateReplicaSet(scaled));
-                }
-            }
-            for op in scalings {
+        if state.client_left > 0 {
+            for op in client_writes(&latest, self.scenario.perturbations) {
                 let mut next = state.clone();
-                next.scales_left -= 1;
+                next.client_left = spend(next.client_left);
                 let outcome = next.history.write(&max, &op);
                 normalize(&mut next);
                 out.push((KubeAction::Client { wrote: Box::new(op), outcome }, next));
@@ -249,7 +357,7 @@ impl<C: Consistency> Model for KubeModel<C> {
                     };
                     let mut next = state.clone();
                     next.locals[i] = Local::default();
-                    next.restarts_left -= 1;
+                    next.restarts_left = spend(next.restarts_left);
                     let op = Operation::DeleteNode { name: node.clone(), uid: n.meta.uid };
                     let outcome = next.history.write(&max, &op);
                     normalize(&mut next);
@@ -258,7 +366,7 @@ impl<C: Consistency> Model for KubeModel<C> {
                 _ if state.locals[i] != Local::default() => {
                     let mut next = state.clone();
                     next.locals[i] = Local::default();
-                    next.restarts_left -= 1;
+                    next.restarts_left = spend(next.restarts_left);
                     normalize(&mut next);
                     out.push((KubeAction::Restart { controller: i }, next));
                 }

@@ -65,6 +65,10 @@ pub enum Kind {
     StatefulSet,
     /// A ReplicaSet.
     ReplicaSet,
+    /// A Deployment.
+    Deployment,
+    /// A Job.
+    Job,
 }
 
 /// A reference from an object to its owner.
@@ -97,9 +101,15 @@ pub struct Meta {
     pub generation: u32,
     /// Labels (selectors match them).
     pub labels: Labels,
+    /// Annotations (not matched by selectors; the Deployment controller
+    /// keeps its revision numbers here).
+    pub annotations: Labels,
     /// Set when a graceful delete starts; the object is removed once its
     /// finalizers are gone and its owner (the kubelet, for pods) lets go.
     pub deleting: bool,
+    /// The delete has no grace period left (a force delete, or the kubelet
+    /// has stopped the pod): the object goes as soon as `finalizers` is empty.
+    pub grace_zero: bool,
     /// Finalizers that block removal.
     pub finalizers: Vec<Name>,
     /// Owner references.
@@ -116,7 +126,9 @@ impl Meta {
             resource_version: 0,
             generation: 0,
             labels: Labels::default(),
+            annotations: Labels::default(),
             deleting: false,
+            grace_zero: false,
             finalizers: Vec::new(),
             owners: Vec::new(),
         }
@@ -125,6 +137,11 @@ impl Meta {
     /// The controlling owner's uid, if any.
     pub fn controller_uid(&self) -> Option<Uid> {
         self.owners.iter().find(|o| o.controller).map(|o| o.uid)
+    }
+
+    /// The controlling owner's uid if it is of kind `kind`.
+    pub fn controller_of_kind(&self, kind: Kind) -> Option<Uid> {
+        self.owners.iter().find(|o| o.controller && o.kind == kind).map(|o| o.uid)
     }
 
     /// Whether some owner reference points at `uid`.
@@ -140,6 +157,8 @@ impl fmt::Display for Kind {
             Kind::Pod => "pod",
             Kind::StatefulSet => "statefulset",
             Kind::ReplicaSet => "replicaset",
+            Kind::Deployment => "deployment",
+            Kind::Job => "job",
         })
     }
 }

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use crate::consistency::Consistency;
 use crate::kube::{KubeModel, KubeState};
+use crate::meta::Kind;
 use krepis_engine::Property;
 
 /// No pod name is run by two kubelets at once: Kubernetes issue 59848, where a
@@ -33,6 +34,31 @@ pub const STS_CREATES_IN_ORDER: &str = "sts-creates-in-order";
 pub const STS_DELETES_IN_REVERSE: &str = "sts-deletes-in-reverse";
 /// Every StatefulSet has all its pods Running and Ready at some point.
 pub const STATEFULSETS_READY: &str = "statefulsets-ready";
+/// Some reachable state has every Deployment complete (Kubernetes'
+/// `DeploymentComplete`: all pods updated and available, no old pods, status
+/// current).
+pub const DEPLOYMENTS_COMPLETE: &str = "deployments-complete";
+/// On every path, every Deployment is eventually complete (perturbations
+/// are bounded; controllers weakly fair).
+pub const DEPLOYMENTS_EVENTUALLY_COMPLETE: &str = "deployments-eventually-complete";
+/// Every ReplicaSet a Deployment controls carries one non-empty
+/// pod-template-hash in its labels, selector and template labels, and its
+/// name ends with it.
+pub const DEP_RS_HASH: &str = "dep-rs-has-pod-template-hash";
+/// A Deployment that is not paused, whose stable status says the rollout is
+/// complete, has scaled every other ReplicaSet it owns to 0.
+pub const DEP_OLD_RS_SCALED_DOWN: &str = "dep-old-replicasets-scaled-down";
+/// No ReplicaSet is created for a Deployment that is paused in the state the
+/// create lands on (the reference had this as a constant-true placeholder).
+pub const DEP_NO_RS_WHILE_PAUSED: &str = "dep-no-replicaset-created-while-paused";
+/// A stable Job's `status.active` equals its active pods.
+pub const JOB_STATUS_ACTIVE: &str = "job-stable-status-active";
+/// A stable Job's `status.ready` equals its ready active pods.
+pub const JOB_STATUS_READY: &str = "job-stable-status-ready";
+/// A Job never counts more successes (counted and recorded) than its completions.
+pub const JOB_SUCCEEDED_WITHIN_COMPLETIONS: &str = "job-succeeded-within-completions";
+/// Some reachable state has every Job complete.
+pub const JOBS_COMPLETE: &str = "jobs-complete";
 
 /// Stable: the status reflects the newest spec (observed generation) and
 /// nothing has been written since the object (its version is the newest
@@ -55,6 +81,9 @@ pub fn all<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel
             sorted(st.pods.iter().map(|p| &*p.meta.name).collect())
                 && sorted(st.nodes.iter().map(|p| &*p.meta.name).collect())
                 && sorted(st.statefulsets.iter().map(|p| &*p.meta.name).collect())
+                && sorted(st.replicasets.iter().map(|p| &*p.meta.name).collect())
+                && sorted(st.deployments.iter().map(|p| &*p.meta.name).collect())
+                && sorted(st.jobs.iter().map(|p| &*p.meta.name).collect())
         }),
     ];
     props.push(Property::eventually(PODS_EVENTUALLY_SCHEDULED, |_, s: &KubeState<C>| {
@@ -62,7 +91,8 @@ pub fn all<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel
         let all = st.pods.iter().all(|p| !p.active() || p.spec.node_name.is_some());
         all
     }));
-    if !scenario.replicasets.is_empty() {
+    let has_replicasets = !scenario.replicasets.is_empty() || !scenario.deployments.is_empty();
+    if has_replicasets && scenario.replicaset_controllers > 0 {
         props.extend([rs_status_replicas(), rs_status_matches_spec()]);
         props.push(Property::eventually(REPLICASETS_CONVERGE, |_, s: &KubeState<C>| {
             let st = s.history.latest();
@@ -79,7 +109,82 @@ pub fn all<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel
         props.push(Property::always(STS_DELETES_IN_REVERSE, |_, s: &KubeState<C>| !s.audit.deleted_out_of_order));
         props.push(statefulsets_ready());
     }
+    if !scenario.deployments.is_empty() {
+        props.extend(deployment_properties());
+    }
+    if !scenario.jobs.is_empty() {
+        props.extend(job_properties());
+    }
     props
+}
+
+fn deployment_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
+    use crate::controllers::deployment::{template_eq, HASH_LABEL};
+    vec![
+        Property::sometimes(DEPLOYMENTS_COMPLETE, |_, s: &KubeState<C>| {
+            let all = s.history.latest().deployments.iter().all(|d| d.complete());
+            all
+        }),
+        Property::eventually(DEPLOYMENTS_EVENTUALLY_COMPLETE, |_, s: &KubeState<C>| {
+            let all = s.history.latest().deployments.iter().all(|d| d.complete());
+            all
+        }),
+        Property::always(DEP_RS_HASH, |_, s: &KubeState<C>| {
+            let st = s.history.latest();
+            let ok =
+                st.replicasets.iter().filter(|rs| rs.meta.controller_of_kind(Kind::Deployment).is_some()).all(|rs| {
+                    let hash = rs.meta.labels.get(HASH_LABEL);
+                    hash.is_some_and(|h| !h.is_empty() && rs.meta.name.ends_with(&format!("-{h}")))
+                        && rs.spec.selector.get(HASH_LABEL) == hash
+                        && rs.spec.template_labels.get(HASH_LABEL) == hash
+                });
+            ok
+        }),
+        Property::always(DEP_OLD_RS_SCALED_DOWN, |_, s: &KubeState<C>| {
+            let st = s.history.latest();
+            let now = s.history.max().newest();
+            let ok = st
+                .deployments
+                .iter()
+                .filter(|d| !d.spec.paused && d.complete() && stable(&d.meta, d.status.observed_generation, now))
+                .all(|d| {
+                    st.replicasets
+                        .iter()
+                        .filter(|rs| rs.meta.controller_uid() == Some(d.meta.uid) && !template_eq(rs, d))
+                        .all(|rs| rs.spec.replicas == 0)
+                });
+            ok
+        }),
+        Property::always(DEP_NO_RS_WHILE_PAUSED, |_, s: &KubeState<C>| !s.audit.replicaset_created_while_paused),
+    ]
+}
+
+fn job_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
+    fn check<C: Consistency>(s: &KubeState<C>, ok: impl Fn(&crate::resources::Job, u32, u32) -> bool) -> bool {
+        let st = s.history.latest();
+        let now = s.history.max().newest();
+        let all = st.jobs.iter().filter(|j| stable(&j.meta, j.status.observed_generation, now)).all(|j| {
+            let active: Vec<_> =
+                st.pods.iter().filter(|p| p.active() && p.meta.controller_uid() == Some(j.meta.uid)).collect();
+            ok(j, active.len() as u32, active.iter().filter(|p| p.ready).count() as u32)
+        });
+        all
+    }
+    vec![
+        Property::always(JOB_STATUS_ACTIVE, |_, s: &KubeState<C>| check(s, |j, active, _| j.status.active == active)),
+        Property::always(JOB_STATUS_READY, |_, s: &KubeState<C>| check(s, |j, _, ready| j.status.ready == ready)),
+        Property::always(JOB_SUCCEEDED_WITHIN_COMPLETIONS, |_, s: &KubeState<C>| {
+            let ok = s.history.latest().jobs.iter().all(|j| {
+                let counted = j.status.succeeded as usize + j.status.uncounted_succeeded.len();
+                j.spec.completions.is_none_or(|c| counted <= c as usize)
+            });
+            ok
+        }),
+        Property::sometimes(JOBS_COMPLETE, |_, s: &KubeState<C>| {
+            let all = s.history.latest().jobs.iter().all(|j| j.status.complete);
+            all
+        }),
+    ]
 }
 
 fn rs_status_replicas<C: Consistency>() -> Property<KubeModel<C>> {

@@ -5,16 +5,25 @@
 //! name: web                    # optional; defaults to the file name
 //! consistency: causal          # synchronous | monotonic-session | resettable-session | optimistic-linear | causal
 //! nodes: 2                     # each with its kubelet, registered and Ready
-//! controllers: { scheduler: 1, replicaset: 1, statefulset: 0, podgc: 1 }
-//! restarts: 1                  # controller or node restarts allowed in a run
-//! scales: 1                    # client scalings of a ReplicaSet allowed in a run
+//! controllers: { scheduler: 1, replicaset: 1, statefulset: 0, podgc: 1, deployment: 1, job: 1 }
+//! restarts: 1                  # controller or node restarts allowed in a run (255: unbounded)
+//! client_writes: 1             # client writes (perturbations) allowed in a run (255: unbounded)
+//! perturbations: [scale]       # any of: scale, image, pause, suspend
+//! settle: false                # true: start once the controllers have nothing left to do
 //! replicasets:
 //!   - { name: web, replicas: 2, labels: { app: web }, image: nginx }
 //! statefulsets:
 //!   - { name: db, replicas: 1, labels: { app: db }, image: postgres }
+//! deployments:                 # optional: paused, strategy (rolling-update | recreate), max_surge, max_unavailable (counts)
+//!   - { name: api, replicas: 2, labels: { app: api }, image: api }
+//! jobs:                        # optional: completions, suspend, backoff_limit (default 6)
+//!   - { name: batch, parallelism: 2, completions: 2, labels: { app: batch }, image: batch }
 //! pods:
 //!   - { name: spare, image: busybox }           # optional: labels, node, owner
 //! ```
+//!
+//! Controller counts default to 1 for the scheduler and PodGC and, for the
+//! other kinds, to 1 when the file has objects of that kind.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,10 +32,10 @@ use serde::Deserialize;
 
 use crate::meta::{name, Kind, Labels, Meta, OwnerRef};
 use crate::resources::{
-    Phase, Pod, PodManagement, PodSpec, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, StatefulSet, StatefulSetSpec,
-    StatefulSetStatus,
+    Deployment, DeploymentSpec, DeploymentStatus, Job, JobSpec, JobStatus, Phase, Pod, PodManagement, PodSpec,
+    ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, StatefulSet, StatefulSetSpec, StatefulSetStatus, Strategy,
 };
-use crate::scenario::Scenario;
+use crate::scenario::{Perturbations, Scenario};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,11 +46,19 @@ struct File {
     #[serde(default)]
     controllers: Controllers,
     restarts: Option<u8>,
-    scales: Option<u8>,
+    client_writes: Option<u8>,
+    #[serde(default)]
+    settle: bool,
+    #[serde(default)]
+    perturbations: Vec<String>,
     #[serde(default)]
     replicasets: Vec<SetFile>,
     #[serde(default)]
     statefulsets: Vec<SetFile>,
+    #[serde(default)]
+    deployments: Vec<DeploymentFile>,
+    #[serde(default)]
+    jobs: Vec<JobFile>,
     #[serde(default)]
     pods: Vec<PodFile>,
 }
@@ -53,6 +70,46 @@ struct Controllers {
     replicaset: Option<u8>,
     statefulset: Option<u8>,
     podgc: Option<u8>,
+    deployment: Option<u8>,
+    job: Option<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeploymentFile {
+    name: String,
+    replicas: u32,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    image: Option<String>,
+    #[serde(default)]
+    paused: bool,
+    #[serde(default)]
+    strategy: StrategyFile,
+    max_surge: Option<u32>,
+    max_unavailable: Option<u32>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+enum StrategyFile {
+    #[default]
+    RollingUpdate,
+    Recreate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobFile {
+    name: String,
+    parallelism: u32,
+    completions: Option<u32>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    image: Option<String>,
+    #[serde(default)]
+    suspend: bool,
+    backoff_limit: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -117,6 +174,8 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
         .iter()
         .map(|s| ("replicaset", &s.name))
         .chain(f.statefulsets.iter().map(|s| ("statefulset", &s.name)))
+        .chain(f.deployments.iter().map(|s| ("deployment", &s.name)))
+        .chain(f.jobs.iter().map(|s| ("job", &s.name)))
         .chain(f.pods.iter().map(|p| ("pod", &p.name)))
     {
         if n.is_empty() || !seen.insert((kind, n.clone())) {
@@ -153,6 +212,67 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
             status: StatefulSetStatus::default(),
         })
         .collect();
+    let mut deployments = Vec::new();
+    for d in &f.deployments {
+        let strategy = match (d.strategy, d.max_surge, d.max_unavailable) {
+            (StrategyFile::Recreate, None, None) => Strategy::Recreate,
+            (StrategyFile::Recreate, _, _) => {
+                return Err(err(
+                    &["max_"],
+                    format!("field `max_surge`/`max_unavailable`: deployment '{}' uses recreate", d.name),
+                ))
+            }
+            (StrategyFile::RollingUpdate, None, None) => Strategy::DEFAULT,
+            (StrategyFile::RollingUpdate, s, u) => {
+                Strategy::RollingUpdate { max_surge: s.unwrap_or(0), max_unavailable: u.unwrap_or(0), percent: false }
+            }
+        };
+        deployments.push(Deployment {
+            meta: Meta { labels: labels(&d.labels), ..Meta::named(&d.name) },
+            spec: DeploymentSpec {
+                replicas: d.replicas,
+                selector: labels(&d.labels),
+                template_labels: labels(&d.labels),
+                template_images: image(&d.image),
+                strategy,
+                paused: d.paused,
+            },
+            status: DeploymentStatus::default(),
+        });
+    }
+    let mut jobs = Vec::new();
+    for j in &f.jobs {
+        if j.parallelism == 0 || j.completions == Some(0) {
+            return Err(err(
+                &["name", &j.name],
+                format!("field `parallelism`/`completions`: job '{}' must run at least one pod", j.name),
+            ));
+        }
+        jobs.push(Job {
+            meta: Meta::named(&j.name),
+            spec: JobSpec {
+                parallelism: j.parallelism,
+                completions: j.completions,
+                template_labels: labels(&j.labels),
+                template_images: image(&j.image),
+                suspend: j.suspend,
+                backoff_limit: j.backoff_limit.unwrap_or(6),
+            },
+            status: JobStatus::default(),
+        });
+    }
+    let mut perturbations = Perturbations::default();
+    for p in &f.perturbations {
+        if !perturbations.enable(p) {
+            return Err(err(
+                &["perturbations", p],
+                format!(
+                    "field `perturbations`: unknown perturbation '{p}' (any of: {})",
+                    Perturbations::NAMES.join(", ")
+                ),
+            ));
+        }
+    }
     let node_names: Vec<String> = (0..nodes).map(|i| format!("node-{i}")).collect();
     let mut pods = Vec::new();
     for p in &f.pods {
@@ -162,10 +282,12 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
                 Kind::ReplicaSet
             } else if f.statefulsets.iter().any(|s| &s.name == o) {
                 Kind::StatefulSet
+            } else if f.jobs.iter().any(|s| &s.name == o) {
+                Kind::Job
             } else {
                 return Err(err(
                     &["owner", o],
-                    format!("field `owner`: pod '{}' names no ReplicaSet or StatefulSet '{o}'", p.name),
+                    format!("field `owner`: pod '{}' names no ReplicaSet, StatefulSet or Job '{o}'", p.name),
                 ));
             };
             // The uid is filled in when the owner is created (`KubeModel::initial`).
@@ -181,7 +303,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
         }
         pods.push(Pod {
             meta,
-            spec: PodSpec { node_name: p.node.as_deref().map(name), images: image(&p.image) },
+            spec: PodSpec { node_name: p.node.as_deref().map(name), images: image(&p.image), run_to_completion: false },
             phase: Phase::Pending,
             ready: false,
         });
@@ -193,13 +315,22 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
         nodes: node_names,
         statefulsets,
         replicasets,
+        deployments,
+        jobs,
         pods,
         schedulers: c.scheduler.unwrap_or(1).into(),
-        replicaset_controllers: c.replicaset.unwrap_or(u8::from(!f.replicasets.is_empty())).into(),
+        replicaset_controllers: c
+            .replicaset
+            .unwrap_or(u8::from(!f.replicasets.is_empty() || !f.deployments.is_empty()))
+            .into(),
         statefulset_controllers: c.statefulset.unwrap_or(u8::from(!f.statefulsets.is_empty())).into(),
         podgc_controllers: c.podgc.unwrap_or(1).into(),
+        deployment_controllers: c.deployment.unwrap_or(u8::from(!f.deployments.is_empty())).into(),
+        job_controllers: c.job.unwrap_or(u8::from(!f.jobs.is_empty())).into(),
         restarts: f.restarts.unwrap_or(0),
-        scales: f.scales.unwrap_or(0),
+        client_writes: f.client_writes.unwrap_or(0),
+        perturbations,
+        settle: f.settle,
     })
 }
 
@@ -227,6 +358,12 @@ consistency: causal
 nodes: 2
 controllers: { scheduler: 1, replicaset: 2, podgc: 1 }
 restarts: 1
+client_writes: 2
+perturbations: [scale, pause]
+deployments:
+  - { name: api, replicas: 2, labels: { app: api }, max_surge: 1 }
+jobs:
+  - { name: batch, parallelism: 1, completions: 1 }
 replicasets:
   - { name: web, replicas: 2, labels: { app: web }, image: nginx }
 pods:
@@ -240,6 +377,10 @@ pods:
         assert_eq!(s.replicasets[0].spec.replicas, 2);
         assert_eq!(s.pods[0].meta.owners[0].kind, Kind::ReplicaSet);
         assert_eq!(s.name, "s.yaml");
+        assert_eq!((s.client_writes, s.perturbations.names()), (2, vec!["scale", "pause"]));
+        assert_eq!((s.deployment_controllers, s.job_controllers), (1, 1));
+        assert_eq!(s.deployments[0].spec.strategy.fenceposts(2), (1, 0));
+        assert_eq!(s.jobs[0].spec.completions, Some(1));
     }
 
     #[test]
@@ -251,6 +392,9 @@ pods:
             ("replicasets:\n  - { name: a, replicas: 1 }\npods:\n  - { name: p, owner: b }\n", 4, "field `owner`"),
             ("nodes: 2\nconsistency: eventual\n", 2, "field `consistency`"),
             ("nodes: 0\n", 1, "field `nodes`"),
+            ("client_writes: 1\nperturbations: [scale, explode]\n", 2, "field `perturbations`"),
+            ("jobs:\n  - { name: j, parallelism: 0 }\n", 2, "field `parallelism`"),
+            ("deployments:\n  - { name: d, replicas: 1, strategy: sideways }\n", 2, "strategy"),
         ] {
             let e = parse("f.yaml", text).expect_err(text);
             assert!(e.starts_with(&format!("f.yaml:{line}")), "{text:?} -> {e}");

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::meta::{Rev, Uid};
-use crate::resources::{Node, Object, Pod, ReplicaSet, StatefulSet};
+use crate::resources::{Deployment, Job, Node, Object, Pod, ReplicaSet, StatefulSet};
 
 /// Objects of one kind, sorted by name. Objects are shared between the
 /// states of a history (`Arc`), so a write copies only what it changes.
@@ -86,6 +86,10 @@ pub struct Store {
     pub statefulsets: Collection<StatefulSet>,
     /// ReplicaSets.
     pub replicasets: Collection<ReplicaSet>,
+    /// Deployments.
+    pub deployments: Collection<Deployment>,
+    /// Jobs.
+    pub jobs: Collection<Job>,
 }
 
 impl Store {
@@ -111,6 +115,19 @@ impl Store {
                 f(r);
             }
         }
+        for d in self.deployments.iter() {
+            meta(&d.meta, f);
+            if let Some(r) = d.status.observed_revision {
+                f(r);
+            }
+        }
+        for j in self.jobs.iter() {
+            meta(&j.meta, f);
+            if let Some(r) = j.status.observed_revision {
+                f(r);
+            }
+            j.status.uncounted_succeeded.iter().chain(&j.status.uncounted_failed).for_each(|u| f(*u));
+        }
     }
 
     /// Replaces every stamp `x` by `map(x)`.
@@ -129,6 +146,16 @@ impl Store {
         self.replicasets.rewrite(&mut |s| {
             meta(&mut s.meta, map);
             s.status.observed_revision = s.status.observed_revision.map(map);
+        });
+        self.deployments.rewrite(&mut |d| {
+            meta(&mut d.meta, map);
+            d.status.observed_revision = d.status.observed_revision.map(map);
+        });
+        self.jobs.rewrite(&mut |j| {
+            meta(&mut j.meta, map);
+            j.status.observed_revision = j.status.observed_revision.map(map);
+            // Order-preserving: the sorted lists stay sorted.
+            j.status.uncounted_succeeded.iter_mut().chain(&mut j.status.uncounted_failed).for_each(|u| *u = map(*u));
         });
     }
 
@@ -150,6 +177,8 @@ impl Store {
         merge(&mut self.pods, &other.pods);
         merge(&mut self.statefulsets, &other.statefulsets);
         merge(&mut self.replicasets, &other.replicasets);
+        merge(&mut self.deployments, &other.deployments);
+        merge(&mut self.jobs, &other.jobs);
     }
 }
 

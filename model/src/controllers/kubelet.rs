@@ -1,5 +1,6 @@
 //! The kubelet of one node: registers the node, starts the pods bound to it,
-//! reports their status, and finishes their graceful deletion.
+//! reports their status (a pod that runs to completion succeeds once it has
+//! been ready), and finishes their graceful deletion.
 //!
 //! Follows Kubernetes where the reference deviates: the kubelet also forgets
 //! (stops) pods that are no longer bound to it in what it reads, as the real
@@ -35,7 +36,18 @@ pub fn step(node: &Name, running: &mut Vec<Name>, view: &View<'_>) -> Option<Ope
                 ready.ready = true;
                 return Some(Operation::UpdatePodStatus(ready));
             }
-        } else if p.meta.deleting {
+            if p.phase == Phase::Running && p.spec.run_to_completion {
+                // Its containers exit with 0: the pod has succeeded.
+                if let Ok(at) = running.binary_search(name) {
+                    running.remove(at);
+                }
+                let mut done = p.clone();
+                done.phase = Phase::Succeeded;
+                done.ready = false;
+                return Some(Operation::UpdatePodStatus(done));
+            }
+        } else if p.meta.deleting && !p.meta.grace_zero {
+            // Stopped: the delete completes (or waits for finalizers).
             if let Ok(at) = running.binary_search(name) {
                 running.remove(at);
             }

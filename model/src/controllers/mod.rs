@@ -2,6 +2,8 @@
 //! write. [`step`] is the one entry point, used by the checker and (later) by
 //! the real runtime alike.
 
+pub mod deployment;
+pub mod job;
 pub mod kubelet;
 pub mod podgc;
 pub mod replicaset;
@@ -41,6 +43,10 @@ pub enum Controller {
     ReplicaSet,
     /// The pod garbage collector.
     PodGc,
+    /// The Deployment controller.
+    Deployment,
+    /// The Job controller.
+    Job,
 }
 
 impl Controller {
@@ -52,6 +58,8 @@ impl Controller {
             Controller::StatefulSet => "statefulset-controller",
             Controller::ReplicaSet => "replicaset-controller",
             Controller::PodGc => "podgc",
+            Controller::Deployment => "deployment-controller",
+            Controller::Job => "job-controller",
         }
     }
 }
@@ -85,5 +93,7 @@ pub fn step(controller: &Controller, local: &mut Local, view: &View<'_>) -> Opti
         Controller::StatefulSet => statefulset::step(view),
         Controller::ReplicaSet => replicaset::step(view),
         Controller::PodGc => podgc::step(view),
+        Controller::Deployment => deployment::step(view),
+        Controller::Job => job::step(view),
     }
 }

@@ -11,7 +11,8 @@ use crate::api::Operation;
 /// One PodGC step.
 pub fn step(view: &View<'_>) -> Option<Operation> {
     let store = view.store;
-    let p = store.pods.iter().find(|p| match &p.spec.node_name {
+    // A pod already force-deleted waits for its finalizers only.
+    let p = store.pods.iter().filter(|p| !p.meta.grace_zero).find(|p| match &p.spec.node_name {
         Some(n) => store.nodes.get(n).is_none(),
         None => p.meta.deleting,
     })?;

@@ -23,7 +23,7 @@ pub fn pod_for(set: &StatefulSet, k: u32) -> Pod {
     });
     Pod {
         meta,
-        spec: PodSpec { node_name: None, images: set.spec.template_images.clone() },
+        spec: PodSpec { node_name: None, images: set.spec.template_images.clone(), run_to_completion: false },
         phase: Phase::Pending,
         ready: false,
     }

@@ -18,7 +18,12 @@ pub fn pod(n: &str, uid: u32) -> Pod {
     let mut meta = Meta::named(n);
     meta.uid = uid;
     meta.resource_version = uid;
-    Pod { meta, spec: PodSpec { node_name: None, images: vec![name("img")] }, phase: Phase::Pending, ready: false }
+    Pod {
+        meta,
+        spec: PodSpec { node_name: None, images: vec![name("img")], run_to_completion: false },
+        phase: Phase::Pending,
+        ready: false,
+    }
 }
 
 pub fn bound(mut p: Pod, node: &str) -> Pod {
@@ -66,4 +71,43 @@ pub fn store(nodes: Vec<Node>, pods: Vec<Pod>) -> Store {
     nodes.into_iter().for_each(|n| s.nodes.put(n));
     pods.into_iter().for_each(|p| s.pods.put(p));
     s
+}
+
+pub fn deployment(n: &str, replicas: u32, uid: u32) -> crate::resources::Deployment {
+    use crate::resources::{Deployment, DeploymentSpec, DeploymentStatus, Strategy};
+    let mut meta = Meta::named(n);
+    meta.uid = uid;
+    meta.generation = 1;
+    let labels = Labels::from_pairs(&[("app", n)]);
+    Deployment {
+        meta,
+        spec: DeploymentSpec {
+            replicas,
+            selector: labels.clone(),
+            template_labels: labels,
+            template_images: vec![name("img")],
+            strategy: Strategy::DEFAULT,
+            paused: false,
+        },
+        status: DeploymentStatus::default(),
+    }
+}
+
+pub fn job(n: &str, parallelism: u32, completions: Option<u32>, uid: u32) -> crate::resources::Job {
+    use crate::resources::{Job, JobSpec, JobStatus};
+    let mut meta = Meta::named(n);
+    meta.uid = uid;
+    meta.generation = 1;
+    Job {
+        meta,
+        spec: JobSpec {
+            parallelism,
+            completions,
+            template_labels: Labels::from_pairs(&[("job", n)]),
+            template_images: vec![name("img")],
+            suspend: false,
+            backoff_limit: 6,
+        },
+        status: JobStatus::default(),
+    }
 }

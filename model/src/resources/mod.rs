@@ -1,5 +1,7 @@
 //! The resources the model stores, with the fields that matter.
 
+pub use deployment::{Deployment, DeploymentSpec, DeploymentStatus, Strategy};
+pub use job::{Job, JobSpec, JobStatus};
 pub use node::Node;
 pub use pod::{Phase, Pod, PodSpec};
 pub use replicaset::{ReplicaSet, ReplicaSetSpec, ReplicaSetStatus};
@@ -16,6 +18,14 @@ pub trait Object: Clone + std::fmt::Debug + PartialEq + Eq + std::hash::Hash {
     fn meta_mut(&mut self) -> &mut Meta;
     /// Whether `self` and `other` have the same spec (desired state).
     fn same_spec(&self, other: &Self) -> bool;
+    /// Replaces `self`'s status by `from`'s (the status subresource). Kinds
+    /// without a status keep the default, which does nothing.
+    fn copy_status(&mut self, _from: &Self) {}
+    /// Whether an update leaves the object to be removed: it is being deleted
+    /// and no finalizer holds it.
+    fn removable(&self) -> bool {
+        self.meta().deleting && self.meta().finalizers.is_empty()
+    }
 }
 
 /// Implements [`Object`] for a kind with `meta` and `spec` fields.
@@ -31,11 +41,16 @@ macro_rules! object_with_spec {
             fn same_spec(&self, other: &Self) -> bool {
                 self.spec == other.spec
             }
+            fn copy_status(&mut self, from: &Self) {
+                self.status = from.status.clone();
+            }
         }
     };
 }
 pub(crate) use object_with_spec;
 
+mod deployment;
+mod job;
 mod node;
 mod pod;
 mod replicaset;

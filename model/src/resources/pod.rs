@@ -22,6 +22,10 @@ pub struct PodSpec {
     pub node_name: Option<Name>,
     /// Container images (one per container).
     pub images: Vec<Name>,
+    /// The containers exit (with 0) after running and being ready for a
+    /// while, as a Job's pods do (restart policy Never); otherwise they run
+    /// until stopped.
+    pub run_to_completion: bool,
 }
 
 /// A pod.
@@ -49,4 +53,23 @@ impl Pod {
     }
 }
 
-super::object_with_spec!(Pod);
+impl super::Object for Pod {
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+    fn meta_mut(&mut self) -> &mut Meta {
+        &mut self.meta
+    }
+    fn same_spec(&self, other: &Self) -> bool {
+        self.spec == other.spec
+    }
+    fn copy_status(&mut self, from: &Self) {
+        self.phase = from.phase;
+        self.ready = from.ready;
+    }
+    /// A pod being deleted goes once its finalizers are gone if its kubelet
+    /// has let go (grace period zero) or it never ran (unbound).
+    fn removable(&self) -> bool {
+        self.meta.deleting && self.meta.finalizers.is_empty() && (self.meta.grace_zero || self.spec.node_name.is_none())
+    }
+}
