@@ -74,6 +74,8 @@ fn model(c: &mut Criterion) {
     successors::<Causal>(c, "stale-reads", Scenario::stale_reads("causal", 1));
     successors::<Synchronous>(c, "stale-reads", Scenario::stale_reads("synchronous", 1));
     successors::<Synchronous>(c, "replicaset-scale", Scenario::replicaset_scale("synchronous", 1));
+    successors::<Synchronous>(c, "deployment-rollout", Scenario::deployment_rollout("synchronous", 1));
+    successors::<Causal>(c, "deployment-rollout", Scenario::deployment_rollout("causal", 1));
     bfs::<Synchronous>(c);
     bfs::<MonotonicSession>(c);
     bfs::<ResettableSession>(c);

@@ -131,9 +131,28 @@ pub struct KubeArgs {
 }
 
 impl KubeArgs {
+    /// Whether any flag that shapes a Kubernetes scenario was given.
     fn any(&self) -> bool {
-        let defaults = KubeArgs { pods_per_replicaset: 1, pods_per_statefulset: 1, ..KubeArgs::default() };
-        format!("{self:?}") != format!("{defaults:?}")
+        let counts = [
+            self.nodes,
+            self.schedulers,
+            self.replicaset_controllers,
+            self.statefulset_controllers,
+            self.deployment_controllers,
+            self.job_controllers,
+            self.podgc_controllers,
+            self.replicasets,
+            self.deployments,
+            self.statefulsets,
+            self.jobs,
+            self.initial_pods,
+            self.restarts,
+            self.client_writes,
+        ];
+        self.consistency.is_some()
+            || counts.iter().any(Option::is_some)
+            || self.pods_per_replicaset != 1
+            || self.pods_per_statefulset != 1
     }
 
     /// Applies the flags to `s`.

@@ -36,9 +36,13 @@ fn synchronous_and_optimistic_hold_with_one_instance() {
 ///    second create: 1 pod, 1 wanted, so it writes status replicas = 1.
 ///
 /// The status write is the newest write and reflects the newest spec, so the
-/// ReplicaSet is "stable", yet 2 pods exist. Kubernetes' controller avoids
-/// this by waiting until its cache shows its own creates (expectations); the
-/// krepis controller does not model expectations yet.
+/// ReplicaSet is "stable", yet 2 pods exist. Kubernetes' controller would
+/// write the same status: its "expectations" stop it from creating or
+/// deleting pods until its cache shows its own writes (step 3 would not
+/// happen once step 1's create is expected but unseen), but it computes and
+/// writes the status from its cache regardless. Krepis does not model
+/// expectations; with them, this trace needs two lagging reads of another
+/// writer's pods instead.
 #[test]
 fn monotonic_session_with_one_instance_reports_a_stale_status() {
     let r = run(Scenario::replicaset_scale("monotonic-session", 1), 8);

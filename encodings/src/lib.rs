@@ -1,1 +1,6 @@
-//! Compact state encodings (to come).
+//! Compact state for krepis: interned strings (more to come: bit-packed
+//! records, arenas, canonical forms under permutation).
+
+pub mod intern;
+
+pub use intern::Sym;

@@ -156,7 +156,7 @@ impl fmt::Display for Operation {
                 f,
                 " (replicas {}, image {}{})",
                 d.spec.replicas,
-                d.spec.template_images.join(","),
+                d.spec.template_images.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(","),
                 if d.spec.paused { ", paused" } else { "" }
             )?,
             Operation::UpdateDeploymentStatus(d) => write!(

@@ -1,10 +1,10 @@
 //! Object metadata: names, uids, resource versions, labels, owner references.
 
 use std::fmt;
-use std::sync::Arc;
 
-/// An object or label name. Cheap to clone; compared by content.
-pub type Name = Arc<str>;
+/// An object or label name, interned: cheap to clone and compare, hashed as
+/// one precomputed word, ordered by text.
+pub type Name = krepis_encodings::Sym;
 
 /// A resource version: the number of the write that last created or changed
 /// an object. Only the order of versions matters, so states are kept with
@@ -17,7 +17,7 @@ pub type Uid = u32;
 
 /// Makes a [`Name`].
 pub fn name(s: &str) -> Name {
-    Arc::from(s)
+    Name::new(s)
 }
 
 /// A label map, sorted by key, keys unique.

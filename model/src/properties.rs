@@ -38,8 +38,9 @@ pub const STATEFULSETS_READY: &str = "statefulsets-ready";
 /// `DeploymentComplete`: all pods updated and available, no old pods, status
 /// current).
 pub const DEPLOYMENTS_COMPLETE: &str = "deployments-complete";
-/// On every path, every Deployment is eventually complete (perturbations
-/// are bounded; controllers weakly fair).
+/// On every path, every Deployment that is not paused is eventually
+/// complete (perturbations are bounded; controllers weakly fair). A paused
+/// Deployment does not roll out, so it is exempt.
 pub const DEPLOYMENTS_EVENTUALLY_COMPLETE: &str = "deployments-eventually-complete";
 /// Every ReplicaSet a Deployment controls carries one non-empty
 /// pod-template-hash in its labels, selector and template labels, and its
@@ -126,7 +127,7 @@ fn deployment_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
             all
         }),
         Property::eventually(DEPLOYMENTS_EVENTUALLY_COMPLETE, |_, s: &KubeState<C>| {
-            let all = s.history.latest().deployments.iter().all(|d| d.complete());
+            let all = s.history.latest().deployments.iter().all(|d| d.spec.paused || d.complete());
             all
         }),
         Property::always(DEP_RS_HASH, |_, s: &KubeState<C>| {

@@ -98,3 +98,41 @@ fn replicaset_scale_agrees_on_every_model() {
     agree_rs::<OptimisticLinear>(1, 6);
     agree_rs::<Causal>(1, 5);
 }
+
+fn agree_everywhere(build: Build, instances: usize, depth: u64) {
+    agree_on::<Synchronous>(build, instances, depth);
+    agree_on::<MonotonicSession>(build, instances, depth);
+    agree_on::<ResettableSession>(build, instances, depth);
+    agree_on::<OptimisticLinear>(build, instances, depth);
+    agree_on::<Causal>(build, instances, depth);
+}
+
+#[test]
+fn deployment_scenarios_agree_on_every_model() {
+    agree_everywhere(Scenario::deployment_rollout, 1, 7);
+    agree_everywhere(Scenario::deployment_paused, 1, 6);
+}
+
+#[test]
+fn job_parallel_agrees_on_every_model() {
+    agree_everywhere(Scenario::job_parallel, 1, 6);
+}
+
+/// Causal pruning drops only writes no controller can read again: the
+/// verdicts and shortest counterexample lengths are those of the unpruned
+/// model, over no more states.
+#[test]
+fn causal_pruning_keeps_verdicts() {
+    fn summary(r: &Report) -> Vec<(String, Status, usize)> {
+        r.properties.iter().map(|p| (p.name.clone(), p.status, p.trace.as_ref().map_or(0, |t| t.len()))).collect()
+    }
+    for (build, depth) in
+        [(Scenario::stale_reads as Build, 7), (Scenario::replicaset_scale, 5), (Scenario::job_parallel, 5)]
+    {
+        let opts = Options::default().threads(2).max_depth(depth).keep_going(true);
+        let pruned = check(&KubeModel::<Causal>::new(build("causal", 1)), &opts).report;
+        let unpruned = check(&KubeModel::<CausalUnpruned>::new(build("causal", 1)), &opts).report;
+        assert_eq!(summary(&pruned), summary(&unpruned), "{}", pruned.model);
+        assert!(pruned.unique_states <= unpruned.unique_states);
+    }
+}

@@ -24,14 +24,21 @@ struct Node {
     store: Snapshot,
 }
 
-/// The causal model.
+/// The causal model, with pruning (`PRUNE`) or without.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Causal {
+pub struct CausalHistory<const PRUNE: bool> {
     nodes: Vec<Node>,
     heads: Vec<Rev>,
 }
 
-impl Causal {
+/// The causal model.
+pub type Causal = CausalHistory<true>;
+
+/// The causal model without pruning: the same behaviour over larger states.
+/// Tests compare it with [`Causal`] to show the pruning loses nothing.
+pub type CausalUnpruned = CausalHistory<false>;
+
+impl<const PRUNE: bool> CausalHistory<PRUNE> {
     fn node(&self, r: Rev) -> Option<&Node> {
         self.nodes.iter().find(|n| n.rev == r)
     }
@@ -63,7 +70,7 @@ impl Causal {
 
     /// `[start]` and every extension by later writes concurrent with all of it.
     fn combinations(&self, start: Rev, out: &mut Vec<Revision>) {
-        fn extend(c: &Causal, combo: &mut Vec<Rev>, out: &mut Vec<Revision>) {
+        fn extend<const P: bool>(c: &CausalHistory<P>, combo: &mut Vec<Rev>, out: &mut Vec<Revision>) {
             out.push(Revision::merged(combo.clone()));
             let last = *combo.last().unwrap_or(&0);
             for n in &c.nodes {
@@ -96,11 +103,11 @@ impl Causal {
     }
 }
 
-impl Consistency for Causal {
+impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     const NAME: &'static str = "causal";
 
     fn new(initial: Store, rev: Rev) -> Self {
-        Causal { nodes: vec![Node { rev, preds: vec![], store: Snapshot::new(initial) }], heads: vec![rev] }
+        CausalHistory { nodes: vec![Node { rev, preds: vec![], store: Snapshot::new(initial) }], heads: vec![rev] }
     }
     fn latest(&self) -> Cow<'_, Store> {
         self.merge_of(&self.heads)
@@ -154,11 +161,64 @@ impl Consistency for Causal {
         self.nodes.push(Node { rev, preds, store: Snapshot::new(store) });
         Ok(())
     }
-    /// No pruning yet: an old write can still be merged into a read by a
-    /// controller that has not seen it, and deciding when no controller ever
-    /// can needs the concurrency structure; left for later (the state space
-    /// is bounded by the depth bound meanwhile).
-    fn prune(&mut self, _sessions: &[Option<Revision>], _resets_possible: bool) {}
+    /// Finds the newest write `n` that every other write is an ancestor or
+    /// a descendant of (a cut of the history) and that every controller with
+    /// a session has seen (`n` is in its session's ancestry), then drops
+    /// `n`'s ancestors, and `n` itself unless it is a head.
+    ///
+    /// Why this is sound: a controller with a session reads only writes
+    /// outside its session's ancestry; that ancestry holds `n` and so all of
+    /// `n`'s ancestors, and what it reads next (writes outside that ancestry,
+    /// all descendants of `n`) keeps them in the new session's ancestry. A
+    /// controller without a session (started or restarted) reads heads
+    /// merged with later concurrent writes: descendants of `n`, or `n` when
+    /// it is the head. Writes land on what was read. So no read, write or
+    /// merge can involve a dropped write again. Whether two remaining writes
+    /// are concurrent does not change either: a path between two descendants
+    /// of `n` never passes through `n`'s ancestors. The properties read only
+    /// the heads. Restarts do not matter (unlike the linear models). Tests
+    /// compare verdicts with [`CausalUnpruned`].
+    fn prune(&mut self, sessions: &[Option<Revision>], _resets_possible: bool) {
+        if !PRUNE || self.nodes.len() < 2 {
+            return;
+        }
+        let ancestries: Vec<Vec<Rev>> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let mut a = Vec::new();
+                self.ancestry(n.rev, &mut a);
+                a
+            })
+            .collect();
+        let mut seen: Vec<Vec<Rev>> = Vec::new();
+        for s in sessions.iter().flatten() {
+            let mut a = Vec::new();
+            for c in s.components() {
+                self.ancestry(*c, &mut a);
+            }
+            seen.push(a);
+        }
+        let mut order: Vec<usize> = (0..self.nodes.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(self.nodes[i].rev));
+        let cut = order.into_iter().find(|&i| {
+            let n = self.nodes[i].rev;
+            let anc = &ancestries[i];
+            ancestries.iter().zip(&self.nodes).all(|(a, m)| anc.contains(&m.rev) || a.contains(&n))
+                && seen.iter().all(|s| s.contains(&n))
+        });
+        let Some(i) = cut else { return };
+        let n = self.nodes[i].rev;
+        let keep_n = self.heads.contains(&n);
+        let dropped: Vec<Rev> = ancestries[i].iter().copied().filter(|&a| a != n || !keep_n).collect();
+        if dropped.is_empty() {
+            return;
+        }
+        self.nodes.retain(|m| !dropped.contains(&m.rev));
+        for m in &mut self.nodes {
+            m.preds.retain(|p| !dropped.contains(p));
+        }
+    }
     fn stamps(&self, f: &mut dyn FnMut(Rev)) {
         for n in &self.nodes {
             f(n.rev);

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::fmt::Debug;
 use std::hash::Hash;
 
-pub use causal::Causal;
+pub use causal::{Causal, CausalHistory, CausalUnpruned};
 pub use monotonic::MonotonicSession;
 pub use optimistic::OptimisticLinear;
 pub use resettable::ResettableSession;

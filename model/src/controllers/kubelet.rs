@@ -97,4 +97,35 @@ mod tests {
         assert_eq!(run(&mut running, &s), Some(Operation::RemovePod { name: name("a"), uid: 3 }));
         assert!(running.is_empty());
     }
+
+    #[test]
+    fn a_pod_that_runs_to_completion_succeeds_after_being_ready() {
+        let mut p = bound(pod("job-0", 3), "n1");
+        p.spec.run_to_completion = true;
+        p.phase = Phase::Running;
+        p.ready = true;
+        let s = store(vec![node("n1")], vec![p]);
+        let mut running = vec![name("job-0")];
+        let Some(Operation::UpdatePodStatus(done)) = run(&mut running, &s) else { panic!("a status write") };
+        assert_eq!((done.phase, done.ready), (Phase::Succeeded, false));
+        assert!(running.is_empty(), "its containers have exited");
+    }
+
+    #[test]
+    fn a_stopped_pod_held_by_a_finalizer_is_left_to_its_owner() {
+        let mut p = bound(pod("job-0", 3), "n1");
+        p.meta.deleting = true;
+        p.meta.finalizers.push(name("batch.kubernetes.io/job-tracking"));
+        let mut s = store(vec![node("n1")], vec![p]);
+        let mut running = vec![name("job-0")];
+        let op = run(&mut running, &s).expect("the kubelet confirms the stop");
+        crate::api::apply(&mut s, &op, 10).unwrap();
+        let held = s.pods.get("job-0").expect("held by the finalizer");
+        assert!(held.meta.grace_zero);
+        assert_eq!(run(&mut running, &s), None, "no second confirmation");
+        let mut released = held.clone();
+        released.meta.finalizers.clear();
+        crate::api::apply(&mut s, &Operation::UpdatePod(released), 11).unwrap();
+        assert!(s.pods.get("job-0").is_none(), "gone once the finalizer is");
+    }
 }
