@@ -19,20 +19,21 @@ use krepis_engine::{Options, Status};
 use krepis_model::properties::{STS_CREATES_IN_ORDER, STS_DELETES_IN_REVERSE};
 use krepis_model::{check_scenario, Scenario};
 
-use Status::{Holds, Unknown, Violated};
+use Status::{Holds, Violated};
 
 #[test]
 fn ordering_verdicts_per_consistency_model() {
     for (consistency, depth, creates, deletes) in [
         ("synchronous", 8, Holds, Holds),
-        ("monotonic-session", 8, Violated, Unknown),
-        ("resettable-session", 8, Violated, Unknown),
+        ("monotonic-session", 8, Violated, Holds),
+        ("resettable-session", 7, Violated, Holds),
         ("optimistic-linear", 8, Holds, Holds),
         ("causal", 7, Holds, Holds),
     ] {
         let r = check_scenario(
             Scenario::statefulset_scale(consistency, 1),
-            &Options::default().threads(2).max_depth(depth),
+            // Keep going: other properties break earlier under lagging reads.
+            &Options::default().threads(2).max_depth(depth).keep_going(true),
         )
         .expect("a known model");
         assert_eq!(

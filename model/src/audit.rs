@@ -3,7 +3,7 @@
 
 use crate::api::Operation;
 use crate::controllers::Controller;
-use crate::resources::PodManagement;
+use crate::resources::{Phase, PodManagement};
 use crate::store::Store;
 
 /// What the run has done so far that a StatefulSet's guarantees forbid.
@@ -19,17 +19,46 @@ pub struct Audit {
     /// The Deployment controller created a ReplicaSet for a Deployment
     /// that was paused in the state the create landed on.
     pub replicaset_created_while_paused: bool,
+    /// A StatefulSet status write whose counts differ from the pods of the
+    /// view its controller read (the reference's observed-state check).
+    pub sts_status_unlike_view: bool,
+    /// A StatefulSet status write made from a view in which the set's
+    /// smallest pod ordinal was not 0.
+    pub sts_start_ordinal_unlike_view: bool,
 }
 
 impl Audit {
-    /// Records `op`, accepted from a `controller` instance, judged against
-    /// `store`, the state it was applied to (before the write).
-    pub fn record(&mut self, controller: &Controller, op: &Operation, store: &Store) {
+    /// Records `op`, accepted from a `controller` instance that read `view`,
+    /// judged against `store`, the state it was applied to (before the write).
+    pub fn record(&mut self, controller: &Controller, op: &Operation, view: &Store, store: &Store) {
         match controller {
-            Controller::StatefulSet => self.statefulset_write(op, store),
+            Controller::StatefulSet => {
+                self.statefulset_status(op, view);
+                self.statefulset_write(op, store)
+            }
             Controller::Deployment => self.deployment_write(op, store),
             _ => {}
         }
+    }
+
+    /// The reference's StatefulSet status checks: a status write is judged
+    /// against the view it was computed from. The write makes the set
+    /// stable at once (it is the newest write, on the newest generation), so
+    /// checking each accepted write is the reference's "when stable, the
+    /// status matches the observed state".
+    pub fn statefulset_status(&mut self, op: &Operation, view: &Store) {
+        let Operation::UpdateStatefulSetStatus(set) = op else { return };
+        let pods: Vec<_> = view
+            .pods
+            .iter()
+            .filter(|p| p.meta.labels.matches(&set.spec.selector) && p.meta.controller_uid() == Some(set.meta.uid))
+            .collect();
+        let live = pods.iter().filter(|p| !matches!(p.phase, Phase::Succeeded | Phase::Failed)).count();
+        let ready = pods.iter().filter(|p| p.running_and_ready()).count();
+        self.sts_status_unlike_view |=
+            set.status.replicas as usize != live || set.status.ready_replicas as usize != ready;
+        let first = pods.iter().filter_map(|p| set.ordinal(&p.meta.name)).min();
+        self.sts_start_ordinal_unlike_view |= first.is_some_and(|k| k != 0);
     }
 
     /// Records `op`, accepted from the Deployment controller.

@@ -324,7 +324,7 @@ impl<C: Consistency> Model for KubeModel<C> {
                     let before = audited.then(|| next.history.base(&r).into_owned());
                     let result = next.history.write(&r, op);
                     if let (Some(before), Ok(())) = (before, &result) {
-                        next.audit.record(c, op, &before);
+                        next.audit.record(c, op, &store, &before);
                     }
                     result
                 });

@@ -32,6 +32,21 @@ pub const REPLICASETS_CONVERGE: &str = "replicasets-eventually-converge";
 pub const STS_CREATES_IN_ORDER: &str = "sts-creates-in-order";
 /// An OrderedReady StatefulSet deletes condemned pods highest ordinal first.
 pub const STS_DELETES_IN_REVERSE: &str = "sts-deletes-in-reverse";
+/// A stable StatefulSet's `status.replicas` counts its pods that are not
+/// finished (as its controller computes it), in the newest state.
+pub const STS_STATUS_REPLICAS: &str = "sts-stable-status-replicas";
+/// A stable StatefulSet's `status.ready_replicas` counts its Running and
+/// Ready pods in the newest state.
+pub const STS_STATUS_READY: &str = "sts-stable-status-ready";
+/// When a StatefulSet is stable, the smallest ordinal among its pods is 0
+/// (or it has none): the first pod has the right start ordinal.
+pub const STS_START_ORDINAL: &str = "sts-stable-start-ordinal";
+/// The reference's check: every StatefulSet status written counts the pods
+/// (not finished; Running and Ready) of the view its controller read.
+pub const STS_STATUS_MATCHES_VIEW: &str = "sts-status-matches-observed-view";
+/// The reference's check: every StatefulSet status is written from a view
+/// whose smallest pod ordinal is 0 (or that has no pod).
+pub const STS_START_ORDINAL_IN_VIEW: &str = "sts-start-ordinal-in-observed-view";
 /// Every StatefulSet has all its pods Running and Ready at some point.
 pub const STATEFULSETS_READY: &str = "statefulsets-ready";
 /// Some reachable state has every Deployment complete (Kubernetes'
@@ -108,6 +123,7 @@ pub fn all<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel
     if !scenario.statefulsets.is_empty() {
         props.push(Property::always(STS_CREATES_IN_ORDER, |_, s: &KubeState<C>| !s.audit.created_before_predecessors));
         props.push(Property::always(STS_DELETES_IN_REVERSE, |_, s: &KubeState<C>| !s.audit.deleted_out_of_order));
+        props.extend(statefulset_status_properties());
         props.push(statefulsets_ready());
     }
     if !scenario.deployments.is_empty() {
@@ -211,6 +227,45 @@ fn rs_status_matches_spec<C: Consistency>() -> Property<KubeModel<C>> {
             .all(|rs| rs.spec.replicas == rs.status.replicas);
         ok
     })
+}
+
+fn statefulset_status_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
+    use crate::resources::{Phase, Pod, StatefulSet};
+    /// Whether every stable set satisfies `ok` with its pods of the newest state.
+    fn check<C: Consistency>(s: &KubeState<C>, ok: impl Fn(&StatefulSet, &[&Pod]) -> bool) -> bool {
+        let st = s.history.latest();
+        let now = s.history.max().newest();
+        let all =
+            st.statefulsets.iter().filter(|set| stable(&set.meta, set.status.observed_generation, now)).all(|set| {
+                let pods: Vec<&Pod> = st
+                    .pods
+                    .iter()
+                    .filter(|p| {
+                        p.meta.labels.matches(&set.spec.selector) && p.meta.controller_uid() == Some(set.meta.uid)
+                    })
+                    .collect();
+                ok(set, &pods)
+            });
+        all
+    }
+    vec![
+        Property::always(STS_STATUS_MATCHES_VIEW, |_, s: &KubeState<C>| !s.audit.sts_status_unlike_view),
+        Property::always(STS_START_ORDINAL_IN_VIEW, |_, s: &KubeState<C>| !s.audit.sts_start_ordinal_unlike_view),
+        Property::always(STS_STATUS_REPLICAS, |_, s: &KubeState<C>| {
+            check(s, |set, pods| {
+                let live = pods.iter().filter(|p| !matches!(p.phase, Phase::Succeeded | Phase::Failed)).count();
+                set.status.replicas as usize == live
+            })
+        }),
+        Property::always(STS_STATUS_READY, |_, s: &KubeState<C>| {
+            check(s, |set, pods| {
+                set.status.ready_replicas as usize == pods.iter().filter(|p| p.running_and_ready()).count()
+            })
+        }),
+        Property::always(STS_START_ORDINAL, |_, s: &KubeState<C>| {
+            check(s, |set, pods| pods.iter().filter_map(|p| set.ordinal(&p.meta.name)).min().is_none_or(|k| k == 0))
+        }),
+    ]
 }
 
 fn statefulsets_ready<C: Consistency>() -> Property<KubeModel<C>> {
