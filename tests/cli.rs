@@ -110,7 +110,62 @@ fn scenarios_are_listed() {
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.lines().any(|l| l.starts_with("puzzle8 ")));
-    assert!(out.lines().count() >= 4);
+    for name in [
+        "stale-reads",
+        "replicaset-scale",
+        "overlapping-replicasets",
+        "deployment-rollout",
+        "deployment-paused",
+        "statefulset-scale",
+        "job-parallel",
+        "cluster",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(&format!("{name} "))), "{name} missing:\n{out}");
+    }
+}
+
+/// The composed model is built from the count flags (one of everything by
+/// default), with every perturbation and no budget: only the depth bounds it.
+#[test]
+fn the_cluster_scenario_follows_the_count_flags() {
+    let o = krepis(&["check", "cluster", "--max-depth", "3", "-q", "--format", "json", "--keep-going"]);
+    // Exit 1: no Job completes within 3 steps ("sometimes" not found).
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sc = &v["scenario"];
+    assert_eq!(sc["perturbations"], serde_json::json!(["scale", "image", "pause", "suspend"]));
+    assert_eq!((sc["restarts"].as_u64(), sc["client_writes"].as_u64()), (Some(255), Some(255)));
+    for kind in ["replicasets", "deployments", "statefulsets", "jobs"] {
+        assert_eq!(sc[kind].as_array().map(Vec::len), Some(1), "{kind}");
+    }
+    let names: Vec<&str> = v["properties"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for p in ["pods-on-nodes-unique", "rs-stable-status-counts-pods", "deployments-complete", "jobs-complete"] {
+        assert!(names.contains(&p), "{p} not checked: {names:?}");
+    }
+    let o = krepis(&[
+        "check",
+        "cluster",
+        "--max-depth",
+        "2",
+        "-q",
+        "--format",
+        "json",
+        "--deployments",
+        "2",
+        "--jobs",
+        "0",
+        "--nodes",
+        "2",
+        "--job-controllers",
+        "0",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["scenario"]["deployments"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["scenario"]["jobs"].as_array().map(Vec::len), Some(0));
+    assert_eq!(v["scenario"]["nodes"].as_array().map(Vec::len), Some(2));
+    // Engine examples take no Kubernetes flags.
+    let o = krepis(&["check", "puzzle8", "--deployments", "1"]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]

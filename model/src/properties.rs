@@ -86,6 +86,21 @@ fn stable(meta: &crate::meta::Meta, observed_generation: u32, newest: crate::met
 /// The properties of a model of `scenario`, in report order: the global
 /// ones, then those of each kind of object the scenario has.
 pub fn all<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel<C>>> {
+    let mut props = applicable(scenario);
+    if let Some(chosen) = &scenario.properties {
+        props.retain(|p| chosen.contains(&p.name));
+    }
+    props
+}
+
+/// The names of the properties that apply to `scenario`'s kinds of objects
+/// (what [`crate::Scenario::properties`] may choose from), in report order.
+pub fn applicable_names(scenario: &crate::Scenario) -> Vec<String> {
+    applicable::<crate::consistency::Synchronous>(scenario).into_iter().map(|p| p.name).collect()
+}
+
+/// Every property that applies to `scenario`'s kinds of objects.
+fn applicable<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel<C>>> {
     let mut props = vec![
         Property::always(PODS_ON_NODES_UNIQUE, |_, s: &KubeState<C>| {
             let mut seen = HashSet::new();

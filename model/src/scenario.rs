@@ -98,6 +98,10 @@ pub struct Scenario {
     /// starts from a cluster at rest, so that its depth goes to what the
     /// perturbations and restarts set off rather than to the initial rollout.
     pub settle: bool,
+    /// The properties to check, by name; `None`: every property that
+    /// applies to the scenario's kinds of objects
+    /// ([`crate::properties::applicable_names`]).
+    pub properties: Option<Vec<String>>,
 }
 
 impl Scenario {
@@ -135,6 +139,7 @@ impl Scenario {
             client_writes: 0,
             perturbations: Perturbations::default(),
             settle: false,
+            properties: None,
         }
     }
 
@@ -146,7 +151,12 @@ impl Scenario {
     /// The stale-reads scenario (Kubernetes issue 59848): a StatefulSet of
     /// one pod on two nodes, plus an unlabelled, unscheduled spare pod; one
     /// restart allowed. `instances` scheduler, StatefulSet and PodGC
-    /// controllers.
+    /// controllers. It checks the reference's properties of this test (pods
+    /// on nodes unique, names unique, the StatefulSet status against the view
+    /// it was computed from, the set ready at some point) and krepis's
+    /// ordering and scheduling ones; the status-against-now properties are
+    /// left to `statefulset-scale`, so that the shortest counterexample is
+    /// the #59848 one.
     pub fn stale_reads(consistency: &str, instances: usize) -> Self {
         let labels = Labels::from_pairs(&[("app", "stale-reads")]);
         let set = StatefulSet {
@@ -174,6 +184,20 @@ impl Scenario {
             statefulset_controllers: instances,
             podgc_controllers: instances,
             restarts: 1,
+            properties: Some(
+                [
+                    crate::properties::PODS_ON_NODES_UNIQUE,
+                    crate::properties::UNIQUE_NAMES,
+                    crate::properties::PODS_EVENTUALLY_SCHEDULED,
+                    crate::properties::STS_CREATES_IN_ORDER,
+                    crate::properties::STS_DELETES_IN_REVERSE,
+                    crate::properties::STS_STATUS_MATCHES_VIEW,
+                    crate::properties::STS_START_ORDINAL_IN_VIEW,
+                    crate::properties::STATEFULSETS_READY,
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
             ..Self::empty("stale-reads", consistency)
         }
     }
@@ -219,6 +243,7 @@ impl Scenario {
         s.statefulsets[0].spec.replicas = 2;
         s.client_writes = 1;
         s.perturbations.scale = true;
+        s.properties = None;
         s
     }
 

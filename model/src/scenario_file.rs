@@ -10,6 +10,7 @@
 //! client_writes: 1             # client writes (perturbations) allowed in a run (255: unbounded)
 //! perturbations: [scale]       # any of: scale, image, pause, suspend
 //! settle: false                # true: start once the controllers have nothing left to do
+//! properties: [pods-on-nodes-unique]   # optional: check only these (default: all that apply)
 //! replicasets:
 //!   - { name: web, replicas: 2, labels: { app: web }, image: nginx }
 //! statefulsets:
@@ -49,6 +50,7 @@ struct File {
     client_writes: Option<u8>,
     #[serde(default)]
     settle: bool,
+    properties: Option<Vec<String>>,
     #[serde(default)]
     perturbations: Vec<String>,
     #[serde(default)]
@@ -331,6 +333,23 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
         client_writes: f.client_writes.unwrap_or(0),
         perturbations,
         settle: f.settle,
+        properties: None,
+    })
+    .and_then(|mut s| {
+        if let Some(chosen) = &f.properties {
+            let known = crate::properties::applicable_names(&s);
+            if let Some(bad) = chosen.iter().find(|c| !known.contains(c)) {
+                return Err(err(
+                    &["properties", bad],
+                    format!(
+                        "field `properties`: '{bad}' is not a property of this scenario (one of: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            s.properties = Some(chosen.clone());
+        }
+        Ok(s)
     })
 }
 
@@ -395,6 +414,7 @@ pods:
             ("client_writes: 1\nperturbations: [scale, explode]\n", 2, "field `perturbations`"),
             ("jobs:\n  - { name: j, parallelism: 0 }\n", 2, "field `parallelism`"),
             ("deployments:\n  - { name: d, replicas: 1, strategy: sideways }\n", 2, "strategy"),
+            ("nodes: 1\nproperties: [pods-on-nodes-unique, jobs-complete]\n", 2, "field `properties`"),
         ] {
             let e = parse("f.yaml", text).expect_err(text);
             assert!(e.starts_with(&format!("f.yaml:{line}")), "{text:?} -> {e}");
