@@ -48,11 +48,11 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         };
         // Liveness pass for the exhaustive strategies.
         if opts.strategy != Strategy::Simulation && outcome.stop_reason.explored_a_closed_region() {
-            for (i, p) in props.iter().enumerate() {
-                if p.kind != Kind::Eventually {
-                    continue;
-                }
-                match eventually::check(model, p, opts.symmetry, opts.max_depth, &counters) {
+            let live: Vec<usize> = (0..props.len()).filter(|&i| props[i].kind == Kind::Eventually).collect();
+            let chosen: Vec<&crate::Property<M>> = live.iter().map(|&i| &props[i]).collect();
+            let verdicts = eventually::check_all(model, &chosen, opts.symmetry, opts.max_depth, &counters);
+            for (i, verdict) in live.into_iter().zip(verdicts) {
+                match verdict {
                     Verdict::Holds => {}
                     Verdict::Violated(chain) => {
                         outcome.decided[i] = chain.fps.last().copied();

@@ -57,36 +57,74 @@ pub(crate) fn group_bit<M: Model>(model: &M, a: &M::Action) -> u64 {
     model.fairness(a).map_or(0, |g| 1u64 << (g % 64))
 }
 
-/// Checks `prop` (of kind `eventually`) within `max_depth` (0 = no bound).
-pub(crate) fn check<M: Model>(
+/// A state explored by the shared pass: which predicates hold there, the
+/// groups enabled, its edges to explored states, and whether it has no
+/// successor at all.
+struct Explored {
+    holds: u64,
+    enabled: u64,
+    edges: Vec<Edge>,
+    deadlock: bool,
+}
+
+/// Checks the `eventually` properties `props` within `max_depth` (0 = no
+/// bound), one verdict each, in order.
+///
+/// One search serves them all (so successors are generated once, not once
+/// per property): it explores every state reachable along paths on which
+/// some predicate fails, recording edges. Each property's G is then found
+/// by a breadth-first search over the recorded edges, in the order a search
+/// of that property alone would take, so verdicts and traces are the same.
+/// That G lies inside the explored region: a state reachable within the
+/// bound along states failing one predicate is reachable within it along
+/// states failing some predicate.
+pub(crate) fn check_all<M: Model>(
     model: &M,
-    prop: &Property<M>,
+    props: &[&Property<M>],
     symmetry: bool,
     max_depth: u64,
     counters: &Counters,
-) -> Verdict {
-    let holds = |s: &M::State| (prop.check)(model, s);
+) -> Vec<Verdict> {
+    let mut out = Vec::with_capacity(props.len());
+    for chunk in props.chunks(64) {
+        out.extend(check_chunk(model, chunk, symmetry, max_depth, counters));
+    }
+    out
+}
+
+fn check_chunk<M: Model>(
+    model: &M,
+    props: &[&Property<M>],
+    symmetry: bool,
+    max_depth: u64,
+    counters: &Counters,
+) -> Vec<Verdict> {
+    let all: u64 = if props.len() >= 64 { u64::MAX } else { (1u64 << props.len()) - 1 };
+    let holds = |s: &M::State| {
+        props.iter().enumerate().fold(0u64, |m, (i, p)| if (p.check)(model, s) { m | 1 << i } else { m })
+    };
     let canon = |mut s: M::State| {
         if symmetry {
             model.canonicalize(&mut s);
         }
         (nonzero(model.fingerprint(&s)), s)
     };
-    let mut g: HashMap<Fingerprint, Node> = HashMap::new();
-    let mut order: Vec<Fingerprint> = Vec::new();
+    let mut explored: HashMap<Fingerprint, Explored> = HashMap::new();
+    let mut roots: Vec<Fingerprint> = Vec::new();
     let mut init = Vec::new();
     model.init_states(&mut init);
     let mut frontier = Vec::new();
     for s in init {
         let (fp, s) = canon(s);
-        if !holds(&s) && !g.contains_key(&fp) {
-            g.insert(fp, Node { parent: 0, enabled: 0, edges: Vec::new() });
-            order.push(fp);
+        let h = holds(&s);
+        if h != all && !explored.contains_key(&fp) {
+            explored.insert(fp, Explored { holds: h, enabled: 0, edges: Vec::new(), deadlock: false });
+            roots.push(fp);
             frontier.push((fp, s));
         }
     }
 
-    // Breadth-first over G: membership, edges, shortest prefixes, deadlocks.
+    // Breadth-first over the union of the Gs, recording edges.
     let mut succ = Vec::new();
     let mut depth = 0u64;
     while !frontier.is_empty() {
@@ -94,32 +132,90 @@ pub(crate) fn check<M: Model>(
         let last_level = max_depth > 0 && depth >= max_depth;
         for (fp, s) in &frontier {
             if counters.stopped() {
-                return Verdict::Unknown;
+                return props.iter().map(|_| Verdict::Unknown).collect();
             }
             succ.clear();
             model.successors(s, &mut succ);
-            if succ.is_empty() {
-                let fps = chain_from_parents(*fp, |f| g.get(&f).map(|e| e.parent));
-                return Verdict::Violated(Chain { fps, loop_start: None });
-            }
             let mut enabled = 0;
             let mut edges = Vec::new();
+            let deadlock = succ.is_empty();
             for (a, t) in succ.drain(..) {
                 let bit = group_bit(model, &a);
                 enabled |= bit;
                 let (tfp, t) = canon(t);
-                if !g.contains_key(&tfp) {
-                    if last_level || holds(&t) {
+                if !explored.contains_key(&tfp) {
+                    if last_level {
                         continue;
                     }
-                    g.insert(tfp, Node { parent: *fp, enabled: 0, edges: Vec::new() });
-                    order.push(tfp);
+                    let h = holds(&t);
+                    if h == all {
+                        continue;
+                    }
+                    explored.insert(tfp, Explored { holds: h, enabled: 0, edges: Vec::new(), deadlock: false });
                     next.push((tfp, t));
                 }
                 edges.push((tfp, bit));
             }
-            if let Some(n) = g.get_mut(fp) {
+            if let Some(n) = explored.get_mut(fp) {
                 n.enabled = enabled;
+                n.edges = edges;
+                n.deadlock = deadlock;
+            }
+        }
+        frontier = next;
+        depth += 1;
+    }
+    (0..props.len()).map(|i| decide(&explored, &roots, 1u64 << i, max_depth, counters)).collect()
+}
+
+/// The verdict of the property whose predicate is bit `bit` of `holds`.
+fn decide(
+    explored: &HashMap<Fingerprint, Explored>,
+    roots: &[Fingerprint],
+    bit: u64,
+    max_depth: u64,
+    counters: &Counters,
+) -> Verdict {
+    let in_g = |f: &Fingerprint| explored.get(f).is_some_and(|e| e.holds & bit == 0);
+    // G, breadth first from the initial states, as a search of this
+    // property alone would find it; the first deadlock ends it.
+    let mut g: HashMap<Fingerprint, Node> = HashMap::new();
+    let mut order: Vec<Fingerprint> = Vec::new();
+    let mut frontier: Vec<Fingerprint> = Vec::new();
+    for r in roots.iter().filter(|r| in_g(r)) {
+        if !g.contains_key(r) {
+            g.insert(*r, Node { parent: 0, enabled: 0, edges: Vec::new() });
+            order.push(*r);
+            frontier.push(*r);
+        }
+    }
+    let mut depth = 0u64;
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        let last_level = max_depth > 0 && depth >= max_depth;
+        for fp in &frontier {
+            if counters.stopped() {
+                return Verdict::Unknown;
+            }
+            let e = &explored[fp];
+            if e.deadlock {
+                let fps = chain_from_parents(*fp, |f| g.get(&f).map(|n| n.parent));
+                return Verdict::Violated(Chain { fps, loop_start: None });
+            }
+            let mut edges = Vec::new();
+            for &(t, b) in &e.edges {
+                if !g.contains_key(&t) {
+                    if last_level || !in_g(&t) {
+                        continue;
+                    }
+                    g.insert(t, Node { parent: *fp, enabled: 0, edges: Vec::new() });
+                    order.push(t);
+                    next.push(t);
+                }
+                edges.push((t, b));
+            }
+            if let Some(n) = g.get_mut(fp) {
+                n.enabled = e.enabled;
                 n.edges = edges;
             }
         }
@@ -289,4 +385,75 @@ fn fair_walk(
         }
     }
     walk
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ring 0 -> 1 -> ... -> 5 -> 0 ("tick", fairness group 0), with an
+    /// unfair self-loop at 2 ("stay") and a dead end 6 reachable from 3.
+    struct Ring;
+
+    impl Model for Ring {
+        type State = u8;
+        type Action = &'static str;
+        fn init_states(&self, out: &mut Vec<u8>) {
+            out.push(0);
+        }
+        fn successors(&self, s: &u8, out: &mut Vec<(&'static str, u8)>) {
+            match *s {
+                6 => {}
+                x => {
+                    out.push(("tick", (x + 1) % 6));
+                    if x == 2 {
+                        out.push(("stay", 2));
+                    }
+                    if x == 3 {
+                        out.push(("fall", 6));
+                    }
+                }
+            }
+        }
+        fn properties(&self) -> Vec<Property<Self>> {
+            vec![
+                // Fails only through the dead end: 0 1 2 3 6.
+                Property::eventually("reaches-4-or-5", |_, s| *s == 4 || *s == 5),
+                // Fails through the fair ring (6 satisfies it).
+                Property::eventually("reaches-6", |_, s| *s == 6),
+                // Holds: every path passes 1.
+                Property::eventually("reaches-1", |_, s| *s == 1),
+            ]
+        }
+        fn fairness(&self, a: &&'static str) -> Option<u8> {
+            (*a == "tick").then_some(0)
+        }
+    }
+
+    fn summary(v: &Verdict) -> String {
+        match v {
+            Verdict::Holds => "holds".into(),
+            Verdict::Unknown => "unknown".into(),
+            Verdict::Violated(c) => format!("{:?} loop {:?}", c.fps, c.loop_start),
+        }
+    }
+
+    #[test]
+    fn one_shared_pass_decides_each_property_as_a_pass_of_its_own() {
+        let props = Ring.properties();
+        let refs: Vec<&Property<Ring>> = props.iter().collect();
+        for depth in [0, 3, 4, 10] {
+            let together = check_all(&Ring, &refs, false, depth, &Counters::new());
+            for (i, p) in refs.iter().enumerate() {
+                let alone = check_all(&Ring, &[*p], false, depth, &Counters::new());
+                assert_eq!(summary(&together[i]), summary(&alone[0]), "{} to depth {depth}", p.name);
+            }
+            if depth == 0 {
+                let kinds: Vec<String> = together.iter().map(summary).collect();
+                assert!(kinds[0].contains("loop None"), "a dead end: {kinds:?}");
+                assert!(kinds[1].contains("loop Some"), "a fair lasso: {kinds:?}");
+                assert_eq!(kinds[2], "holds");
+            }
+        }
+    }
 }
