@@ -10,7 +10,9 @@
 use std::fmt;
 
 use crate::meta::{Kind, Name, Rev, Uid};
-use crate::resources::{Deployment, Job, Node, Object, Pod, ReplicaSet, StatefulSet};
+use crate::resources::{
+    ControllerRevision, Deployment, Job, Node, Object, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
+};
 use crate::store::{Collection, Store};
 
 /// A write a controller or the environment asks the API server for.
@@ -55,6 +57,12 @@ pub enum Operation {
     UpdateJob(Job),
     /// Update a Job's status (version must match).
     UpdateJobStatus(Job),
+    /// Create a ControllerRevision (the StatefulSet controller).
+    CreateControllerRevision(ControllerRevision),
+    /// Renumber a ControllerRevision (version must match).
+    UpdateControllerRevision(ControllerRevision),
+    /// Create a PersistentVolumeClaim (the StatefulSet controller).
+    CreatePvc(PersistentVolumeClaim),
 }
 
 /// Why the API server refused a write.
@@ -99,6 +107,10 @@ impl Operation {
             Operation::CreateJob(j) | Operation::UpdateJob(j) | Operation::UpdateJobStatus(j) => {
                 (Kind::Job, &j.meta.name)
             }
+            Operation::CreateControllerRevision(r) | Operation::UpdateControllerRevision(r) => {
+                (Kind::ControllerRevision, &r.meta.name)
+            }
+            Operation::CreatePvc(c) => (Kind::PersistentVolumeClaim, &c.meta.name),
         }
     }
 
@@ -116,11 +128,14 @@ impl Operation {
             Operation::CreateStatefulSet(_)
             | Operation::CreateReplicaSet(_)
             | Operation::CreateDeployment(_)
-            | Operation::CreateJob(_) => "create",
+            | Operation::CreateJob(_)
+            | Operation::CreateControllerRevision(_)
+            | Operation::CreatePvc(_) => "create",
             Operation::UpdateReplicaSet(_)
             | Operation::UpdateStatefulSet(_)
             | Operation::UpdateDeployment(_)
-            | Operation::UpdateJob(_) => "update",
+            | Operation::UpdateJob(_)
+            | Operation::UpdateControllerRevision(_) => "update",
             Operation::UpdateReplicaSetStatus(_)
             | Operation::UpdateStatefulSetStatus(_)
             | Operation::UpdateDeploymentStatus(_)
@@ -311,6 +326,9 @@ pub fn apply(store: &mut Store, op: &Operation, rev: Rev) -> Result<(), Rejectio
         Operation::CreateJob(j) => create(&mut store.jobs, j.clone(), rev),
         Operation::UpdateJob(j) => update_spec(&mut store.jobs, j, rev),
         Operation::UpdateJobStatus(j) => update_status(&mut store.jobs, j, rev),
+        Operation::CreateControllerRevision(r) => create(&mut store.controllerrevisions, r.clone(), rev),
+        Operation::UpdateControllerRevision(r) => update_spec(&mut store.controllerrevisions, r, rev),
+        Operation::CreatePvc(c) => create(&mut store.pvcs, c.clone(), rev),
     }
 }
 

@@ -118,8 +118,9 @@ impl<C: Consistency> KubeModel<C> {
         rev
     }
 
-    /// The initial state: the scenario's objects written one by one (then
-    /// settled, if the scenario says so).
+    /// The initial state: the scenario's objects written one by one (each
+    /// StatefulSet with its first ControllerRevision), then settled if the
+    /// scenario says so.
     pub fn initial(&self) -> KubeState<C> {
         let mut store = Store::default();
         let mut rev = 0;
@@ -133,6 +134,14 @@ impl<C: Consistency> KubeModel<C> {
         }
         for s in &self.scenario.statefulsets {
             put(Operation::CreateStatefulSet(s.clone()), &mut store);
+            // Its first revision, as the controller's first sync records it:
+            // the search starts with it (one step fewer in every trace).
+            if let Some(created) = store.statefulsets.get(&s.meta.name).cloned() {
+                put(
+                    Operation::CreateControllerRevision(crate::controllers::statefulset::revision_for(&created, 1)),
+                    &mut store,
+                );
+            }
         }
         for s in &self.scenario.replicasets {
             put(Operation::CreateReplicaSet(s.clone()), &mut store);

@@ -69,6 +69,10 @@ pub enum Kind {
     Deployment,
     /// A Job.
     Job,
+    /// A ControllerRevision.
+    ControllerRevision,
+    /// A PersistentVolumeClaim.
+    PersistentVolumeClaim,
 }
 
 /// A reference from an object to its owner.
@@ -159,6 +163,8 @@ impl fmt::Display for Kind {
             Kind::ReplicaSet => "replicaset",
             Kind::Deployment => "deployment",
             Kind::Job => "job",
+            Kind::ControllerRevision => "controllerrevision",
+            Kind::PersistentVolumeClaim => "persistentvolumeclaim",
         })
     }
 }

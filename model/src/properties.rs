@@ -47,6 +47,11 @@ pub const STS_STATUS_MATCHES_VIEW: &str = "sts-status-matches-observed-view";
 /// The reference's check: every StatefulSet status is written from a view
 /// whose smallest pod ordinal is 0 (or that has no pod).
 pub const STS_START_ORDINAL_IN_VIEW: &str = "sts-start-ordinal-in-observed-view";
+/// Some reachable state has a StatefulSet whose template changed (its
+/// update revision is not its first) and every StatefulSet rolled out: the
+/// update revision is current and every wanted pod runs the set's template,
+/// Running and Ready (checked when the scenario changes images).
+pub const STS_UPDATE_COMPLETES: &str = "sts-update-completes";
 /// Every StatefulSet has all its pods Running and Ready at some point.
 pub const STATEFULSETS_READY: &str = "statefulsets-ready";
 /// Some reachable state has every Deployment complete (Kubernetes'
@@ -140,6 +145,28 @@ fn applicable<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeMo
         props.push(Property::always(STS_DELETES_IN_REVERSE, |_, s: &KubeState<C>| !s.audit.deleted_out_of_order));
         props.extend(statefulset_status_properties());
         props.push(statefulsets_ready());
+        if scenario.perturbations.image && scenario.client_writes > 0 {
+            props.push(Property::sometimes(STS_UPDATE_COMPLETES, |_, s: &KubeState<C>| {
+                let st = s.history.latest();
+                let number = |set: &crate::resources::StatefulSet| {
+                    let rev = set.status.update_revision.as_ref()?;
+                    st.controllerrevisions.get(rev).map(|r| r.revision)
+                };
+                let changed = st.statefulsets.iter().any(|set| number(set).is_some_and(|n| n > 1));
+                let done = changed
+                    && st.statefulsets.iter().all(|set| {
+                        set.status.current_revision.is_some()
+                            && set.status.current_revision == set.status.update_revision
+                            && set.status.updated_replicas == set.spec.replicas
+                            && (0..set.spec.replicas).all(|k| {
+                                st.pods
+                                    .get(&set.pod_name(k))
+                                    .is_some_and(|p| p.running_and_ready() && p.spec.images == set.spec.template_images)
+                            })
+                    });
+                done
+            }));
+        }
     }
     if !scenario.deployments.is_empty() {
         props.extend(deployment_properties());

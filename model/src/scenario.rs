@@ -167,6 +167,8 @@ impl Scenario {
                 template_labels: labels,
                 template_images: vec![name("app")],
                 pod_management: PodManagement::OrderedReady,
+                update_strategy: crate::resources::UpdateStrategy::RollingUpdate { partition: 0 },
+                volume_claim_templates: vec![],
             },
             status: StatefulSetStatus::default(),
         };

@@ -13,8 +13,8 @@
 //! properties: [pods-on-nodes-unique]   # optional: check only these (default: all that apply)
 //! replicasets:
 //!   - { name: web, replicas: 2, labels: { app: web }, image: nginx }
-//! statefulsets:
-//!   - { name: db, replicas: 1, labels: { app: db }, image: postgres }
+//! statefulsets:                # optional: claims (volume claim templates), partition, on_delete
+//!   - { name: db, replicas: 1, labels: { app: db }, image: postgres, claims: [data] }
 //! deployments:                 # optional: paused, strategy (rolling-update | recreate), max_surge, max_unavailable (counts)
 //!   - { name: api, replicas: 2, labels: { app: api }, image: api }
 //! jobs:                        # optional: completions, suspend, backoff_limit (default 6)
@@ -56,7 +56,7 @@ struct File {
     #[serde(default)]
     replicasets: Vec<SetFile>,
     #[serde(default)]
-    statefulsets: Vec<SetFile>,
+    statefulsets: Vec<StatefulSetFile>,
     #[serde(default)]
     deployments: Vec<DeploymentFile>,
     #[serde(default)]
@@ -74,6 +74,25 @@ struct Controllers {
     podgc: Option<u8>,
     deployment: Option<u8>,
     job: Option<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatefulSetFile {
+    name: String,
+    replicas: u32,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    image: Option<String>,
+    /// Volume claim templates: pod k gets a claim `<template>-<set>-<k>`.
+    #[serde(default)]
+    claims: Vec<String>,
+    /// Rolling-update partition (ordinals below it keep their revision).
+    #[serde(default)]
+    partition: u32,
+    /// `on-delete` instead of rolling updates.
+    #[serde(default)]
+    on_delete: bool,
 }
 
 #[derive(Deserialize)]
@@ -210,6 +229,12 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
                 template_labels: labels(&s.labels),
                 template_images: image(&s.image),
                 pod_management: PodManagement::OrderedReady,
+                update_strategy: if s.on_delete {
+                    crate::resources::UpdateStrategy::OnDelete
+                } else {
+                    crate::resources::UpdateStrategy::RollingUpdate { partition: s.partition }
+                },
+                volume_claim_templates: s.claims.iter().map(|c| name(c)).collect(),
             },
             status: StatefulSetStatus::default(),
         })

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use crate::meta::{Rev, Uid};
-use crate::resources::{Deployment, Job, Node, Object, Pod, ReplicaSet, StatefulSet};
+use crate::resources::{
+    ControllerRevision, Deployment, Job, Node, Object, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
+};
 
 /// Objects of one kind, sorted by name. Objects are shared between the
 /// states of a history (`Arc`), so a write copies only what it changes.
@@ -90,6 +92,10 @@ pub struct Store {
     pub deployments: Collection<Deployment>,
     /// Jobs.
     pub jobs: Collection<Job>,
+    /// ControllerRevisions (of StatefulSets).
+    pub controllerrevisions: Collection<ControllerRevision>,
+    /// PersistentVolumeClaims.
+    pub pvcs: Collection<PersistentVolumeClaim>,
 }
 
 impl Store {
@@ -128,6 +134,8 @@ impl Store {
             }
             j.status.uncounted_succeeded.iter().chain(&j.status.uncounted_failed).for_each(|u| f(*u));
         }
+        self.controllerrevisions.iter().for_each(|o| meta(&o.meta, f));
+        self.pvcs.iter().for_each(|o| meta(&o.meta, f));
     }
 
     /// Replaces every stamp `x` by `map(x)`.
@@ -157,6 +165,8 @@ impl Store {
             // Order-preserving: the sorted lists stay sorted.
             j.status.uncounted_succeeded.iter_mut().chain(&mut j.status.uncounted_failed).for_each(|u| *u = map(*u));
         });
+        self.controllerrevisions.rewrite(&mut |o| meta(&mut o.meta, map));
+        self.pvcs.rewrite(&mut |o| meta(&mut o.meta, map));
     }
 
     /// Merges `other` into `self` (causal reads): per name, the object with
@@ -179,6 +189,8 @@ impl Store {
         merge(&mut self.replicasets, &other.replicasets);
         merge(&mut self.deployments, &other.deployments);
         merge(&mut self.jobs, &other.jobs);
+        merge(&mut self.controllerrevisions, &other.controllerrevisions);
+        merge(&mut self.pvcs, &other.pvcs);
     }
 }
 

@@ -38,13 +38,7 @@ pub fn step(view: &View<'_>) -> Option<Operation> {
 /// template, low 32 bits in decimal, each digit mapped into Kubernetes'
 /// `SafeEncodeString` alphabet (no vowels, so no words).
 pub fn template_hash(d: &Deployment) -> String {
-    const ALPHABET: &[u8; 27] = b"bcdfghjklmnpqrstvwxz2456789";
-    let fp = krepis_engine::fingerprint::fingerprint_of(&(
-        &d.spec.template_labels,
-        &d.spec.template_images,
-        d.status.collision_count,
-    ));
-    (fp as u32).to_string().bytes().map(|c| ALPHABET[usize::from(c) % 27] as char).collect()
+    super::hash::safe_hash(&(&d.spec.template_labels, &d.spec.template_images, d.status.collision_count))
 }
 
 /// Whether `rs`'s pod template is `d`'s (ignoring the hash label).

@@ -3,6 +3,7 @@
 //! the real runtime alike.
 
 pub mod deployment;
+pub mod hash;
 pub mod job;
 pub mod kubelet;
 pub mod podgc;

@@ -44,6 +44,8 @@ pub fn sts(n: &str, replicas: u32, uid: u32) -> StatefulSet {
             template_labels: labels,
             template_images: vec![name("img")],
             pod_management: PodManagement::OrderedReady,
+            update_strategy: crate::resources::UpdateStrategy::RollingUpdate { partition: 0 },
+            volume_claim_templates: vec![],
         },
         status: StatefulSetStatus::default(),
     }

@@ -1,11 +1,13 @@
 //! The resources the model stores, with the fields that matter.
 
+pub use controllerrevision::ControllerRevision;
 pub use deployment::{Deployment, DeploymentSpec, DeploymentStatus, Strategy};
 pub use job::{Job, JobSpec, JobStatus};
 pub use node::Node;
 pub use pod::{Phase, Pod, PodSpec};
+pub use pvc::PersistentVolumeClaim;
 pub use replicaset::{ReplicaSet, ReplicaSetSpec, ReplicaSetStatus};
-pub use statefulset::{PodManagement, StatefulSet, StatefulSetSpec, StatefulSetStatus};
+pub use statefulset::{PodManagement, StatefulSet, StatefulSetSpec, StatefulSetStatus, UpdateStrategy};
 
 use crate::meta::Meta;
 
@@ -49,9 +51,11 @@ macro_rules! object_with_spec {
 }
 pub(crate) use object_with_spec;
 
+mod controllerrevision;
 mod deployment;
 mod job;
 mod node;
 mod pod;
+mod pvc;
 mod replicaset;
 mod statefulset;

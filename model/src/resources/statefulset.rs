@@ -12,6 +12,19 @@ pub enum PodManagement {
     Parallel,
 }
 
+/// How a StatefulSet replaces pods whose template is out of date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UpdateStrategy {
+    /// Delete out-of-date pods one at a time, highest ordinal first, down to
+    /// `partition` (pods below it keep their revision). Kubernetes' default.
+    RollingUpdate {
+        /// Ordinals below this are not updated.
+        partition: u32,
+    },
+    /// Leave out-of-date pods until something else deletes them.
+    OnDelete,
+}
+
 /// A StatefulSet's desired state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StatefulSetSpec {
@@ -25,6 +38,12 @@ pub struct StatefulSetSpec {
     pub template_images: Vec<Name>,
     /// Ordered or parallel pod management.
     pub pod_management: PodManagement,
+    /// How out-of-date pods are replaced.
+    pub update_strategy: UpdateStrategy,
+    /// Names of the volume claim templates: pod k gets a claim
+    /// `<template>-<set>-<k>` for each, created before the pod and kept
+    /// when the set scales down (retention policy Retain, the default).
+    pub volume_claim_templates: Vec<Name>,
 }
 
 /// A StatefulSet's observed state, written by its controller.
@@ -39,6 +58,16 @@ pub struct StatefulSetStatus {
     pub replicas: u32,
     /// Pods Running and Ready.
     pub ready_replicas: u32,
+    /// Pods (not being deleted) of the current revision.
+    pub current_replicas: u32,
+    /// Pods (not being deleted) of the update revision.
+    pub updated_replicas: u32,
+    /// The revision the pods had before the update in progress.
+    pub current_revision: Option<Name>,
+    /// The revision of the set's template now.
+    pub update_revision: Option<Name>,
+    /// Bumped when a new revision's name is taken by other data.
+    pub collision_count: u32,
 }
 
 /// A StatefulSet.
@@ -53,6 +82,11 @@ pub struct StatefulSet {
 }
 
 impl StatefulSet {
+    /// The name of claim `template` of ordinal `k`.
+    pub fn claim_name(&self, template: &str, k: u32) -> String {
+        format!("{template}-{}-{k}", self.meta.name)
+    }
+
     /// The name of the pod with ordinal `k`.
     pub fn pod_name(&self, k: u32) -> String {
         format!("{}-{k}", self.meta.name)
@@ -84,6 +118,8 @@ mod tests {
                 template_labels: Labels::default(),
                 template_images: vec![],
                 pod_management: PodManagement::OrderedReady,
+                update_strategy: UpdateStrategy::RollingUpdate { partition: 0 },
+                volume_claim_templates: vec![],
             },
             status: StatefulSetStatus::default(),
         };
