@@ -40,6 +40,39 @@ enum Command {
     },
     /// List the built-in scenarios, one line each.
     Scenarios,
+    /// Replay a trace file written by `check --save-trace FILE`: rebuild the
+    /// model from the arguments stored in it and replay every trace step by
+    /// step. Exit 2 if the file is bad or the model no longer does what the
+    /// file recorded (the message names the first step that differs).
+    Replay {
+        /// The trace file.
+        file: std::path::PathBuf,
+    },
+}
+
+/// The `check` arguments stored in a trace file, without the output flags,
+/// with `--replay FILE` added.
+fn replay_args(stored: &[String], file: &std::path::Path) -> Result<Vec<std::ffi::OsString>, String> {
+    if stored.first().map(String::as_str) != Some("check") {
+        return Err(format!("{}: not written by `krepis check` (arguments {stored:?})", file.display()));
+    }
+    let mut out: Vec<std::ffi::OsString> = vec!["krepis".into()];
+    let mut skip_value = false;
+    for a in stored {
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
+        let flag = a.split('=').next().unwrap_or("");
+        if ["--save-trace", "--trace-out", "--replay", "--format"].contains(&flag) {
+            skip_value = !a.contains('=');
+            continue;
+        }
+        out.push(a.into());
+    }
+    out.push("--replay".into());
+    out.push(file.into());
+    Ok(out)
 }
 
 fn main() -> ExitCode {
@@ -50,6 +83,33 @@ fn main() -> ExitCode {
                 println!("{:<22} {}", s.name, s.about);
             }
             ExitCode::SUCCESS
+        }
+        Command::Replay { file } => {
+            let stored = match krepis_engine::trace_file::TraceFile::load(&file) {
+                Ok(f) => f.args,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let args = match replay_args(&stored, &file) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let Command::Check { scenario, kube, check } = cli::parse_from_or_exit::<Cli, _, _>(args).command else {
+                eprintln!("error: {}: not a check command", file.display());
+                return ExitCode::from(2);
+            };
+            match scenarios::run(&scenario, &kube, &check) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::Check { scenario, kube, check } => match scenarios::run(&scenario, &kube, &check) {
             Ok(code) => code,

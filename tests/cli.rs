@@ -238,3 +238,45 @@ fn progress_goes_to_stderr_about_once_a_second() {
     assert!(lines[0].contains("depth") && lines[0].contains("queue") && lines[0].contains("mem"), "{e}");
     assert!(String::from_utf8_lossy(&o.stdout).contains("time-limit"));
 }
+
+/// A counterexample saved with --save-trace replays step by step with
+/// `krepis replay`, showing the same steps the check printed; a damaged file
+/// or a changed model is one line and exit 2.
+#[test]
+fn saved_traces_replay_and_bad_ones_are_refused() {
+    let dir = std::env::temp_dir().join(format!("krepis-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("stale.trace");
+    let f = file.to_str().unwrap();
+    let o = krepis(&["check", "stale-reads", "--max-depth", "8", "-q", "--save-trace", f]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let checked = String::from_utf8_lossy(&o.stdout).to_string();
+    let o = krepis(&["replay", f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let replayed = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(replayed.contains("'pods-on-nodes-unique' (7 steps)"), "{replayed}");
+    assert!(replayed.contains("replayed: 'pods-on-nodes-unique' is violated in the last state"), "{replayed}");
+    let steps = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| l.split_once(". ").is_some_and(|(n, _)| n.parse::<u32>().is_ok()))
+            .map(String::from)
+            .collect()
+    };
+    let first = steps(&checked);
+    assert!(!first.is_empty() && steps(&replayed).starts_with(&first[..8]), "{checked}\n---\n{replayed}");
+
+    // The same file on another consistency model: the model differs.
+    let o = krepis(&["check", "stale-reads", "--consistency", "synchronous", "--replay", f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("saved from model"), "{}", stderr(&o));
+    // A damaged file.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let n = bytes.len();
+    bytes.truncate(n - 3);
+    std::fs::write(&file, &bytes).unwrap();
+    let o = krepis(&["replay", f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -82,6 +82,14 @@ pub struct CheckArgs {
     /// Write the counterexample and example traces to FILE as JSON.
     #[arg(long, value_name = "FILE")]
     pub trace_out: Option<PathBuf>,
+    /// Write the counterexamples (and examples) as a replayable file:
+    /// `krepis replay FILE` rebuilds the model and replays them step by step.
+    #[arg(long, value_name = "FILE")]
+    pub save_trace: Option<PathBuf>,
+    /// Instead of checking, replay the traces of FILE (written by
+    /// --save-trace) on this model, printing every step.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
     /// No progress output on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -234,6 +242,9 @@ pub fn progress_printer() -> crate::ProgressFn {
 /// status. `extra` fields are added to the JSON report's top level (e.g. the
 /// resolved scenario).
 pub fn run<M: Model>(model: &M, args: &CheckArgs, extra: serde_json::Map<String, serde_json::Value>) -> ExitCode {
+    if let Some(path) = &args.replay {
+        return replay(model, path);
+    }
     let mut opts = args.options();
     stop_on_ctrl_c(opts.cancel.clone());
     let tty = std::io::stderr().is_terminal();
@@ -247,6 +258,12 @@ pub fn run<M: Model>(model: &M, args: &CheckArgs, extra: serde_json::Map<String,
     let report = &result.report;
     if let Some(path) = &args.trace_out {
         if let Err(e) = write_traces(path, report) {
+            eprintln!("error: cannot write traces to {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(path) = &args.save_trace {
+        if let Err(e) = save_traces(model, path, report, &result.traces) {
             eprintln!("error: cannot write traces to {}: {e}", path.display());
             return ExitCode::from(2);
         }
@@ -276,6 +293,73 @@ pub fn exit_status(report: &Report) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn save_traces<M: Model>(
+    model: &M,
+    path: &std::path::Path,
+    report: &Report,
+    traces: &[Option<crate::Trace<M>>],
+) -> std::io::Result<()> {
+    let saved = report
+        .properties
+        .iter()
+        .zip(traces)
+        .filter_map(|(p, t)| t.as_ref().and_then(|t| t.save(model, &p.name)))
+        .collect();
+    // The arguments that built the model; replay strips the output flags.
+    let args = std::env::args().skip(1).collect();
+    crate::trace_file::TraceFile { model: model.name(), args, traces: saved }.save(path)
+}
+
+/// Replays the traces saved in `path` on `model`, printing each step; exit
+/// status 0 when every trace replays, 2 when the file is bad or the model
+/// no longer does what the file recorded (the message names the step).
+pub fn replay<M: Model>(model: &M, path: &std::path::Path) -> ExitCode {
+    let file = match crate::trace_file::TraceFile::load(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if file.model != model.name() {
+        eprintln!("error: {}: saved from model '{}', replaying on '{}'", path.display(), file.model, model.name());
+        return ExitCode::from(2);
+    }
+    let props = model.properties();
+    let mut out = format!("{}: {} trace(s) of {}\n", path.display(), file.traces.len(), file.model);
+    for saved in &file.traces {
+        let trace = match crate::Trace::from_saved(model, saved) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {}: trace for '{}': {e}", path.display(), saved.property);
+                return ExitCode::from(2);
+            }
+        };
+        out.push_str(&format!("\n'{}' ({} steps):\n", saved.property, trace.len()));
+        for (i, step) in trace.to_steps(model).iter().enumerate() {
+            match &step.action {
+                None => out.push_str(&format!("  {i:>3}. (initial) {}\n", step.state)),
+                Some(a) => out.push_str(&format!("  {i:>3}. {a}\n       -> {}\n", step.state)),
+            }
+        }
+        if let Some(l) = trace.loop_start {
+            out.push_str(&format!("  and back to step {l}, for ever\n"));
+        }
+        if let (Some(p), Some(last)) = (props.iter().find(|p| p.name == saved.property), trace.last_state()) {
+            let at_last = (p.check)(model, last);
+            let verdict = match (p.kind, at_last) {
+                (crate::Kind::Always, false) => "violated in the last state",
+                (crate::Kind::Sometimes, true) => "satisfied in the last state",
+                (crate::Kind::Eventually, false) => "never satisfied along the trace",
+                _ => "not decided by the last state",
+            };
+            out.push_str(&format!("  replayed: '{}' is {verdict}\n", p.name));
+        }
+    }
+    print!("{out}");
+    ExitCode::SUCCESS
 }
 
 fn write_traces(path: &std::path::Path, report: &Report) -> std::io::Result<()> {

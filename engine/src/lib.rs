@@ -51,6 +51,7 @@ mod search;
 mod simulation;
 mod slots;
 mod trace;
+pub mod trace_file;
 pub mod visited;
 
 #[cfg(feature = "cli")]
