@@ -159,17 +159,21 @@ mod tests {
     use crate::models::SlidingPuzzle;
     use crate::{check, Options};
 
-    #[test]
-    fn a_saved_trace_replays_to_the_same_states_and_survives_the_file_format() {
-        let model = crate::models::Philosophers::new(3);
-        let r = check(&model, &Options::default().threads(2));
-        let (name, trace) = r
-            .report
+    /// The first property with a trace, and the trace.
+    fn first_trace<M: Model>(model: &M) -> (String, Trace<M>) {
+        let r = check(model, &Options::default().threads(2));
+        r.report
             .properties
             .iter()
             .zip(&r.traces)
             .find_map(|(p, t)| t.as_ref().map(|t| (p.name.clone(), t.clone())))
-            .expect("a counterexample");
+            .expect("a trace")
+    }
+
+    #[test]
+    fn a_saved_trace_replays_to_the_same_states_and_survives_the_file_format() {
+        let model = crate::models::Philosophers::new(3);
+        let (name, trace) = first_trace(&model);
         let saved = trace.save(&model, &name).expect("an execution of the model");
         let file = TraceFile { model: model.name(), args: vec!["check".into()], traces: vec![saved] };
         let back = TraceFile::from_bytes(&file.to_bytes()).expect("round trip");
@@ -185,14 +189,7 @@ mod tests {
     #[test]
     fn a_changed_model_or_a_bad_file_is_reported_not_replayed() {
         let model = SlidingPuzzle::puzzle8();
-        let r = check(&model, &Options::default().threads(1));
-        let (name, trace) = r
-            .report
-            .properties
-            .iter()
-            .zip(&r.traces)
-            .find_map(|(p, t)| t.as_ref().map(|t| (p.name.clone(), t.clone())))
-            .expect("a trace");
+        let (name, trace) = first_trace(&model);
         let mut saved = trace.save(&model, &name).unwrap();
         saved.fingerprints[3] ^= 1;
         let e = Trace::from_saved(&model, &saved).expect_err("a mismatch");
