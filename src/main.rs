@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use krepis_engine::cli::{self, CheckArgs};
 
+mod bench_table;
 mod scenarios;
 
 #[global_allocator]
@@ -42,6 +43,11 @@ enum Command {
     },
     /// List the built-in scenarios, one line each.
     Scenarios,
+    /// Reproduce the reference's published table: for synchronous,
+    /// monotonic session, resettable session and causal, BFS and simulation
+    /// runs of a fixed time to depth 100, with states explored and µs per
+    /// state next to the reference's figures.
+    BenchTable(bench_table::BenchArgs),
     /// Replay a trace file written by `check --save-trace FILE`: rebuild the
     /// model from the arguments stored in it and replay every trace step by
     /// step. Exit 2 if the file is bad or the model no longer does what the
@@ -86,6 +92,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::BenchTable(args) => bench_table::run(&args),
         Command::Replay { file } => {
             let stored = match krepis_engine::trace_file::TraceFile::load(&file) {
                 Ok(f) => f.args,

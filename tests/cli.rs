@@ -280,3 +280,27 @@ fn saved_traces_replay_and_bad_ones_are_refused() {
     assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// The reference's table, in miniature: four consistency models, BFS and
+/// simulation, with the reference's µs per state beside ours.
+#[test]
+fn bench_table_prints_the_four_models_for_both_strategies() {
+    let o = krepis(&["bench-table", "--seconds", "1", "--scenario", "stale-reads", "--threads", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| consistency")).collect();
+    assert_eq!(rows.len(), 8, "{out}");
+    for (model, reference) in
+        [("synchronous", "2.464"), ("monotonic-session", "2.561"), ("resettable-session", "2.600"), ("causal", "6.040")]
+    {
+        for strategy in ["bfs", "simulation"] {
+            let row = rows.iter().find(|r| r.starts_with(&format!("| {model} | {strategy} |"))).expect("a row");
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            assert!(cells[3].parse::<u64>().is_ok_and(|n| n > 0), "{row}");
+            assert!(cells[5].parse::<f64>().is_ok_and(|us| us > 0.0), "{row}");
+            assert_eq!(cells[6], reference);
+        }
+    }
+    let o = krepis(&["bench-table", "--seconds", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+}
