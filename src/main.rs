@@ -43,15 +43,17 @@ enum Command {
     },
     /// List the built-in scenarios, one line each.
     Scenarios,
-    /// Reproduce the reference's published table: for synchronous,
-    /// monotonic session, resettable session and causal, BFS and simulation
-    /// runs of a fixed time to depth 100, with states explored and µs per
-    /// state next to the reference's figures.
+    /// Measure the reference's published table (µs per state per consistency model).
+    ///
+    /// For synchronous, monotonic session, resettable session and causal:
+    /// BFS and simulation runs of a fixed time to depth 100, with states
+    /// explored and µs per state next to the reference's figures.
     BenchTable(bench_table::BenchArgs),
-    /// Replay a trace file written by `check --save-trace FILE`: rebuild the
-    /// model from the arguments stored in it and replay every trace step by
-    /// step. Exit 2 if the file is bad or the model no longer does what the
-    /// file recorded (the message names the first step that differs).
+    /// Replay a trace file written by `check --save-trace FILE`, step by step.
+    ///
+    /// Rebuilds the model from the arguments stored in the file and replays
+    /// every trace. Exit 2 if the file is bad or the model no longer does
+    /// what the file recorded (the message names the first step that differs).
     Replay {
         /// The trace file.
         file: std::path::PathBuf,
