@@ -272,15 +272,25 @@ fn kube<C: Consistency>(s: KubeScenario, args: &CheckArgs) -> ExitCode {
     cli::run(&KubeModel::<C>::new(s), args, extra)
 }
 
-fn run_kube(mut s: KubeScenario, k: &KubeArgs, args: &CheckArgs) -> ExitCode {
+fn run_kube(mut s: KubeScenario, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, String> {
     k.apply(&mut s);
-    match s.consistency.as_str() {
+    use krepis_model::scenario::UNBOUNDED;
+    let unbounded = s.restarts == UNBOUNDED || s.client_writes == UNBOUNDED;
+    let bounded_run = args.max_depth > 0 || args.time_limit.is_some() || args.max_states > 0 || args.replay.is_some();
+    if unbounded && !bounded_run {
+        return Err(format!(
+            "scenario '{}' has an unbounded budget (restarts or client writes 255), so its state space is infinite: \
+             give --max-depth, --time-limit or --max-states",
+            s.name
+        ));
+    }
+    Ok(match s.consistency.as_str() {
         "synchronous" => kube::<Synchronous>(s, args),
         "monotonic-session" => kube::<MonotonicSession>(s, args),
         "resettable-session" => kube::<ResettableSession>(s, args),
         "optimistic-linear" => kube::<OptimisticLinear>(s, args),
         _ => kube::<Causal>(s, args),
-    }
+    })
 }
 
 /// Runs the scenario called `name` with the engine flags `args`.
@@ -314,14 +324,16 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
         ));
     }
     Ok(match (base, param) {
-        ("stale-reads", None) => run_kube(KubeScenario::stale_reads("causal", 1), k, args),
-        ("statefulset-scale", None) => run_kube(KubeScenario::statefulset_scale("synchronous", 1), k, args),
-        ("replicaset-scale", None) => run_kube(KubeScenario::replicaset_scale("synchronous", 1), k, args),
-        ("overlapping-replicasets", None) => run_kube(KubeScenario::overlapping_replicasets("synchronous", 1), k, args),
-        ("deployment-rollout", None) => run_kube(KubeScenario::deployment_rollout("synchronous", 1), k, args),
-        ("deployment-paused", None) => run_kube(KubeScenario::deployment_paused("synchronous", 1), k, args),
-        ("job-parallel", None) => run_kube(KubeScenario::job_parallel("synchronous", 1), k, args),
-        ("cluster", None) => run_kube(KubeScenario::cluster("synchronous"), k, args),
+        ("stale-reads", None) => run_kube(KubeScenario::stale_reads("causal", 1), k, args)?,
+        ("statefulset-scale", None) => run_kube(KubeScenario::statefulset_scale("synchronous", 1), k, args)?,
+        ("replicaset-scale", None) => run_kube(KubeScenario::replicaset_scale("synchronous", 1), k, args)?,
+        ("overlapping-replicasets", None) => {
+            run_kube(KubeScenario::overlapping_replicasets("synchronous", 1), k, args)?
+        }
+        ("deployment-rollout", None) => run_kube(KubeScenario::deployment_rollout("synchronous", 1), k, args)?,
+        ("deployment-paused", None) => run_kube(KubeScenario::deployment_paused("synchronous", 1), k, args)?,
+        ("job-parallel", None) => run_kube(KubeScenario::job_parallel("synchronous", 1), k, args)?,
+        ("cluster", None) => run_kube(KubeScenario::cluster("synchronous"), k, args)?,
         ("puzzle8", None) => cli::run(&SlidingPuzzle::puzzle8(), args, extra(name)),
         ("puzzle15", None) => cli::run(&SlidingPuzzle::new(4, 4), args, extra(name)),
         ("two-phase-commit", p) => {
@@ -332,7 +344,7 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
             let n = size(name, p.unwrap_or("3"), 2, 16)?;
             cli::run(&Philosophers::new(n), args, extra(&format!("philosophers:{n}")))
         }
-        _ if file => run_kube(krepis_model::scenario_file::load(std::path::Path::new(name))?, k, args),
+        _ if file => run_kube(krepis_model::scenario_file::load(std::path::Path::new(name))?, k, args)?,
         _ => return Err(format!("unknown scenario '{name}' (krepis scenarios lists them; files end in .yaml)")),
     })
 }

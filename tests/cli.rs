@@ -166,6 +166,12 @@ fn the_cluster_scenario_follows_the_count_flags() {
     // Engine examples take no Kubernetes flags.
     let o = krepis(&["check", "puzzle8", "--deployments", "1"]);
     assert_eq!(o.status.code(), Some(2));
+    // An infinite space without a bound is refused, not run to the memory limit.
+    let o = krepis(&["check", "cluster"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--max-depth") && stderr(&o).trim_end().lines().count() == 1, "{}", stderr(&o));
+    let o = krepis(&["check", "replicaset-scale", "--client-writes", "255", "-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
 #[test]
