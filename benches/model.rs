@@ -54,17 +54,21 @@ fn successors<C: Consistency>(c: &mut Criterion, label: &str, scenario: Scenario
     g.finish();
 }
 
-fn bfs<C: Consistency>(c: &mut Criterion) {
-    let model = KubeModel::<C>::new(Scenario::stale_reads(C::NAME, 1));
-    let mut g = c.benchmark_group(format!("bfs-depth-{DEPTH}/stale-reads"));
+/// BFS of `scenario` to `depth` under `C`, 1 and 2 threads, printing the
+/// engine's report figures.
+fn bfs<C: Consistency>(c: &mut Criterion, scenario: Scenario, depth: u64) {
+    let label = scenario.name.clone();
+    let model = KubeModel::<C>::new(scenario);
+    let mut g = c.benchmark_group(format!("bfs-depth-{depth}/{label}"));
     g.sample_size(10);
     for threads in [1, 2] {
-        let opts = Options::default().threads(threads).max_depth(DEPTH).memory(1 << 30);
+        let opts = Options::default().threads(threads).max_depth(depth).memory(1 << 30);
         let r = check(&model, &opts).report;
         eprintln!(
-            "stale-reads {} depth {DEPTH} threads={threads}: {} unique states, {:.0} states/s, {:.2} µs/state, {:.1} bytes/state",
+            "{label} {} depth {depth} threads={threads}: {} unique states (complete: {}), {:.0} states/s, {:.2} µs/state, {:.1} bytes/state",
             C::NAME,
             r.unique_states,
+            r.complete,
             r.states_per_s,
             r.us_per_state,
             r.bytes_per_state
@@ -85,44 +89,22 @@ fn rs_one(consistency: &str) -> Scenario {
     s
 }
 
-fn bfs_full<C: Consistency>(c: &mut Criterion, depth: u64) {
-    let model = KubeModel::<C>::new(rs_one(C::NAME));
-    let mut g = c.benchmark_group(format!("bfs-depth-{depth}/rs-one"));
-    g.sample_size(10);
-    for threads in [1, 2] {
-        let opts = Options::default().threads(threads).max_depth(depth).memory(1 << 30);
-        let r = check(&model, &opts).report;
-        eprintln!(
-            "rs-one {} depth {depth} threads={threads}: {} unique states (complete: {}), {:.0} states/s, {:.2} µs/state, {:.1} bytes/state",
-            C::NAME,
-            r.unique_states,
-            r.complete,
-            r.states_per_s,
-            r.us_per_state,
-            r.bytes_per_state
-        );
-        g.throughput(Throughput::Elements(r.unique_states));
-        g.bench_with_input(BenchmarkId::new(C::NAME, threads), &opts, |b, o| b.iter(|| check(&model, o)));
-    }
-    g.finish();
-}
-
 fn model(c: &mut Criterion) {
-    bfs_full::<Synchronous>(c, 20);
-    bfs_full::<MonotonicSession>(c, 20);
-    bfs_full::<ResettableSession>(c, 20);
-    bfs_full::<OptimisticLinear>(c, 20);
-    bfs_full::<Causal>(c, 8);
+    bfs::<Synchronous>(c, rs_one(Synchronous::NAME), 20);
+    bfs::<MonotonicSession>(c, rs_one(MonotonicSession::NAME), 20);
+    bfs::<ResettableSession>(c, rs_one(ResettableSession::NAME), 20);
+    bfs::<OptimisticLinear>(c, rs_one(OptimisticLinear::NAME), 20);
+    bfs::<Causal>(c, rs_one(Causal::NAME), 8);
     successors::<Causal>(c, "stale-reads", Scenario::stale_reads("causal", 1));
     successors::<Synchronous>(c, "stale-reads", Scenario::stale_reads("synchronous", 1));
     successors::<Synchronous>(c, "replicaset-scale", Scenario::replicaset_scale("synchronous", 1));
     successors::<Synchronous>(c, "deployment-rollout", Scenario::deployment_rollout("synchronous", 1));
     successors::<Causal>(c, "deployment-rollout", Scenario::deployment_rollout("causal", 1));
-    bfs::<Synchronous>(c);
-    bfs::<MonotonicSession>(c);
-    bfs::<ResettableSession>(c);
-    bfs::<OptimisticLinear>(c);
-    bfs::<Causal>(c);
+    bfs::<Synchronous>(c, Scenario::stale_reads(Synchronous::NAME, 1), DEPTH);
+    bfs::<MonotonicSession>(c, Scenario::stale_reads(MonotonicSession::NAME, 1), DEPTH);
+    bfs::<ResettableSession>(c, Scenario::stale_reads(ResettableSession::NAME, 1), DEPTH);
+    bfs::<OptimisticLinear>(c, Scenario::stale_reads(OptimisticLinear::NAME, 1), DEPTH);
+    bfs::<Causal>(c, Scenario::stale_reads(Causal::NAME, 1), DEPTH);
 }
 
 criterion_group!(benches, model);
