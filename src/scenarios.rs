@@ -157,7 +157,7 @@ impl KubeArgs {
 
     /// Applies the flags to `s`.
     fn apply(&self, s: &mut KubeScenario) {
-        use krepis_model::meta::{name, Labels};
+        use krepis_model::scenario::own_labels;
         let count = |n: &Option<u8>, into: &mut usize| {
             if let Some(n) = n {
                 *into = usize::from(*n);
@@ -172,14 +172,11 @@ impl KubeArgs {
         count(&self.deployment_controllers, &mut s.deployment_controllers);
         count(&self.job_controllers, &mut s.job_controllers);
         count(&self.podgc_controllers, &mut s.podgc_controllers);
-        let own_labels = |n: &str| Labels::from_pairs(&[("app", n)]);
         if let Some(n) = self.replicasets {
             s.replicasets = (1..=n)
                 .map(|i| {
                     let mut rs = KubeScenario::replicaset(&format!("rep-{i}"), self.pods_per_replicaset);
-                    rs.meta.labels = own_labels(&rs.meta.name);
-                    rs.spec.selector = rs.meta.labels.clone();
-                    rs.spec.template_labels = rs.meta.labels.clone();
+                    own_labels(&mut rs.meta, &mut rs.spec.selector, &mut rs.spec.template_labels);
                     rs
                 })
                 .collect();
@@ -188,39 +185,21 @@ impl KubeArgs {
             s.deployments = (1..=n)
                 .map(|i| {
                     let mut d = KubeScenario::deployment(&format!("dep-{i}"), self.pods_per_replicaset);
-                    d.meta.labels = own_labels(&d.meta.name);
-                    d.spec.selector = d.meta.labels.clone();
-                    d.spec.template_labels = d.meta.labels.clone();
+                    own_labels(&mut d.meta, &mut d.spec.selector, &mut d.spec.template_labels);
                     d
                 })
                 .collect();
         }
         if let Some(n) = self.statefulsets {
-            let base = KubeScenario::stale_reads("synchronous", 1).statefulsets.remove(0);
-            s.statefulsets = (1..=n)
-                .map(|i| {
-                    let mut set = base.clone();
-                    set.meta.name = name(&format!("sts-{i}"));
-                    set.meta.labels = own_labels(&set.meta.name);
-                    set.spec.selector = set.meta.labels.clone();
-                    set.spec.template_labels = set.meta.labels.clone();
-                    set.spec.replicas = self.pods_per_statefulset;
-                    set
-                })
-                .collect();
+            s.statefulsets =
+                (1..=n).map(|i| KubeScenario::statefulset(&format!("sts-{i}"), self.pods_per_statefulset)).collect();
         }
         if let Some(n) = self.jobs {
             s.jobs = (1..=n).map(|i| KubeScenario::job(&format!("job-{i}"), 1, Some(1))).collect();
         }
         if let Some(n) = self.initial_pods {
-            let base = KubeScenario::cluster("synchronous").pods.remove(0);
-            s.pods = (0..n)
-                .map(|i| {
-                    let mut p = base.clone();
-                    p.meta.name = name(&format!("pod-{i}"));
-                    p
-                })
-                .collect();
+            // All with the image of the composed model's first pod.
+            s.pods = (0..n).map(|i| KubeScenario::bare_pod(&format!("pod-{i}"), "pod-0")).collect();
         }
         if let Some(n) = self.restarts {
             s.restarts = n;

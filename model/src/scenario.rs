@@ -8,6 +8,15 @@ use crate::resources::{
     ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, StatefulSet, StatefulSetSpec, StatefulSetStatus, Strategy,
 };
 
+/// Gives an object the labels `app=<its name>` and makes its selector and
+/// pod-template labels the same, so that objects of one kind do not select
+/// each other's pods.
+pub fn own_labels(meta: &mut Meta, selector: &mut Labels, template: &mut Labels) {
+    meta.labels = Labels::from_pairs(&[("app", &meta.name)]);
+    selector.clone_from(&meta.labels);
+    template.clone_from(&meta.labels);
+}
+
 /// A budget that never runs out: [`Scenario::restarts`] or
 /// [`Scenario::client_writes`] set to this are not decremented, so only the
 /// depth bound limits the run (the state space may be infinite).
@@ -158,26 +167,8 @@ impl Scenario {
     /// left to `statefulset-scale`, so that the shortest counterexample is
     /// the #59848 one.
     pub fn stale_reads(consistency: &str, instances: usize) -> Self {
-        let labels = Labels::from_pairs(&[("app", "stale-reads")]);
-        let set = StatefulSet {
-            meta: Meta { labels: labels.clone(), ..Meta::named("stale-reads") },
-            spec: StatefulSetSpec {
-                replicas: 1,
-                selector: labels.clone(),
-                template_labels: labels,
-                template_images: vec![name("app")],
-                pod_management: PodManagement::OrderedReady,
-                update_strategy: crate::resources::UpdateStrategy::RollingUpdate { partition: 0 },
-                volume_claim_templates: vec![],
-            },
-            status: StatefulSetStatus::default(),
-        };
-        let spare = Pod {
-            meta: Meta::named("zspare-pod"),
-            spec: PodSpec { node_name: None, images: vec![name("spare")], run_to_completion: false },
-            phase: Phase::Pending,
-            ready: false,
-        };
+        let set = Self::statefulset("stale-reads", 1);
+        let spare = Self::bare_pod("zspare-pod", "spare");
         Scenario {
             nodes: Self::node_names(2),
             statefulsets: vec![set],
@@ -201,6 +192,35 @@ impl Scenario {
                 .to_vec(),
             ),
             ..Self::empty("stale-reads", consistency)
+        }
+    }
+
+    /// An OrderedReady StatefulSet labelled and selecting `app=<name>`,
+    /// image `app`, rolling updates, no claims.
+    pub fn statefulset(name: &str, replicas: u32) -> StatefulSet {
+        let labels = Labels::from_pairs(&[("app", name)]);
+        StatefulSet {
+            meta: Meta { labels: labels.clone(), ..Meta::named(name) },
+            spec: StatefulSetSpec {
+                replicas,
+                selector: labels.clone(),
+                template_labels: labels,
+                template_images: vec![self::name("app")],
+                pod_management: PodManagement::OrderedReady,
+                update_strategy: crate::resources::UpdateStrategy::RollingUpdate { partition: 0 },
+                volume_claim_templates: vec![],
+            },
+            status: StatefulSetStatus::default(),
+        }
+    }
+
+    /// An unlabelled, unscheduled pod with one container of `image`.
+    pub fn bare_pod(name: &str, image: &str) -> Pod {
+        Pod {
+            meta: Meta::named(name),
+            spec: PodSpec { node_name: None, images: vec![self::name(image)], run_to_completion: false },
+            phase: Phase::Pending,
+            ready: false,
         }
     }
 
@@ -364,28 +384,15 @@ impl Scenario {
     /// without bound: infinite, so only `--max-depth` (or a time or state
     /// limit) bounds the search.
     pub fn cluster(consistency: &str) -> Self {
-        let mut set = Self::stale_reads(consistency, 1).statefulsets.remove(0);
-        set.meta.name = name("sts-1");
-        set.meta.labels = Labels::from_pairs(&[("app", "sts-1")]);
-        set.spec.selector = set.meta.labels.clone();
-        set.spec.template_labels = set.meta.labels.clone();
         let mut rs = Self::replicaset("rep-1", 1);
-        rs.meta.labels = Labels::from_pairs(&[("app", "rep-1")]);
-        rs.spec.selector = rs.meta.labels.clone();
-        rs.spec.template_labels = rs.meta.labels.clone();
-        let pod = Pod {
-            meta: Meta::named("pod-0"),
-            spec: PodSpec { node_name: None, images: vec![name("pod-0")], run_to_completion: false },
-            phase: Phase::Pending,
-            ready: false,
-        };
+        own_labels(&mut rs.meta, &mut rs.spec.selector, &mut rs.spec.template_labels);
         Scenario {
             nodes: Self::node_names(1),
-            statefulsets: vec![set],
+            statefulsets: vec![Self::statefulset("sts-1", 1)],
             replicasets: vec![rs],
             deployments: vec![Self::deployment("dep-1", 1)],
             jobs: vec![Self::job("job-1", 1, Some(1))],
-            pods: vec![pod],
+            pods: vec![Self::bare_pod("pod-0", "pod-0")],
             schedulers: 1,
             replicaset_controllers: 1,
             statefulset_controllers: 1,
