@@ -18,7 +18,9 @@
 use super::View;
 use crate::api::Operation;
 use crate::meta::{name, Kind, Labels, Meta, Name, OwnerRef};
-use crate::resources::{Deployment, DeploymentStatus, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Strategy};
+use crate::resources::{
+    Deployment, DeploymentStatus, ObservedStatus, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Strategy,
+};
 
 /// The label that ties a ReplicaSet and its pods to one pod template.
 pub const HASH_LABEL: &str = "pod-template-hash";
@@ -326,13 +328,19 @@ fn recreate(d: &Deployment, sets: &Sets<'_>, view: &View<'_>, revision: u64) -> 
     }
 }
 
-/// The status `d` should have, from its sets (Kubernetes' `calculateStatus`).
-pub fn computed_status(d: &Deployment, new: Option<&ReplicaSet>, all: &[&ReplicaSet]) -> DeploymentStatus {
+/// The status `d` should have, from its sets (Kubernetes' `calculateStatus`),
+/// computed from the view at `observed`.
+pub fn computed_status(
+    d: &Deployment,
+    new: Option<&ReplicaSet>,
+    all: &[&ReplicaSet],
+    observed: crate::meta::Rev,
+) -> DeploymentStatus {
     let available: u32 = all.iter().map(|rs| rs.status.ready_replicas).sum();
     let total: u32 = all.iter().map(|rs| rs.spec.replicas).sum();
     DeploymentStatus {
         observed_generation: d.meta.generation,
-        observed_revision: d.status.observed_revision,
+        observed_revision: Some(observed),
         replicas: all.iter().map(|rs| rs.status.replicas).sum(),
         updated_replicas: new.map_or(0, |n| n.status.replicas),
         ready_replicas: all.iter().map(|rs| rs.status.ready_replicas).sum(),
@@ -344,12 +352,12 @@ pub fn computed_status(d: &Deployment, new: Option<&ReplicaSet>, all: &[&Replica
 
 fn status(d: &Deployment, sets: &Sets<'_>, view: &View<'_>) -> Option<Operation> {
     let all: Vec<&ReplicaSet> = sets.all().collect();
-    let status = computed_status(d, sets.new, &all);
-    if status == d.status {
+    let status = computed_status(d, sets.new, &all, view.revision.newest());
+    if !d.status.worth_writing(&status) {
         return None;
     }
     let mut new = d.clone();
-    new.status = DeploymentStatus { observed_revision: Some(view.revision.newest()), ..status };
+    new.status = status;
     Some(Operation::UpdateDeploymentStatus(new))
 }
 

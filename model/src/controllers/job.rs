@@ -21,7 +21,7 @@
 use super::View;
 use crate::api::Operation;
 use crate::meta::{name, Kind, Meta, OwnerRef};
-use crate::resources::{Job, JobStatus, Phase, Pod, PodSpec};
+use crate::resources::{Job, JobStatus, ObservedStatus, Phase, Pod, PodSpec};
 
 /// The finalizer that keeps a Job's pod until the Job has counted it.
 pub const FINALIZER: &str = "batch.kubernetes.io/job-tracking";
@@ -152,9 +152,7 @@ fn reconcile(job: &Job, view: &View<'_>) -> Option<Operation> {
     }
     // 6. Status.
     status.suspended = job.spec.suspend;
-    let mut unchanged = job.status.clone();
-    unchanged.observed_revision = status.observed_revision;
-    (unchanged != status).then(|| status_write(job, status)).flatten()
+    job.status.worth_writing(&status).then(|| status_write(job, status)).flatten()
 }
 
 fn delete(p: &Pod) -> Operation {

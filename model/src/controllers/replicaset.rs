@@ -11,7 +11,7 @@
 use super::View;
 use crate::api::Operation;
 use crate::meta::{name, Kind, Meta, OwnerRef};
-use crate::resources::{Phase, Pod, PodSpec, ReplicaSet, ReplicaSetStatus};
+use crate::resources::{ObservedStatus, Phase, Pod, PodSpec, ReplicaSet, ReplicaSetStatus};
 
 /// The pod a ReplicaSet creates (named by the API server from `<rs>-`).
 pub fn pod_for(rs: &ReplicaSet) -> Pod {
@@ -73,9 +73,7 @@ fn reconcile(rs: &ReplicaSet, view: &View<'_>) -> Option<Operation> {
         replicas: owned.len() as u32,
         ready_replicas: owned.iter().filter(|p| p.running_and_ready()).count() as u32,
     };
-    let mut unchanged = rs.status.clone();
-    unchanged.observed_revision = status.observed_revision;
-    if unchanged != status {
+    if rs.status.worth_writing(&status) {
         let mut new = rs.clone();
         new.status = status;
         return Some(Operation::UpdateReplicaSetStatus(new));

@@ -22,8 +22,8 @@ use super::View;
 use crate::api::Operation;
 use crate::meta::{name, Kind, Meta, OwnerRef};
 use crate::resources::{
-    ControllerRevision, PersistentVolumeClaim, Phase, Pod, PodManagement, PodSpec, StatefulSet, StatefulSetStatus,
-    UpdateStrategy,
+    ControllerRevision, ObservedStatus, PersistentVolumeClaim, Phase, Pod, PodManagement, PodSpec, StatefulSet,
+    StatefulSetStatus, UpdateStrategy,
 };
 
 /// The label naming the revision a pod was made from.
@@ -224,10 +224,7 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
         status.current_revision = status.update_revision.clone();
         status.current_replicas = status.updated_replicas;
     }
-    // The observed revision alone does not make a status worth writing.
-    let mut unchanged = set.status.clone();
-    unchanged.observed_revision = status.observed_revision;
-    if unchanged != status {
+    if set.status.worth_writing(&status) {
         let mut s = set.clone();
         s.status = status;
         return Some(Operation::UpdateStatefulSetStatus(s));

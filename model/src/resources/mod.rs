@@ -30,6 +30,35 @@ pub trait Object: Clone + std::fmt::Debug + PartialEq + Eq + std::hash::Hash {
     }
 }
 
+/// A status written by a controller, recording the view it came from.
+pub trait ObservedStatus: Clone + PartialEq {
+    /// The newest write of the view the status was computed from.
+    fn observed_revision_mut(&mut self) -> &mut Option<crate::meta::Rev>;
+
+    /// Whether `new` differs from `self` in more than the observed
+    /// revision: the observed revision alone does not make a status worth
+    /// writing (otherwise a controller would never quiesce).
+    fn worth_writing(&self, new: &Self) -> bool {
+        let mut old = self.clone();
+        let mut new = new.clone();
+        *old.observed_revision_mut() = None;
+        *new.observed_revision_mut() = None;
+        old != new
+    }
+}
+
+/// Implements [`ObservedStatus`] for status types with `observed_revision`.
+macro_rules! observed_status {
+    ($($status:ty),*) => {
+        $(impl ObservedStatus for $status {
+            fn observed_revision_mut(&mut self) -> &mut Option<crate::meta::Rev> {
+                &mut self.observed_revision
+            }
+        })*
+    };
+}
+observed_status!(ReplicaSetStatus, StatefulSetStatus, DeploymentStatus, JobStatus);
+
 /// Implements [`Object`] for a kind with `meta` and `spec` fields.
 macro_rules! object_with_spec {
     ($kind:ty) => {
