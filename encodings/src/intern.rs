@@ -118,6 +118,21 @@ impl fmt::Display for Sym {
     }
 }
 
+/// Serialised as its text (JSON objects in etcd, scenario files).
+impl serde::Serialize for Sym {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self)
+    }
+}
+
+/// Deserialised by interning the text.
+impl<'de> serde::Deserialize<'de> for Sym {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Sym, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(Sym::new(&text))
+    }
+}
+
 impl From<&str> for Sym {
     fn from(s: &str) -> Self {
         Sym::new(s)

@@ -16,7 +16,7 @@ use crate::resources::{
 use crate::store::{Collection, Store};
 
 /// A write a controller or the environment asks the API server for.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Operation {
     /// Register a node (Ready) under this name.
     NodeJoin(Name),
@@ -66,7 +66,7 @@ pub enum Operation {
 }
 
 /// Why the API server refused a write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Rejection {
     /// Create of a name that exists.
     AlreadyExists,

@@ -118,16 +118,18 @@ impl<C: Consistency> KubeModel<C> {
         rev
     }
 
-    /// The initial state: the scenario's objects written one by one (each
-    /// StatefulSet with its first ControllerRevision), then settled if the
-    /// scenario says so.
-    pub fn initial(&self) -> KubeState<C> {
+    /// The writes that create the scenario's objects, in order: the one
+    /// before settling, numbered 1, 2, ... (each StatefulSet is followed by
+    /// its first ControllerRevision; pods' owner references by name get the
+    /// owner's uid). The checker's initial state and `krepis run`'s loading
+    /// of etcd both start from exactly these writes.
+    pub fn initial_writes(&self) -> Vec<Operation> {
         let mut store = Store::default();
-        let mut rev = 0;
+        let mut ops = Vec::new();
         let mut put = |op: Operation, store: &mut Store| {
-            rev += 1;
             // The scenario was validated: names are unique, so creates succeed.
-            let _ = apply(store, &op, rev);
+            let _ = apply(store, &op, ops.len() as u32 + 1);
+            ops.push(op);
         };
         for n in &self.scenario.nodes {
             put(Operation::NodeJoin(name(n)), &mut store);
@@ -165,6 +167,18 @@ impl<C: Consistency> KubeModel<C> {
                 o.uid = uid.unwrap_or(0);
             }
             put(Operation::CreatePod(p), &mut store);
+        }
+        ops
+    }
+
+    /// The initial state: [`Self::initial_writes`] applied in order, then
+    /// settled if the scenario says so.
+    pub fn initial(&self) -> KubeState<C> {
+        let mut store = Store::default();
+        let mut rev = 0;
+        for op in self.initial_writes() {
+            rev += 1;
+            let _ = apply(&mut store, &op, rev);
         }
         let mut locals = vec![Local::default(); self.controllers.len()];
         if self.scenario.settle {
@@ -310,6 +324,30 @@ pub fn client_writes(latest: &Store, perturbations: Perturbations) -> Vec<Operat
     ops
 }
 
+impl<C: Consistency> KubeModel<C> {
+    /// Controller instance `i` reads the state at `read` (one of the points
+    /// `history.reads` offers it) and steps: the transition and the state it
+    /// leads to, not yet normalised. The one controller transition there is:
+    /// `successors` and `krepis run`'s trace validation both take it.
+    pub fn controller_step(&self, state: &KubeState<C>, i: usize, read: Revision) -> (KubeAction, KubeState<C>) {
+        let c = &self.controllers[i];
+        let mut next = state.clone();
+        let store = state.history.view(&read);
+        let wrote = step(c, &mut next.locals[i], &View { revision: &read, store: &store });
+        let outcome = wrote.as_ref().map(|op| {
+            let audited = matches!(c, Controller::StatefulSet | Controller::Deployment);
+            let before = audited.then(|| next.history.base(&read).into_owned());
+            let result = next.history.write(&read, op);
+            if let (Some(before), Ok(())) = (before, &result) {
+                next.audit.record(c, op, &store, &before);
+            }
+            result
+        });
+        let behind = state.history.missing(&read);
+        (KubeAction::Step { controller: i, read, behind, wrote: wrote.map(Box::new), outcome }, next)
+    }
+}
+
 impl<C: Consistency> Model for KubeModel<C> {
     type State = KubeState<C>;
     type Action = KubeAction;
@@ -321,28 +359,13 @@ impl<C: Consistency> Model for KubeModel<C> {
     fn successors(&self, state: &Self::State, out: &mut Vec<(Self::Action, Self::State)>) {
         let mut reads = Vec::new();
         let max = state.history.max();
-        for (i, c) in self.controllers.iter().enumerate() {
+        for i in 0..self.controllers.len() {
             reads.clear();
             state.history.reads(state.locals[i].session.as_ref(), &mut reads);
             for r in reads.drain(..) {
-                let mut next = state.clone();
-                let store = state.history.view(&r);
-                let wrote = step(c, &mut next.locals[i], &View { revision: &r, store: &store });
-                let outcome = wrote.as_ref().map(|op| {
-                    let audited = matches!(c, Controller::StatefulSet | Controller::Deployment);
-                    let before = audited.then(|| next.history.base(&r).into_owned());
-                    let result = next.history.write(&r, op);
-                    if let (Some(before), Ok(())) = (before, &result) {
-                        next.audit.record(c, op, &store, &before);
-                    }
-                    result
-                });
+                let (action, mut next) = self.controller_step(state, i, r);
                 normalize(&mut next);
-                let behind = state.history.missing(&r);
-                out.push((
-                    KubeAction::Step { controller: i, read: r, behind, wrote: wrote.map(Box::new), outcome },
-                    next,
-                ));
+                out.push((action, next));
             }
         }
         let latest = state.history.latest();

@@ -21,7 +21,7 @@ pub fn name(s: &str) -> Name {
 }
 
 /// A label map, sorted by key, keys unique.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Labels(pub Vec<(Name, Name)>);
 
 impl Labels {
@@ -55,7 +55,7 @@ impl Labels {
 }
 
 /// The kinds of objects the model stores.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     /// A Node.
     Node,
@@ -76,7 +76,7 @@ pub enum Kind {
 }
 
 /// A reference from an object to its owner.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct OwnerRef {
     /// The owner's kind.
     pub kind: Kind,
@@ -89,7 +89,7 @@ pub struct OwnerRef {
 }
 
 /// Metadata common to every object.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Meta {
     /// Unique per kind.
     pub name: Name,

@@ -4,7 +4,7 @@ use crate::meta::{Labels, Meta, Name};
 
 /// A ControllerRevision. `data` never changes after create; only the
 /// revision number (and metadata) may.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ControllerRevision {
     /// Metadata (the owner is the StatefulSet).
     pub meta: Meta,

@@ -3,7 +3,7 @@
 use crate::meta::{Labels, Meta, Name, Rev};
 
 /// How a Deployment replaces old pods by new ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Strategy {
     /// Kill all old pods, then start the new ones.
     Recreate,
@@ -46,7 +46,7 @@ impl Strategy {
 }
 
 /// A Deployment's desired state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct DeploymentSpec {
     /// Desired number of pods.
     pub replicas: u32,
@@ -63,7 +63,7 @@ pub struct DeploymentSpec {
 }
 
 /// A Deployment's observed state, written by its controller.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct DeploymentStatus {
     /// The generation the status was computed for.
     pub observed_generation: u32,
@@ -84,7 +84,7 @@ pub struct DeploymentStatus {
 }
 
 /// A Deployment.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Deployment {
     /// Metadata.
     pub meta: Meta,

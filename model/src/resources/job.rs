@@ -3,7 +3,7 @@
 use crate::meta::{Labels, Meta, Name, Rev, Uid};
 
 /// A Job's desired state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct JobSpec {
     /// How many pods may run at once.
     pub parallelism: u32,
@@ -22,7 +22,7 @@ pub struct JobSpec {
 }
 
 /// A Job's observed state, written by its controller.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct JobStatus {
     /// The generation the status was computed for.
     pub observed_generation: u32,
@@ -51,7 +51,7 @@ pub struct JobStatus {
 }
 
 /// A Job.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Job {
     /// Metadata.
     pub meta: Meta,

@@ -4,7 +4,7 @@ use super::Object;
 use crate::meta::Meta;
 
 /// A node: where pods run. Registered by its kubelet.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Node {
     /// Metadata.
     pub meta: Meta,

@@ -3,7 +3,7 @@
 use crate::meta::{Meta, Name};
 
 /// A pod's phase, in Kubernetes' order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Phase {
     /// Accepted, not running yet.
     Pending,
@@ -16,7 +16,7 @@ pub enum Phase {
 }
 
 /// A pod's desired state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PodSpec {
     /// The node the pod is bound to (set once by the scheduler).
     pub node_name: Option<Name>,
@@ -29,7 +29,7 @@ pub struct PodSpec {
 }
 
 /// A pod.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Pod {
     /// Metadata.
     pub meta: Meta,

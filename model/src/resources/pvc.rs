@@ -4,7 +4,7 @@ use crate::meta::Meta;
 
 /// A PersistentVolumeClaim. Krepis models its existence and ownership;
 /// binding to a volume is immediate and not modelled.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PersistentVolumeClaim {
     /// Metadata; named `<template>-<set>-<ordinal>` for StatefulSet claims.
     pub meta: Meta,

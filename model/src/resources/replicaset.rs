@@ -3,7 +3,7 @@
 use crate::meta::{Labels, Meta, Name, Rev};
 
 /// A ReplicaSet's desired state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ReplicaSetSpec {
     /// Desired number of pods.
     pub replicas: u32,
@@ -16,7 +16,7 @@ pub struct ReplicaSetSpec {
 }
 
 /// A ReplicaSet's observed state, written by its controller.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ReplicaSetStatus {
     /// The generation the status was computed for.
     pub observed_generation: u32,
@@ -29,7 +29,7 @@ pub struct ReplicaSetStatus {
 }
 
 /// A ReplicaSet.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ReplicaSet {
     /// Metadata.
     pub meta: Meta,

@@ -3,7 +3,7 @@
 use crate::meta::{Labels, Meta, Name, Rev};
 
 /// How a StatefulSet creates and deletes its pods.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PodManagement {
     /// One at a time, in ordinal order, each waiting for its predecessors to
     /// be Running and Ready (deletion in reverse order). Kubernetes' default.
@@ -13,7 +13,7 @@ pub enum PodManagement {
 }
 
 /// How a StatefulSet replaces pods whose template is out of date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum UpdateStrategy {
     /// Delete out-of-date pods one at a time, highest ordinal first, down to
     /// `partition` (pods below it keep their revision). Kubernetes' default.
@@ -26,7 +26,7 @@ pub enum UpdateStrategy {
 }
 
 /// A StatefulSet's desired state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct StatefulSetSpec {
     /// Desired number of pods.
     pub replicas: u32,
@@ -47,7 +47,7 @@ pub struct StatefulSetSpec {
 }
 
 /// A StatefulSet's observed state, written by its controller.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct StatefulSetStatus {
     /// The generation the status was computed for.
     pub observed_generation: u32,
@@ -71,7 +71,7 @@ pub struct StatefulSetStatus {
 }
 
 /// A StatefulSet.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct StatefulSet {
     /// Metadata.
     pub meta: Meta,
