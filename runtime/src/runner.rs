@@ -1,0 +1,255 @@
+//! `krepis run`: load a scenario into etcd, run its controllers until they
+//! converge or time runs out, then replay the run through the model.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use krepis_model::controllers::{step, Controller, Local, View};
+use krepis_model::revision::Revision;
+use krepis_model::store::Store;
+use krepis_model::Scenario;
+use tokio::sync::watch;
+
+use crate::etcd_store::{EtcdStore, RuntimeError, MAX_BACKOFF};
+use crate::record::{Log, Step};
+use crate::validate::{replay, Replay, RunModel};
+
+/// How a run goes.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The etcd client URL.
+    pub endpoint: String,
+    /// The longest the controllers run (they stop earlier once converged).
+    pub duration: Duration,
+    /// Print each action as it happens (to stdout).
+    pub echo: bool,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// etcd's revision before loading (model write `k` is revision `base + k`).
+    pub base: i64,
+    /// The recorded steps, in the order they finished.
+    pub steps: Vec<Step>,
+    /// The revision at which every controller had nothing left to do, if
+    /// they got there before the time ran out.
+    pub converged: Option<i64>,
+    /// The objects at the end.
+    pub last: Store,
+    /// etcd's revision at the end.
+    pub last_revision: i64,
+    /// What etcd held at each revision from the loaded state to the end.
+    pub etcd_at: BTreeMap<i64, Store>,
+    /// The replay through the model.
+    pub replay: Replay,
+    /// How long the controllers ran.
+    pub elapsed: Duration,
+}
+
+/// Where each controller stands, for convergence.
+#[derive(Default)]
+struct Board {
+    /// `Some(r)`: the controller read revision `r` and had nothing to do.
+    idle: Vec<Option<i64>>,
+    /// A controller gave up (etcd unreachable past the end of the run).
+    failed: Option<RuntimeError>,
+}
+
+/// Runs `scenario`'s controllers against the etcd at `opts.endpoint`.
+/// Errors: etcd unreachable when starting, or holding data krepis did not
+/// write; everything after the start is reported in the result.
+pub fn run(scenario: Scenario, opts: &RunOptions) -> Result<RunResult, RuntimeError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| RuntimeError::Corrupt(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(run_async(scenario, opts))
+}
+
+fn echo(opts: &RunOptions, line: String) {
+    if opts.echo {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+async fn run_async(scenario: Scenario, opts: &RunOptions) -> Result<RunResult, RuntimeError> {
+    let model = RunModel::new(scenario.clone());
+    let mut loader = EtcdStore::connect(&opts.endpoint, "loader").await?;
+    let started = Instant::now();
+    let until = started + opts.duration;
+    let writes = model.initial_writes();
+    let base = loader.load(&writes, until).await?;
+    echo(
+        opts,
+        format!(
+            "loaded {} objects of '{}' into etcd revisions {}..={}",
+            writes.len(),
+            scenario.name,
+            base + 1,
+            base + writes.len() as i64
+        ),
+    );
+    let controllers = model.controllers().to_vec();
+    let log = Arc::new(Log::default());
+    let board = Arc::new(Mutex::new(Board { idle: vec![None; controllers.len()], failed: None }));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    for (i, c) in controllers.iter().enumerate() {
+        let store = loader.handle(&c.to_string());
+        let ctx =
+            Ctx { index: i, controller: c.clone(), log: log.clone(), board: board.clone(), until, opts: opts.clone() };
+        tasks.push(tokio::spawn(controller_loop(ctx, store, stop_rx.clone())));
+    }
+    let converged = loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let b = board.lock().unwrap_or_else(|p| p.into_inner());
+        if b.failed.is_some() {
+            break None;
+        }
+        if let Some(Some(r)) = b.idle.first() {
+            if b.idle.iter().all(|x| *x == Some(*r)) {
+                break Some(*r);
+            }
+        }
+        if Instant::now() >= until {
+            break None;
+        }
+    };
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = started.elapsed();
+    let failed = board.lock().unwrap_or_else(|p| p.into_inner()).failed.clone();
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    // What etcd held at every revision of the run, for the replay.
+    let last = read_retrying(&mut loader, None, Instant::now() + Duration::from_secs(10)).await?;
+    let mut etcd_at = BTreeMap::new();
+    for r in base + writes.len() as i64..=last.revision {
+        let s = read_retrying(&mut loader, Some(r), Instant::now() + Duration::from_secs(10)).await?;
+        etcd_at.insert(r, s.store);
+    }
+    let steps = log.steps();
+    let replay = replay(scenario, base, &steps, &etcd_at);
+    Ok(RunResult { base, steps, converged, last: last.store, last_revision: last.revision, etcd_at, replay, elapsed })
+}
+
+async fn read_retrying(
+    store: &mut EtcdStore,
+    at: Option<i64>,
+    until: Instant,
+) -> Result<crate::etcd_store::Snapshot, RuntimeError> {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let r = match at {
+            Some(a) => store.read_at(a).await,
+            None => store.read().await,
+        };
+        match r {
+            Err(e) if e.is_transient() && Instant::now() + delay < until => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_BACKOFF);
+            }
+            other => return other,
+        }
+    }
+}
+
+struct Ctx {
+    index: usize,
+    controller: Controller,
+    log: Arc<Log>,
+    board: Arc<Mutex<Board>>,
+    until: Instant,
+    opts: RunOptions,
+}
+
+impl Ctx {
+    fn idle(&self, at: Option<i64>) {
+        self.board.lock().unwrap_or_else(|p| p.into_inner()).idle[self.index] = at;
+    }
+    fn fail(&self, e: RuntimeError) {
+        self.board.lock().unwrap_or_else(|p| p.into_inner()).failed.get_or_insert(e);
+    }
+}
+
+/// One controller instance: read everything, step, write, wait for a change.
+async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut stop: watch::Receiver<bool>) {
+    let mut local = Local::default();
+    let mut last_read = None;
+    let mut delay = Duration::from_millis(100);
+    let who = ctx.controller.to_string();
+    while !*stop.borrow() && Instant::now() < ctx.until {
+        let snap = match store.read().await {
+            Ok(s) => s,
+            Err(e) if e.is_transient() => {
+                ctx.idle(None);
+                eprintln!("{who}: {e}; retrying in {} ms", delay.as_millis());
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = stop.changed() => {}
+                }
+                delay = (delay * 2).min(MAX_BACKOFF);
+                continue;
+            }
+            Err(e) => return ctx.fail(e),
+        };
+        delay = Duration::from_millis(100);
+        let Ok(stamp) = snap.stamp() else {
+            return ctx.fail(RuntimeError::Corrupt(format!("revision {} out of range", snap.revision)));
+        };
+        let before = local.clone();
+        // The one entry point the checker also calls.
+        let wrote = step(&ctx.controller, &mut local, &View { revision: &Revision::at(stamp), store: &snap.store });
+        let Some(op) = wrote else {
+            let stutter = last_read == Some(snap.revision) && local.running == before.running;
+            if !stutter {
+                ctx.log.push(Step {
+                    seq: 0,
+                    controller: ctx.index,
+                    read: snap.revision,
+                    wrote: None,
+                    decided_at: snap.revision,
+                    outcome: None,
+                });
+            }
+            last_read = Some(snap.revision);
+            ctx.idle(Some(snap.revision));
+            if let Err(e) = store.wait_change(snap.revision, &mut stop, ctx.until).await {
+                eprintln!("{who}: {e}");
+            }
+            continue;
+        };
+        last_read = Some(snap.revision);
+        ctx.idle(None);
+        let written = match store.write(&op, ctx.until).await {
+            Ok(w) => w,
+            Err(e) if e.is_transient() => {
+                // The run ended while etcd was away: the write's fate is not known.
+                eprintln!("{who}: gave up on '{op}': {e}");
+                return;
+            }
+            Err(e) => return ctx.fail(e),
+        };
+        let result = match written.outcome {
+            Ok(c) => format!("ok @{c}"),
+            Err(r) => format!("rejected ({r}) @{}", written.decided_at),
+        };
+        echo(&ctx.opts, format!("{who:<26} read @{:<4} {op} -> {result}", snap.revision));
+        ctx.log.push(Step {
+            seq: 0,
+            controller: ctx.index,
+            read: snap.revision,
+            wrote: Some(op),
+            decided_at: written.decided_at,
+            outcome: Some(written.outcome),
+        });
+    }
+}

@@ -1,0 +1,221 @@
+//! Trace validation: a recorded run replayed through the checker's own
+//! transition relation.
+//!
+//! The replay starts from the scenario's initial writes (which must be what
+//! etcd holds after loading) under resettable session, the consistency model
+//! that describes a real run (see the crate doc), and takes the recorded
+//! steps in the order the API server decided them. For each step it checks
+//! that the model offers the controller the state it read, that the model's
+//! step ([`KubeModel::controller_step`], the very transition the checker
+//! explores) asks for the same write, that the API server's answer is the
+//! same, and that etcd then holds exactly the model's newest state. The
+//! scenario's invariants are checked on every state the run went through.
+
+use std::collections::BTreeMap;
+
+use krepis_engine::{Kind as PropertyKind, Model};
+use krepis_model::api::{apply, Operation, Rejection};
+use krepis_model::consistency::{Consistency, ResettableSession};
+use krepis_model::controllers::Local;
+use krepis_model::kube::{KubeAction, KubeModel, KubeState};
+use krepis_model::revision::Revision;
+use krepis_model::store::Store;
+use krepis_model::Scenario;
+
+use crate::record::Step;
+
+/// The model a real run is a run of.
+pub type RunModel = KubeModel<ResettableSession>;
+
+/// Where the run and the model part ways.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// The step (`None`: the loading of the scenario, or the end of the run).
+    pub step: Option<Step>,
+    /// What differs.
+    pub reason: String,
+}
+
+/// An invariant that failed on a state of the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The property.
+    pub property: String,
+    /// The etcd revision of the first state where it failed.
+    pub revision: i64,
+}
+
+/// What replaying a run found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Replay {
+    /// Steps replayed (the recorded ones).
+    pub steps: usize,
+    /// States of the run checked (the loaded one and one per accepted write).
+    pub states: usize,
+    /// The first divergence from the model, if any (the replay stops there).
+    pub divergence: Option<Divergence>,
+    /// Invariants (`always` properties) that failed, first failure each.
+    pub violations: Vec<Violation>,
+    /// The invariants checked.
+    pub invariants: Vec<String>,
+    /// `sometimes`/`eventually` properties and whether they hold at the end.
+    pub goals_at_end: Vec<(String, bool)>,
+}
+
+/// Replays `steps` of a run of `scenario` started at etcd revision `base`;
+/// `etcd_at(r)` is what etcd held at revision `r`.
+pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<i64, Store>) -> Replay {
+    let model = RunModel::new(scenario);
+    let props = model.properties();
+    let mut out = Replay {
+        steps: 0,
+        invariants: props.iter().filter(|p| p.kind == PropertyKind::Always).map(|p| p.name.clone()).collect(),
+        ..Default::default()
+    };
+    let check = |state: &KubeState<ResettableSession>, revision: i64, out: &mut Replay| {
+        out.states += 1;
+        for p in props.iter().filter(|p| p.kind == PropertyKind::Always) {
+            if !(p.check)(&model, state) && !out.violations.iter().any(|v| v.property == p.name) {
+                out.violations.push(Violation { property: p.name.clone(), revision });
+            }
+        }
+    };
+    let diverge = |out: &mut Replay, step: Option<&Step>, reason: String| {
+        out.divergence = Some(Divergence { step: step.cloned(), reason });
+    };
+    // The loading.
+    let writes = model.initial_writes();
+    let mut store = Store::default();
+    for (k, op) in writes.iter().enumerate() {
+        let _ = apply(&mut store, op, k as u32 + 1);
+    }
+    let loaded = base + writes.len() as i64;
+    match etcd_at.get(&loaded) {
+        Some(s) if *s == store => {}
+        Some(s) => {
+            diverge(&mut out, None, format!("after loading, etcd holds {}", difference(&store, s)));
+            return out;
+        }
+        None => {
+            diverge(&mut out, None, format!("no record of etcd at revision {loaded} (after loading)"));
+            return out;
+        }
+    }
+    let mut state = KubeState {
+        history: ResettableSession::new(store, writes.len() as u32),
+        locals: vec![Local::default(); model.controllers().len()],
+        restarts_left: 0,
+        client_left: 0,
+        audit: Default::default(),
+    };
+    check(&state, loaded, &mut out);
+    // Decided order: by the state the API server decided on; at one state,
+    // steps that leave it unchanged before the write that moves it on.
+    let mut order: Vec<&Step> = steps.iter().collect();
+    order.sort_by_key(|s| (s.decided_at, matches!(s.outcome, Some(Ok(_))), s.seq));
+    for s in order {
+        out.steps += 1;
+        let i = s.controller;
+        let Some(c) = model.controllers().get(i) else {
+            diverge(&mut out, Some(s), format!("controller {i} does not exist in the scenario"));
+            return out;
+        };
+        let read = match u32::try_from(s.read - base) {
+            Ok(r) => Revision::at(r),
+            Err(_) => {
+                diverge(&mut out, Some(s), format!("read revision {} is before the run", s.read));
+                return out;
+            }
+        };
+        let mut offered = Vec::new();
+        state.history.reads(state.locals[i].session.as_ref(), &mut offered);
+        if !offered.contains(&read) {
+            let offered: Vec<String> = offered.iter().map(|r| shift(r, base)).collect();
+            diverge(
+                &mut out,
+                Some(s),
+                format!(
+                    "{c} read revision {}, which the model does not offer it (it offers {})",
+                    s.read,
+                    offered.join(", ")
+                ),
+            );
+            return out;
+        }
+        let (action, next) = model.controller_step(&state, i, read);
+        let KubeAction::Step { wrote, outcome, .. } = &action else { unreachable!("controller_step returns a step") };
+        let wrote = wrote.as_deref();
+        if wrote != s.wrote.as_ref() {
+            diverge(
+                &mut out,
+                Some(s),
+                format!("{c}: the model's step writes {}, the run wrote {}", show(wrote), show(s.wrote.as_ref())),
+            );
+            return out;
+        }
+        let run_outcome: Option<Result<(), Rejection>> = s.outcome.map(|o| o.map(|_| ()));
+        if *outcome != run_outcome {
+            diverge(&mut out, Some(s), format!("{c}: the model answers {outcome:?}, etcd answered {:?}", s.outcome));
+            return out;
+        }
+        state = next;
+        if let Some(Ok(commit)) = s.outcome {
+            let expected = base + i64::from(state.history.max().newest());
+            if commit != expected {
+                diverge(&mut out, Some(s), format!("committed as revision {commit}, the model's write is {expected}"));
+                return out;
+            }
+            match etcd_at.get(&commit) {
+                Some(e) if *e == *state.history.latest() => {}
+                Some(e) => {
+                    let d = difference(&state.history.latest(), e);
+                    diverge(&mut out, Some(s), format!("after the write, etcd holds {d}"));
+                    return out;
+                }
+                None => {
+                    diverge(&mut out, Some(s), format!("no record of etcd at revision {commit}"));
+                    return out;
+                }
+            }
+            check(&state, commit, &mut out);
+        }
+    }
+    if let Some((last, e)) = etcd_at.iter().next_back() {
+        if *last > base + i64::from(state.history.max().newest()) && *e != *state.history.latest() {
+            diverge(&mut out, None, format!("etcd went on to revision {last}, which no recorded step wrote"));
+            return out;
+        }
+    }
+    for p in props.iter().filter(|p| p.kind != PropertyKind::Always) {
+        out.goals_at_end.push((p.name.clone(), (p.check)(&model, &state)));
+    }
+    out
+}
+
+fn shift(r: &Revision, base: i64) -> String {
+    format!("{}", base + i64::from(r.newest()))
+}
+
+fn show(op: Option<&Operation>) -> String {
+    op.map_or("nothing".to_string(), |o| format!("'{o}'"))
+}
+
+/// The first object that differs between what the model expects and etcd holds.
+fn difference(model: &Store, etcd: &Store) -> String {
+    let (Ok(m), Ok(e)) = (crate::etcd_store::encode(model), crate::etcd_store::encode(etcd)) else {
+        return "objects that cannot be encoded".into();
+    };
+    for (k, v) in &m {
+        match e.get(k) {
+            None => return format!("no {k}, which the model has"),
+            Some(w) if w != v => {
+                return format!("{k} as {}, the model as {}", String::from_utf8_lossy(w), String::from_utf8_lossy(v))
+            }
+            _ => {}
+        }
+    }
+    match e.keys().find(|k| !m.contains_key(*k)) {
+        Some(k) => format!("{k}, which the model does not have"),
+        None => "the same objects (in a different form)".into(),
+    }
+}
