@@ -230,12 +230,26 @@ impl EtcdStore {
     /// write's fate is then unknown only if its commit was sent and never
     /// answered.
     pub async fn write(&mut self, op: &Operation, until: Instant) -> Result<Written, RuntimeError> {
+        match self.write_on(op, None, until).await? {
+            Some(w) => Ok(w),
+            None => Err(RuntimeError::Corrupt("a write without a required revision was not decided".into())),
+        }
+    }
+
+    /// As [`Self::write`], but only on the state at etcd revision `on`
+    /// if given: `None` if etcd has moved past it (nothing written).
+    pub async fn write_on(
+        &mut self,
+        op: &Operation,
+        on: Option<i64>,
+        until: Instant,
+    ) -> Result<Option<Written>, RuntimeError> {
         self.seq += 1;
         let tag = format!("{}#{}", self.writer, self.seq);
         let mut pending = None;
         let mut delay = Duration::from_millis(100);
         loop {
-            match self.try_write(op, &tag, &mut pending).await {
+            match self.try_write(op, on, &tag, &mut pending).await {
                 Err(e) if e.is_transient() && Instant::now() + delay < until => {
                     eprintln!("{}: {e}; retrying in {} ms", self.writer, delay.as_millis());
                     tokio::time::sleep(delay).await;
@@ -249,24 +263,28 @@ impl EtcdStore {
     async fn try_write(
         &mut self,
         op: &Operation,
+        on: Option<i64>,
         tag: &str,
         pending: &mut Option<i64>,
-    ) -> Result<Written, RuntimeError> {
+    ) -> Result<Option<Written>, RuntimeError> {
         loop {
             if let Some(at) = *pending {
                 // A commit that would have been revision `at` went unanswered.
                 let now = self.read().await?;
                 if now.revision >= at && self.read_at(at).await?.last_writer == tag {
                     *pending = None;
-                    return Ok(Written { decided_at: at - 1, outcome: Ok(at) });
+                    return Ok(Some(Written { decided_at: at - 1, outcome: Ok(at) }));
                 }
                 *pending = None;
             }
             let snap = self.read().await?;
+            if on.is_some_and(|r| r != snap.revision) {
+                return Ok(None);
+            }
             let mut next = snap.store.clone();
             let write_stamp = snap.stamp()? + 1;
             if let Err(rejection) = apply(&mut next, op, write_stamp) {
-                return Ok(Written { decided_at: snap.revision, outcome: Err(rejection) });
+                return Ok(Some(Written { decided_at: snap.revision, outcome: Err(rejection) }));
             }
             let mut ops = changes(&snap.store, &next)?;
             ops.push(TxnOp::put(GUARD, format!("{} {tag}", snap.base), None));
@@ -282,7 +300,7 @@ impl EtcdStore {
             *pending = None;
             if resp.succeeded() {
                 let commit = resp.header().map(|h| h.revision()).unwrap_or(snap.revision + 1);
-                return Ok(Written { decided_at: snap.revision, outcome: Ok(commit) });
+                return Ok(Some(Written { decided_at: snap.revision, outcome: Ok(commit) }));
             }
             // Someone wrote in between: decide again on the newer state.
         }

@@ -5,14 +5,23 @@ use std::sync::Mutex;
 use krepis_model::api::{Operation, Rejection};
 use serde::{Deserialize, Serialize};
 
-/// One controller step of a real run.
+/// Who took a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Actor {
+    /// A controller instance (index into the scenario's controllers).
+    Controller(usize),
+    /// The client, performing one of the scenario's perturbations.
+    Client,
+}
+
+/// One step of a real run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// Position in the run's record (the order in which steps finished).
     pub seq: u64,
-    /// The controller instance (index into the scenario's controllers).
-    pub controller: usize,
-    /// The etcd revision it read.
+    /// Who took it.
+    pub actor: Actor,
+    /// The etcd revision it read (the client writes on the newest state).
     pub read: i64,
     /// The write it asked for.
     pub wrote: Option<Operation>,

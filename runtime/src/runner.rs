@@ -13,7 +13,7 @@ use krepis_model::Scenario;
 use tokio::sync::watch;
 
 use crate::etcd_store::{EtcdStore, RuntimeError, MAX_BACKOFF};
-use crate::record::{Log, Step};
+use crate::record::{Actor, Log, Step};
 use crate::validate::{replay, Replay, RunModel};
 
 /// How a run goes.
@@ -25,6 +25,10 @@ pub struct RunOptions {
     pub duration: Duration,
     /// Print each action as it happens (to stdout).
     pub echo: bool,
+    /// Times (from the start) at which the client performs the first write
+    /// the scenario's perturbations offer on the newest state, as the
+    /// checker's client would (at most the scenario's client-write budget).
+    pub client_writes_at: Vec<Duration>,
 }
 
 /// What a run did.
@@ -105,14 +109,24 @@ async fn run_async(scenario: Scenario, opts: &RunOptions) -> Result<RunResult, R
             Ctx { index: i, controller: c.clone(), log: log.clone(), board: board.clone(), until, opts: opts.clone() };
         tasks.push(tokio::spawn(controller_loop(ctx, store, stop_rx.clone())));
     }
+    let mut client_at = opts.client_writes_at.clone();
+    client_at.sort();
+    client_at.truncate(usize::from(scenario.client_writes));
+    let mut client = loader.handle("client");
+    // Convergence counts only from the newest client write on.
+    let mut since = base;
     let converged = loop {
         tokio::time::sleep(Duration::from_millis(20)).await;
+        if client_at.first().is_some_and(|t| started + *t <= Instant::now()) {
+            client_at.remove(0);
+            since = since.max(client_write(&mut client, &scenario, &log, until, opts).await);
+        }
         let b = board.lock().unwrap_or_else(|p| p.into_inner());
         if b.failed.is_some() {
             break None;
         }
         if let Some(Some(r)) = b.idle.first() {
-            if b.idle.iter().all(|x| *x == Some(*r)) {
+            if client_at.is_empty() && *r >= since && b.idle.iter().all(|x| *x == Some(*r)) {
                 break Some(*r);
             }
         }
@@ -139,6 +153,50 @@ async fn run_async(scenario: Scenario, opts: &RunOptions) -> Result<RunResult, R
     let steps = log.steps();
     let replay = replay(scenario, base, &steps, &etcd_at);
     Ok(RunResult { base, steps, converged, last: last.store, last_revision: last.revision, etcd_at, replay, elapsed })
+}
+
+/// The client's write: the first one the scenario's perturbations offer on
+/// the newest state (none: nothing is written). Returns the revision it
+/// decided on or committed as (0 if it gave up).
+async fn client_write(store: &mut EtcdStore, scenario: &Scenario, log: &Log, until: Instant, opts: &RunOptions) -> i64 {
+    // As the model's client: the write is chosen on, and applied to, the
+    // newest state; if etcd moves on in between, choose again.
+    loop {
+        let snap = match read_retrying(store, None, until).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("client: {e}");
+                return 0;
+            }
+        };
+        let offered = krepis_model::kube::client_writes(&snap.store, scenario.perturbations);
+        let Some(op) = offered.into_iter().next() else {
+            echo(opts, "client: the scenario offers no write".into());
+            return snap.revision;
+        };
+        let w = match store.write_on(&op, Some(snap.revision), until).await {
+            Ok(Some(w)) => w,
+            Ok(None) => continue,
+            Err(e) => {
+                eprintln!("client: gave up on '{op}': {e}");
+                return 0;
+            }
+        };
+        let result = match w.outcome {
+            Ok(c) => format!("ok @{c}"),
+            Err(r) => format!("rejected ({r}) @{}", w.decided_at),
+        };
+        echo(opts, format!("{:<26} read @{:<4} {op} -> {result}", "client", snap.revision));
+        log.push(Step {
+            seq: 0,
+            actor: Actor::Client,
+            read: snap.revision,
+            wrote: Some(op),
+            decided_at: w.decided_at,
+            outcome: Some(w.outcome),
+        });
+        return w.outcome.unwrap_or(w.decided_at);
+    }
 }
 
 async fn read_retrying(
@@ -213,7 +271,7 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut stop: watch::Receiv
             if !stutter {
                 ctx.log.push(Step {
                     seq: 0,
-                    controller: ctx.index,
+                    actor: Actor::Controller(ctx.index),
                     read: snap.revision,
                     wrote: None,
                     decided_at: snap.revision,
@@ -245,7 +303,7 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut stop: watch::Receiv
         echo(&ctx.opts, format!("{who:<26} read @{:<4} {op} -> {result}", snap.revision));
         ctx.log.push(Step {
             seq: 0,
-            controller: ctx.index,
+            actor: Actor::Controller(ctx.index),
             read: snap.revision,
             wrote: Some(op),
             decided_at: written.decided_at,

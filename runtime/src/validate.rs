@@ -17,12 +17,13 @@ use krepis_engine::{Kind as PropertyKind, Model};
 use krepis_model::api::{apply, Operation, Rejection};
 use krepis_model::consistency::{Consistency, ResettableSession};
 use krepis_model::controllers::Local;
-use krepis_model::kube::{KubeAction, KubeModel, KubeState};
+use krepis_model::kube::{client_writes, KubeAction, KubeModel, KubeState};
 use krepis_model::revision::Revision;
+use krepis_model::scenario::UNBOUNDED;
 use krepis_model::store::Store;
 use krepis_model::Scenario;
 
-use crate::record::Step;
+use crate::record::{Actor, Step};
 
 /// The model a real run is a run of.
 pub type RunModel = KubeModel<ResettableSession>;
@@ -105,7 +106,7 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
         history: ResettableSession::new(store, writes.len() as u32),
         locals: vec![Local::default(); model.controllers().len()],
         restarts_left: 0,
-        client_left: 0,
+        client_left: model.scenario().client_writes,
         audit: Default::default(),
     };
     check(&state, loaded, &mut out);
@@ -115,7 +116,23 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
     order.sort_by_key(|s| (s.decided_at, matches!(s.outcome, Some(Ok(_))), s.seq));
     for s in order {
         out.steps += 1;
-        let i = s.controller;
+        let i = match s.actor {
+            Actor::Controller(i) => i,
+            Actor::Client => {
+                if let Err(reason) = client_step(&model, &mut state, s) {
+                    diverge(&mut out, Some(s), reason);
+                    return out;
+                }
+                if let Err(reason) = after_write(&state, s, base, etcd_at) {
+                    diverge(&mut out, Some(s), reason);
+                    return out;
+                }
+                if let Some(Ok(commit)) = s.outcome {
+                    check(&state, commit, &mut out);
+                }
+                continue;
+            }
+        };
         let Some(c) = model.controllers().get(i) else {
             diverge(&mut out, Some(s), format!("controller {i} does not exist in the scenario"));
             return out;
@@ -159,24 +176,11 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
             return out;
         }
         state = next;
+        if let Err(reason) = after_write(&state, s, base, etcd_at) {
+            diverge(&mut out, Some(s), reason);
+            return out;
+        }
         if let Some(Ok(commit)) = s.outcome {
-            let expected = base + i64::from(state.history.max().newest());
-            if commit != expected {
-                diverge(&mut out, Some(s), format!("committed as revision {commit}, the model's write is {expected}"));
-                return out;
-            }
-            match etcd_at.get(&commit) {
-                Some(e) if *e == *state.history.latest() => {}
-                Some(e) => {
-                    let d = difference(&state.history.latest(), e);
-                    diverge(&mut out, Some(s), format!("after the write, etcd holds {d}"));
-                    return out;
-                }
-                None => {
-                    diverge(&mut out, Some(s), format!("no record of etcd at revision {commit}"));
-                    return out;
-                }
-            }
             check(&state, commit, &mut out);
         }
     }
@@ -190,6 +194,52 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
         out.goals_at_end.push((p.name.clone(), (p.check)(&model, &state)));
     }
     out
+}
+
+/// The client's write `s`: one the model's client offers on the newest
+/// state, within the budget, with the same answer.
+fn client_step(model: &RunModel, state: &mut KubeState<ResettableSession>, s: &Step) -> Result<(), String> {
+    let Some(op) = &s.wrote else {
+        return Err("a client step without a write".into());
+    };
+    if state.client_left == 0 {
+        return Err(format!("the client wrote '{op}' past the scenario's budget of client writes"));
+    }
+    let offered = client_writes(&state.history.latest(), model.scenario().perturbations);
+    if !offered.contains(op) {
+        return Err(format!("the client wrote '{op}', which the scenario's perturbations do not offer"));
+    }
+    let max = state.history.max();
+    let outcome = state.history.write(&max, op);
+    if state.client_left != UNBOUNDED {
+        state.client_left -= 1;
+    }
+    if outcome != s.outcome.map_or(Ok(()), |o| o.map(|_| ())) {
+        return Err(format!("the model answers {outcome:?}, etcd answered {:?}", s.outcome));
+    }
+    Ok(())
+}
+
+/// After an accepted write: etcd's commit is the model's write number and
+/// holds the model's newest state.
+fn after_write(
+    state: &KubeState<ResettableSession>,
+    s: &Step,
+    base: i64,
+    etcd_at: &BTreeMap<i64, Store>,
+) -> Result<(), String> {
+    let Some(Ok(commit)) = s.outcome else {
+        return Ok(());
+    };
+    let expected = base + i64::from(state.history.max().newest());
+    if commit != expected {
+        return Err(format!("committed as revision {commit}, the model's write is {expected}"));
+    }
+    match etcd_at.get(&commit) {
+        Some(e) if *e == *state.history.latest() => Ok(()),
+        Some(e) => Err(format!("after the write, etcd holds {}", difference(&state.history.latest(), e))),
+        None => Err(format!("no record of etcd at revision {commit}")),
+    }
 }
 
 fn shift(r: &Revision, base: i64) -> String {
