@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use krepis_engine::cli::{self, CheckArgs};
 
 mod bench_table;
+mod run;
 mod scenarios;
 
 #[global_allocator]
@@ -58,6 +59,19 @@ enum Command {
         /// The trace file.
         file: std::path::PathBuf,
     },
+    /// Run a scenario's controllers for real against etcd, then replay the
+    /// run through the model.
+    ///
+    /// Loads the scenario's objects into etcd, runs every controller
+    /// instance (kubelets as simulated nodes) on the same `step` functions
+    /// the checker explores, prints each action, and stops once they have
+    /// converged (or after --for). The recorded run is then replayed through
+    /// the checker's transitions (every step must be one the model allows)
+    /// and the scenario's invariants are checked on every state it went
+    /// through. Needs a build with `--features etcd`. Exit status: 0 all
+    /// good, 1 the run left the model or broke an invariant, 2 bad input or
+    /// etcd unreachable (within a few seconds).
+    Run(run::RunArgs),
 }
 
 /// The `check` arguments stored in a trace file, without the output flags,
@@ -95,6 +109,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::BenchTable(args) => bench_table::run(&args),
+        Command::Run(args) => run::main(&args),
         Command::Replay { file } => {
             let stored = match krepis_engine::trace_file::TraceFile::load(&file) {
                 Ok(f) => f.args,

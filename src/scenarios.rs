@@ -272,6 +272,37 @@ fn run_kube(mut s: KubeScenario, k: &KubeArgs, args: &CheckArgs) -> Result<ExitC
     })
 }
 
+/// The Kubernetes scenario called `name` (built-in or a file), without the
+/// flags applied; `None` for the engine's examples and unknown names.
+fn builtin_kube(base: &str, param: Option<&str>, name: &str, file: bool) -> Result<Option<KubeScenario>, String> {
+    Ok(Some(match (base, param) {
+        ("stale-reads", None) => KubeScenario::stale_reads("causal", 1),
+        ("statefulset-scale", None) => KubeScenario::statefulset_scale("synchronous", 1),
+        ("replicaset-scale", None) => KubeScenario::replicaset_scale("synchronous", 1),
+        ("overlapping-replicasets", None) => KubeScenario::overlapping_replicasets("synchronous", 1),
+        ("deployment-rollout", None) => KubeScenario::deployment_rollout("synchronous", 1),
+        ("deployment-paused", None) => KubeScenario::deployment_paused("synchronous", 1),
+        ("job-parallel", None) => KubeScenario::job_parallel("synchronous", 1),
+        ("cluster", None) => KubeScenario::cluster("synchronous"),
+        _ if file => krepis_model::scenario_file::load(std::path::Path::new(name))?,
+        _ => return Ok(None),
+    }))
+}
+
+/// The Kubernetes scenario `name` (built-in or a YAML file) with the flags
+/// `k` applied: what `krepis run` runs.
+#[cfg_attr(not(feature = "etcd"), allow(dead_code))]
+pub fn kube_scenario(name: &str, k: &KubeArgs) -> Result<KubeScenario, String> {
+    let file = name.ends_with(".yaml") || name.ends_with(".yml");
+    match builtin_kube(name, None, name, file)? {
+        Some(mut s) => {
+            k.apply(&mut s);
+            Ok(s)
+        }
+        None => Err(format!("'{name}' is not a Kubernetes scenario (krepis scenarios lists them; files end in .yaml)")),
+    }
+}
+
 /// Runs the scenario called `name` with the engine flags `args`.
 pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, String> {
     let (base, param) = match name.split_once(':') {
@@ -302,17 +333,10 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
             "scenario '{name}' is an engine example: the Kubernetes flags (--consistency, --nodes, ...) do not apply"
         ));
     }
+    if let Some(s) = builtin_kube(base, param, name, file)? {
+        return run_kube(s, k, args);
+    }
     Ok(match (base, param) {
-        ("stale-reads", None) => run_kube(KubeScenario::stale_reads("causal", 1), k, args)?,
-        ("statefulset-scale", None) => run_kube(KubeScenario::statefulset_scale("synchronous", 1), k, args)?,
-        ("replicaset-scale", None) => run_kube(KubeScenario::replicaset_scale("synchronous", 1), k, args)?,
-        ("overlapping-replicasets", None) => {
-            run_kube(KubeScenario::overlapping_replicasets("synchronous", 1), k, args)?
-        }
-        ("deployment-rollout", None) => run_kube(KubeScenario::deployment_rollout("synchronous", 1), k, args)?,
-        ("deployment-paused", None) => run_kube(KubeScenario::deployment_paused("synchronous", 1), k, args)?,
-        ("job-parallel", None) => run_kube(KubeScenario::job_parallel("synchronous", 1), k, args)?,
-        ("cluster", None) => run_kube(KubeScenario::cluster("synchronous"), k, args)?,
         ("puzzle8", None) => cli::run(&SlidingPuzzle::puzzle8(), args, extra(name)),
         ("puzzle15", None) => cli::run(&SlidingPuzzle::new(4, 4), args, extra(name)),
         ("two-phase-commit", p) => {
@@ -323,7 +347,6 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
             let n = size(name, p.unwrap_or("3"), 2, 16)?;
             cli::run(&Philosophers::new(n), args, extra(&format!("philosophers:{n}")))
         }
-        _ if file => run_kube(krepis_model::scenario_file::load(std::path::Path::new(name))?, k, args)?,
         _ => return Err(format!("unknown scenario '{name}' (krepis scenarios lists them; files end in .yaml)")),
     })
 }

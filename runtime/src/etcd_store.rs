@@ -155,7 +155,7 @@ impl EtcdStore {
     }
 
     fn unreachable(&self, detail: impl fmt::Display) -> RuntimeError {
-        RuntimeError::Unreachable { endpoint: self.endpoint.clone(), detail: detail.to_string() }
+        RuntimeError::Unreachable { endpoint: self.endpoint.clone(), detail: brief(&detail.to_string()) }
     }
 
     /// Every object now.
@@ -251,11 +251,18 @@ impl EtcdStore {
         loop {
             match self.try_write(op, on, &tag, &mut pending).await {
                 Err(e) if e.is_transient() && Instant::now() + delay < until => {
-                    eprintln!("{}: {e}; retrying in {} ms", self.writer, delay.as_millis());
+                    if delay == Duration::from_millis(100) {
+                        eprintln!("{}: lost etcd while writing: {e}; retrying with backoff", self.writer);
+                    }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(MAX_BACKOFF);
                 }
-                other => return other,
+                other => {
+                    if other.is_ok() && delay > Duration::from_millis(100) {
+                        eprintln!("{}: etcd is back", self.writer);
+                    }
+                    return other;
+                }
             }
         }
     }
@@ -360,6 +367,18 @@ impl EtcdStore {
             }
         }
         Ok(base)
+    }
+}
+
+/// The gist of a gRPC error (tonic's messages carry the whole source chain).
+fn brief(detail: &str) -> String {
+    let d = detail.strip_prefix("grpc request error: ").unwrap_or(detail);
+    let refused = d.contains("Connection refused");
+    let d = d.split(", source:").next().unwrap_or(d);
+    if refused {
+        format!("{d} (connection refused)")
+    } else {
+        d.to_string()
     }
 }
 

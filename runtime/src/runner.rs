@@ -249,7 +249,9 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut stop: watch::Receiv
             Ok(s) => s,
             Err(e) if e.is_transient() => {
                 ctx.idle(None);
-                eprintln!("{who}: {e}; retrying in {} ms", delay.as_millis());
+                if delay == Duration::from_millis(100) {
+                    eprintln!("{who}: lost etcd: {e}; retrying with backoff");
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = stop.changed() => {}
@@ -259,7 +261,10 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut stop: watch::Receiv
             }
             Err(e) => return ctx.fail(e),
         };
-        delay = Duration::from_millis(100);
+        if delay > Duration::from_millis(100) {
+            eprintln!("{who}: etcd is back (revision {})", snap.revision);
+            delay = Duration::from_millis(100);
+        }
         let Ok(stamp) = snap.stamp() else {
             return ctx.fail(RuntimeError::Corrupt(format!("revision {} out of range", snap.revision)));
         };
@@ -280,9 +285,8 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut stop: watch::Receiv
             }
             last_read = Some(snap.revision);
             ctx.idle(Some(snap.revision));
-            if let Err(e) = store.wait_change(snap.revision, &mut stop, ctx.until).await {
-                eprintln!("{who}: {e}");
-            }
+            // A failed watch: the next read finds out whether etcd is gone.
+            let _ = store.wait_change(snap.revision, &mut stop, ctx.until).await;
             continue;
         };
         last_read = Some(snap.revision);
