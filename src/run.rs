@@ -25,6 +25,18 @@ pub struct RunArgs {
     /// scenario's client-write budget.
     #[arg(long = "client-write-at", value_name = "SECS")]
     pub client_write_at: Vec<f64>,
+    /// At SECS after the start, every instance of controller KIND
+    /// (replicaset-controller, scheduler, ...) loses its local state, as the
+    /// checker's restart action does. Repeatable; within the scenario's
+    /// restart budget.
+    #[arg(long = "restart-controller", value_name = "KIND@SECS")]
+    pub restart_controller: Vec<String>,
+    /// At SECS after the start, node NAME restarts: its kubelet loses its
+    /// state and the node object is deleted (the kubelet registers it
+    /// again), as the checker's node restart does. Repeatable; within the
+    /// scenario's restart budget.
+    #[arg(long = "restart-node", value_name = "NAME@SECS")]
+    pub restart_node: Vec<String>,
     /// Print the summary only, not every action.
     #[arg(long, short)]
     pub quiet: bool,
@@ -34,7 +46,8 @@ pub struct RunArgs {
 
 #[cfg(feature = "etcd")]
 fn seconds(what: &str, s: f64) -> Result<std::time::Duration, String> {
-    std::time::Duration::try_from_secs_f64(s).map_err(|_| format!("{what} must be a number of seconds, 0 or more (got {s})"))
+    std::time::Duration::try_from_secs_f64(s)
+        .map_err(|_| format!("{what} must be a number of seconds, 0 or more (got {s})"))
 }
 
 /// Runs `krepis run`. Exit 0: every recorded step is one the model allows
@@ -60,7 +73,7 @@ fn go(_args: &RunArgs) -> Result<ExitCode, String> {
 #[cfg(feature = "etcd")]
 fn go(args: &RunArgs) -> Result<ExitCode, String> {
     use crate::scenarios;
-    use krepis_runtime::{run, RunOptions};
+    use krepis_runtime::{run, Restart, RunOptions};
 
     if args.kube.consistency.is_some() {
         return Err("--consistency does not apply to `krepis run`: a real run is checked against \
@@ -77,14 +90,23 @@ fn go(args: &RunArgs) -> Result<ExitCode, String> {
             .iter()
             .map(|s| seconds("--client-write-at", *s))
             .collect::<Result<_, _>>()?,
+        restarts_at: vec![],
     };
-    if usize::from(scenario.client_writes) < opts.client_writes_at.len() {
-        return Err(format!(
-            "scenario '{}' allows {} client writes, --client-write-at asks for {}",
-            scenario.name,
-            scenario.client_writes,
-            opts.client_writes_at.len()
-        ));
+    let mut opts = opts;
+    let at = |flag: &str, v: &str| -> Result<(String, std::time::Duration), String> {
+        let (what, secs) = v
+            .rsplit_once('@')
+            .ok_or_else(|| format!("{flag} takes WHAT@SECS (for example {flag} x@1.5), got '{v}'"))?;
+        let secs: f64 = secs.parse().map_err(|_| format!("{flag} {v}: '{secs}' is not a number of seconds"))?;
+        Ok((what.to_string(), seconds(flag, secs)?))
+    };
+    for v in &args.restart_controller {
+        let (kind, t) = at("--restart-controller", v)?;
+        opts.restarts_at.push((t, Restart::Controller(kind)));
+    }
+    for v in &args.restart_node {
+        let (node, t) = at("--restart-node", v)?;
+        opts.restarts_at.push((t, Restart::Node(node)));
     }
     let name = scenario.name.clone();
     let r = run(scenario, &opts).map_err(|e| e.to_string())?;

@@ -46,6 +46,8 @@ fn run_refuses_bad_input_with_exit_2() {
         (vec!["run", "nope.yaml"], "nope.yaml"),
         (vec!["run", "replicaset-scale", "--consistency", "causal"], "--consistency does not apply"),
         (vec!["run", "replicaset-scale", "--client-write-at", "1", "--client-write-at", "2"], "allows 1 client writes"),
+        (vec!["run", "replicaset-scale", "--restart-node", "node-0"], "takes WHAT@SECS"),
+        (vec!["run", "replicaset-scale", "--restart-node", "node-0@x"], "is not a number"),
         (vec!["run", "replicaset-scale", "--for=-1"], "--for must be"),
     ] {
         let (code, _, err) = krepis(&args);

@@ -64,6 +64,8 @@ pub enum RuntimeError {
     NotOurs(String),
     /// Data krepis cannot read back (a bad object, a revision out of range).
     Corrupt(String),
+    /// A run asked for something the scenario does not have.
+    BadInput(String),
 }
 
 impl RuntimeError {
@@ -77,7 +79,7 @@ impl fmt::Display for RuntimeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RuntimeError::Unreachable { endpoint, detail } => write!(f, "etcd at {endpoint} is unreachable: {detail}"),
-            RuntimeError::NotOurs(m) | RuntimeError::Corrupt(m) => f.write_str(m),
+            RuntimeError::NotOurs(m) | RuntimeError::Corrupt(m) | RuntimeError::BadInput(m) => f.write_str(m),
         }
     }
 }
@@ -313,13 +315,13 @@ impl EtcdStore {
         }
     }
 
-    /// Waits until etcd has a revision after `after`, `stop` turns true,
+    /// Waits until etcd has a revision after `after`, `wake` changes,
     /// `until` passes, or a second goes by (the caller reads again: a watch
     /// on a dead connection may never say so).
     pub async fn wait_change(
         &mut self,
         after: i64,
-        stop: &mut watch::Receiver<bool>,
+        wake: &mut watch::Receiver<u64>,
         until: Instant,
     ) -> Result<(), RuntimeError> {
         let opts = WatchOptions::new().with_prefix().with_start_revision(after + 1);
@@ -337,7 +339,7 @@ impl EtcdStore {
                     Ok(_) => return Ok(()),
                     Err(e) => return Err(self.unreachable(e)),
                 },
-                _ = stop.changed() => return Ok(()),
+                _ = wake.changed() => return Ok(()),
                 _ = tokio::time::sleep_until(until.into()) => return Ok(()),
                 _ = &mut tick => return Ok(()),
             }

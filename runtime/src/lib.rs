@@ -21,7 +21,12 @@
 //!   an etcd written by anyone else during a run is refused, not misread.
 //! - Scenarios that settle (`settle: true`) start from their objects as
 //!   written, not from the settled state: the controllers settle them for real.
-//! - Client perturbations and restarts are not performed by the runtime yet.
+//! - Client perturbations and restarts happen at given times, each as the
+//!   checker's environment would perform it (the first client write the
+//!   scenario offers; a controller's local state lost; a node object deleted
+//!   and its kubelet's state lost), within the scenario's budgets.
+//! - Kubelets run no containers, and nothing in the run has a clock: as in
+//!   the model, a pod is Ready as soon as its kubelet says so.
 
 pub mod etcd_process;
 pub mod etcd_store;
@@ -31,4 +36,4 @@ pub mod runner;
 pub mod validate;
 
 pub use etcd_store::{EtcdStore, RuntimeError};
-pub use runner::{run, RunOptions, RunResult};
+pub use runner::{run, Restart, RunOptions, RunResult};

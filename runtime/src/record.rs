@@ -12,6 +12,11 @@ pub enum Actor {
     Controller(usize),
     /// The client, performing one of the scenario's perturbations.
     Client,
+    /// A controller instance restarted: its local state is lost.
+    Restart(usize),
+    /// A node restarted: its kubelet (this controller instance) lost its
+    /// state, and the node object was deleted (the write).
+    NodeRestart(usize),
 }
 
 /// One step of a real run.

@@ -6,13 +6,14 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use krepis_model::api::Operation;
 use krepis_model::controllers::{step, Controller, Local, View};
 use krepis_model::revision::Revision;
 use krepis_model::store::Store;
 use krepis_model::Scenario;
 use tokio::sync::watch;
 
-use crate::etcd_store::{EtcdStore, RuntimeError, MAX_BACKOFF};
+use crate::etcd_store::{EtcdStore, RuntimeError, Written, MAX_BACKOFF};
 use crate::record::{Actor, Log, Step};
 use crate::validate::{replay, Replay, RunModel};
 
@@ -29,6 +30,56 @@ pub struct RunOptions {
     /// the scenario's perturbations offer on the newest state, as the
     /// checker's client would (at most the scenario's client-write budget).
     pub client_writes_at: Vec<Duration>,
+    /// Restarts at given times (from the start), at most the scenario's
+    /// restart budget.
+    pub restarts_at: Vec<(Duration, Restart)>,
+}
+
+/// A restart the environment performs, as the checker's restart actions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Restart {
+    /// Every instance of the controller kind named so (`replicaset-controller`,
+    /// `scheduler`, ...; see `Controller::kind_name`) loses its local state.
+    Controller(String),
+    /// The node's kubelet loses its state and the node object is deleted;
+    /// the kubelet registers it again.
+    Node(String),
+}
+
+impl Restart {
+    /// The controller instances it restarts, or an error naming what the
+    /// scenario has.
+    fn targets(&self, controllers: &[Controller]) -> Result<Vec<usize>, RuntimeError> {
+        let hit: Vec<usize> = controllers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| match (self, c) {
+                (Restart::Node(n), Controller::Kubelet { node }) => **node == **n,
+                (Restart::Controller(k), c) => !matches!(c, Controller::Kubelet { .. }) && c.kind_name() == k,
+                _ => false,
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if hit.is_empty() {
+            let mut has: Vec<String> = controllers
+                .iter()
+                .map(|c| match c {
+                    Controller::Kubelet { node } => format!("node {node}"),
+                    c => c.kind_name().to_string(),
+                })
+                .collect();
+            has.dedup();
+            return Err(RuntimeError::BadInput(format!(
+                "the scenario has no {} (it has: {})",
+                match self {
+                    Restart::Controller(k) => format!("controller kind '{k}'"),
+                    Restart::Node(n) => format!("node '{n}'"),
+                },
+                has.join(", ")
+            )));
+        }
+        Ok(hit)
+    }
 }
 
 /// What a run did.
@@ -60,6 +111,10 @@ struct Board {
     idle: Vec<Option<i64>>,
     /// A controller gave up (etcd unreachable past the end of the run).
     failed: Option<RuntimeError>,
+    /// Restarts due, per controller instance.
+    restart: Vec<bool>,
+    /// The run is over.
+    stopping: bool,
 }
 
 /// Runs `scenario`'s controllers against the etcd at `opts.endpoint`.
@@ -83,6 +138,27 @@ fn echo(opts: &RunOptions, line: String) {
 
 async fn run_async(scenario: Scenario, opts: &RunOptions) -> Result<RunResult, RuntimeError> {
     let model = RunModel::new(scenario.clone());
+    let mut restarts_at = Vec::new();
+    for (t, r) in &opts.restarts_at {
+        restarts_at.push((*t, r.targets(model.controllers())?));
+    }
+    if restarts_at.len() > usize::from(scenario.restarts) {
+        return Err(RuntimeError::BadInput(format!(
+            "scenario '{}' allows {} restarts, the run asks for {}",
+            scenario.name,
+            scenario.restarts,
+            restarts_at.len()
+        )));
+    }
+    if opts.client_writes_at.len() > usize::from(scenario.client_writes) {
+        return Err(RuntimeError::BadInput(format!(
+            "scenario '{}' allows {} client writes, the run asks for {}",
+            scenario.name,
+            scenario.client_writes,
+            opts.client_writes_at.len()
+        )));
+    }
+    restarts_at.sort_by_key(|(t, _)| *t);
     let mut loader = EtcdStore::connect(&opts.endpoint, "loader").await?;
     let started = Instant::now();
     let until = started + opts.duration;
@@ -100,18 +176,22 @@ async fn run_async(scenario: Scenario, opts: &RunOptions) -> Result<RunResult, R
     );
     let controllers = model.controllers().to_vec();
     let log = Arc::new(Log::default());
-    let board = Arc::new(Mutex::new(Board { idle: vec![None; controllers.len()], failed: None }));
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let board = Arc::new(Mutex::new(Board {
+        idle: vec![None; controllers.len()],
+        failed: None,
+        restart: vec![false; controllers.len()],
+        stopping: false,
+    }));
+    let (wake_tx, wake_rx) = watch::channel(0u64);
     let mut tasks = Vec::new();
     for (i, c) in controllers.iter().enumerate() {
         let store = loader.handle(&c.to_string());
         let ctx =
             Ctx { index: i, controller: c.clone(), log: log.clone(), board: board.clone(), until, opts: opts.clone() };
-        tasks.push(tokio::spawn(controller_loop(ctx, store, stop_rx.clone())));
+        tasks.push(tokio::spawn(controller_loop(ctx, store, wake_rx.clone())));
     }
     let mut client_at = opts.client_writes_at.clone();
     client_at.sort();
-    client_at.truncate(usize::from(scenario.client_writes));
     let mut client = loader.handle("client");
     // Convergence counts only from the newest client write on.
     let mut since = base;
@@ -121,12 +201,21 @@ async fn run_async(scenario: Scenario, opts: &RunOptions) -> Result<RunResult, R
             client_at.remove(0);
             since = since.max(client_write(&mut client, &scenario, &log, until, opts).await);
         }
-        let b = board.lock().unwrap_or_else(|p| p.into_inner());
+        let mut b = board.lock().unwrap_or_else(|p| p.into_inner());
+        if restarts_at.first().is_some_and(|(t, _)| started + *t <= Instant::now()) {
+            let (_, targets) = restarts_at.remove(0);
+            for i in targets {
+                b.restart[i] = true;
+                b.idle[i] = None;
+            }
+            wake_tx.send_modify(|w| *w += 1);
+        }
         if b.failed.is_some() {
             break None;
         }
         if let Some(Some(r)) = b.idle.first() {
-            if client_at.is_empty() && *r >= since && b.idle.iter().all(|x| *x == Some(*r)) {
+            let due = !client_at.is_empty() || !restarts_at.is_empty() || b.restart.iter().any(|r| *r);
+            if !due && *r >= since && b.idle.iter().all(|x| *x == Some(*r)) {
                 break Some(*r);
             }
         }
@@ -134,7 +223,8 @@ async fn run_async(scenario: Scenario, opts: &RunOptions) -> Result<RunResult, R
             break None;
         }
     };
-    let _ = stop_tx.send(true);
+    board.lock().unwrap_or_else(|p| p.into_inner()).stopping = true;
+    wake_tx.send_modify(|w| *w += 1);
     for t in tasks {
         let _ = t.await;
     }
@@ -236,15 +326,78 @@ impl Ctx {
     fn fail(&self, e: RuntimeError) {
         self.board.lock().unwrap_or_else(|p| p.into_inner()).failed.get_or_insert(e);
     }
+    fn stopping(&self) -> bool {
+        self.board.lock().unwrap_or_else(|p| p.into_inner()).stopping
+    }
+    /// Whether a restart is due (and clears it).
+    fn take_restart(&self) -> bool {
+        std::mem::take(&mut self.board.lock().unwrap_or_else(|p| p.into_inner()).restart[self.index])
+    }
+    fn record(&self, actor: Actor, read: i64, wrote: Option<Operation>, w: Option<Written>) {
+        let who = match actor {
+            Actor::Restart(_) => format!("{} (restart)", self.controller),
+            Actor::NodeRestart(_) => format!("{} (node restart)", self.controller),
+            _ => self.controller.to_string(),
+        };
+        match (&wrote, &w) {
+            (Some(op), Some(w)) => {
+                let result = match w.outcome {
+                    Ok(c) => format!("ok @{c}"),
+                    Err(r) => format!("rejected ({r}) @{}", w.decided_at),
+                };
+                echo(&self.opts, format!("{who:<26} read @{read:<4} {op} -> {result}"));
+            }
+            _ if matches!(actor, Actor::Restart(_)) => {
+                echo(&self.opts, format!("{who:<26} local state lost"));
+            }
+            _ => {}
+        }
+        self.log.push(Step {
+            seq: 0,
+            actor,
+            read,
+            wrote,
+            decided_at: w.as_ref().map_or(read, |w| w.decided_at),
+            outcome: w.map(|w| w.outcome),
+        });
+    }
+}
+
+/// A node restart: the node object is deleted on the newest state (as the
+/// checker's environment does it), if it is there and Ready.
+async fn node_restart(ctx: &Ctx, store: &mut EtcdStore, node: &krepis_model::meta::Name) {
+    loop {
+        let snap = match read_retrying(store, None, ctx.until).await {
+            Ok(s) => s,
+            Err(e) => return eprintln!("{}: node restart abandoned: {e}", ctx.controller),
+        };
+        let Some(n) = snap.store.nodes.get(node).filter(|n| n.ready) else {
+            return echo(&ctx.opts, format!("{}: node restart skipped (no Ready node object)", ctx.controller));
+        };
+        let op = Operation::DeleteNode { name: node.clone(), uid: n.meta.uid };
+        match store.write_on(&op, Some(snap.revision), ctx.until).await {
+            Ok(Some(w)) => return ctx.record(Actor::NodeRestart(ctx.index), snap.revision, Some(op), Some(w)),
+            Ok(None) => continue,
+            Err(e) => return eprintln!("{}: node restart abandoned: {e}", ctx.controller),
+        }
+    }
 }
 
 /// One controller instance: read everything, step, write, wait for a change.
-async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut stop: watch::Receiver<bool>) {
+async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut wake: watch::Receiver<u64>) {
     let mut local = Local::default();
     let mut last_read = None;
     let mut delay = Duration::from_millis(100);
     let who = ctx.controller.to_string();
-    while !*stop.borrow() && Instant::now() < ctx.until {
+    while !ctx.stopping() && Instant::now() < ctx.until {
+        if let Controller::Kubelet { node } = &ctx.controller {
+            if ctx.take_restart() {
+                local = Local::default();
+                last_read = None;
+                node_restart(&ctx, &mut store, node).await;
+                continue;
+            }
+        }
         let snap = match store.read().await {
             Ok(s) => s,
             Err(e) if e.is_transient() => {
@@ -254,7 +407,7 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut stop: watch::Receiv
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
-                    _ = stop.changed() => {}
+                    _ = wake.changed() => {}
                 }
                 delay = (delay * 2).min(MAX_BACKOFF);
                 continue;
@@ -268,6 +421,16 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut stop: watch::Receiv
         let Ok(stamp) = snap.stamp() else {
             return ctx.fail(RuntimeError::Corrupt(format!("revision {} out of range", snap.revision)));
         };
+        if !matches!(ctx.controller, Controller::Kubelet { .. }) && ctx.take_restart() {
+            if local == Local::default() {
+                // Nothing to lose: the checker offers no such restart either.
+                echo(&ctx.opts, format!("{who}: restart skipped (no local state yet)"));
+            } else {
+                local = Local::default();
+                last_read = None;
+                ctx.record(Actor::Restart(ctx.index), snap.revision, None, None);
+            }
+        }
         let before = local.clone();
         // The one entry point the checker also calls.
         let wrote = step(&ctx.controller, &mut local, &View { revision: &Revision::at(stamp), store: &snap.store });
@@ -286,7 +449,7 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut stop: watch::Receiv
             last_read = Some(snap.revision);
             ctx.idle(Some(snap.revision));
             // A failed watch: the next read finds out whether etcd is gone.
-            let _ = store.wait_change(snap.revision, &mut stop, ctx.until).await;
+            let _ = store.wait_change(snap.revision, &mut wake, ctx.until).await;
             continue;
         };
         last_read = Some(snap.revision);
@@ -300,18 +463,6 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut stop: watch::Receiv
             }
             Err(e) => return ctx.fail(e),
         };
-        let result = match written.outcome {
-            Ok(c) => format!("ok @{c}"),
-            Err(r) => format!("rejected ({r}) @{}", written.decided_at),
-        };
-        echo(&ctx.opts, format!("{who:<26} read @{:<4} {op} -> {result}", snap.revision));
-        ctx.log.push(Step {
-            seq: 0,
-            actor: Actor::Controller(ctx.index),
-            read: snap.revision,
-            wrote: Some(op),
-            decided_at: written.decided_at,
-            outcome: Some(written.outcome),
-        });
+        ctx.record(Actor::Controller(ctx.index), snap.revision, Some(op), Some(written));
     }
 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use krepis_engine::{Kind as PropertyKind, Model};
 use krepis_model::api::{apply, Operation, Rejection};
 use krepis_model::consistency::{Consistency, ResettableSession};
-use krepis_model::controllers::Local;
+use krepis_model::controllers::{Controller, Local};
 use krepis_model::kube::{client_writes, KubeAction, KubeModel, KubeState};
 use krepis_model::revision::Revision;
 use krepis_model::scenario::UNBOUNDED;
@@ -105,7 +105,7 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
     let mut state = KubeState {
         history: ResettableSession::new(store, writes.len() as u32),
         locals: vec![Local::default(); model.controllers().len()],
-        restarts_left: 0,
+        restarts_left: model.scenario().restarts,
         client_left: model.scenario().client_writes,
         audit: Default::default(),
     };
@@ -120,6 +120,20 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
             Actor::Controller(i) => i,
             Actor::Client => {
                 if let Err(reason) = client_step(&model, &mut state, s) {
+                    diverge(&mut out, Some(s), reason);
+                    return out;
+                }
+                if let Err(reason) = after_write(&state, s, base, etcd_at) {
+                    diverge(&mut out, Some(s), reason);
+                    return out;
+                }
+                if let Some(Ok(commit)) = s.outcome {
+                    check(&state, commit, &mut out);
+                }
+                continue;
+            }
+            Actor::Restart(i) | Actor::NodeRestart(i) => {
+                if let Err(reason) = restart_step(&model, &mut state, s, i) {
                     diverge(&mut out, Some(s), reason);
                     return out;
                 }
@@ -218,6 +232,48 @@ fn client_step(model: &RunModel, state: &mut KubeState<ResettableSession>, s: &S
         return Err(format!("the model answers {outcome:?}, etcd answered {:?}", s.outcome));
     }
     Ok(())
+}
+
+/// A restart `s` of controller instance `i`: one the model's environment
+/// offers (within the budget; a controller with state to lose; a node that
+/// is there and Ready, deleted with its uid), with the same answer.
+fn restart_step(model: &RunModel, state: &mut KubeState<ResettableSession>, s: &Step, i: usize) -> Result<(), String> {
+    let c = model.controllers().get(i).ok_or_else(|| format!("controller {i} does not exist in the scenario"))?;
+    if state.restarts_left == 0 {
+        return Err(format!("{c} restarted past the scenario's budget of restarts"));
+    }
+    if state.restarts_left != UNBOUNDED {
+        state.restarts_left -= 1;
+    }
+    match (c, s.actor) {
+        (Controller::Kubelet { node }, Actor::NodeRestart(_)) => {
+            let latest = state.history.latest().into_owned();
+            let Some(n) = latest.nodes.get(node).filter(|n| n.ready) else {
+                return Err(format!("{c}: the model offers no node restart without a Ready node object"));
+            };
+            let op = Operation::DeleteNode { name: node.clone(), uid: n.meta.uid };
+            if s.wrote.as_ref() != Some(&op) {
+                return Err(format!("{c}: a node restart writes '{op}', the run wrote {}", show(s.wrote.as_ref())));
+            }
+            state.locals[i] = Local::default();
+            let max = state.history.max();
+            let outcome = state.history.write(&max, &op);
+            if outcome != s.outcome.map_or(Ok(()), |o| o.map(|_| ())) {
+                return Err(format!("the model answers {outcome:?}, etcd answered {:?}", s.outcome));
+            }
+            Ok(())
+        }
+        (Controller::Kubelet { .. }, _) | (_, Actor::NodeRestart(_)) => {
+            Err(format!("{c}: a restart of the wrong sort ({:?})", s.actor))
+        }
+        _ => {
+            if state.locals[i] == Local::default() {
+                return Err(format!("{c}: the model offers no restart of a controller with no state to lose"));
+            }
+            state.locals[i] = Local::default();
+            Ok(())
+        }
+    }
 }
 
 /// After an accepted write: etcd's commit is the model's write number and

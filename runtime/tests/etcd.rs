@@ -20,6 +20,7 @@ fn opts(e: &EtcdProcess, client_writes_at: &[u64]) -> RunOptions {
         duration: Duration::from_secs(40),
         echo: true,
         client_writes_at: client_writes_at.iter().map(|ms| Duration::from_millis(*ms)).collect(),
+        restarts_at: vec![],
     }
 }
 
@@ -59,10 +60,18 @@ fn replicaset_scale_converges_and_validates() {
     assert_clean(&r);
     assert_eq!(r.last.pods.len(), 2);
     assert_replicasets_converged(&r);
-    // Every object is where Kubernetes keeps it, and its resource version
-    // is its etcd mod revision.
+    // Objects are JSON where Kubernetes keeps them; a resource version is
+    // the etcd mod revision (less the run's base revision).
     let rs = r.last.replicasets.iter().next().expect("the ReplicaSet");
-    assert_eq!(r.base + i64::from(rs.meta.resource_version) > r.base, true);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let kv = rt.block_on(async {
+        let mut c = etcd_client::Client::connect([e.endpoint()], None).await.expect("connect");
+        let key = format!("/registry/replicasets/default/{}", rs.meta.name);
+        c.get(key, None).await.expect("get").kvs().first().cloned().expect("the key")
+    });
+    assert_eq!(kv.mod_revision(), r.base + i64::from(rs.meta.resource_version));
+    let json: serde_json::Value = serde_json::from_slice(kv.value()).expect("JSON");
+    assert_eq!(json["meta"]["name"], rs.meta.name.as_str());
 }
 
 #[test]
@@ -181,6 +190,7 @@ fn an_unreachable_etcd_is_a_quick_error_naming_it() {
         duration: Duration::from_secs(5),
         echo: false,
         client_writes_at: vec![],
+        restarts_at: vec![],
     };
     let err = run(Scenario::replicaset_scale("synchronous", 1), &o).expect_err("unreachable");
     assert!(matches!(err, RuntimeError::Unreachable { .. }), "{err}");
@@ -204,4 +214,40 @@ fn an_etcd_outage_mid_run_is_ridden_out() {
     assert_replicasets_converged(&r);
     let client = r.steps.iter().find(|s| s.actor == Actor::Client).expect("the client wrote");
     assert!(matches!(client.outcome, Some(Ok(_))));
+}
+
+#[test]
+fn restarts_happen_as_the_checker_performs_them_and_validate() {
+    use krepis_runtime::Restart;
+    // A node restart (the node object deleted, its kubelet's state lost)
+    // after convergence; the kubelet registers the node again and the pods
+    // run on.
+    let e = etcd();
+    let mut o = opts(&e, &[]);
+    o.restarts_at = vec![(Duration::from_millis(500), Restart::Node("node-0".into()))];
+    let r = run(Scenario::replicaset_scale("synchronous", 1), &o).expect("run");
+    assert_clean(&r);
+    let restart = r.steps.iter().find(|s| matches!(s.actor, Actor::NodeRestart(_))).expect("the node restart");
+    assert!(matches!(restart.wrote, Some(Operation::DeleteNode { .. })) && matches!(restart.outcome, Some(Ok(_))));
+    assert!(r.last.nodes.get("node-0").is_some(), "registered again");
+    assert_replicasets_converged(&r);
+    // A controller restart: the ReplicaSet controller forgets, reads again.
+    let e = etcd();
+    let mut o = opts(&e, &[]);
+    o.restarts_at = vec![(Duration::from_millis(500), Restart::Controller("replicaset-controller".into()))];
+    let r = run(Scenario::replicaset_scale("synchronous", 1), &o).expect("run");
+    assert_clean(&r);
+    assert!(r.steps.iter().any(|s| matches!(s.actor, Actor::Restart(_))), "{:?}", r.steps);
+    assert_replicasets_converged(&r);
+    // Bad input: a kind or node the scenario does not have, or over budget.
+    for restarts in [
+        vec![(Duration::ZERO, Restart::Node("node-9".into()))],
+        vec![(Duration::ZERO, Restart::Controller("job-controller".into()))],
+        vec![(Duration::ZERO, Restart::Node("node-0".into())), (Duration::ZERO, Restart::Node("node-0".into()))],
+    ] {
+        let mut o = opts(&e, &[]);
+        o.restarts_at = restarts;
+        let err = run(Scenario::replicaset_scale("synchronous", 1), &o).expect_err("bad input");
+        assert!(matches!(err, RuntimeError::BadInput(_)), "{err}");
+    }
 }
