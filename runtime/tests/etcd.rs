@@ -39,6 +39,20 @@ fn assert_validated(r: &RunResult) {
     assert!(r.replay.states > 1);
 }
 
+/// Invariants other than the ReplicaSet status ones held. A ReplicaSet
+/// controller may write a status computed from a read that other writes
+/// have overtaken: the ReplicaSet is then "stable" (its status is the newest
+/// write and reflects its spec) while the status miscounts its pods, until
+/// the next sync. The checker finds the same under resettable session (with
+/// two ReplicaSet controllers, or one and a restart: the verdict table); a
+/// real run may or may not hit it.
+fn assert_only_status_lags(r: &RunResult) {
+    for v in &r.replay.violations {
+        assert!(v.property.starts_with("rs-stable-status"), "{v:?}");
+    }
+    assert!(r.replay.invariants.iter().any(|p| p == "pods-on-nodes-unique"));
+}
+
 /// Every ReplicaSet has exactly its replicas as pods, owned by it, bound,
 /// Running and Ready, and says so in its status.
 fn assert_replicasets_converged(r: &RunResult) {
@@ -91,16 +105,7 @@ fn two_instances_of_every_controller_converge_and_validate() {
     let e = etcd();
     let r = run(Scenario::replicaset_scale("synchronous", 2), &opts(&e, &[])).expect("run");
     assert_validated(&r);
-    // With two ReplicaSet controllers, one may write a status computed from
-    // a read the other's writes have overtaken: the ReplicaSet is "stable"
-    // (its status is the newest write and reflects its spec) while the
-    // status miscounts its pods, until the next sync. The checker finds the
-    // same under resettable session (the verdict table); a real run may or
-    // may not hit it. Safety proper must hold.
-    for v in &r.replay.violations {
-        assert!(v.property.starts_with("rs-stable-status"), "{v:?}");
-    }
-    assert!(r.replay.invariants.iter().any(|p| p == "pods-on-nodes-unique"));
+    assert_only_status_lags(&r);
     assert_replicasets_converged(&r);
 }
 
@@ -220,13 +225,16 @@ fn an_etcd_outage_mid_run_is_ridden_out() {
 fn restarts_happen_as_the_checker_performs_them_and_validate() {
     use krepis_runtime::Restart;
     // A node restart (the node object deleted, its kubelet's state lost)
-    // after convergence; the kubelet registers the node again and the pods
-    // run on.
+    // after convergence; the kubelet registers the node again. PodGC, on a
+    // read from before the node came back, may remove pods of the node that
+    // is back (seen: the ReplicaSet's status then lags, see
+    // `assert_only_status_lags`); the ReplicaSet makes up for them.
     let e = etcd();
     let mut o = opts(&e, &[]);
     o.restarts_at = vec![(Duration::from_millis(500), Restart::Node("node-0".into()))];
     let r = run(Scenario::replicaset_scale("synchronous", 1), &o).expect("run");
-    assert_clean(&r);
+    assert_validated(&r);
+    assert_only_status_lags(&r);
     let restart = r.steps.iter().find(|s| matches!(s.actor, Actor::NodeRestart(_))).expect("the node restart");
     assert!(matches!(restart.wrote, Some(Operation::DeleteNode { .. })) && matches!(restart.outcome, Some(Ok(_))));
     assert!(r.last.nodes.get("node-0").is_some(), "registered again");

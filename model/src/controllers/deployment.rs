@@ -32,7 +32,7 @@ pub const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
 pub const MAX: &str = "deployment.kubernetes.io/max-replicas";
 
 /// One Deployment-controller step: the first write any Deployment needs.
-pub fn step(view: &View<'_>) -> Option<Operation> {
+pub(crate) fn step(view: &View<'_>) -> Option<Operation> {
     view.store.deployments.iter().find_map(|d| reconcile(d, view))
 }
 

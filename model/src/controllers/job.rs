@@ -42,7 +42,7 @@ pub fn pod_for(job: &Job) -> Pod {
 }
 
 /// One Job-controller step: the first write any Job needs.
-pub fn step(view: &View<'_>) -> Option<Operation> {
+pub(crate) fn step(view: &View<'_>) -> Option<Operation> {
     view.store.jobs.iter().find_map(|j| reconcile(j, view))
 }
 

@@ -14,7 +14,7 @@ use crate::meta::Name;
 use crate::resources::Phase;
 
 /// One kubelet step for node `node`, which runs the pods named in `running`.
-pub fn step(node: &Name, running: &mut Vec<Name>, view: &View<'_>) -> Option<Operation> {
+pub(crate) fn step(node: &Name, running: &mut Vec<Name>, view: &View<'_>) -> Option<Operation> {
     let store = view.store;
     if store.nodes.get(node).is_none() {
         return Some(Operation::NodeJoin(node.clone()));

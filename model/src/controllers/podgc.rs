@@ -9,7 +9,7 @@ use super::View;
 use crate::api::Operation;
 
 /// One PodGC step.
-pub fn step(view: &View<'_>) -> Option<Operation> {
+pub(crate) fn step(view: &View<'_>) -> Option<Operation> {
     let store = view.store;
     // A pod already force-deleted waits for its finalizers only.
     let p = store.pods.iter().filter(|p| !p.meta.grace_zero).find(|p| match &p.spec.node_name {

@@ -32,7 +32,7 @@ fn owner(rs: &ReplicaSet) -> OwnerRef {
 }
 
 /// One ReplicaSet-controller step.
-pub fn step(view: &View<'_>) -> Option<Operation> {
+pub(crate) fn step(view: &View<'_>) -> Option<Operation> {
     view.store.replicasets.iter().find_map(|rs| reconcile(rs, view))
 }
 

@@ -6,7 +6,7 @@ use super::View;
 use crate::api::Operation;
 
 /// One scheduler step.
-pub fn step(view: &View<'_>) -> Option<Operation> {
+pub(crate) fn step(view: &View<'_>) -> Option<Operation> {
     let store = view.store;
     let pod = store.pods.iter().find(|p| p.spec.node_name.is_none() && p.active())?;
     let node = store

@@ -70,7 +70,7 @@ pub fn claim_for(set: &StatefulSet, template: &str, k: u32) -> PersistentVolumeC
 }
 
 /// One StatefulSet-controller step.
-pub fn step(view: &View<'_>) -> Option<Operation> {
+pub(crate) fn step(view: &View<'_>) -> Option<Operation> {
     view.store.statefulsets.iter().find_map(|set| reconcile(set, view))
 }
 

@@ -1,0 +1,70 @@
+//! By code structure, not convention: the runtime runs the checker's
+//! controllers and nothing else.
+//!
+//! - The per-kind controller functions are private to the model crate
+//!   (`pub(crate)`), so the runtime cannot call them: the compiler enforces
+//!   that its only way into controller logic is `controllers::step`, the
+//!   function the checker's transitions call.
+//! - This test reads the sources: the runtime calls `step` in exactly one
+//!   place and names no controller module; the checker's transition calls it
+//!   too; and the model has no cargo features or `cfg` switches, so no
+//!   branch of it can exist in one build and not the other.
+
+use std::fs;
+use std::path::Path;
+
+fn sources(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).expect("sources") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            out.extend(sources(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push((p.display().to_string(), fs::read_to_string(&p).expect("read")));
+        }
+    }
+    out
+}
+
+/// The text with `//` comments removed.
+fn code(text: &str) -> String {
+    text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn the_runtime_calls_the_checkers_step_once_and_no_controller_directly() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let runtime = sources(&root.join("src"));
+    let calls: usize =
+        runtime.iter().map(|(_, t)| code(t).matches("= step(&ctx.controller, &mut local,").count()).sum();
+    assert_eq!(calls, 1, "the controller loop calls the model's step exactly once");
+    for (path, text) in &runtime {
+        let text = code(text);
+        for module in ["replicaset::", "scheduler::", "kubelet::", "podgc::", "statefulset::", "deployment::", "job::"]
+        {
+            assert!(!text.contains(&format!("controllers::{module}")), "{path} reaches into {module}");
+        }
+        let imports: Vec<&str> = text.lines().filter(|l| l.contains("krepis_model::controllers::")).collect();
+        for l in imports {
+            assert!(
+                l.contains("controllers::{step, Controller, Local, View}")
+                    || l.contains("controllers::{Controller, Local}"),
+                "{path}: {l}"
+            );
+        }
+    }
+    let kube = code(&fs::read_to_string(root.join("../model/src/kube.rs")).expect("kube.rs"));
+    assert!(kube.contains("let wrote = step(c, &mut next.locals[i], &View"), "the checker's transition calls step");
+}
+
+#[test]
+fn the_model_has_no_build_switches() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model");
+    let manifest = fs::read_to_string(root.join("Cargo.toml")).expect("manifest");
+    assert!(!manifest.contains("[features]"), "the model crate must have no features");
+    for (path, text) in sources(&root.join("src")) {
+        let text = code(&text);
+        assert!(!text.contains("cfg(feature"), "{path}: a feature switch");
+        assert!(!text.contains("cfg!("), "{path}: a cfg! switch");
+    }
+}
