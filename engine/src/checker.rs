@@ -50,7 +50,8 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         if opts.strategy != Strategy::Simulation && outcome.stop_reason.explored_a_closed_region() {
             let live: Vec<usize> = (0..props.len()).filter(|&i| props[i].kind == Kind::Eventually).collect();
             let chosen: Vec<&crate::Property<M>> = live.iter().map(|&i| &props[i]).collect();
-            let verdicts = eventually::check_all(model, &chosen, opts.symmetry, opts.max_depth, &counters);
+            let live_sym = opts.symmetry && model.fairness_is_symmetric();
+            let verdicts = eventually::check_all(model, &chosen, live_sym, opts.max_depth, &counters);
             for (i, verdict) in live.into_iter().zip(verdicts) {
                 match verdict {
                     Verdict::Holds => {}
@@ -84,7 +85,9 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             (Kind::Sometimes, false) if closed => Status::NotFound,
             _ => Status::Unknown,
         };
-        let trace = outcome.chains[i].as_ref().and_then(|c| rebuild(model, opts.symmetry, c));
+        // Liveness chains of a model with asymmetric fairness are unreduced.
+        let sym = opts.symmetry && (p.kind != Kind::Eventually || model.fairness_is_symmetric());
+        let trace = outcome.chains[i].as_ref().and_then(|c| rebuild(model, sym, c));
         if outcome.chains[i].is_some() && trace.is_none() {
             error = Some(format!(
                 "the trace for '{}' could not be rebuilt: a fingerprint collision (probability < {:.1e})",

@@ -21,7 +21,9 @@
 //! there that takes an edge of every group the component needs. Under
 //! symmetry reduction G is a set of orbits; a cycle of orbits is a real path
 //! that returns to a permutation of a state it visited, which repeats for ever
-//! since the predicate and the fairness groups are symmetric.
+//! since the predicate and the fairness groups are symmetric. A model whose
+//! fairness groups are not symmetric ([`Model::fairness_is_symmetric`]) gets
+//! this pass on unreduced states (the checker turns symmetry off for it).
 
 use std::collections::VecDeque;
 

@@ -62,6 +62,16 @@ pub trait Model: Sync {
         None
     }
 
+    /// Whether the [`Model::fairness`] groups are invariant under the
+    /// permutations [`Model::canonicalize`] quotients by. When they are not
+    /// (say a group per controller instance, and instances are permuted), a
+    /// cycle of orbits can be fair while the real path it stands for is not,
+    /// or the other way round; the `eventually` pass then runs on unreduced
+    /// states (safety properties stay reduced). Default: true.
+    fn fairness_is_symmetric(&self) -> bool {
+        true
+    }
+
     /// How an action is shown in a trace.
     fn format_action(&self, action: &Self::Action) -> String {
         format!("{action:?}")

@@ -104,8 +104,10 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let mut reports = Vec::new();
     for (i, p) in props.iter().enumerate() {
         let (status, trace) = match p.kind {
-            Kind::Eventually if closed => match eventually(model, p, sym, bound) {
-                Some((path, loop_start)) => (Status::Violated, concretize(model, sym, &path, loop_start)),
+            Kind::Eventually if closed => match eventually(model, p, sym && model.fairness_is_symmetric(), bound) {
+                Some((path, loop_start)) => {
+                    (Status::Violated, concretize(model, sym && model.fairness_is_symmetric(), &path, loop_start))
+                }
                 None => (Status::Holds, None),
             },
             Kind::Eventually => (Status::Unknown, None),

@@ -71,6 +71,9 @@ pub enum KubeAction {
 pub struct KubeModel<C> {
     scenario: Scenario,
     controllers: Vec<Controller>,
+    /// Runs of two or more interchangeable controller instances (one kind,
+    /// not kubelets), as index ranges into `controllers`.
+    symmetric: Vec<std::ops::Range<usize>>,
     _c: PhantomData<fn() -> C>,
 }
 
@@ -78,7 +81,17 @@ impl<C: Consistency> KubeModel<C> {
     /// The model of `scenario` (its `consistency` field is ignored: `C` rules).
     pub fn new(scenario: Scenario) -> Self {
         let controllers = scenario.controllers();
-        KubeModel { scenario, controllers, _c: PhantomData }
+        let mut symmetric = Vec::new();
+        let mut start = 0;
+        for i in 1..=controllers.len() {
+            if i == controllers.len() || controllers[i] != controllers[start] {
+                if i - start >= 2 && !matches!(controllers[start], Controller::Kubelet { .. }) {
+                    symmetric.push(start..i);
+                }
+                start = i;
+            }
+        }
+        KubeModel { scenario, controllers, symmetric, _c: PhantomData }
     }
 
     /// The controller instances.
@@ -409,6 +422,28 @@ impl<C: Consistency> Model for KubeModel<C> {
 
     fn properties(&self) -> Vec<Property<Self>> {
         crate::properties::all(&self.scenario)
+    }
+
+    /// Controller instances of one kind are interchangeable: they run the
+    /// same step on the same history, differ only in their local states, and
+    /// no property tells them apart (the ghost audit records kinds, not
+    /// instances). So a state is replaced by the one with each run of such
+    /// instances' local states sorted: an exact canonical form of the orbit
+    /// under those permutations (the initial state is fixed by them, and
+    /// successors of a permuted state are the permuted successors).
+    /// Kubelets are not permuted: each is tied to its node, and nodes are not
+    /// interchangeable here (the scheduler breaks ties between equally loaded
+    /// nodes by name, as a deterministic stand-in for Kubernetes' random pick).
+    fn canonicalize(&self, s: &mut KubeState<C>) {
+        for run in &self.symmetric {
+            s.locals[run.clone()].sort_unstable();
+        }
+    }
+
+    /// Fairness groups are per controller instance, and instances are
+    /// permuted: liveness is checked on unreduced states.
+    fn fairness_is_symmetric(&self) -> bool {
+        self.symmetric.is_empty()
     }
 
     /// Every controller instance is weakly fair: one that can step for ever
