@@ -99,6 +99,13 @@ impl<C: Consistency> KubeModel<C> {
         &self.controllers
     }
 
+    /// The runs of two or more interchangeable controller instances (one
+    /// kind other than kubelets), as index ranges into [`Self::controllers`]:
+    /// what [`Model::canonicalize`] permutes.
+    pub fn interchangeable(&self) -> &[std::ops::Range<usize>] {
+        &self.symmetric
+    }
+
     /// The scenario.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario

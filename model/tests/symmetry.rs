@@ -34,21 +34,6 @@ fn reachable<C: Consistency>(m: &KubeModel<C>, depth: u64) -> HashSet<KubeState<
     all
 }
 
-/// Runs of two or more controller instances of one kind other than kubelets.
-fn runs(controllers: &[Controller]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..=controllers.len() {
-        if i == controllers.len() || controllers[i] != controllers[start] {
-            if i - start >= 2 && !matches!(controllers[start], Controller::Kubelet { .. }) {
-                out.push(start..i);
-            }
-            start = i;
-        }
-    }
-    out
-}
-
 fn permutations(n: usize) -> Vec<Vec<usize>> {
     if n == 0 {
         return vec![vec![]];
@@ -87,8 +72,12 @@ fn images<C: Consistency>(runs: &[Range<usize>], s: &KubeState<C>) -> Vec<KubeSt
 /// and reference checkers); states without symmetry == all reachable.
 fn exact<C: Consistency>(scenario: Scenario, depth: u64) {
     let m = KubeModel::<C>::new(scenario);
-    let runs = runs(m.controllers());
+    let runs = m.interchangeable().to_vec();
     assert!(!runs.is_empty(), "the scenario has interchangeable instances");
+    for run in &runs {
+        let kind = &m.controllers()[run.start];
+        assert!(!matches!(kind, Controller::Kubelet { .. }) && m.controllers()[run.clone()].iter().all(|c| c == kind));
+    }
     let all = reachable(&m, depth);
     let mut seen = HashSet::new();
     let mut orbits = 0u64;

@@ -116,37 +116,23 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
     order.sort_by_key(|s| (s.decided_at, matches!(s.outcome, Some(Ok(_))), s.seq));
     for s in order {
         out.steps += 1;
-        let i = match s.actor {
-            Actor::Controller(i) => i,
-            Actor::Client => {
-                if let Err(reason) = client_step(&model, &mut state, s) {
-                    diverge(&mut out, Some(s), reason);
-                    return out;
-                }
-                if let Err(reason) = after_write(&state, s, base, etcd_at) {
-                    diverge(&mut out, Some(s), reason);
-                    return out;
-                }
-                if let Some(Ok(commit)) = s.outcome {
-                    check(&state, commit, &mut out);
-                }
-                continue;
-            }
-            Actor::Restart(i) | Actor::NodeRestart(i) => {
-                if let Err(reason) = restart_step(&model, &mut state, s, i) {
-                    diverge(&mut out, Some(s), reason);
-                    return out;
-                }
-                if let Err(reason) = after_write(&state, s, base, etcd_at) {
-                    diverge(&mut out, Some(s), reason);
-                    return out;
-                }
-                if let Some(Ok(commit)) = s.outcome {
-                    check(&state, commit, &mut out);
-                }
-                continue;
-            }
+        // The environment's steps: the client's writes and restarts.
+        let env = match s.actor {
+            Actor::Controller(_) => None,
+            Actor::Client => Some(client_step(&model, &mut state, s)),
+            Actor::Restart(i) | Actor::NodeRestart(i) => Some(restart_step(&model, &mut state, s, i)),
         };
+        if let Some(replayed) = env {
+            if let Err(reason) = replayed.and_then(|()| after_write(&state, s, base, etcd_at)) {
+                diverge(&mut out, Some(s), reason);
+                return out;
+            }
+            if let Some(Ok(commit)) = s.outcome {
+                check(&state, commit, &mut out);
+            }
+            continue;
+        }
+        let Actor::Controller(i) = s.actor else { continue };
         let Some(c) = model.controllers().get(i) else {
             diverge(&mut out, Some(s), format!("controller {i} does not exist in the scenario"));
             return out;
