@@ -20,6 +20,9 @@
 //!   lands on the state it was computed from, so it cannot disagree with it:
 //!   no violation there within these depths, where the reference reports
 //!   failures with 2 instances (it does not record which property failed).
+//!   Deeper, optimistic linear with 2 instances does break replicaset-scale:
+//!   `pods-on-nodes-unique` at 7 steps (a stale bind lands on the state it
+//!   read and drops a node deletion; `tests/replicasets.rs` reads the trace).
 //! - The reference's StatefulSet status checks (`sts-status-matches-observed-view`,
 //!   `sts-start-ordinal-in-observed-view`: the status against the view it was
 //!   computed from) hold everywhere, as in the reference. Krepis adds the
