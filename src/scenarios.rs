@@ -272,6 +272,11 @@ fn run_kube(mut s: KubeScenario, k: &KubeArgs, args: &CheckArgs) -> Result<ExitC
     })
 }
 
+/// Whether `name` names a scenario file.
+fn is_file(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml")
+}
+
 /// The Kubernetes scenario called `name` (built-in or a file), without the
 /// flags applied; `None` for the engine's examples and unknown names.
 fn builtin_kube(base: &str, param: Option<&str>, name: &str, file: bool) -> Result<Option<KubeScenario>, String> {
@@ -293,8 +298,7 @@ fn builtin_kube(base: &str, param: Option<&str>, name: &str, file: bool) -> Resu
 /// `k` applied: what `krepis run` runs.
 #[cfg_attr(not(feature = "etcd"), allow(dead_code))]
 pub fn kube_scenario(name: &str, k: &KubeArgs) -> Result<KubeScenario, String> {
-    let file = name.ends_with(".yaml") || name.ends_with(".yml");
-    match builtin_kube(name, None, name, file)? {
+    match builtin_kube(name, None, name, is_file(name))? {
         Some(mut s) => {
             k.apply(&mut s);
             Ok(s)
@@ -315,19 +319,9 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
         m
     };
     let kube_flags = k.any();
-    let file = name.ends_with(".yaml") || name.ends_with(".yml");
-    let kube_scenario = file
-        || matches!(
-            base,
-            "stale-reads"
-                | "statefulset-scale"
-                | "replicaset-scale"
-                | "overlapping-replicasets"
-                | "deployment-rollout"
-                | "deployment-paused"
-                | "job-parallel"
-                | "cluster"
-        );
+    let file = is_file(name);
+    // A built-in Kubernetes scenario's name (building one reads no file).
+    let kube_scenario = file || builtin_kube(base, None, name, false)?.is_some();
     if !kube_scenario && kube_flags {
         return Err(format!(
             "scenario '{name}' is an engine example: the Kubernetes flags (--consistency, --nodes, ...) do not apply"

@@ -260,7 +260,7 @@ pub fn normalize<C: Consistency>(s: &mut KubeState<C>) {
 }
 
 /// A budget after one use ([`UNBOUNDED`] stays).
-fn spend(budget: u8) -> u8 {
+pub fn spend(budget: u8) -> u8 {
     if budget == UNBOUNDED {
         budget
     } else {

@@ -94,8 +94,6 @@ pub struct RunResult {
     pub converged: Option<i64>,
     /// The objects at the end.
     pub last: Store,
-    /// etcd's revision at the end.
-    pub last_revision: i64,
     /// What etcd held at each revision from the loaded state to the end.
     pub etcd_at: BTreeMap<i64, Store>,
     /// The replay through the model.
@@ -236,57 +234,89 @@ async fn run_async(scenario: Scenario, opts: &RunOptions) -> Result<RunResult, R
     // What etcd held at every revision of the run, for the replay.
     let last = read_retrying(&mut loader, None, Instant::now() + Duration::from_secs(10)).await?;
     let mut etcd_at = BTreeMap::new();
-    for r in base + writes.len() as i64..=last.revision {
+    for r in base + writes.len() as i64..last.revision {
         let s = read_retrying(&mut loader, Some(r), Instant::now() + Duration::from_secs(10)).await?;
         etcd_at.insert(r, s.store);
     }
+    etcd_at.insert(last.revision, last.store.clone());
     let steps = log.steps();
     let replay = replay(scenario, base, &steps, &etcd_at);
-    Ok(RunResult { base, steps, converged, last: last.store, last_revision: last.revision, etcd_at, replay, elapsed })
+    Ok(RunResult { base, steps, converged, last: last.store, etcd_at, replay, elapsed })
 }
 
 /// The client's write: the first one the scenario's perturbations offer on
 /// the newest state (none: nothing is written). Returns the revision it
 /// decided on or committed as (0 if it gave up).
 async fn client_write(store: &mut EtcdStore, scenario: &Scenario, log: &Log, until: Instant, opts: &RunOptions) -> i64 {
-    // As the model's client: the write is chosen on, and applied to, the
-    // newest state; if etcd moves on in between, choose again.
-    loop {
-        let snap = match read_retrying(store, None, until).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("client: {e}");
-                return 0;
-            }
-        };
-        let offered = krepis_model::kube::client_writes(&snap.store, scenario.perturbations);
-        let Some(op) = offered.into_iter().next() else {
+    let choose = |s: &Store| krepis_model::kube::client_writes(s, scenario.perturbations).into_iter().next();
+    match write_on_newest(store, until, choose).await {
+        Ok((read, Some((op, w)))) => {
+            let at = w.outcome.unwrap_or(w.decided_at);
+            record(log, opts, "client", Actor::Client, read, Some(op), Some(w));
+            at
+        }
+        Ok((read, None)) => {
             echo(opts, "client: the scenario offers no write".into());
-            return snap.revision;
-        };
-        let w = match store.write_on(&op, Some(snap.revision), until).await {
-            Ok(Some(w)) => w,
-            Ok(None) => continue,
-            Err(e) => {
-                eprintln!("client: gave up on '{op}': {e}");
-                return 0;
-            }
-        };
-        let result = match w.outcome {
-            Ok(c) => format!("ok @{c}"),
-            Err(r) => format!("rejected ({r}) @{}", w.decided_at),
-        };
-        echo(opts, format!("{:<26} read @{:<4} {op} -> {result}", "client", snap.revision));
-        log.push(Step {
-            seq: 0,
-            actor: Actor::Client,
-            read: snap.revision,
-            wrote: Some(op),
-            decided_at: w.decided_at,
-            outcome: Some(w.outcome),
-        });
-        return w.outcome.unwrap_or(w.decided_at);
+            read
+        }
+        Err(e) => {
+            eprintln!("client: gave up: {e}");
+            0
+        }
     }
+}
+
+/// Reads the newest state, chooses a write on it with `choose`, and commits
+/// it on exactly that state, choosing again if etcd has moved on: how the
+/// checker's environment (client writes, node restarts) writes. Returns the
+/// revision read, and the write with its answer unless `choose` offered none.
+async fn write_on_newest(
+    store: &mut EtcdStore,
+    until: Instant,
+    choose: impl Fn(&Store) -> Option<Operation>,
+) -> Result<(i64, Option<(Operation, Written)>), RuntimeError> {
+    loop {
+        let snap = read_retrying(store, None, until).await?;
+        let Some(op) = choose(&snap.store) else {
+            return Ok((snap.revision, None));
+        };
+        if let Some(w) = store.write_on(&op, Some(snap.revision), until).await? {
+            return Ok((snap.revision, Some((op, w))));
+        }
+    }
+}
+
+/// How the API server's answer to a write is shown.
+fn answer(w: &Written) -> String {
+    match w.outcome {
+        Ok(c) => format!("ok @{c}"),
+        Err(r) => format!("rejected ({r}) @{}", w.decided_at),
+    }
+}
+
+/// Prints (when echoing) and records one step of `who`.
+fn record(
+    log: &Log,
+    opts: &RunOptions,
+    who: &str,
+    actor: Actor,
+    read: i64,
+    wrote: Option<Operation>,
+    w: Option<Written>,
+) {
+    match (&wrote, &w) {
+        (Some(op), Some(w)) => echo(opts, format!("{who:<26} read @{read:<4} {op} -> {}", answer(w))),
+        _ if matches!(actor, Actor::Restart(_)) => echo(opts, format!("{who:<26} local state lost")),
+        _ => {}
+    }
+    log.push(Step {
+        seq: 0,
+        actor,
+        read,
+        wrote,
+        decided_at: w.as_ref().map_or(read, |w| w.decided_at),
+        outcome: w.map(|w| w.outcome),
+    });
 }
 
 async fn read_retrying(
@@ -339,47 +369,21 @@ impl Ctx {
             Actor::NodeRestart(_) => format!("{} (node restart)", self.controller),
             _ => self.controller.to_string(),
         };
-        match (&wrote, &w) {
-            (Some(op), Some(w)) => {
-                let result = match w.outcome {
-                    Ok(c) => format!("ok @{c}"),
-                    Err(r) => format!("rejected ({r}) @{}", w.decided_at),
-                };
-                echo(&self.opts, format!("{who:<26} read @{read:<4} {op} -> {result}"));
-            }
-            _ if matches!(actor, Actor::Restart(_)) => {
-                echo(&self.opts, format!("{who:<26} local state lost"));
-            }
-            _ => {}
-        }
-        self.log.push(Step {
-            seq: 0,
-            actor,
-            read,
-            wrote,
-            decided_at: w.as_ref().map_or(read, |w| w.decided_at),
-            outcome: w.map(|w| w.outcome),
-        });
+        record(&self.log, &self.opts, &who, actor, read, wrote, w);
     }
 }
 
 /// A node restart: the node object is deleted on the newest state (as the
 /// checker's environment does it), if it is there and Ready.
 async fn node_restart(ctx: &Ctx, store: &mut EtcdStore, node: &krepis_model::meta::Name) {
-    loop {
-        let snap = match read_retrying(store, None, ctx.until).await {
-            Ok(s) => s,
-            Err(e) => return eprintln!("{}: node restart abandoned: {e}", ctx.controller),
-        };
-        let Some(n) = snap.store.nodes.get(node).filter(|n| n.ready) else {
-            return echo(&ctx.opts, format!("{}: node restart skipped (no Ready node object)", ctx.controller));
-        };
-        let op = Operation::DeleteNode { name: node.clone(), uid: n.meta.uid };
-        match store.write_on(&op, Some(snap.revision), ctx.until).await {
-            Ok(Some(w)) => return ctx.record(Actor::NodeRestart(ctx.index), snap.revision, Some(op), Some(w)),
-            Ok(None) => continue,
-            Err(e) => return eprintln!("{}: node restart abandoned: {e}", ctx.controller),
-        }
+    let choose = |s: &Store| {
+        let n = s.nodes.get(node).filter(|n| n.ready)?;
+        Some(Operation::DeleteNode { name: node.clone(), uid: n.meta.uid })
+    };
+    match write_on_newest(store, ctx.until, choose).await {
+        Ok((read, Some((op, w)))) => ctx.record(Actor::NodeRestart(ctx.index), read, Some(op), Some(w)),
+        Ok((_, None)) => echo(&ctx.opts, format!("{}: node restart skipped (no Ready node object)", ctx.controller)),
+        Err(e) => eprintln!("{}: node restart abandoned: {e}", ctx.controller),
     }
 }
 

@@ -17,9 +17,8 @@ use krepis_engine::{Kind as PropertyKind, Model};
 use krepis_model::api::{apply, Operation, Rejection};
 use krepis_model::consistency::{Consistency, ResettableSession};
 use krepis_model::controllers::{Controller, Local};
-use krepis_model::kube::{client_writes, KubeAction, KubeModel, KubeState};
+use krepis_model::kube::{client_writes, spend, KubeAction, KubeModel, KubeState};
 use krepis_model::revision::Revision;
-use krepis_model::scenario::UNBOUNDED;
 use krepis_model::store::Store;
 use krepis_model::Scenario;
 
@@ -209,11 +208,15 @@ fn client_step(model: &RunModel, state: &mut KubeState<ResettableSession>, s: &S
     if !offered.contains(op) {
         return Err(format!("the client wrote '{op}', which the scenario's perturbations do not offer"));
     }
+    state.client_left = spend(state.client_left);
+    environment_write(state, op, s)
+}
+
+/// The environment's write `op` applied to the newest state, as the model's
+/// environment writes; its answer must be the one etcd gave in `s`.
+fn environment_write(state: &mut KubeState<ResettableSession>, op: &Operation, s: &Step) -> Result<(), String> {
     let max = state.history.max();
     let outcome = state.history.write(&max, op);
-    if state.client_left != UNBOUNDED {
-        state.client_left -= 1;
-    }
     if outcome != s.outcome.map_or(Ok(()), |o| o.map(|_| ())) {
         return Err(format!("the model answers {outcome:?}, etcd answered {:?}", s.outcome));
     }
@@ -228,9 +231,7 @@ fn restart_step(model: &RunModel, state: &mut KubeState<ResettableSession>, s: &
     if state.restarts_left == 0 {
         return Err(format!("{c} restarted past the scenario's budget of restarts"));
     }
-    if state.restarts_left != UNBOUNDED {
-        state.restarts_left -= 1;
-    }
+    state.restarts_left = spend(state.restarts_left);
     match (c, s.actor) {
         (Controller::Kubelet { node }, Actor::NodeRestart(_)) => {
             let latest = state.history.latest().into_owned();
@@ -242,12 +243,7 @@ fn restart_step(model: &RunModel, state: &mut KubeState<ResettableSession>, s: &
                 return Err(format!("{c}: a node restart writes '{op}', the run wrote {}", show(s.wrote.as_ref())));
             }
             state.locals[i] = Local::default();
-            let max = state.history.max();
-            let outcome = state.history.write(&max, &op);
-            if outcome != s.outcome.map_or(Ok(()), |o| o.map(|_| ())) {
-                return Err(format!("the model answers {outcome:?}, etcd answered {:?}", s.outcome));
-            }
-            Ok(())
+            environment_write(state, &op, s)
         }
         (Controller::Kubelet { .. }, _) | (_, Actor::NodeRestart(_)) => {
             Err(format!("{c}: a restart of the wrong sort ({:?})", s.actor))
