@@ -21,6 +21,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 
+use crate::checkpoint::{self, Checkpoint, Frontiers, Header};
 use crate::fingerprint::{nonzero, Fingerprint};
 use crate::progress::Counters;
 use crate::property::Property;
@@ -77,6 +78,12 @@ impl<S> Frontier<S> {
         Some(&self.segments[seg][b..e])
     }
 
+    /// The chunks nobody claimed (after a stop).
+    fn remaining(&self) -> Vec<&[Item<S>]> {
+        let from = self.cursor.load(Ordering::Relaxed).min(self.chunks.len());
+        self.chunks[from..].iter().map(|&(seg, b, e)| &self.segments[seg][b..e]).collect()
+    }
+
     fn exhausted(&self) -> bool {
         self.cursor.load(Ordering::Relaxed) >= self.chunks.len()
     }
@@ -119,8 +126,12 @@ struct Coord<S> {
     task: Task<S>,
     next: Vec<Vec<Item<S>>>,
     hits: Hits,
+    /// Successors the full visited set had no room for: (fingerprint, parent, state).
+    unstored: Vec<Pending<S>>,
     max_branching: usize,
 }
+
+type Pending<S> = (Fingerprint, Fingerprint, S);
 
 struct Shared<'a, M: Model> {
     model: &'a M,
@@ -152,13 +163,15 @@ struct Buffers<M: Model> {
     out: Vec<Item<M::State>>,
     succ: Vec<(M::Action, M::State)>,
     /// Successors waiting for insertion, their slots being prefetched.
-    pending: Vec<(Fingerprint, Fingerprint, M::State)>,
+    pending: Vec<Pending<M::State>>,
+    /// Successors the full visited set had no room for.
+    unstored: Vec<Pending<M::State>>,
     hits: Hits,
 }
 
 impl<M: Model> Buffers<M> {
     fn new(props: usize) -> Self {
-        Buffers { out: Vec::new(), succ: Vec::new(), pending: Vec::new(), hits: Hits::new(props) }
+        Buffers { out: Vec::new(), succ: Vec::new(), pending: Vec::new(), unstored: Vec::new(), hits: Hits::new(props) }
     }
 
     /// Hands this phase's results to the leader.
@@ -166,6 +179,7 @@ impl<M: Model> Buffers<M> {
         if !self.out.is_empty() {
             c.next.push(std::mem::take(&mut self.out));
         }
+        c.unstored.append(&mut self.unstored);
         c.hits.merge(&self.hits);
         self.hits.clear();
         c.max_branching = c.max_branching.max(branching);
@@ -180,34 +194,29 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, counters: &Counters) -> SearchOutcome {
     let threads = opts.threads.max(1);
     let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
-    let table = Arc::new(VisitedSet::with_capacity(MIN_SLOTS.min(budget_slots)));
     let live: Vec<AtomicBool> = props.iter().map(|_| AtomicBool::new(true)).collect();
     let mut outcome = SearchOutcome::new(props.len());
 
-    // Level 0: the initial states.
-    let mut hits = Hits::new(props.len());
-    let mut init = Vec::new();
-    model.init_states(&mut init);
-    let mut level0 = Vec::new();
-    for mut s in init {
-        if opts.symmetry {
-            model.canonicalize(&mut s);
-        }
-        let fp = nonzero(model.fingerprint(&s));
-        if table.insert(fp, 0) == Insert::New {
-            hits.check(model, props, &s, fp, |_| true);
-            level0.push((fp, s));
-        }
-    }
-    counters.add_unique(level0.len() as u64, 0);
-    counters.queue.store(level0.len() as u64, Ordering::Relaxed);
-    let violated = outcome.settle_level(props, &hits, &live) && !opts.keep_going;
-    let first = if violated || level0.is_empty() {
-        outcome.stop_reason = if violated { StopReason::Violation } else { StopReason::Exhausted };
-        Task::Done
-    } else {
-        expansion(vec![level0], table.clone(), 0, threads, 16, budget_slots)
+    let start = match &opts.resume {
+        None => Ok(fresh(model, props, opts, counters, &live, &mut outcome, budget_slots)),
+        Some(cp) => resume(model, props, opts, counters, &live, &mut outcome, budget_slots, cp),
     };
+    let start = match start {
+        Ok(s) => s,
+        Err(e) => {
+            outcome.error = Some(e);
+            outcome.stop_reason = StopReason::Interrupted;
+            return outcome;
+        }
+    };
+    let first = match start.stop {
+        Some(reason) => {
+            outcome.stop_reason = reason;
+            Task::Done
+        }
+        None => expansion(vec![start.current], start.table.clone(), start.depth, threads, 16, budget_slots),
+    };
+    let next = if start.next.is_empty() { Vec::new() } else { vec![start.next] };
 
     let shared = Shared {
         model,
@@ -216,9 +225,10 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
         opts,
         counters,
         barrier: Barrier::new(threads),
-        coord: Mutex::new(Coord { task: first, next: Vec::new(), hits: Hits::new(props.len()), max_branching: 1 }),
+        coord: Mutex::new(Coord { task: first, next, hits: start.hits, unstored: Vec::new(), max_branching: 1 }),
         grow: AtomicBool::new(false),
     };
+    let table = start.table;
     let mut leader = Leader { budget_slots, outcome, table, pending: None, solo: Buffers::new(props.len()) };
     std::thread::scope(|s| {
         for _ in 1..threads {
@@ -237,6 +247,118 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     }
     outcome.visited_bytes = leader.table.bytes() as u64;
     outcome
+}
+
+/// Where a run starts: a table, the level to expand, what is known of the
+/// level after it.
+struct Start<S> {
+    table: Arc<VisitedSet>,
+    /// States at `depth`, to expand.
+    current: Vec<Item<S>>,
+    depth: u64,
+    /// States at `depth + 1` already found (resumed runs).
+    next: Vec<Item<S>>,
+    /// Hits among `next`.
+    hits: Hits,
+    /// Set when there is nothing to expand.
+    stop: Option<StopReason>,
+}
+
+/// A new run: the initial states, checked and settled as level 0.
+fn fresh<M: Model>(
+    model: &M,
+    props: &[Property<M>],
+    opts: &Options,
+    counters: &Counters,
+    live: &[AtomicBool],
+    outcome: &mut SearchOutcome,
+    budget_slots: usize,
+) -> Start<M::State> {
+    let table = Arc::new(VisitedSet::with_capacity(MIN_SLOTS.min(budget_slots)));
+    let mut hits = Hits::new(props.len());
+    let mut init = Vec::new();
+    model.init_states(&mut init);
+    let mut level0 = Vec::new();
+    for mut s in init {
+        if opts.symmetry {
+            model.canonicalize(&mut s);
+        }
+        let fp = nonzero(model.fingerprint(&s));
+        if table.insert(fp, 0) == Insert::New {
+            hits.check(model, props, &s, fp, |_| true);
+            level0.push((fp, s));
+        }
+    }
+    counters.add_unique(level0.len() as u64, 0);
+    counters.queue.store(level0.len() as u64, Ordering::Relaxed);
+    let violated = outcome.settle_level(props, &hits, live) && !opts.keep_going;
+    let stop = if violated {
+        Some(StopReason::Violation)
+    } else if level0.is_empty() {
+        Some(StopReason::Exhausted)
+    } else {
+        None
+    };
+    Start { table, current: level0, depth: 0, next: Vec::new(), hits: Hits::new(props.len()), stop }
+}
+
+/// A run resumed from a checkpoint: its table, levels, counters and verdicts.
+#[allow(clippy::too_many_arguments)]
+fn resume<M: Model>(
+    model: &M,
+    props: &[Property<M>],
+    opts: &Options,
+    counters: &Counters,
+    live: &[AtomicBool],
+    outcome: &mut SearchOutcome,
+    budget_slots: usize,
+    cp: &Checkpoint,
+) -> Result<Start<M::State>, String> {
+    cp.check_model(model, opts.symmetry)?;
+    let h = cp.header();
+    if h.decided.len() != props.len() || h.next_hits.len() != props.len() {
+        return Err(format!("{}: corrupt checkpoint (property counts)", cp.path().display()));
+    }
+    // Room for every saved state with the table under its growth mark.
+    let want = ((h.visited + h.unstored) as f64 / GROW_AT) as usize + 1;
+    let most = (budget_slots as f64 * FULL_AT) as u64;
+    if h.visited + h.unstored > most {
+        return Err(format!(
+            "{}: the checkpoint holds {} states; --memory {} holds at most {}: raise --memory",
+            cp.path().display(),
+            group(h.visited + h.unstored),
+            human_bytes(budget_slots as u64 * SLOT_BYTES as u64),
+            group(most)
+        ));
+    }
+    let table = Arc::new(VisitedSet::with_capacity(want.max(MIN_SLOTS).min(budget_slots)));
+    let saved = cp.load_into(model, opts.symmetry, &table)?;
+    counters.add_unique(h.visited, 0);
+    counters.transitions.store(h.transitions, Ordering::Relaxed);
+    counters.depth.store(h.depth, Ordering::Relaxed);
+    counters.queue.store(h.current, Ordering::Relaxed);
+    outcome.resumed = h.visited;
+    outcome.max_depth_reached = h.max_depth_reached;
+    outcome.decided.clone_from(&h.decided);
+    for (i, d) in h.decided.iter().enumerate() {
+        live[i].store(d.is_none(), Ordering::Relaxed);
+    }
+    let mut hits = Hits::from_vec(h.next_hits.clone());
+    let mut next = saved.next;
+    let mut new = 0;
+    for (fp, parent, s) in saved.unstored {
+        if table.insert(fp, parent) == Insert::New {
+            new += 1;
+            hits.check(model, props, &s, fp, |i| live[i].load(Ordering::Relaxed));
+            next.push((fp, s));
+        }
+    }
+    counters.add_unique(new, 0);
+    if !next.is_empty() {
+        outcome.max_depth_reached = outcome.max_depth_reached.max(h.depth + 1);
+    }
+    let stop = (opts.max_depth > 0 && h.depth >= opts.max_depth).then_some(StopReason::MaxDepth);
+    Ok(Start { table, current: saved.current, depth: h.depth, next, hits, stop })
 }
 
 /// The task that expands a new level made of `segments` (states at `depth`).
@@ -303,7 +425,7 @@ fn expand<M: Model>(
     mark: u64,
     bufs: &mut Buffers<M>,
 ) -> usize {
-    let Buffers { out, succ, pending, hits } = bufs;
+    let Buffers { out, succ, pending, unstored, hits } = bufs;
     let model = shared.model;
     let symmetry = shared.opts.symmetry;
     let counters = shared.counters;
@@ -339,7 +461,10 @@ fn expand<M: Model>(
                         out.push((nfp, next));
                     }
                     Insert::Present => {}
-                    Insert::Full => counters.request_stop(StopReason::MemoryLimit),
+                    Insert::Full => {
+                        counters.request_stop(StopReason::MemoryLimit);
+                        unstored.push((nfp, parent, next));
+                    }
                 }
             }
         }
@@ -357,6 +482,53 @@ fn full_message(unique: u64, table: &VisitedSet) -> String {
         group(unique),
         human_bytes(table.bytes() as u64)
     )
+}
+
+/// Saves a checkpoint of a run stopped for `reason` if the options ask for
+/// one: `states.current` are at `depth`, `hits` are among `states.next`.
+fn save<M: Model>(
+    shared: &Shared<'_, M>,
+    l: &mut Leader<M>,
+    reason: StopReason,
+    table: &VisitedSet,
+    depth: u64,
+    hits: &Hits,
+    states: &Frontiers<'_, M::State>,
+) {
+    let Some(to) = &shared.opts.checkpoint else {
+        return;
+    };
+    if !to.any_stop && reason != StopReason::MemoryLimit {
+        return;
+    }
+    let (model, counters) = (shared.model, shared.counters);
+    let header = Header {
+        model: model.name(),
+        args: Vec::new(),
+        properties: shared.props.iter().map(|p| p.name.clone()).collect(),
+        init: checkpoint::init_fingerprints(model, shared.opts.symmetry),
+        symmetry: shared.opts.symmetry,
+        stopped: reason.as_str().to_string(),
+        depth,
+        max_depth_reached: l.outcome.max_depth_reached,
+        unique: counters.unique.load(Ordering::Relaxed),
+        transitions: counters.transitions.load(Ordering::Relaxed),
+        decided: l.outcome.decided.clone(),
+        next_hits: hits.to_vec(),
+        visited: 0,
+        current: 0,
+        next: 0,
+        unstored: 0,
+    };
+    match checkpoint::write(model, to, header, table, states) {
+        Ok(()) => l.outcome.checkpoint = Some(to.path.clone()),
+        Err(e) => {
+            l.outcome.error = Some(match l.outcome.error.take() {
+                Some(first) => format!("{first}; {e}"),
+                None => e,
+            })
+        }
+    }
 }
 
 /// Runs on the leader between two barriers, while every other worker waits:
@@ -378,20 +550,28 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
             }
             Task::Expand { frontier, table, depth, .. } => {
                 let unique = counters.unique.load(Ordering::Relaxed);
+                let stopped_mid_level = |l: &mut Leader<M>, reason: StopReason| {
+                    l.outcome.stop_reason = reason;
+                    if reason == StopReason::MemoryLimit {
+                        l.outcome.error = Some(full_message(unique, &table));
+                    }
+                    let rest = frontier.remaining();
+                    let next: Vec<&[Item<M::State>]> = c.next.iter().map(Vec::as_slice).collect();
+                    let states = Frontiers { current: rest, next, unstored: &c.unstored };
+                    save(shared, l, reason, &table, depth, &c.hits, &states);
+                };
                 if counters.stop_reason() == Some(StopReason::MemoryLimit) {
-                    l.outcome.stop_reason = StopReason::MemoryLimit;
-                    l.outcome.error = Some(full_message(unique, &table));
+                    stopped_mid_level(l, StopReason::MemoryLimit);
                     return;
                 }
                 if counters.stopped() {
-                    l.outcome.stop_reason = counters.stop_reason().unwrap_or(StopReason::Interrupted);
+                    stopped_mid_level(l, counters.stop_reason().unwrap_or(StopReason::Interrupted));
                     return;
                 }
                 if shared.grow.swap(false, Ordering::Relaxed) {
                     let cap = table.capacity();
                     if cap >= l.budget_slots {
-                        l.outcome.stop_reason = StopReason::MemoryLimit;
-                        l.outcome.error = Some(full_message(unique, &table));
+                        stopped_mid_level(l, StopReason::MemoryLimit);
                         return;
                     }
                     let new = Arc::new(VisitedSet::with_capacity(cap.saturating_mul(2).min(l.budget_slots)));
@@ -415,6 +595,11 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     l.outcome.stop_reason = StopReason::Exhausted;
                 } else if shared.opts.max_depth > 0 && depth + 1 >= shared.opts.max_depth {
                     l.outcome.stop_reason = StopReason::MaxDepth;
+                    // The next level is found and checked but not expanded.
+                    let current = next.iter().map(Vec::as_slice).collect();
+                    let states = Frontiers { current, next: Vec::new(), unstored: &c.unstored };
+                    let none = Hits::new(shared.props.len());
+                    save(shared, l, StopReason::MaxDepth, &table, depth + 1, &none, &states);
                 } else if threads > 1 && total < SOLO_BELOW {
                     // Expand the small level here, then settle it like any phase.
                     let task = expansion(next, table, depth + 1, 1, branching, l.budget_slots);

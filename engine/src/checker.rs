@@ -42,6 +42,12 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let start = Instant::now();
     let outcome = monitored(opts, &counters, start, || {
         let mut outcome = match opts.strategy {
+            Strategy::Dfs | Strategy::Simulation if opts.resume.is_some() => {
+                let mut o = crate::search::SearchOutcome::new(props.len());
+                o.error = Some("only BFS resumes checkpoints".into());
+                o.stop_reason = StopReason::Interrupted;
+                return o;
+            }
             Strategy::Bfs => crate::bfs::run(model, &props, opts, &counters),
             Strategy::Dfs => crate::dfs::run(model, &props, opts, &counters),
             Strategy::Simulation => crate::simulation::run(model, &props, opts, &counters),
@@ -72,6 +78,8 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let unique = counters.unique.load(std::sync::atomic::Ordering::Relaxed);
     let transitions = counters.transitions.load(std::sync::atomic::Ordering::Relaxed);
     let closed = outcome.stop_reason.explored_a_closed_region();
+    // States found by this run (a resumed run starts with some).
+    let found = unique.saturating_sub(outcome.resumed);
 
     let mut error = counters.rss_stop_message().or_else(|| outcome.error.clone());
     let mut traces = Vec::with_capacity(props.len());
@@ -116,12 +124,14 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         max_depth_reached: outcome.max_depth_reached,
         walks: outcome.walks,
         elapsed_s: elapsed,
-        states_per_s: if elapsed > 0.0 { unique as f64 / elapsed } else { 0.0 },
-        us_per_state: if unique > 0 { elapsed * 1e6 / unique as f64 } else { 0.0 },
+        states_per_s: if elapsed > 0.0 { found as f64 / elapsed } else { 0.0 },
+        us_per_state: if found > 0 { elapsed * 1e6 / found as f64 } else { 0.0 },
         peak_rss_bytes: crate::memory::peak_rss(),
         visited_set_bytes: outcome.visited_bytes,
         bytes_per_state: if unique > 0 { outcome.visited_bytes as f64 / unique as f64 } else { 0.0 },
         collision_probability: collision_probability(unique),
+        resumed_states: outcome.resumed,
+        checkpoint: outcome.checkpoint.as_ref().map(|p| p.display().to_string()),
         error,
         properties: reports,
     };

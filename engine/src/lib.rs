@@ -36,6 +36,7 @@
 
 mod bfs;
 mod checker;
+pub mod checkpoint;
 mod dfs;
 mod eventually;
 pub mod fingerprint;
@@ -58,6 +59,7 @@ pub mod visited;
 pub mod cli;
 
 pub use checker::{check, CheckResult};
+pub use checkpoint::{Checkpoint, CheckpointTo};
 pub use fingerprint::Fingerprint;
 pub use model::Model;
 pub use options::{Options, ProgressFn, Strategy};

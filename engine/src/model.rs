@@ -72,6 +72,20 @@ pub trait Model: Sync {
         true
     }
 
+    /// Appends to `out` an encoding of `state` from which
+    /// [`Model::decode_state`] rebuilds an equal state, in this process or a
+    /// later one running the same model. Returns false if the model cannot
+    /// (the default). Checkpoints need it; nothing on the hot path calls it.
+    fn encode_state(&self, _state: &Self::State, _out: &mut Vec<u8>) -> bool {
+        false
+    }
+
+    /// The state `encode_state` wrote into `bytes`; `None` if `bytes` is not
+    /// such an encoding (or the model cannot decode, the default).
+    fn decode_state(&self, _bytes: &[u8]) -> Option<Self::State> {
+        None
+    }
+
     /// How an action is shown in a trace.
     fn format_action(&self, action: &Self::Action) -> String {
         format!("{action:?}")

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::checkpoint::{Checkpoint, CheckpointTo};
 use crate::progress::Progress;
 
 /// The search strategy.
@@ -67,6 +68,11 @@ pub struct Options {
     /// Set to `true` from anywhere (e.g. a Ctrl-C handler) to stop the run; the
     /// report is still produced, marked incomplete with reason `interrupted`.
     pub cancel: Arc<AtomicBool>,
+    /// Where to save a checkpoint when a BFS run stops early, if anywhere.
+    pub checkpoint: Option<CheckpointTo>,
+    /// A checkpoint to resume (BFS): the run starts where it stopped. Open
+    /// it with [`Checkpoint::open`]; the run checks it is of this model.
+    pub resume: Option<Arc<Checkpoint>>,
     /// Progress callback, called from a monitor thread.
     pub progress: Option<ProgressFn>,
     /// How often the progress callback is called.
@@ -88,6 +94,8 @@ impl Default for Options {
             walks: 1000,
             keep_going: false,
             cancel: Arc::new(AtomicBool::new(false)),
+            checkpoint: None,
+            resume: None,
             progress: None,
             progress_interval: Duration::from_secs(1),
         }
@@ -143,6 +151,16 @@ impl Options {
     /// Keeps exploring after a violation (see [`Options::keep_going`]).
     pub fn keep_going(mut self, on: bool) -> Self {
         self.keep_going = on;
+        self
+    }
+    /// Saves a checkpoint as `to` says when the run stops early (BFS).
+    pub fn checkpoint(mut self, to: CheckpointTo) -> Self {
+        self.checkpoint = Some(to);
+        self
+    }
+    /// Resumes the run saved in `from` (BFS).
+    pub fn resume(mut self, from: Checkpoint) -> Self {
+        self.resume = Some(Arc::new(from));
         self
     }
     /// Installs a progress callback.

@@ -155,6 +155,8 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         visited_set_bytes: parent.capacity() as u64 * entry,
         bytes_per_state: if unique > 0 { (parent.capacity() as u64 * entry) as f64 / unique as f64 } else { 0.0 },
         collision_probability: 0.0,
+        resumed_states: 0,
+        checkpoint: None,
         error: None,
         properties: reports,
     };

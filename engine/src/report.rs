@@ -123,6 +123,10 @@ pub struct PropertyReport {
     pub loop_start: Option<usize>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// The result of a run. Field names follow DESIGN.md section 4.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -161,6 +165,13 @@ pub struct Report {
     pub bytes_per_state: f64,
     /// Birthday bound on a fingerprint collision among the unique states.
     pub collision_probability: f64,
+    /// Unique states the run started with, resumed from a checkpoint (0 for a
+    /// new run). `states_per_s` and `us_per_state` count only the others.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub resumed_states: u64,
+    /// The checkpoint file written when the run stopped early, if one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
     /// Set when the run ended on a resource problem (e.g. the memory budget).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -215,6 +226,12 @@ impl Report {
             human_bytes(self.peak_rss_bytes)
         );
         let _ = writeln!(s, "  fingerprint collision probability < {:.1e}", self.collision_probability);
+        if self.resumed_states > 0 {
+            let _ = writeln!(s, "  resumed with {} states from a checkpoint", group(self.resumed_states));
+        }
+        if let Some(path) = &self.checkpoint {
+            let _ = writeln!(s, "  checkpoint saved to {path} (resume it with --resume {path})");
+        }
         for p in &self.properties {
             let _ = writeln!(s, "  {:<10} {:<10} {}", p.kind.as_str(), p.status.as_str(), p.name);
         }

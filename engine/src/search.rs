@@ -83,6 +83,16 @@ impl Hits {
     pub fn get(&self, i: usize) -> Option<Fingerprint> {
         self.min[i]
     }
+
+    /// The hits as saved in a checkpoint.
+    pub fn to_vec(&self) -> Vec<Option<Fingerprint>> {
+        self.min.clone()
+    }
+
+    /// Hits read back from a checkpoint.
+    pub fn from_vec(min: Vec<Option<Fingerprint>>) -> Self {
+        Hits { min }
+    }
 }
 
 /// A trace as canonical fingerprints from an initial state, with the lasso's
@@ -106,6 +116,10 @@ pub(crate) struct SearchOutcome {
     pub chains: Vec<Option<Chain>>,
     /// Walks run (simulation).
     pub walks: Option<u64>,
+    /// The checkpoint written when the run stopped, if one was.
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// Unique states the run started with (resumed from a checkpoint).
+    pub resumed: u64,
 }
 
 impl SearchOutcome {
@@ -118,6 +132,8 @@ impl SearchOutcome {
             decided: vec![None; n],
             chains: vec![None; n],
             walks: None,
+            checkpoint: None,
+            resumed: 0,
         }
     }
 

@@ -159,6 +159,15 @@ impl VisitedSet {
         true
     }
 
+    /// Every entry as (fingerprint, parent), in slot order (a full scan; for
+    /// checkpoints, when no thread inserts).
+    pub fn entries(&self) -> impl Iterator<Item = (Fingerprint, Fingerprint)> + '_ {
+        self.slots.iter().filter_map(|s| {
+            let key = s.key.load(Ordering::Acquire);
+            (key != 0).then(|| (key, s.parent.load(Ordering::Relaxed)))
+        })
+    }
+
     /// Counts the occupied slots (a full scan; for tests and reports).
     pub fn count(&self) -> usize {
         self.slots.iter().filter(|s| s.key.load(Ordering::Relaxed) != 0).count()

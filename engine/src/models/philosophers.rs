@@ -9,7 +9,7 @@ use crate::{Model, Property};
 pub const MAX_PHILOSOPHERS: usize = 16;
 
 /// What a philosopher is doing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Phase {
     /// Thinking (holds no fork).
     Thinking,
@@ -119,6 +119,14 @@ impl Model for Philosophers {
 
     fn format_state(&self, s: &Self::State) -> String {
         format!("{:?}", &s[..self.n])
+    }
+
+    fn encode_state(&self, state: &Self::State, out: &mut Vec<u8>) -> bool {
+        crate::checkpoint::postcard_encode(state, out)
+    }
+
+    fn decode_state(&self, bytes: &[u8]) -> Option<Self::State> {
+        crate::checkpoint::postcard_decode(bytes)
     }
 
     fn name(&self) -> String {

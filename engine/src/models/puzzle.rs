@@ -9,7 +9,7 @@ use crate::{Model, Property};
 
 /// A position: tile numbers, 4 bits per cell in row-major order (0 = blank),
 /// and the blank's cell index.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PuzzleState {
     /// Cell `i` holds tile `(cells >> 4i) & 15`.
     pub cells: u64,
@@ -48,7 +48,7 @@ impl PuzzleState {
 }
 
 /// Which way the blank moves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Move {
     /// Blank moves up (the tile above slides down).
     Up,
@@ -162,6 +162,14 @@ impl Model for SlidingPuzzle {
             })
             .collect::<Vec<_>>()
             .join(" / ")
+    }
+
+    fn encode_state(&self, state: &Self::State, out: &mut Vec<u8>) -> bool {
+        crate::checkpoint::postcard_encode(state, out)
+    }
+
+    fn decode_state(&self, bytes: &[u8]) -> Option<Self::State> {
+        crate::checkpoint::postcard_decode(bytes)
     }
 
     fn name(&self) -> String {

@@ -13,7 +13,7 @@ use crate::{Model, Property};
 pub const MAX_RMS: usize = 12;
 
 /// A resource manager's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum RmState {
     /// Working on the transaction.
     Working,
@@ -26,7 +26,7 @@ pub enum RmState {
 }
 
 /// The transaction manager's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TmState {
     /// Collecting `Prepared` messages.
     Init,
@@ -37,7 +37,7 @@ pub enum TmState {
 }
 
 /// A global state. Only the first `n` entries of `rm` are used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TpcState {
     /// Each resource manager's state.
     pub rm: [RmState; MAX_RMS],
@@ -54,7 +54,7 @@ pub struct TpcState {
 }
 
 /// An action of the protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TpcAction {
     /// The TM receives `Prepared` from RM i.
     TmRcvPrepared(usize),
@@ -193,6 +193,14 @@ impl Model for TwoPhaseCommit {
             s.msg_abort,
             w = self.n
         )
+    }
+
+    fn encode_state(&self, state: &Self::State, out: &mut Vec<u8>) -> bool {
+        crate::checkpoint::postcard_encode(state, out)
+    }
+
+    fn decode_state(&self, bytes: &[u8]) -> Option<Self::State> {
+        crate::checkpoint::postcard_decode(bytes)
     }
 
     fn name(&self) -> String {
