@@ -7,6 +7,15 @@ fn krepis(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_krepis")).args(args).output().expect("krepis runs")
 }
 
+/// Runs krepis in a fresh directory of its own (for files it writes there).
+fn krepis_in(dir: &str, args: &[&str]) -> (Output, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("krepis-cli-{}-{dir}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let o = Command::new(env!("CARGO_BIN_EXE_krepis")).args(args).current_dir(&dir).output().expect("krepis runs");
+    (o, dir)
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -86,11 +95,51 @@ fn a_violation_exits_1_and_writes_the_lasso() {
 }
 
 #[test]
-fn memory_exhaustion_exits_3_with_a_message() {
-    let o = krepis(&["check", "puzzle15", "-q", "--memory", "1MiB", "--threads", "2"]);
+fn memory_exhaustion_exits_3_with_a_message_and_a_checkpoint() {
+    let (o, dir) = krepis_in("memory", &["check", "puzzle15", "-q", "--memory", "1MiB", "--threads", "2"]);
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("visited set is full"), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("memory-limit"));
+    // Saved where the user is, with the command that continues it.
+    assert!(dir.join("krepis.checkpoint").is_file());
+    let to_continue = "to continue: krepis check puzzle15 -q --memory 1MiB --threads 2 --resume krepis.checkpoint";
+    assert!(stderr(&o).contains(to_continue), "{}", stderr(&o));
+}
+
+#[test]
+fn a_stopped_check_resumes_to_the_same_result_and_bad_resumes_are_refused() {
+    let json = |o: &Output| -> serde_json::Value { serde_json::from_slice(&o.stdout).expect("a JSON report") };
+    let scenario = ["check", "stale-reads", "--consistency", "optimistic-linear", "--format", "json", "-q"];
+    let whole = krepis(&[&scenario[..], &["--max-depth", "7"]].concat());
+    assert_eq!(whole.status.code(), Some(1), "{}", stderr(&whole));
+    let (first, dir) = krepis_in("resume", &[&scenario[..], &["--max-states", "20000", "--checkpoint", "cp"]].concat());
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(json(&first)["checkpoint"], "cp");
+    let cp = dir.join("cp");
+    let cp = cp.to_str().unwrap();
+    let resumed = krepis(&[&scenario[..], &["--max-depth", "7", "--threads", "1", "--resume", cp]].concat());
+    assert_eq!(resumed.status.code(), Some(1), "{}", stderr(&resumed));
+    let (w, r) = (json(&whole), json(&resumed));
+    assert_eq!(r["resumed_states"], json(&first)["unique_states"]);
+    for field in ["unique_states", "max_depth_reached", "stop_reason", "properties"] {
+        assert_eq!(w[field], r[field], "{field}");
+    }
+    for (args, needle) in [
+        (vec!["check", "stale-reads", "--resume", cp], "written for model 'stale-reads (optimistic-linear)'"),
+        (
+            vec!["check", "stale-reads", "--consistency", "optimistic-linear", "--no-symmetry", "--resume", cp],
+            "symmetry",
+        ),
+        (vec!["check", "stale-reads", "--strategy", "dfs", "--resume", cp], "bfs only"),
+        (vec!["check", "stale-reads", "--resume", "/no/such/checkpoint"], "cannot read"),
+        (vec!["check", "stale-reads", "--resume", env!("CARGO_BIN_EXE_krepis")], "not a krepis checkpoint"),
+    ] {
+        let o = krepis(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: one line, got {e:?}");
+        assert!(e.starts_with("error:") && e.contains(needle), "{args:?}: {e}");
+    }
 }
 
 #[test]

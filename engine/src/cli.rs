@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, ValueEnum};
 
+use crate::checkpoint::{Checkpoint, CheckpointTo};
 use crate::report::{group, human_bytes};
 use crate::{check, Model, Options, Progress, Report, Strategy};
 
@@ -90,10 +91,25 @@ pub struct CheckArgs {
     /// --save-trace) on this model, printing every step.
     #[arg(long, value_name = "FILE")]
     pub replay: Option<PathBuf>,
+    /// Save a checkpoint to FILE whenever the run stops early (--time-limit,
+    /// --max-states, --max-depth, --memory, Ctrl-C), to continue it later
+    /// with --resume FILE (BFS). Without this flag a run that fills
+    /// --memory still saves one, to krepis.checkpoint.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the BFS run saved in FILE (by --checkpoint, or by a run that
+    /// filled --memory). Give the same model arguments and symmetry flag as
+    /// the run that wrote it; limits and threads may differ. The run ends
+    /// with the same states and verdicts as one never interrupted.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
     /// No progress output on stderr.
     #[arg(long, short)]
     pub quiet: bool,
 }
+
+/// Where a run that fills --memory saves its checkpoint when --checkpoint is not given.
+pub const DEFAULT_CHECKPOINT: &str = "krepis.checkpoint";
 
 fn parse_threads(s: &str) -> Result<usize, String> {
     let n: i64 = s.trim().parse().map_err(|_| format!("'{s}' is not a whole number"))?;
@@ -155,8 +171,51 @@ impl CheckArgs {
         if let Some(m) = self.memory {
             o = o.memory(m);
         }
+        if self.strategy == StrategyArg::Bfs {
+            let (path, any_stop) = match &self.checkpoint {
+                Some(p) => (p.clone(), true),
+                None => (PathBuf::from(DEFAULT_CHECKPOINT), false),
+            };
+            o = o.checkpoint(CheckpointTo { path, any_stop, args: std::env::args().skip(1).collect() });
+        }
         o
     }
+
+    /// Checks the checkpoint flags against the strategy and `model`, and
+    /// opens the checkpoint to resume. The error is one line for the user.
+    pub fn resume_for<M: Model>(&self, model: &M) -> Result<Option<Checkpoint>, String> {
+        if self.strategy != StrategyArg::Bfs && (self.resume.is_some() || self.checkpoint.is_some()) {
+            return Err("--checkpoint and --resume work with --strategy bfs only".into());
+        }
+        let Some(path) = &self.resume else {
+            return Ok(None);
+        };
+        let cp = Checkpoint::open(path)?;
+        cp.check_model(model, !self.no_symmetry)?;
+        Ok(Some(cp))
+    }
+}
+
+/// The command to continue a run of `args` (the process's arguments) from
+/// the checkpoint `path`: the same arguments, `--resume path` instead of any
+/// `--resume`/`--checkpoint`.
+pub fn resume_command(args: &[String], path: &std::path::Path) -> String {
+    let mut out = vec!["krepis".to_string()];
+    let mut skip = false;
+    for a in args {
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        let flag = a.split('=').next().unwrap_or("");
+        if flag == "--resume" || flag == "--checkpoint" {
+            skip = !a.contains('=');
+            continue;
+        }
+        out.push(if a.contains(' ') { format!("'{a}'") } else { a.clone() });
+    }
+    out.push("--resume".into());
+    out.push(path.display().to_string());
+    out.join(" ")
 }
 
 /// Parses the command line into `P`. Help and version print and exit 0; any
@@ -246,6 +305,13 @@ pub fn run<M: Model>(model: &M, args: &CheckArgs, extra: serde_json::Map<String,
         return replay(model, path);
     }
     let mut opts = args.options();
+    match args.resume_for(model) {
+        Ok(cp) => opts.resume = cp.map(Arc::new),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     stop_on_ctrl_c(opts.cancel.clone());
     let tty = std::io::stderr().is_terminal();
     if !args.quiet {
@@ -256,6 +322,10 @@ pub fn run<M: Model>(model: &M, args: &CheckArgs, extra: serde_json::Map<String,
         eprint!("\r\x1b[2K");
     }
     let report = &result.report;
+    if let Some(path) = &report.checkpoint {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        eprintln!("checkpoint saved; to continue: {}", resume_command(&args, std::path::Path::new(path)));
+    }
     if let Some(path) = &args.trace_out {
         if let Err(e) = write_traces(path, report) {
             eprintln!("error: cannot write traces to {}: {e}", path.display());

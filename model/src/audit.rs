@@ -8,7 +8,7 @@ use crate::store::Store;
 
 /// What the run has done so far that a StatefulSet's guarantees forbid.
 /// Flags only ever go from false to true.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Audit {
     /// An OrderedReady StatefulSet created pod k while a pod 0..k-1 was
     /// missing or not Running and Ready.

@@ -15,7 +15,7 @@ use crate::scenario::{Perturbations, Scenario, UNBOUNDED};
 use crate::store::Store;
 
 /// A state of the model.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct KubeState<C> {
     /// The cluster's history under the consistency model.
     pub history: C,
@@ -519,6 +519,16 @@ impl<C: Consistency> Model for KubeModel<C> {
         let nodes: Vec<&str> = latest.nodes.iter().map(|n| &*n.meta.name).collect();
         let _ = write!(out, "pods: {}; nodes: {}", pods.join(", "), nodes.join(", "));
         out
+    }
+
+    fn encode_state(&self, state: &Self::State, out: &mut Vec<u8>) -> bool {
+        krepis_engine::checkpoint::postcard_encode(state, out)
+    }
+
+    fn decode_state(&self, bytes: &[u8]) -> Option<Self::State> {
+        let state: Self::State = krepis_engine::checkpoint::postcard_decode(bytes)?;
+        // A state of another scenario would index controllers out of range.
+        (state.locals.len() == self.controllers.len()).then_some(state)
     }
 
     fn name(&self) -> String {

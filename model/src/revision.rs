@@ -7,7 +7,7 @@ use crate::meta::Rev;
 /// A point of a history that a controller reads: one write in the linear
 /// histories, or a set of concurrent writes merged together (causal). Sorted,
 /// without duplicates, never empty.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Revision(Vec<Rev>);
 
 impl Revision {

@@ -21,6 +21,20 @@ impl<T> Default for Collection<T> {
     }
 }
 
+// Serialised as the sequence of its objects (shared or not).
+impl<T: serde::Serialize> serde::Serialize for Collection<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.items.iter().map(|o| &**o))
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Collection<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items: Vec<T> = Vec::deserialize(d)?;
+        Ok(Collection { items: items.into_iter().map(Arc::new).collect() })
+    }
+}
+
 impl<T: Object> Collection<T> {
     fn position(&self, name: &str) -> Result<usize, usize> {
         self.items.binary_search_by(|o| (*o.meta().name).cmp(name))
@@ -78,7 +92,7 @@ impl<T: Object> Collection<T> {
 }
 
 /// Every object of one cluster state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Store {
     /// Nodes.
     pub nodes: Collection<Node>,
@@ -211,6 +225,19 @@ impl Snapshot {
     pub fn new(store: Store) -> Self {
         let digest = krepis_engine::fingerprint::fingerprint_of(&store);
         Snapshot { store: Arc::new(store), digest }
+    }
+}
+
+// Serialised as its store; the digest is computed again when read.
+impl serde::Serialize for Snapshot {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.store.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Snapshot {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Store::deserialize(d).map(Snapshot::new)
     }
 }
 

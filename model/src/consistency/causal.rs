@@ -17,7 +17,7 @@ use crate::revision::Revision;
 use crate::store::{Snapshot, Store};
 use std::borrow::Cow;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 struct Node {
     rev: Rev,
     preds: Vec<Rev>,
@@ -25,7 +25,7 @@ struct Node {
 }
 
 /// The causal model, with pruning (`PRUNE`) or without.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CausalHistory<const PRUNE: bool> {
     nodes: Vec<Node>,
     heads: Vec<Rev>,

@@ -6,7 +6,7 @@ use crate::meta::Rev;
 use crate::store::{Snapshot, Store};
 
 /// One state of the history.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Entry {
     /// The write that produced it (its read point is `Revision::at(rev)`).
     pub rev: Rev,
@@ -17,7 +17,7 @@ pub(crate) struct Entry {
 }
 
 /// Entries in write order; the last is the newest.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Linear {
     pub entries: Vec<Entry>,
 }

@@ -33,7 +33,9 @@ use crate::store::Store;
 pub const NAMES: [&str; 5] = ["synchronous", "monotonic-session", "resettable-session", "optimistic-linear", "causal"];
 
 /// A history of cluster states under one consistency model.
-pub trait Consistency: Clone + Debug + Eq + Hash + Send + Sync + 'static {
+pub trait Consistency:
+    Clone + Debug + Eq + Hash + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static
+{
     /// The CLI name of the model.
     const NAME: &'static str;
 

@@ -12,7 +12,7 @@ use crate::revision::Revision;
 use crate::store::Store;
 
 /// The monotonic-session model.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct MonotonicSession(pub(crate) Linear);
 
 /// Reads strictly newer than `session`, oldest first; the newest alone without one.

@@ -14,7 +14,7 @@ use crate::revision::Revision;
 use crate::store::Store;
 
 /// The optimistic-linear model.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct OptimisticLinear(Linear);
 
 impl OptimisticLinear {

@@ -13,7 +13,7 @@ use crate::revision::Revision;
 use crate::store::Store;
 
 /// The resettable-session model.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ResettableSession(Linear);
 
 impl Consistency for ResettableSession {

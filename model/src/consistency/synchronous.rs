@@ -12,7 +12,7 @@ use crate::revision::Revision;
 use crate::store::Store;
 
 /// The synchronous model (linearizable reads and writes).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Synchronous(Linear);
 
 impl Consistency for Synchronous {

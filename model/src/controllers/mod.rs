@@ -76,7 +76,7 @@ impl fmt::Display for Controller {
 
 /// A controller instance's local state. Lost on restart. Ordered (any fixed
 /// order) so that interchangeable instances can be sorted by it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Local {
     /// The read point of its last read; `None` until it reads (again).
     pub session: Option<Revision>,
