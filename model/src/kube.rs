@@ -221,12 +221,12 @@ impl<C: Consistency> KubeModel<C> {
 /// equality of stamps matter to the API server, the controllers and the
 /// properties, so states that differ only in numbering become equal.
 pub fn normalize<C: Consistency>(s: &mut KubeState<C>) {
-    let sessions: Vec<Option<Revision>> = s.locals.iter().map(|l| l.session.clone()).collect();
+    let sessions: smallvec::SmallVec<[Option<Revision>; 16]> = s.locals.iter().map(|l| l.session.clone()).collect();
     s.history.prune(&sessions, s.restarts_left > 0);
     // Stamps are small numbers (at most a few per write): mark them in a
     // bitmap and rank them by prefix counts, instead of sorting (which took a
     // tenth of the run time).
-    let mut present: Vec<bool> = Vec::new();
+    let mut present: smallvec::SmallVec<[bool; 128]> = smallvec::SmallVec::new();
     let mut mark = |r: u32| {
         let r = r as usize;
         if r >= present.len() {
@@ -242,7 +242,7 @@ pub fn normalize<C: Consistency>(s: &mut KubeState<C>) {
     if dense {
         return;
     }
-    let mut rank = vec![0u32; present.len()];
+    let mut rank: smallvec::SmallVec<[u32; 128]> = smallvec::smallvec![0u32; present.len()];
     let mut next = 0;
     for (r, p) in present.iter().enumerate() {
         if *p {

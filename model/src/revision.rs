@@ -2,25 +2,28 @@
 
 use std::fmt;
 
+use smallvec::SmallVec;
+
 use crate::meta::Rev;
 
 /// A point of a history that a controller reads: one write in the linear
 /// histories, or a set of concurrent writes merged together (causal). Sorted,
-/// without duplicates, never empty.
+/// without duplicates, never empty. Up to four components are held inline
+/// (no heap allocation: read points are cloned into every successor).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-pub struct Revision(Vec<Rev>);
+pub struct Revision(SmallVec<[Rev; 4]>);
 
 impl Revision {
     /// The read point of the single write `r`.
     pub fn at(r: Rev) -> Self {
-        Revision(vec![r])
+        Revision(smallvec::smallvec![r])
     }
 
     /// The merge of the writes `rs` (sorted and de-duplicated here).
     pub fn merged(mut rs: Vec<Rev>) -> Self {
         rs.sort_unstable();
         rs.dedup();
-        Revision(rs)
+        Revision(SmallVec::from_vec(rs))
     }
 
     /// The writes merged at this point.

@@ -129,15 +129,95 @@ impl<T: Object + std::hash::Hash> Collection<T> {
         }
     }
 
-    /// Rewrites objects in place with `f`, copying only those it changes.
-    fn rewrite(&mut self, f: &mut impl FnMut(&mut T)) {
+    /// Replaces every stamp `x` of every object by `map(x)`, copying only
+    /// the objects it changes (no copy at all when none changes).
+    fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev)
+    where
+        T: Stamps + Clone,
+    {
         for i in 0..self.items.len() {
-            let mut copy = self.items[i].value.clone();
-            f(&mut copy);
-            if copy != self.items[i].value {
+            let mut changes = false;
+            self.items[i].value.visit(&mut |r| changes |= map(r) != r);
+            if changes {
+                let mut copy = self.items[i].value.clone();
+                copy.map(map);
                 Arc::make_mut(&mut self.items)[i] = Hashed::new(copy);
             }
         }
+    }
+}
+
+/// The stamps (uids, resource versions, observed revisions, uids of
+/// uncounted pods) an object holds: visited and rewritten in one place, so
+/// normalisation can tell which objects a renumbering changes before
+/// copying any.
+pub(crate) trait Stamps {
+    /// Calls `f` on every stamp.
+    fn visit(&self, f: &mut impl FnMut(Rev));
+    /// Replaces every stamp `x` by `map(x)`.
+    fn map(&mut self, map: &impl Fn(Rev) -> Rev);
+}
+
+fn visit_meta(m: &crate::meta::Meta, f: &mut impl FnMut(Rev)) {
+    f(m.uid);
+    f(m.resource_version);
+    m.owners.iter().for_each(|o| f(o.uid));
+}
+
+fn map_meta(m: &mut crate::meta::Meta, map: &impl Fn(Uid) -> Uid) {
+    m.uid = map(m.uid);
+    m.resource_version = map(m.resource_version);
+    m.owners.iter_mut().for_each(|o| o.uid = map(o.uid));
+}
+
+/// Objects whose only stamps are in their metadata.
+macro_rules! meta_stamps {
+    ($($t:ty),*) => {$(
+        impl Stamps for $t {
+            fn visit(&self, f: &mut impl FnMut(Rev)) {
+                visit_meta(&self.meta, f)
+            }
+            fn map(&mut self, map: &impl Fn(Rev) -> Rev) {
+                map_meta(&mut self.meta, map)
+            }
+        }
+    )*};
+}
+meta_stamps!(Node, Pod, ControllerRevision, PersistentVolumeClaim);
+
+/// Objects with an observed revision in their status besides.
+macro_rules! observed_stamps {
+    ($($t:ty),*) => {$(
+        impl Stamps for $t {
+            fn visit(&self, f: &mut impl FnMut(Rev)) {
+                visit_meta(&self.meta, f);
+                if let Some(r) = self.status.observed_revision {
+                    f(r);
+                }
+            }
+            fn map(&mut self, map: &impl Fn(Rev) -> Rev) {
+                map_meta(&mut self.meta, map);
+                self.status.observed_revision = self.status.observed_revision.map(map);
+            }
+        }
+    )*};
+}
+observed_stamps!(StatefulSet, ReplicaSet, Deployment);
+
+impl Stamps for Job {
+    fn visit(&self, f: &mut impl FnMut(Rev)) {
+        visit_meta(&self.meta, f);
+        if let Some(r) = self.status.observed_revision {
+            f(r);
+        }
+        self.status.uncounted_succeeded.iter().chain(&self.status.uncounted_failed).for_each(|u| f(*u));
+    }
+    fn map(&mut self, map: &impl Fn(Rev) -> Rev) {
+        map_meta(&mut self.meta, map);
+        self.status.observed_revision = self.status.observed_revision.map(map);
+        // Order-preserving: the sorted lists stay sorted.
+        let s = &mut self.status;
+        s.uncounted_succeeded.iter_mut().chain(&mut s.uncounted_failed).for_each(|u| *u = map(*u));
     }
 }
 
@@ -166,71 +246,27 @@ impl Store {
     /// Calls `f` on every stamp (resource version, uid, owner uid, observed
     /// revision) in the store.
     pub fn stamps(&self, f: &mut impl FnMut(Rev)) {
-        fn meta(m: &crate::meta::Meta, f: &mut impl FnMut(Rev)) {
-            f(m.uid);
-            f(m.resource_version);
-            m.owners.iter().for_each(|o| f(o.uid));
-        }
-        self.nodes.iter().for_each(|o| meta(&o.meta, f));
-        self.pods.iter().for_each(|o| meta(&o.meta, f));
-        for s in self.statefulsets.iter() {
-            meta(&s.meta, f);
-            if let Some(r) = s.status.observed_revision {
-                f(r);
-            }
-        }
-        for s in self.replicasets.iter() {
-            meta(&s.meta, f);
-            if let Some(r) = s.status.observed_revision {
-                f(r);
-            }
-        }
-        for d in self.deployments.iter() {
-            meta(&d.meta, f);
-            if let Some(r) = d.status.observed_revision {
-                f(r);
-            }
-        }
-        for j in self.jobs.iter() {
-            meta(&j.meta, f);
-            if let Some(r) = j.status.observed_revision {
-                f(r);
-            }
-            j.status.uncounted_succeeded.iter().chain(&j.status.uncounted_failed).for_each(|u| f(*u));
-        }
-        self.controllerrevisions.iter().for_each(|o| meta(&o.meta, f));
-        self.pvcs.iter().for_each(|o| meta(&o.meta, f));
+        self.nodes.iter().for_each(|o| o.visit(f));
+        self.pods.iter().for_each(|o| o.visit(f));
+        self.statefulsets.iter().for_each(|o| o.visit(f));
+        self.replicasets.iter().for_each(|o| o.visit(f));
+        self.deployments.iter().for_each(|o| o.visit(f));
+        self.jobs.iter().for_each(|o| o.visit(f));
+        self.controllerrevisions.iter().for_each(|o| o.visit(f));
+        self.pvcs.iter().for_each(|o| o.visit(f));
     }
 
-    /// Replaces every stamp `x` by `map(x)`.
+    /// Replaces every stamp `x` by `map(x)`, copying only the objects whose
+    /// stamps change (and the lists that hold them).
     pub fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
-        fn meta(m: &mut crate::meta::Meta, map: &impl Fn(Uid) -> Uid) {
-            m.uid = map(m.uid);
-            m.resource_version = map(m.resource_version);
-            m.owners.iter_mut().for_each(|o| o.uid = map(o.uid));
-        }
-        self.nodes.rewrite(&mut |o| meta(&mut o.meta, map));
-        self.pods.rewrite(&mut |o| meta(&mut o.meta, map));
-        self.statefulsets.rewrite(&mut |s| {
-            meta(&mut s.meta, map);
-            s.status.observed_revision = s.status.observed_revision.map(map);
-        });
-        self.replicasets.rewrite(&mut |s| {
-            meta(&mut s.meta, map);
-            s.status.observed_revision = s.status.observed_revision.map(map);
-        });
-        self.deployments.rewrite(&mut |d| {
-            meta(&mut d.meta, map);
-            d.status.observed_revision = d.status.observed_revision.map(map);
-        });
-        self.jobs.rewrite(&mut |j| {
-            meta(&mut j.meta, map);
-            j.status.observed_revision = j.status.observed_revision.map(map);
-            // Order-preserving: the sorted lists stay sorted.
-            j.status.uncounted_succeeded.iter_mut().chain(&mut j.status.uncounted_failed).for_each(|u| *u = map(*u));
-        });
-        self.controllerrevisions.rewrite(&mut |o| meta(&mut o.meta, map));
-        self.pvcs.rewrite(&mut |o| meta(&mut o.meta, map));
+        self.nodes.map_stamps(map);
+        self.pods.map_stamps(map);
+        self.statefulsets.map_stamps(map);
+        self.replicasets.map_stamps(map);
+        self.deployments.map_stamps(map);
+        self.jobs.map_stamps(map);
+        self.controllerrevisions.map_stamps(map);
+        self.pvcs.map_stamps(map);
     }
 
     /// Merges `other` into `self` (causal reads): per name, the object with

@@ -24,6 +24,9 @@ struct Node {
     store: Snapshot,
 }
 
+/// A set of writes, held inline while small (no heap allocation).
+type Revs = smallvec::SmallVec<[Rev; 16]>;
+
 /// The causal model, with pruning (`PRUNE`) or without.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CausalHistory<const PRUNE: bool> {
@@ -44,8 +47,8 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
     }
 
     /// `r` and all its ancestors.
-    fn ancestry(&self, r: Rev, out: &mut Vec<Rev>) {
-        let mut todo = vec![r];
+    fn ancestry(&self, r: Rev, out: &mut Revs) {
+        let mut todo: Revs = smallvec::smallvec![r];
         while let Some(x) = todo.pop() {
             if out.contains(&x) {
                 continue;
@@ -58,7 +61,7 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
     }
 
     fn related(&self, a: Rev, b: Rev) -> bool {
-        let mut anc = Vec::new();
+        let mut anc = Revs::new();
         self.ancestry(a, &mut anc);
         if anc.contains(&b) {
             return true;
@@ -123,7 +126,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
                 }
             }
             Some(s) => {
-                let mut seen = Vec::new();
+                let mut seen = Revs::new();
                 for c in s.components() {
                     self.ancestry(*c, &mut seen);
                 }
@@ -141,7 +144,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         self.merge_of(at.components())
     }
     fn missing(&self, read: &Revision) -> usize {
-        let mut seen = Vec::new();
+        let mut seen = Revs::new();
         for c in read.components() {
             self.ancestry(*c, &mut seen);
         }
@@ -182,18 +185,18 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         if !PRUNE || self.nodes.len() < 2 {
             return;
         }
-        let ancestries: Vec<Vec<Rev>> = self
+        let ancestries: Vec<Revs> = self
             .nodes
             .iter()
             .map(|n| {
-                let mut a = Vec::new();
+                let mut a = Revs::new();
                 self.ancestry(n.rev, &mut a);
                 a
             })
             .collect();
-        let mut seen: Vec<Vec<Rev>> = Vec::new();
+        let mut seen: Vec<Revs> = Vec::new();
         for s in sessions.iter().flatten() {
-            let mut a = Vec::new();
+            let mut a = Revs::new();
             for c in s.components() {
                 self.ancestry(*c, &mut a);
             }

@@ -74,6 +74,10 @@ impl fmt::Display for Controller {
     }
 }
 
+/// The pods a kubelet runs, by name, sorted; two are held inline (no heap
+/// allocation when a state is cloned).
+pub type Running = smallvec::SmallVec<[Name; 2]>;
+
 /// A controller instance's local state. Lost on restart. Ordered (any fixed
 /// order) so that interchangeable instances can be sorted by it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -81,7 +85,7 @@ pub struct Local {
     /// The read point of its last read; `None` until it reads (again).
     pub session: Option<Revision>,
     /// Kubelets: the pods it runs, by name (sorted). Empty for others.
-    pub running: Vec<Name>,
+    pub running: Running,
 }
 
 /// Runs one step of `controller` on `view`: updates `local` (the session, and

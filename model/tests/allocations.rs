@@ -1,0 +1,94 @@
+//! Heap allocations per generated successor on the checker's hot path,
+//! counted by a global allocator that wraps the system's. The figures are
+//! printed (`cargo test --test allocations -- --nocapture`) and each is
+//! held under a ceiling a little above what it is today, so that a change
+//! that allocates more per state fails here instead of going unnoticed.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use krepis_engine::Model;
+use krepis_model::consistency::{Causal, Consistency, MonotonicSession, ResettableSession, Synchronous};
+use krepis_model::{KubeModel, Scenario};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: defers every call to `System` unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations per successor over the successors (canonicalised and
+/// fingerprinted, as the BFS does) of every state within `depth` of the
+/// initial state: (successors, allocations per successor).
+fn per_successor<C: Consistency>(scenario: Scenario, depth: usize) -> (u64, f64) {
+    let model = KubeModel::<C>::new(scenario);
+    let mut level = Vec::new();
+    model.init_states(&mut level);
+    let mut succ = Vec::with_capacity(256);
+    let (mut generated, mut allocations) = (0u64, 0u64);
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for s in &level {
+            succ.clear();
+            let before = ALLOCATIONS.load(Ordering::Relaxed);
+            model.successors(s, &mut succ);
+            let mut fps = [0u64; 256];
+            for (i, (_, t)) in succ.iter_mut().enumerate() {
+                model.canonicalize(t);
+                fps[i % 256] = model.fingerprint(t);
+            }
+            allocations += ALLOCATIONS.load(Ordering::Relaxed) - before;
+            generated += succ.len() as u64;
+            for ((_, t), fp) in succ.drain(..).zip(fps) {
+                if seen.insert(fp) {
+                    next.push(t);
+                }
+            }
+        }
+        level = next;
+    }
+    (generated, allocations as f64 / generated as f64)
+}
+
+#[test]
+fn allocations_per_successor_stay_under_their_ceilings() {
+    let cases: Vec<(&str, (u64, f64), f64)> = vec![
+        ("stale-reads synchronous", per_successor::<Synchronous>(Scenario::stale_reads("synchronous", 1), 5), 14.0),
+        (
+            "stale-reads monotonic",
+            per_successor::<MonotonicSession>(Scenario::stale_reads("monotonic-session", 1), 5),
+            14.5,
+        ),
+        (
+            "stale-reads resettable",
+            per_successor::<ResettableSession>(Scenario::stale_reads("resettable-session", 1), 5),
+            9.0,
+        ),
+        ("stale-reads causal", per_successor::<Causal>(Scenario::stale_reads("causal", 1), 5), 22.0),
+        ("cluster synchronous", per_successor::<Synchronous>(Scenario::cluster("synchronous"), 3), 22.0),
+    ];
+    for (name, (generated, per), ceiling) in cases {
+        println!("{name}: {per:.1} allocations per successor ({generated} successors)");
+        assert!(per <= ceiling, "{name}: {per:.1} allocations per successor, over {ceiling}");
+    }
+}
