@@ -40,6 +40,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let props = model.properties();
     let counters = Counters::new();
     let start = Instant::now();
+    let mut liveness_s = 0.0;
     let outcome = monitored(opts, &counters, start, || {
         let mut outcome = match opts.strategy {
             Strategy::Dfs | Strategy::Simulation if opts.resume.is_some() => {
@@ -57,7 +58,9 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             let live: Vec<usize> = (0..props.len()).filter(|&i| props[i].kind == Kind::Eventually).collect();
             let chosen: Vec<&crate::Property<M>> = live.iter().map(|&i| &props[i]).collect();
             let live_sym = opts.symmetry && model.fairness_is_symmetric();
+            let pass = Instant::now();
             let verdicts = eventually::check_all(model, &chosen, live_sym, opts.max_depth, &counters);
+            liveness_s = pass.elapsed().as_secs_f64();
             for (i, verdict) in live.into_iter().zip(verdicts) {
                 match verdict {
                     Verdict::Holds => {}
@@ -124,6 +127,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         max_depth_reached: outcome.max_depth_reached,
         walks: outcome.walks,
         elapsed_s: elapsed,
+        liveness_s,
         states_per_s: if elapsed > 0.0 { found as f64 / elapsed } else { 0.0 },
         us_per_state: if found > 0 { elapsed * 1e6 / found as f64 } else { 0.0 },
         peak_rss_bytes: crate::memory::peak_rss(),

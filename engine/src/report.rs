@@ -153,6 +153,9 @@ pub struct Report {
     pub walks: Option<u64>,
     /// Wall-clock seconds.
     pub elapsed_s: f64,
+    /// Of `elapsed_s`, the seconds of the `eventually` pass (one thread, after
+    /// the search; 0 when there was none). The rest is the search itself.
+    pub liveness_s: f64,
     /// Unique states per second.
     pub states_per_s: f64,
     /// Elapsed microseconds per unique state.
@@ -225,6 +228,14 @@ impl Report {
             self.bytes_per_state,
             human_bytes(self.peak_rss_bytes)
         );
+        if self.liveness_s > 0.0 {
+            let _ = writeln!(
+                s,
+                "  search {:.3} s, eventually pass {:.3} s (one thread)",
+                self.elapsed_s - self.liveness_s,
+                self.liveness_s
+            );
+        }
         let _ = writeln!(s, "  fingerprint collision probability < {:.1e}", self.collision_probability);
         if self.resumed_states > 0 {
             let _ = writeln!(s, "  resumed with {} states from a checkpoint", group(self.resumed_states));
