@@ -196,10 +196,26 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
     let live: Vec<AtomicBool> = props.iter().map(|_| AtomicBool::new(true)).collect();
     let mut outcome = SearchOutcome::new(props.len());
+    let shared = Shared {
+        model,
+        props,
+        live,
+        opts,
+        counters,
+        barrier: Barrier::new(threads),
+        coord: Mutex::new(Coord {
+            task: Task::Done,
+            next: Vec::new(),
+            hits: Hits::new(props.len()),
+            unstored: Vec::new(),
+            max_branching: 1,
+        }),
+        grow: AtomicBool::new(false),
+    };
 
     let start = match &opts.resume {
-        None => Ok(fresh(model, props, opts, counters, &live, &mut outcome, budget_slots)),
-        Some(cp) => resume(model, props, opts, counters, &live, &mut outcome, budget_slots, cp),
+        None => Ok(fresh(&shared, &mut outcome, budget_slots)),
+        Some(cp) => resume(&shared, &mut outcome, budget_slots, cp),
     };
     let start = match start {
         Ok(s) => s,
@@ -209,25 +225,20 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
             return outcome;
         }
     };
-    let first = match start.stop {
-        Some(reason) => {
-            outcome.stop_reason = reason;
-            Task::Done
+    {
+        let mut c = lock(&shared.coord);
+        c.task = match start.stop {
+            Some(reason) => {
+                outcome.stop_reason = reason;
+                Task::Done
+            }
+            None => expansion(vec![start.current], start.table.clone(), start.depth, threads, 16, budget_slots),
+        };
+        if !start.next.is_empty() {
+            c.next.push(start.next);
         }
-        None => expansion(vec![start.current], start.table.clone(), start.depth, threads, 16, budget_slots),
-    };
-    let next = if start.next.is_empty() { Vec::new() } else { vec![start.next] };
-
-    let shared = Shared {
-        model,
-        props,
-        live,
-        opts,
-        counters,
-        barrier: Barrier::new(threads),
-        coord: Mutex::new(Coord { task: first, next, hits: start.hits, unstored: Vec::new(), max_branching: 1 }),
-        grow: AtomicBool::new(false),
-    };
+        c.hits = start.hits;
+    }
     let table = start.table;
     let mut leader = Leader { budget_slots, outcome, table, pending: None, solo: Buffers::new(props.len()) };
     std::thread::scope(|s| {
@@ -265,15 +276,8 @@ struct Start<S> {
 }
 
 /// A new run: the initial states, checked and settled as level 0.
-fn fresh<M: Model>(
-    model: &M,
-    props: &[Property<M>],
-    opts: &Options,
-    counters: &Counters,
-    live: &[AtomicBool],
-    outcome: &mut SearchOutcome,
-    budget_slots: usize,
-) -> Start<M::State> {
+fn fresh<M: Model>(shared: &Shared<'_, M>, outcome: &mut SearchOutcome, budget_slots: usize) -> Start<M::State> {
+    let (model, props, opts, counters, live) = (shared.model, shared.props, shared.opts, shared.counters, &shared.live);
     let table = Arc::new(VisitedSet::with_capacity(MIN_SLOTS.min(budget_slots)));
     let mut hits = Hits::new(props.len());
     let mut init = Vec::new();
@@ -303,17 +307,13 @@ fn fresh<M: Model>(
 }
 
 /// A run resumed from a checkpoint: its table, levels, counters and verdicts.
-#[allow(clippy::too_many_arguments)]
 fn resume<M: Model>(
-    model: &M,
-    props: &[Property<M>],
-    opts: &Options,
-    counters: &Counters,
-    live: &[AtomicBool],
+    shared: &Shared<'_, M>,
     outcome: &mut SearchOutcome,
     budget_slots: usize,
     cp: &Checkpoint,
 ) -> Result<Start<M::State>, String> {
+    let (model, props, opts, counters, live) = (shared.model, shared.props, shared.opts, shared.counters, &shared.live);
     cp.check_model(model, opts.symmetry)?;
     let h = cp.header();
     if h.decided.len() != props.len() || h.next_hits.len() != props.len() {
