@@ -24,8 +24,13 @@ struct Node {
     store: Snapshot,
 }
 
-/// A set of writes, held inline while small (no heap allocation).
-type Revs = smallvec::SmallVec<[Rev; 16]>;
+/// A set of a history's nodes, by index, one bit each (inline up to 256).
+type Mask = smallvec::SmallVec<[u64; 4]>;
+
+/// Whether node `i` is in `mask`.
+fn has(mask: &Mask, i: usize) -> bool {
+    mask.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+}
 
 /// The causal model, with pruning (`PRUNE`) or without.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -42,49 +47,62 @@ pub type Causal = CausalHistory<true>;
 pub type CausalUnpruned = CausalHistory<false>;
 
 impl<const PRUNE: bool> CausalHistory<PRUNE> {
+    /// The index of write `r` in `nodes` (kept in increasing `rev` order:
+    /// writes append a greater revision, pruning and renumbering keep order).
+    fn index(&self, r: Rev) -> Option<usize> {
+        self.nodes.binary_search_by_key(&r, |n| n.rev).ok()
+    }
+
     fn node(&self, r: Rev) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.rev == r)
+        self.index(r).map(|i| &self.nodes[i])
     }
 
-    /// `r` and all its ancestors.
-    fn ancestry(&self, r: Rev, out: &mut Revs) {
-        let mut todo: Revs = smallvec::smallvec![r];
-        while let Some(x) = todo.pop() {
-            if out.contains(&x) {
-                continue;
+    /// For every node, the set of it and its ancestors (node indices), in
+    /// one sweep: predecessors are older writes, so they come first. Bitmaps
+    /// instead of lists of revisions searched at every step, which were half
+    /// of a causal simulation's time.
+    fn ancestries(&self) -> Vec<Mask> {
+        let words = self.nodes.len().div_ceil(64);
+        let mut all: Vec<Mask> = Vec::with_capacity(self.nodes.len());
+        for (i, n) in self.nodes.iter().enumerate() {
+            let mut m: Mask = smallvec::smallvec![0; words];
+            m[i / 64] |= 1 << (i % 64);
+            for j in n.preds.iter().filter_map(|p| self.index(*p)) {
+                if j < i {
+                    m.iter_mut().zip(&all[j]).for_each(|(a, b)| *a |= b);
+                }
             }
-            out.push(x);
-            if let Some(n) = self.node(x) {
-                todo.extend(n.preds.iter().copied());
-            }
+            all.push(m);
         }
+        all
     }
 
-    fn related(&self, a: Rev, b: Rev) -> bool {
-        let mut anc = Revs::new();
-        self.ancestry(a, &mut anc);
-        if anc.contains(&b) {
-            return true;
+    /// The writes `read` merges and all their ancestors, as a node set.
+    fn ancestry_of(&self, all: &[Mask], read: &[Rev]) -> Mask {
+        let mut mask: Mask = smallvec::smallvec![0; self.nodes.len().div_ceil(64)];
+        for i in read.iter().filter_map(|r| self.index(*r)) {
+            mask.iter_mut().zip(&all[i]).for_each(|(a, b)| *a |= b);
         }
-        anc.clear();
-        self.ancestry(b, &mut anc);
-        anc.contains(&a)
+        mask
     }
 
-    /// `[start]` and every extension by later writes concurrent with all of it.
-    fn combinations(&self, start: Rev, out: &mut Vec<Revision>) {
-        fn extend<const P: bool>(c: &CausalHistory<P>, combo: &mut Vec<Rev>, out: &mut Vec<Revision>) {
-            out.push(Revision::merged(combo.clone()));
+    /// `[start]` (a node index) and every extension by later writes
+    /// concurrent with all of it.
+    fn combinations(&self, all: &[Mask], start: usize, out: &mut Vec<Revision>) {
+        fn extend<const P: bool>(c: &CausalHistory<P>, all: &[Mask], combo: &mut Vec<usize>, out: &mut Vec<Revision>) {
+            out.push(Revision::merged(combo.iter().map(|&i| c.nodes[i].rev).collect()));
             let last = *combo.last().unwrap_or(&0);
-            for n in &c.nodes {
-                if n.rev > last && combo.iter().all(|&x| !c.related(x, n.rev)) {
-                    combo.push(n.rev);
-                    extend(c, combo, out);
+            // Later nodes cannot be ancestors of earlier ones: concurrent
+            // with `x` means not descended from it.
+            for n in last + 1..c.nodes.len() {
+                if combo.iter().all(|&x| !has(&all[n], x)) {
+                    combo.push(n);
+                    extend(c, all, combo, out);
                     combo.pop();
                 }
             }
         }
-        extend(self, &mut vec![start], out);
+        extend(self, all, &mut vec![start], out);
     }
 
     fn merge_of(&self, revs: &[Rev]) -> Cow<'_, Store> {
@@ -121,18 +139,17 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         match session {
             None => {
-                for h in &self.heads {
-                    self.combinations(*h, out);
+                let all = self.ancestries();
+                for h in self.heads.iter().filter_map(|h| self.index(*h)) {
+                    self.combinations(&all, h, out);
                 }
             }
             Some(s) => {
-                let mut seen = Revs::new();
-                for c in s.components() {
-                    self.ancestry(*c, &mut seen);
-                }
-                for n in &self.nodes {
-                    if !seen.contains(&n.rev) {
-                        self.combinations(n.rev, out);
+                let all = self.ancestries();
+                let seen = self.ancestry_of(&all, s.components());
+                for i in 0..self.nodes.len() {
+                    if !has(&seen, i) {
+                        self.combinations(&all, i, out);
                     }
                 }
             }
@@ -144,11 +161,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         self.merge_of(at.components())
     }
     fn missing(&self, read: &Revision) -> usize {
-        let mut seen = Revs::new();
-        for c in read.components() {
-            self.ancestry(*c, &mut seen);
-        }
-        self.nodes.iter().filter(|n| !seen.contains(&n.rev)).count()
+        let seen = self.ancestry_of(&self.ancestries(), read.components());
+        (0..self.nodes.len()).filter(|&i| !has(&seen, i)).count()
     }
     fn base(&self, read: &Revision) -> Cow<'_, Store> {
         self.view(read)
@@ -185,35 +199,21 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         if !PRUNE || self.nodes.len() < 2 {
             return;
         }
-        let ancestries: Vec<Revs> = self
-            .nodes
-            .iter()
-            .map(|n| {
-                let mut a = Revs::new();
-                self.ancestry(n.rev, &mut a);
-                a
-            })
-            .collect();
-        let mut seen: Vec<Revs> = Vec::new();
-        for s in sessions.iter().flatten() {
-            let mut a = Revs::new();
-            for c in s.components() {
-                self.ancestry(*c, &mut a);
-            }
-            seen.push(a);
-        }
+        let ancestries = self.ancestries();
+        let seen: Vec<Mask> =
+            sessions.iter().flatten().map(|s| self.ancestry_of(&ancestries, s.components())).collect();
         let mut order: Vec<usize> = (0..self.nodes.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(self.nodes[i].rev));
         let cut = order.into_iter().find(|&i| {
-            let n = self.nodes[i].rev;
             let anc = &ancestries[i];
-            ancestries.iter().zip(&self.nodes).all(|(a, m)| anc.contains(&m.rev) || a.contains(&n))
-                && seen.iter().all(|s| s.contains(&n))
+            ancestries.iter().enumerate().all(|(j, a)| has(anc, j) || has(a, i)) && seen.iter().all(|s| has(s, i))
         });
         let Some(i) = cut else { return };
-        let n = self.nodes[i].rev;
-        let keep_n = self.heads.contains(&n);
-        let dropped: Vec<Rev> = ancestries[i].iter().copied().filter(|&a| a != n || !keep_n).collect();
+        let keep_n = self.heads.contains(&self.nodes[i].rev);
+        let dropped: Vec<Rev> = (0..self.nodes.len())
+            .filter(|&j| has(&ancestries[i], j) && (j != i || !keep_n))
+            .map(|j| self.nodes[j].rev)
+            .collect();
         if dropped.is_empty() {
             return;
         }
