@@ -31,6 +31,8 @@ fn bad_input_is_one_line_and_status_2() {
         &["check", "--format", "xml"],
         &["check", "--time-limit", "-5"],
         &["check", "--no-such-flag"],
+        &["check", "--checkpoint-every", "5"],
+        &["check", "--checkpoint", "cp", "--checkpoint-every", "0"],
         &["check", "no-such-scenario"],
         &["check", "two-phase-commit:0"],
         &["check", "philosophers:x"],
@@ -104,6 +106,40 @@ fn memory_exhaustion_exits_3_with_a_message_and_a_checkpoint() {
     assert!(dir.join("krepis.checkpoint").is_file());
     let to_continue = "to continue: krepis check puzzle15 -q --memory 1MiB --threads 2 --resume krepis.checkpoint";
     assert!(stderr(&o).contains(to_continue), "{}", stderr(&o));
+}
+
+#[test]
+fn a_killed_run_resumes_from_its_last_periodic_checkpoint() {
+    let dir = std::env::temp_dir().join(format!("krepis-cli-{}-killed", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_krepis"))
+        .args(["check", "puzzle15", "--threads", "2", "-q", "--checkpoint", "cp", "--checkpoint-every", "0.3"])
+        .current_dir(&dir)
+        .spawn()
+        .expect("krepis starts");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child.kill().expect("killed"); // SIGKILL: no chance to save on the way out
+    child.wait().unwrap();
+    assert!(dir.join("cp").is_file(), "a periodic checkpoint was saved before the kill");
+    let cp = dir.join("cp");
+    let o = krepis(&[
+        "check",
+        "puzzle15",
+        "--threads",
+        "2",
+        "-q",
+        "--max-depth",
+        "20",
+        "--format",
+        "json",
+        "--resume",
+        cp.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["resumed_states"].as_u64().unwrap() > 0);
+    assert!(v["unique_states"].as_u64() > v["resumed_states"].as_u64());
 }
 
 #[test]

@@ -18,7 +18,7 @@
 //! its end by taking, per property, the smallest fingerprint among the states
 //! that decide it, so the state reported does not depend on timing.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 
 use crate::checkpoint::{self, Checkpoint, Frontiers, Header};
@@ -144,6 +144,13 @@ struct Shared<'a, M: Model> {
     coord: Mutex<Coord<M::State>>,
     /// Set by a worker whose chunk took the run past the task's mark.
     grow: AtomicBool,
+    /// When the run started, for periodic checkpoints.
+    started: std::time::Instant,
+    /// Milliseconds after `started` at which the next periodic checkpoint
+    /// is due (`u64::MAX`: never); changed only between phases.
+    save_at_ms: AtomicU64,
+    /// Set by a worker that saw a periodic checkpoint fall due.
+    save_due: AtomicBool,
 }
 
 /// The leader's own state, touched only between barriers.
@@ -211,6 +218,9 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
             max_branching: 1,
         }),
         grow: AtomicBool::new(false),
+        started: std::time::Instant::now(),
+        save_at_ms: AtomicU64::new(next_save_ms(opts, 0)),
+        save_due: AtomicBool::new(false),
     };
 
     let start = match &opts.resume {
@@ -430,7 +440,11 @@ fn expand<M: Model>(
     let symmetry = shared.opts.symmetry;
     let counters = shared.counters;
     let mut max_branching = 0;
-    while !counters.stopped() && !shared.grow.load(Ordering::Relaxed) {
+    while !counters.stopped() && !shared.grow.load(Ordering::Relaxed) && !shared.save_due.load(Ordering::Relaxed) {
+        if shared.started.elapsed().as_millis() as u64 >= shared.save_at_ms.load(Ordering::Relaxed) {
+            shared.save_due.store(true, Ordering::Relaxed);
+            break;
+        }
         let Some(states) = frontier.claim() else {
             break;
         };
@@ -484,12 +498,21 @@ fn full_message(unique: u64, table: &VisitedSet) -> String {
     )
 }
 
-/// Saves a checkpoint of a run stopped for `reason` if the options ask for
-/// one: `states.current` are at `depth`, `hits` are among `states.next`.
+/// When the next periodic checkpoint is due, `now_ms` after the start.
+fn next_save_ms(opts: &Options, now_ms: u64) -> u64 {
+    match (&opts.checkpoint, opts.checkpoint_every) {
+        (Some(_), Some(every)) => now_ms.saturating_add(every.as_millis() as u64),
+        _ => u64::MAX,
+    }
+}
+
+/// Saves a checkpoint of a run stopped for `reason` (`None`: a periodic
+/// save of a running search) if the options ask for one: `states.current`
+/// are at `depth`, `hits` are among `states.next`.
 fn save<M: Model>(
     shared: &Shared<'_, M>,
     l: &mut Leader<M>,
-    reason: StopReason,
+    reason: Option<StopReason>,
     table: &VisitedSet,
     depth: u64,
     hits: &Hits,
@@ -498,7 +521,7 @@ fn save<M: Model>(
     let Some(to) = &shared.opts.checkpoint else {
         return;
     };
-    if !to.any_stop && reason != StopReason::MemoryLimit {
+    if reason.is_some_and(|r| !to.any_stop && r != StopReason::MemoryLimit) {
         return;
     }
     let (model, counters) = (shared.model, shared.counters);
@@ -508,7 +531,7 @@ fn save<M: Model>(
         properties: shared.props.iter().map(|p| p.name.clone()).collect(),
         init: checkpoint::init_fingerprints(model, shared.opts.symmetry),
         symmetry: shared.opts.symmetry,
-        stopped: reason.as_str().to_string(),
+        stopped: reason.map_or("periodic", StopReason::as_str).to_string(),
         depth,
         max_depth_reached: l.outcome.max_depth_reached,
         unique: counters.unique.load(Ordering::Relaxed),
@@ -521,7 +544,8 @@ fn save<M: Model>(
         unstored: 0,
     };
     match checkpoint::write(model, to, header, table, states) {
-        Ok(()) => l.outcome.checkpoint = Some(to.path.clone()),
+        Ok(()) if reason.is_some() => l.outcome.checkpoint = Some(to.path.clone()),
+        Ok(()) => {}
         Err(e) => {
             l.outcome.error = Some(match l.outcome.error.take() {
                 Some(first) => format!("{first}; {e}"),
@@ -548,7 +572,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     c.task = Task::Expand { frontier, table: new, depth, mark };
                 }
             }
-            Task::Expand { frontier, table, depth, .. } => {
+            Task::Expand { frontier, table, depth, mark } => {
                 let unique = counters.unique.load(Ordering::Relaxed);
                 let stopped_mid_level = |l: &mut Leader<M>, reason: StopReason| {
                     l.outcome.stop_reason = reason;
@@ -558,7 +582,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     let rest = frontier.remaining();
                     let next: Vec<&[Item<M::State>]> = c.next.iter().map(Vec::as_slice).collect();
                     let states = Frontiers { current: rest, next, unstored: &c.unstored };
-                    save(shared, l, reason, &table, depth, &c.hits, &states);
+                    save(shared, l, Some(reason), &table, depth, &c.hits, &states);
                 };
                 if counters.stop_reason() == Some(StopReason::MemoryLimit) {
                     stopped_mid_level(l, StopReason::MemoryLimit);
@@ -577,6 +601,18 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     let new = Arc::new(VisitedSet::with_capacity(cap.saturating_mul(2).min(l.budget_slots)));
                     l.pending = Some((frontier, depth));
                     c.task = Task::Rehash { old: table, new, cursor: Arc::new(AtomicUsize::new(0)) };
+                    return;
+                }
+                if shared.save_due.swap(false, Ordering::Relaxed) {
+                    // A periodic checkpoint: save the level as it stands, then
+                    // carry on with its unclaimed chunks.
+                    let rest = frontier.remaining();
+                    let next: Vec<&[Item<M::State>]> = c.next.iter().map(Vec::as_slice).collect();
+                    let states = Frontiers { current: rest, next, unstored: &c.unstored };
+                    save(shared, l, None, &table, depth, &c.hits, &states);
+                    let now = shared.started.elapsed().as_millis() as u64;
+                    shared.save_at_ms.store(next_save_ms(shared.opts, now), Ordering::Relaxed);
+                    c.task = Task::Expand { frontier, table, depth, mark };
                     return;
                 }
                 debug_assert!(frontier.exhausted(), "workers leave a level only when it is exhausted, stopped or full");
@@ -599,7 +635,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     let current = next.iter().map(Vec::as_slice).collect();
                     let states = Frontiers { current, next: Vec::new(), unstored: &c.unstored };
                     let none = Hits::new(shared.props.len());
-                    save(shared, l, StopReason::MaxDepth, &table, depth + 1, &none, &states);
+                    save(shared, l, Some(StopReason::MaxDepth), &table, depth + 1, &none, &states);
                 } else if threads > 1 && total < SOLO_BELOW {
                     // Expand the small level here, then settle it like any phase.
                     let task = expansion(next, table, depth + 1, 1, branching, l.budget_slots);

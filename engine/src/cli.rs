@@ -97,6 +97,11 @@ pub struct CheckArgs {
     /// --memory still saves one, to krepis.checkpoint.
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
+    /// Also save the --checkpoint every SECS while the run goes on, so a
+    /// crash or a kill loses at most that much work (each save replaces the
+    /// last; a save writes the whole visited set, 16 bytes a state).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, requires = "checkpoint")]
+    pub checkpoint_every: Option<Duration>,
     /// Continue the BFS run saved in FILE (by --checkpoint, or by a run that
     /// filled --memory). Give the same model arguments and symmetry flag as
     /// the run that wrote it; limits and threads may differ. The run ends
@@ -177,6 +182,7 @@ impl CheckArgs {
                 None => (PathBuf::from(DEFAULT_CHECKPOINT), false),
             };
             o = o.checkpoint(CheckpointTo { path, any_stop, args: std::env::args().skip(1).collect() });
+            o.checkpoint_every = self.checkpoint_every;
         }
         o
     }
@@ -197,8 +203,8 @@ impl CheckArgs {
 }
 
 /// The command to continue a run of `args` (the process's arguments) from
-/// the checkpoint `path`: the same arguments, `--resume path` instead of any
-/// `--resume`/`--checkpoint`.
+/// the checkpoint `path`: the same arguments (so it keeps saving where it
+/// did), with `--resume path` instead of any earlier `--resume`.
 pub fn resume_command(args: &[String], path: &std::path::Path) -> String {
     let mut out = vec!["krepis".to_string()];
     let mut skip = false;
@@ -207,7 +213,7 @@ pub fn resume_command(args: &[String], path: &std::path::Path) -> String {
             continue;
         }
         let flag = a.split('=').next().unwrap_or("");
-        if flag == "--resume" || flag == "--checkpoint" {
+        if flag == "--resume" {
             skip = !a.contains('=');
             continue;
         }

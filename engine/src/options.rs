@@ -70,6 +70,10 @@ pub struct Options {
     pub cancel: Arc<AtomicBool>,
     /// Where to save a checkpoint when a BFS run stops early, if anywhere.
     pub checkpoint: Option<CheckpointTo>,
+    /// Also save a checkpoint this often while the run goes on (BFS, with
+    /// [`Options::checkpoint`]), so that a crash or a kill loses at most
+    /// this much work; each save replaces the last.
+    pub checkpoint_every: Option<Duration>,
     /// A checkpoint to resume (BFS): the run starts where it stopped. Open
     /// it with [`Checkpoint::open`]; the run checks it is of this model.
     pub resume: Option<Arc<Checkpoint>>,
@@ -95,6 +99,7 @@ impl Default for Options {
             keep_going: false,
             cancel: Arc::new(AtomicBool::new(false)),
             checkpoint: None,
+            checkpoint_every: None,
             resume: None,
             progress: None,
             progress_interval: Duration::from_secs(1),

@@ -234,3 +234,23 @@ fn states_the_full_visited_set_had_no_room_for_are_saved_and_resumed() {
     }
     assert!(overflowed > 0, "no case overflowed its table");
 }
+
+#[test]
+fn periodic_checkpoints_let_a_killed_run_resume() {
+    let model = puzzle();
+    let whole = check(&model, &Options::default().threads(2)).report;
+    for threads in [1, 2] {
+        let path = temp(&format!("periodic-{threads}"));
+        let mut o = Options::default().threads(threads).checkpoint(to(&path, true));
+        o.checkpoint_every = Some(std::time::Duration::from_millis(1));
+        let r = check(&model, &o).report;
+        // The run itself is unaffected and finishes.
+        assert_eq!((r.unique_states, r.stop_reason, &r.checkpoint), (181_440, StopReason::Exhausted, &None));
+        assert_eq!(verdicts(&r), verdicts(&whole));
+        // The last periodic save stands for a run killed after it.
+        let h = Checkpoint::open(&path).expect("a periodic checkpoint").header().clone();
+        assert_eq!(h.stopped, "periodic");
+        assert!(h.unique < 181_440, "saved while running: {}", h.unique);
+        resume_matches(&model, &path, Options::default().threads(3 - threads), &whole);
+    }
+}
