@@ -226,7 +226,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         for n in &self.nodes {
             f(n.rev);
             n.preds.iter().for_each(|p| f(*p));
-            n.store.stamp_set().iter().for_each(|r| f(*r));
+            n.store.each_stamp(f);
         }
     }
     fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {

@@ -71,7 +71,7 @@ impl Linear {
             if let Some(p) = e.parent {
                 f(p);
             }
-            e.store.stamp_set().iter().for_each(|r| f(*r));
+            e.store.each_stamp(f);
         }
     }
 
