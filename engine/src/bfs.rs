@@ -574,15 +574,19 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
             }
             Task::Expand { frontier, table, depth, mark } => {
                 let unique = counters.unique.load(Ordering::Relaxed);
+                // Saves the level as it stands: its unclaimed chunks, the next
+                // level so far (`None`: a periodic save; the level goes on).
+                let save_mid_level = |l: &mut Leader<M>, reason: Option<StopReason>| {
+                    let next = c.next.iter().map(Vec::as_slice).collect();
+                    let states = Frontiers { current: frontier.remaining(), next, unstored: &c.unstored };
+                    save(shared, l, reason, &table, depth, &c.hits, &states);
+                };
                 let stopped_mid_level = |l: &mut Leader<M>, reason: StopReason| {
                     l.outcome.stop_reason = reason;
                     if reason == StopReason::MemoryLimit {
                         l.outcome.error = Some(full_message(unique, &table));
                     }
-                    let rest = frontier.remaining();
-                    let next: Vec<&[Item<M::State>]> = c.next.iter().map(Vec::as_slice).collect();
-                    let states = Frontiers { current: rest, next, unstored: &c.unstored };
-                    save(shared, l, Some(reason), &table, depth, &c.hits, &states);
+                    save_mid_level(l, Some(reason));
                 };
                 if counters.stop_reason() == Some(StopReason::MemoryLimit) {
                     stopped_mid_level(l, StopReason::MemoryLimit);
@@ -604,12 +608,8 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     return;
                 }
                 if shared.save_due.swap(false, Ordering::Relaxed) {
-                    // A periodic checkpoint: save the level as it stands, then
-                    // carry on with its unclaimed chunks.
-                    let rest = frontier.remaining();
-                    let next: Vec<&[Item<M::State>]> = c.next.iter().map(Vec::as_slice).collect();
-                    let states = Frontiers { current: rest, next, unstored: &c.unstored };
-                    save(shared, l, None, &table, depth, &c.hits, &states);
+                    // A periodic checkpoint, then on with the unclaimed chunks.
+                    save_mid_level(l, None);
                     let now = shared.started.elapsed().as_millis() as u64;
                     shared.save_at_ms.store(next_save_ms(shared.opts, now), Ordering::Relaxed);
                     c.task = Task::Expand { frontier, table, depth, mark };

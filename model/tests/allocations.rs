@@ -1,8 +1,13 @@
 //! Heap allocations per generated successor on the checker's hot path,
 //! counted by a global allocator that wraps the system's. The figures are
-//! printed (`cargo test --test allocations -- --nocapture`) and each is
-//! held under a ceiling a little above what it is today, so that a change
-//! that allocates more per state fails here instead of going unnoticed.
+//! printed (`cargo test -p krepis-model --test allocations -- --nocapture`)
+//! and each is held under a ceiling about 15% above what it is today, so a
+//! change that allocates more per state fails here instead of going
+//! unnoticed. Today (2026-11-26): stale-reads to depth 5 synchronous 12.2,
+//! monotonic 12.6, resettable 7.8, causal 19.5; cluster to depth 3 19.3
+//! (22.6, 23.3, 18.7, 42.5 and 26.4 before inline read points, stamp tables
+//! and ancestry bitmaps, and copy-on-write collections). The goal of none
+//! per successor needs packed states (issue 4).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -77,11 +77,19 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
         all
     }
 
-    /// The writes `read` merges and all their ancestors, as a node set.
-    fn ancestry_of(&self, all: &[Mask], read: &[Rev]) -> Mask {
+    /// The writes `read` merges and all their ancestors, as a node set: one
+    /// sweep from the newest node down, since predecessors are older writes.
+    fn ancestry_of(&self, read: &[Rev]) -> Mask {
         let mut mask: Mask = smallvec::smallvec![0; self.nodes.len().div_ceil(64)];
         for i in read.iter().filter_map(|r| self.index(*r)) {
-            mask.iter_mut().zip(&all[i]).for_each(|(a, b)| *a |= b);
+            mask[i / 64] |= 1 << (i % 64);
+        }
+        for (i, n) in self.nodes.iter().enumerate().rev() {
+            if has(&mask, i) {
+                for j in n.preds.iter().filter_map(|p| self.index(*p)) {
+                    mask[j / 64] |= 1 << (j % 64);
+                }
+            }
         }
         mask
     }
@@ -137,16 +145,15 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         Revision::merged(self.heads.clone())
     }
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
+        let all = self.ancestries();
         match session {
             None => {
-                let all = self.ancestries();
                 for h in self.heads.iter().filter_map(|h| self.index(*h)) {
                     self.combinations(&all, h, out);
                 }
             }
             Some(s) => {
-                let all = self.ancestries();
-                let seen = self.ancestry_of(&all, s.components());
+                let seen = self.ancestry_of(s.components());
                 for i in 0..self.nodes.len() {
                     if !has(&seen, i) {
                         self.combinations(&all, i, out);
@@ -161,7 +168,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         self.merge_of(at.components())
     }
     fn missing(&self, read: &Revision) -> usize {
-        let seen = self.ancestry_of(&self.ancestries(), read.components());
+        let seen = self.ancestry_of(read.components());
         (0..self.nodes.len()).filter(|&i| !has(&seen, i)).count()
     }
     fn base(&self, read: &Revision) -> Cow<'_, Store> {
@@ -200,8 +207,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             return;
         }
         let ancestries = self.ancestries();
-        let seen: Vec<Mask> =
-            sessions.iter().flatten().map(|s| self.ancestry_of(&ancestries, s.components())).collect();
+        let seen: Vec<Mask> = sessions.iter().flatten().map(|s| self.ancestry_of(s.components())).collect();
         let mut order: Vec<usize> = (0..self.nodes.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(self.nodes[i].rev));
         let cut = order.into_iter().find(|&i| {
