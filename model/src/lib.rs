@@ -20,6 +20,7 @@ pub mod resources;
 pub mod revision;
 pub mod scenario;
 pub mod scenario_file;
+pub mod stamp_set;
 pub mod store;
 
 pub use kube::{check_scenario, KubeAction, KubeModel, KubeState};

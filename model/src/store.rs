@@ -7,6 +7,7 @@ use crate::meta::{Rev, Uid};
 use crate::resources::{
     ControllerRevision, Deployment, Job, Node, Object, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
 };
+use crate::stamp_set::StampSet;
 
 /// Objects of one kind, sorted by name. Objects and whole collections are
 /// shared between stores (`Arc`): cloning a store copies no object and
@@ -315,34 +316,48 @@ pub struct Snapshot {
 #[derive(Debug, PartialEq, Eq)]
 struct Frozen {
     store: Store,
-    stamps: smallvec::SmallVec<[u64; 4]>,
+    stamps: StampSet,
 }
 
 impl Snapshot {
     /// Freezes `store`.
     pub fn new(store: Store) -> Self {
         let digest = krepis_engine::fingerprint::fingerprint_of(&store);
-        let mut stamps: smallvec::SmallVec<[u64; 4]> = smallvec::SmallVec::new();
-        store.stamps(&mut |r| {
-            let w = r as usize / 64;
-            if w >= stamps.len() {
-                stamps.resize(w + 1, 0);
-            }
-            stamps[w] |= 1 << (r % 64);
-        });
+        let mut stamps = StampSet::new();
+        store.stamps(&mut |r| stamps.insert(r));
         Snapshot { store: Arc::new(Frozen { store, stamps }), digest }
     }
 
-    /// Calls `f` on each distinct stamp of the store, in increasing order
-    /// (the set [`Store::stamps`] visits).
-    pub fn each_stamp(&self, f: &mut dyn FnMut(Rev)) {
-        for (w, bits) in self.store.stamps.iter().enumerate() {
-            let mut bits = *bits;
-            while bits != 0 {
-                f(w as Rev * 64 + bits.trailing_zeros());
-                bits &= bits - 1;
-            }
+    /// This snapshot with every stamp `x` replaced by `map(x)`; `None` when
+    /// the map changes none of its stamps.
+    ///
+    /// Renumbering was half of a monotonic-session simulation's time on
+    /// `cluster`: every successor of a state renumbers the same snapshots of
+    /// its history, usually with the same map. A small per-thread cache
+    /// keyed by the snapshot (its allocation, held alive by the cache) and
+    /// the images of its stamps returns the snapshot renumbered before; the
+    /// result is the same value either way, only computed once.
+    pub(crate) fn renumbered(&self, map: &dyn Fn(Rev) -> Rev) -> Option<Snapshot> {
+        let mut images: smallvec::SmallVec<[Rev; 48]> = smallvec::SmallVec::new();
+        let mut changes = false;
+        self.store.stamps.each(&mut |r| {
+            let m = map(r);
+            changes |= m != r;
+            images.push(m);
+        });
+        if !changes {
+            return None;
         }
+        Some(renumbering::lookup(self, &images, || {
+            let mut s = self.store.store.clone();
+            s.map_stamps(&map);
+            Snapshot::new(s)
+        }))
+    }
+
+    /// The distinct stamps of the store (the set [`Store::stamps`] visits).
+    pub fn stamp_set(&self) -> &StampSet {
+        &self.store.stamps
     }
 }
 
@@ -377,5 +392,52 @@ impl Eq for Snapshot {}
 impl std::hash::Hash for Snapshot {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         h.write_u64(self.digest);
+    }
+}
+
+/// The per-thread cache of renumbered snapshots behind [`Snapshot::renumbered`].
+mod renumbering {
+    use std::cell::RefCell;
+    use std::sync::Arc;
+
+    use super::{Frozen, Rev, Snapshot};
+
+    /// Entries (direct-mapped: an entry replaces whatever shared its index).
+    const ENTRIES: usize = 512;
+
+    struct Entry {
+        /// The snapshot renumbered; holding it keeps its address from being
+        /// reused by another snapshot while the entry lives.
+        from: Arc<Frozen>,
+        /// The images of its stamps, in increasing order of the stamps.
+        images: smallvec::SmallVec<[Rev; 48]>,
+        to: Snapshot,
+    }
+
+    thread_local! {
+        static CACHE: RefCell<Vec<Option<Entry>>> = RefCell::new((0..ENTRIES).map(|_| None).collect());
+    }
+
+    /// `from` renumbered so that its stamps become `images`, from the cache
+    /// or computed by `compute` (and cached).
+    pub(super) fn lookup(from: &Snapshot, images: &[Rev], compute: impl FnOnce() -> Snapshot) -> Snapshot {
+        let mut h = (Arc::as_ptr(&from.store) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for &r in images {
+            h = (h ^ u64::from(r)).wrapping_mul(0x0100_0000_01B3);
+        }
+        let at = (h >> 32) as usize % ENTRIES;
+        let hit = CACHE.with(|c| {
+            c.borrow()[at]
+                .as_ref()
+                .filter(|e| Arc::ptr_eq(&e.from, &from.store) && e.images[..] == *images)
+                .map(|e| e.to.clone())
+        });
+        if let Some(to) = hit {
+            return to;
+        }
+        let to = compute();
+        let entry = Entry { from: from.store.clone(), images: images.into(), to: to.clone() };
+        CACHE.with(|c| c.borrow_mut()[at] = Some(entry));
+        to
     }
 }

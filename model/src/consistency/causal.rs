@@ -14,6 +14,7 @@ use super::Consistency;
 use crate::api::{apply, Operation, Rejection};
 use crate::meta::Rev;
 use crate::revision::Revision;
+use crate::stamp_set::StampSet;
 use crate::store::{Snapshot, Store};
 use std::borrow::Cow;
 
@@ -94,6 +95,17 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
         mask
     }
 
+    /// The writes `read` merges and all their ancestors, from the table of
+    /// every node's ancestry (`all`, from [`Self::ancestries`]): a union of
+    /// a few bitmaps instead of a sweep over the nodes.
+    fn ancestry_in(&self, all: &[Mask], read: &[Rev]) -> Mask {
+        let mut mask: Mask = smallvec::smallvec![0; self.nodes.len().div_ceil(64)];
+        for i in read.iter().filter_map(|r| self.index(*r)) {
+            mask.iter_mut().zip(&all[i]).for_each(|(a, b)| *a |= b);
+        }
+        mask
+    }
+
     /// `[start]` (a node index) and every extension by later writes
     /// concurrent with all of it.
     fn combinations(&self, all: &[Mask], start: usize, out: &mut Vec<Revision>) {
@@ -153,7 +165,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
                 }
             }
             Some(s) => {
-                let seen = self.ancestry_of(s.components());
+                let seen = self.ancestry_in(&all, s.components());
                 for i in 0..self.nodes.len() {
                     if !has(&seen, i) {
                         self.combinations(&all, i, out);
@@ -207,7 +219,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             return;
         }
         let ancestries = self.ancestries();
-        let seen: Vec<Mask> = sessions.iter().flatten().map(|s| self.ancestry_of(s.components())).collect();
+        let seen: Vec<Mask> =
+            sessions.iter().flatten().map(|s| self.ancestry_in(&ancestries, s.components())).collect();
         let mut order: Vec<usize> = (0..self.nodes.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(self.nodes[i].rev));
         let cut = order.into_iter().find(|&i| {
@@ -228,21 +241,19 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             m.preds.retain(|p| !dropped.contains(p));
         }
     }
-    fn stamps(&self, f: &mut dyn FnMut(Rev)) {
+    fn stamps(&self, set: &mut StampSet) {
         for n in &self.nodes {
-            f(n.rev);
-            n.preds.iter().for_each(|p| f(*p));
-            n.store.each_stamp(f);
+            set.insert(n.rev);
+            n.preds.iter().for_each(|p| set.insert(*p));
+            set.union(n.store.stamp_set());
         }
     }
     fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
         for n in &mut self.nodes {
             n.rev = map(n.rev);
             n.preds.iter_mut().for_each(|p| *p = map(*p));
-            let mut s = (*n.store).clone();
-            s.map_stamps(&map);
-            if s != *n.store {
-                n.store = Snapshot::new(s);
+            if let Some(s) = n.store.renumbered(map) {
+                n.store = s;
             }
         }
         self.heads.iter_mut().for_each(|h| *h = map(*h));

@@ -3,6 +3,7 @@
 
 use crate::api::{apply, Operation, Rejection};
 use crate::meta::Rev;
+use crate::stamp_set::StampSet;
 use crate::store::{Snapshot, Store};
 
 /// One state of the history.
@@ -65,13 +66,13 @@ impl Linear {
         }
     }
 
-    pub fn stamps(&self, f: &mut dyn FnMut(Rev)) {
+    pub fn stamps(&self, set: &mut StampSet) {
         for e in &self.entries {
-            f(e.rev);
+            set.insert(e.rev);
             if let Some(p) = e.parent {
-                f(p);
+                set.insert(p);
             }
-            e.store.each_stamp(f);
+            set.union(e.store.stamp_set());
         }
     }
 
@@ -79,10 +80,8 @@ impl Linear {
         for e in &mut self.entries {
             e.rev = map(e.rev);
             e.parent = e.parent.map(map);
-            let mut s = (*e.store).clone();
-            s.map_stamps(&map);
-            if s != *e.store {
-                e.store = Snapshot::new(s);
+            if let Some(s) = e.store.renumbered(map) {
+                e.store = s;
             }
         }
     }
@@ -105,8 +104,8 @@ macro_rules! linear_common {
         fn view(&self, at: &Revision) -> Cow<'_, Store> {
             Cow::Borrowed(&self.0.get(at.newest()).unwrap_or(self.0.last()).store)
         }
-        fn stamps(&self, f: &mut dyn FnMut(Rev)) {
-            self.0.stamps(f)
+        fn stamps(&self, set: &mut crate::stamp_set::StampSet) {
+            self.0.stamps(set)
         }
         fn missing(&self, read: &Revision) -> usize {
             self.0.entries.iter().filter(|e| e.rev > read.newest()).count()

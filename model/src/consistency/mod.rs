@@ -27,6 +27,7 @@ pub use synchronous::Synchronous;
 use crate::api::{Operation, Rejection};
 use crate::meta::Rev;
 use crate::revision::Revision;
+use crate::stamp_set::StampSet;
 use crate::store::Store;
 
 /// The names of the consistency models, as the CLI spells them.
@@ -71,8 +72,8 @@ pub trait Consistency:
     /// still lose its session (a restart the scenario allows).
     fn prune(&mut self, sessions: &[Option<Revision>], resets_possible: bool);
 
-    /// Calls `f` on every stamp (revision or uid) the history holds.
-    fn stamps(&self, f: &mut dyn FnMut(Rev));
+    /// Adds every stamp (revision or uid) the history holds to `set`.
+    fn stamps(&self, set: &mut StampSet);
 
     /// Replaces every stamp `x` by `map(x)`; `map` preserves order.
     fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev);

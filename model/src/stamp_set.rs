@@ -1,0 +1,169 @@
+//! Sets of stamps (revisions and uids) as bitmaps, and the dense
+//! renumbering of such a set that normalisation applies.
+//!
+//! Stamps are small numbers: normalisation renumbers them densely from 1
+//! after every step, so a state's stamps are below a few times its history's
+//! length. A bitmap holds the stamps below 256 inline (32 bytes), unions are
+//! word-wise ORs, and a stamp's rank is a prefix count plus one popcount.
+
+use smallvec::SmallVec;
+
+use crate::meta::Rev;
+
+/// A set of stamps. Equal sets are equal values (no trailing zero words).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StampSet {
+    words: SmallVec<[u64; 4]>,
+}
+
+impl StampSet {
+    /// The empty set.
+    pub fn new() -> Self {
+        StampSet::default()
+    }
+
+    /// Adds `r`.
+    #[inline]
+    pub fn insert(&mut self, r: Rev) {
+        let w = r as usize / 64;
+        if w >= self.words.len() {
+            self.words.resize(w + 1, 0);
+        }
+        self.words[w] |= 1 << (r % 64);
+    }
+
+    /// Adds every stamp of `other`.
+    pub fn union(&mut self, other: &StampSet) {
+        if other.words.len() > self.words.len() {
+            self.words.resize(other.words.len(), 0);
+        }
+        self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a |= b);
+    }
+
+    /// Calls `f` on each stamp, in increasing order.
+    pub fn each(&self, f: &mut dyn FnMut(Rev)) {
+        for (w, bits) in self.words.iter().enumerate() {
+            let mut bits = *bits;
+            while bits != 0 {
+                f(w as Rev * 64 + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
+    }
+
+    /// Number of stamps.
+    pub fn len(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|w| *w == 0)
+    }
+
+    /// Whether the set is exactly `1..=n` for some `n` (0 is not a stamp
+    /// normalisation produces): renumbering it densely changes nothing.
+    pub fn is_dense(&self) -> bool {
+        let Some(first) = self.words.first() else {
+            return true;
+        };
+        if first & 1 == 1 {
+            return false;
+        }
+        let highest = self
+            .words
+            .iter()
+            .rposition(|w| *w != 0)
+            .map_or(0, |w| w * 64 + 63 - self.words[w].leading_zeros() as usize);
+        self.len() == highest
+    }
+
+    /// The dense renumbering of this set: the `k`-th smallest stamp becomes
+    /// `k` (from 1). Order-preserving, so it keeps every comparison between
+    /// stamps of the set.
+    pub fn ranks(&self) -> Ranks<'_> {
+        let mut below: SmallVec<[u32; 8]> = SmallVec::with_capacity(self.words.len());
+        let mut n = 0;
+        for w in &self.words {
+            below.push(n);
+            n += w.count_ones();
+        }
+        Ranks { set: self, below }
+    }
+}
+
+/// The dense renumbering of a [`StampSet`] (see [`StampSet::ranks`]).
+pub struct Ranks<'a> {
+    set: &'a StampSet,
+    /// Per word, the number of stamps in the words before it.
+    below: SmallVec<[u32; 8]>,
+}
+
+impl Ranks<'_> {
+    /// The image of `r`: one more than the number of stamps of the set
+    /// smaller than `r` (for a stamp of the set, its rank from 1; the map is
+    /// non-decreasing everywhere and strictly increasing on the set).
+    #[inline]
+    pub fn map(&self, r: Rev) -> Rev {
+        let w = r as usize / 64;
+        match self.set.words.get(w) {
+            Some(bits) => self.below[w] + (bits & ((1u64 << (r % 64)) - 1)).count_ones() + 1,
+            None => self.set.len() as Rev + 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(stamps: &[Rev]) -> StampSet {
+        let mut s = StampSet::new();
+        stamps.iter().for_each(|r| s.insert(*r));
+        s
+    }
+
+    #[test]
+    fn ranks_match_positions_in_sorted_order() {
+        let stamps = [3, 7, 64, 65, 200, 1000];
+        let s = set(&stamps);
+        let ranks = s.ranks();
+        for (k, r) in stamps.iter().enumerate() {
+            assert_eq!(ranks.map(*r), k as Rev + 1, "stamp {r}");
+        }
+        let mut seen = Vec::new();
+        s.each(&mut |r| seen.push(r));
+        assert_eq!(seen, stamps);
+        assert_eq!(s.len(), stamps.len());
+    }
+
+    #[test]
+    fn ranks_never_decrease_off_the_set() {
+        let s = set(&[2, 5, 9]);
+        let ranks = s.ranks();
+        let images: Vec<Rev> = (0..200).map(|r| ranks.map(r)).collect();
+        assert!(images.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!((ranks.map(0), ranks.map(6), ranks.map(70)), (1, 3, 4));
+    }
+
+    #[test]
+    fn density() {
+        assert!(StampSet::new().is_dense());
+        assert!(set(&[1, 2, 3]).is_dense());
+        assert!(set(&(1..=130).collect::<Vec<_>>()).is_dense());
+        assert!(!set(&[1, 3]).is_dense());
+        assert!(!set(&[0, 1]).is_dense());
+        assert!(!set(&[2]).is_dense());
+        assert!(!set(&[1, 2, 70]).is_dense());
+    }
+
+    #[test]
+    fn union_is_the_set_of_both() {
+        let mut a = set(&[1, 300]);
+        a.union(&set(&[2, 64]));
+        assert_eq!(a, set(&[1, 2, 64, 300]));
+        let mut b = set(&[2, 64]);
+        b.union(&set(&[1, 300]));
+        assert_eq!(a, b);
+    }
+}
