@@ -6,6 +6,18 @@ use std::hash::Hash;
 use crate::fingerprint::{fingerprint_of, Fingerprint};
 use crate::property::Property;
 
+/// A transition of a state, named without computing the state it leads to
+/// (see [`Model::choices`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    /// What the model needs to compute the transition ([`Model::take`]);
+    /// its meaning is the model's.
+    pub id: u64,
+    /// The weak-fairness group of the transition's action: what
+    /// [`Model::fairness`] gives for it.
+    pub fairness: Option<u8>,
+}
+
 /// A finite transition system to be checked.
 ///
 /// Implementations describe initial states, a successor relation and named
@@ -34,6 +46,27 @@ pub trait Model: Sync {
     /// to `out` (which the caller has cleared and keeps between calls).
     /// A state with no successors is a deadlock (terminal state).
     fn successors(&self, state: &Self::State, out: &mut Vec<(Self::Action, Self::State)>);
+
+    /// Names the transitions of `state` without computing the states they
+    /// lead to, appending one [`Choice`] per successor to `out` (cleared by
+    /// the caller) in the order of [`Model::successors`]: [`Model::take`] of
+    /// the n-th choice must give the n-th successor. Returns false if the
+    /// model does not offer this (the default).
+    ///
+    /// Simulation uses it to compute only the successor a walk takes
+    /// instead of all of them at every step (the reference checker's
+    /// `actions` and `next_state` split); exhaustive searches need every
+    /// successor anyway and do not call it.
+    fn choices(&self, _state: &Self::State, _out: &mut Vec<Choice>) -> bool {
+        false
+    }
+
+    /// The successor `choice` (one of [`Model::choices`] of `state`) names,
+    /// with its action; `None` if the model cannot compute it (simulation
+    /// then falls back to [`Model::successors`] for that step).
+    fn take(&self, _state: &Self::State, _choice: Choice) -> Option<(Self::Action, Self::State)> {
+        None
+    }
 
     /// The named properties to check. Called once per run.
     fn properties(&self) -> Vec<Property<Self>>

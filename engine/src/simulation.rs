@@ -135,6 +135,7 @@ struct Walker<'a, M: Model> {
     path: Vec<Fingerprint>,
     on_path: HashMap<Fingerprint, usize>,
     succ: Vec<(M::Action, M::State)>,
+    choices: Vec<crate::model::Choice>,
     /// Per `eventually` property: whether its predicate held on the walk.
     held: Vec<bool>,
     /// Per state of the walk: the fairness groups enabled there.
@@ -153,6 +154,7 @@ impl<'a, M: Model> Walker<'a, M> {
             path: Vec::new(),
             on_path: HashMap::new(),
             succ: Vec::new(),
+            choices: Vec::new(),
             held: vec![false; props.len()],
             enabled: Vec::new(),
             took: Vec::new(),
@@ -201,16 +203,10 @@ impl<'a, M: Model> Walker<'a, M> {
             if r.violated || (self.opts.max_depth > 0 && depth >= self.opts.max_depth) {
                 return r;
             }
-            self.succ.clear();
-            self.model.successors(&state, &mut self.succ);
-            r.steps += self.succ.len() as u64;
-            if self.succ.is_empty() {
+            let Some((a, next)) = self.step(&state, &mut rng, &mut r) else {
                 self.eventually_fails(index, None, found, &mut r);
                 return r;
-            }
-            let enabled = self.succ.iter().fold(0, |m, (a, _)| m | group_bit(self.model, a));
-            self.enabled.push(enabled);
-            let (a, next) = self.succ.swap_remove(rng.gen_range(0..self.succ.len()));
+            };
             self.took.push(group_bit(self.model, &a));
             state = next;
             fp = self.fp(&state);
@@ -230,6 +226,42 @@ impl<'a, M: Model> Walker<'a, M> {
                 }
             }
         }
+    }
+
+    /// Takes one step from `state`, chosen uniformly among its successors
+    /// (`None`: it has none), recording the fairness groups enabled there.
+    /// With [`Model::choices`], only the successor taken is computed; the
+    /// walk is the same as computing them all, since choices come in the
+    /// order of successors and the same index is drawn.
+    fn step(&mut self, state: &M::State, rng: &mut ChaCha8Rng, r: &mut WalkResult) -> Option<(M::Action, M::State)> {
+        self.choices.clear();
+        if self.model.choices(state, &mut self.choices) {
+            if self.choices.is_empty() {
+                return None;
+            }
+            let enabled = self.choices.iter().fold(0, |m, c| m | c.fairness.map_or(0, |g| 1u64 << (g % 64)));
+            let n = rng.gen_range(0..self.choices.len());
+            if let Some(taken) = self.model.take(state, self.choices[n]) {
+                self.enabled.push(enabled);
+                r.steps += 1;
+                return Some(taken);
+            }
+            // The model could not compute its own choice: every successor.
+            self.succ.clear();
+            self.model.successors(state, &mut self.succ);
+            r.steps += self.succ.len() as u64;
+            self.enabled.push(enabled);
+            return (n < self.succ.len()).then(|| self.succ.swap_remove(n));
+        }
+        self.succ.clear();
+        self.model.successors(state, &mut self.succ);
+        r.steps += self.succ.len() as u64;
+        if self.succ.is_empty() {
+            return None;
+        }
+        let enabled = self.succ.iter().fold(0, |m, (a, _)| m | group_bit(self.model, a));
+        self.enabled.push(enabled);
+        Some(self.succ.swap_remove(rng.gen_range(0..self.succ.len())))
     }
 
     /// The walk ended in a deadlock (`loop_start` none) or closed a cycle:

@@ -49,3 +49,30 @@ fn simulation_never_claims_a_property_holds() {
     assert_eq!(r.status("all-committed"), Some(Status::Found));
     assert!(!r.complete);
 }
+
+/// A model offering choices (only the successor taken is computed) walks
+/// exactly as the same model computing every successor: same states, depth,
+/// verdicts and traces, with one successor computed per step instead of all.
+#[test]
+fn walks_with_choices_are_the_walks_without() {
+    for fair in [false, true] {
+        for (t, seed) in [(1, 3), (2, 5), (1, 11)] {
+            let plain = if fair { Philosophers::new(4).with_fairness() } else { Philosophers::new(4) };
+            let lazy = plain.clone().with_choices();
+            let opts = sim(t, seed).walks(300).keep_going(true);
+            let (a, b) = (check(&plain, &opts), check(&lazy, &opts));
+            let (ra, rb) = (&a.report, &b.report);
+            assert_eq!(
+                (ra.unique_states, ra.max_depth_reached, ra.walks),
+                (rb.unique_states, rb.max_depth_reached, rb.walks)
+            );
+            assert_eq!(common::verdicts(ra), common::verdicts(rb), "fair {fair}, seed {seed}");
+            for p in &ra.properties {
+                let (x, y) = (a.trace(&p.name), b.trace(&p.name));
+                assert_eq!(x.map(|x| (&x.steps, x.loop_start)), y.map(|y| (&y.steps, y.loop_start)), "{}", p.name);
+            }
+            common::assert_traces_replay(&lazy, &b, true);
+            assert!(rb.transitions < ra.transitions, "one successor per step: {} < {}", rb.transitions, ra.transitions);
+        }
+    }
+}

@@ -246,6 +246,67 @@ pub fn normalize<C: Consistency>(s: &mut KubeState<C>) {
     }
 }
 
+/// The read points of each controller instance of a state, computed once per
+/// distinct session: instances often share one (none at the start, the same
+/// read after a settled round), and a causal history's read points cost a
+/// walk over its ancestry (most of a causal simulation step's time).
+#[derive(Default)]
+struct ReadPoints {
+    by_session: smallvec::SmallVec<[(Option<Revision>, Vec<Revision>); 4]>,
+}
+
+impl ReadPoints {
+    /// What instance `i` of `state` may read, in the order `reads` gives.
+    fn of<C: Consistency>(&mut self, state: &KubeState<C>, i: usize) -> &[Revision] {
+        let session = &state.locals[i].session;
+        let at = match self.by_session.iter().position(|(s, _)| s == session) {
+            Some(at) => at,
+            None => {
+                let mut reads = Vec::new();
+                state.history.reads(session.as_ref(), &mut reads);
+                self.by_session.push((session.clone(), reads));
+                self.by_session.len() - 1
+            }
+        };
+        &self.by_session[at].1
+    }
+}
+
+/// Choice ids ([`krepis_engine::Choice::id`]) of the Kubernetes model: the
+/// kind of transition in the top byte, then its numbers.
+mod choice {
+    /// A decoded choice id.
+    pub(super) enum Kind {
+        /// Controller instance, index of the read point among its reads.
+        Step(usize, usize),
+        /// Index among the client writes offered.
+        Client(usize),
+        /// Controller instance.
+        Restart(usize),
+    }
+
+    pub(super) fn step(i: usize, k: usize) -> u64 {
+        (i as u64) << 28 | k as u64
+    }
+
+    pub(super) fn client(k: usize) -> u64 {
+        1 << 56 | k as u64
+    }
+
+    pub(super) fn restart(i: usize) -> u64 {
+        2 << 56 | i as u64
+    }
+
+    pub(super) fn decode(id: u64) -> Kind {
+        let low = (id & ((1 << 56) - 1)) as usize;
+        match id >> 56 {
+            0 => Kind::Step(low >> 28, low & ((1 << 28) - 1)),
+            1 => Kind::Client(low),
+            _ => Kind::Restart(low),
+        }
+    }
+}
+
 /// A budget after one use ([`UNBOUNDED`] stays).
 pub fn spend(budget: u8) -> u8 {
     if budget == UNBOUNDED {
@@ -260,75 +321,124 @@ pub fn spend(budget: u8) -> u8 {
 /// (the first container's image gets a "1" appended), pause toggles,
 /// suspend toggles.
 pub fn client_writes(latest: &Store, perturbations: Perturbations) -> Vec<Operation> {
-    let mut ops = Vec::new();
+    let mut offer = Offer { index: 0, wanted: None, ops: Vec::new() };
+    offer_client_writes(latest, perturbations, &mut offer);
+    offer.ops
+}
+
+/// How many client writes [`client_writes`] offers, without building them.
+pub fn client_write_count(latest: &Store, perturbations: Perturbations) -> usize {
+    let mut offer = Offer { index: 0, wanted: Some(usize::MAX), ops: Vec::new() };
+    offer_client_writes(latest, perturbations, &mut offer);
+    offer.index
+}
+
+/// The `k`-th of [`client_writes`], building only it.
+pub fn client_write(latest: &Store, perturbations: Perturbations, k: usize) -> Option<Operation> {
+    let mut offer = Offer { index: 0, wanted: Some(k), ops: Vec::new() };
+    offer_client_writes(latest, perturbations, &mut offer);
+    offer.ops.pop()
+}
+
+/// Collects the operations offered whose index is wanted (`None`: all).
+/// Building one clones an object (and may format an image name): a
+/// simulation step needs one of them, not all (a fifth of its time).
+struct Offer {
+    index: usize,
+    wanted: Option<usize>,
+    ops: Vec<Operation>,
+}
+
+impl Offer {
+    fn offer(&mut self, build: impl FnOnce() -> Operation) {
+        if self.wanted.is_none_or(|w| w == self.index) {
+            self.ops.push(build());
+        }
+        self.index += 1;
+    }
+}
+
+fn offer_client_writes(latest: &Store, perturbations: Perturbations, o: &mut Offer) {
     let steps = |r: u32| [Some(r + 1), r.checked_sub(1)].into_iter().flatten();
-    let bumped = |images: &[Name]| -> Option<Vec<Name>> {
-        let first = images.first()?;
+    let bumped = |images: &[Name]| -> Vec<Name> {
         let mut v = images.to_vec();
-        v[0] = name(&format!("{first}1"));
-        Some(v)
+        if let Some(first) = v.first_mut() {
+            *first = name(&format!("{first}1"));
+        }
+        v
     };
     if perturbations.scale {
         for set in latest.statefulsets.iter() {
             for r in steps(set.spec.replicas) {
-                let mut scaled = set.clone();
-                scaled.spec.replicas = r;
-                ops.push(Operation::UpdateStatefulSet(scaled));
+                o.offer(|| {
+                    let mut scaled = set.clone();
+                    scaled.spec.replicas = r;
+                    Operation::UpdateStatefulSet(scaled)
+                });
             }
         }
         for rs in latest.replicasets.iter().filter(|rs| rs.meta.controller_uid().is_none()) {
             for r in steps(rs.spec.replicas) {
-                let mut scaled = rs.clone();
-                scaled.spec.replicas = r;
-                ops.push(Operation::UpdateReplicaSet(scaled));
+                o.offer(|| {
+                    let mut scaled = rs.clone();
+                    scaled.spec.replicas = r;
+                    Operation::UpdateReplicaSet(scaled)
+                });
             }
         }
         for d in latest.deployments.iter() {
             for r in steps(d.spec.replicas) {
-                let mut scaled = d.clone();
-                scaled.spec.replicas = r;
-                ops.push(Operation::UpdateDeployment(scaled));
+                o.offer(|| {
+                    let mut scaled = d.clone();
+                    scaled.spec.replicas = r;
+                    Operation::UpdateDeployment(scaled)
+                });
             }
         }
     }
     if perturbations.image {
-        for set in latest.statefulsets.iter() {
-            if let Some(images) = bumped(&set.spec.template_images) {
+        for set in latest.statefulsets.iter().filter(|s| !s.spec.template_images.is_empty()) {
+            o.offer(|| {
                 let mut changed = set.clone();
-                changed.spec.template_images = images;
-                ops.push(Operation::UpdateStatefulSet(changed));
-            }
+                changed.spec.template_images = bumped(&set.spec.template_images);
+                Operation::UpdateStatefulSet(changed)
+            });
         }
         for rs in latest.replicasets.iter().filter(|rs| rs.meta.controller_uid().is_none()) {
-            if let Some(images) = bumped(&rs.spec.template_images) {
-                let mut changed = rs.clone();
-                changed.spec.template_images = images;
-                ops.push(Operation::UpdateReplicaSet(changed));
+            if !rs.spec.template_images.is_empty() {
+                o.offer(|| {
+                    let mut changed = rs.clone();
+                    changed.spec.template_images = bumped(&rs.spec.template_images);
+                    Operation::UpdateReplicaSet(changed)
+                });
             }
         }
-        for d in latest.deployments.iter() {
-            if let Some(images) = bumped(&d.spec.template_images) {
+        for d in latest.deployments.iter().filter(|d| !d.spec.template_images.is_empty()) {
+            o.offer(|| {
                 let mut changed = d.clone();
-                changed.spec.template_images = images;
-                ops.push(Operation::UpdateDeployment(changed));
-            }
+                changed.spec.template_images = bumped(&d.spec.template_images);
+                Operation::UpdateDeployment(changed)
+            });
         }
     }
     if perturbations.pause {
         for d in latest.deployments.iter() {
-            let mut toggled = d.clone();
-            toggled.spec.paused = !d.spec.paused;
-            ops.push(Operation::UpdateDeployment(toggled));
+            o.offer(|| {
+                let mut toggled = d.clone();
+                toggled.spec.paused = !d.spec.paused;
+                Operation::UpdateDeployment(toggled)
+            });
         }
     }
     if perturbations.suspend {
         for j in latest.jobs.iter() {
-            let mut toggled = j.clone();
-            toggled.spec.suspend = !j.spec.suspend;
-            ops.push(Operation::UpdateJob(toggled));
+            o.offer(|| {
+                let mut toggled = j.clone();
+                toggled.spec.suspend = !j.spec.suspend;
+                Operation::UpdateJob(toggled)
+            });
         }
     }
-    ops
 }
 
 impl<C: Consistency> KubeModel<C> {
@@ -353,6 +463,40 @@ impl<C: Consistency> KubeModel<C> {
         let behind = state.history.missing(&read);
         (KubeAction::Step { controller: i, read, behind, wrote: wrote.map(Box::new), outcome }, next)
     }
+
+    /// The successor in which a client writes `op` to the newest state `max`.
+    fn client_write(&self, state: &KubeState<C>, max: &Revision, op: Operation) -> (KubeAction, KubeState<C>) {
+        let mut next = state.clone();
+        next.client_left = spend(next.client_left);
+        let outcome = next.history.write(max, &op);
+        normalize(&mut next);
+        (KubeAction::Client { wrote: Box::new(op), outcome }, next)
+    }
+
+    /// The successor in which controller instance `i` restarts (a kubelet:
+    /// its node restarts), if that can happen: a kubelet's node must be there
+    /// and ready, another controller must have some local state to lose.
+    fn restart(&self, state: &KubeState<C>, i: usize) -> Option<(KubeAction, KubeState<C>)> {
+        let node_deletion = match &self.controllers[i] {
+            Controller::Kubelet { node } => {
+                let uid = state.history.latest().nodes.get(node).filter(|n| n.ready)?.meta.uid;
+                Some(Operation::DeleteNode { name: node.clone(), uid })
+            }
+            _ if state.locals[i] != Local::default() => None,
+            _ => return None,
+        };
+        let mut next = state.clone();
+        next.locals[i] = Local::default();
+        next.restarts_left = spend(next.restarts_left);
+        let action = match node_deletion {
+            Some(op) => {
+                KubeAction::NodeRestart { controller: i, outcome: next.history.write(&state.history.max(), &op) }
+            }
+            None => KubeAction::Restart { controller: i },
+        };
+        normalize(&mut next);
+        Some((action, next))
+    }
 }
 
 impl<C: Consistency> Model for KubeModel<C> {
@@ -364,53 +508,69 @@ impl<C: Consistency> Model for KubeModel<C> {
     }
 
     fn successors(&self, state: &Self::State, out: &mut Vec<(Self::Action, Self::State)>) {
-        let mut reads = Vec::new();
-        let max = state.history.max();
+        let mut reads = ReadPoints::default();
         for i in 0..self.controllers.len() {
-            reads.clear();
-            state.history.reads(state.locals[i].session.as_ref(), &mut reads);
-            for r in reads.drain(..) {
-                let (action, mut next) = self.controller_step(state, i, r);
+            for r in reads.of(state, i) {
+                let (action, mut next) = self.controller_step(state, i, r.clone());
                 normalize(&mut next);
                 out.push((action, next));
             }
         }
-        let latest = state.history.latest();
         if state.client_left > 0 {
-            for op in client_writes(&latest, self.scenario.perturbations) {
-                let mut next = state.clone();
-                next.client_left = spend(next.client_left);
-                let outcome = next.history.write(&max, &op);
+            let max = state.history.max();
+            for op in client_writes(&state.history.latest(), self.scenario.perturbations) {
+                out.push(self.client_write(state, &max, op));
+            }
+        }
+        if state.restarts_left > 0 {
+            out.extend((0..self.controllers.len()).filter_map(|i| self.restart(state, i)));
+        }
+    }
+
+    /// One choice per successor, in the order of `successors`: controller
+    /// steps (controller, read point), client writes, restarts.
+    fn choices(&self, state: &Self::State, out: &mut Vec<krepis_engine::Choice>) -> bool {
+        let mut reads = ReadPoints::default();
+        for i in 0..self.controllers.len() {
+            let fairness = Some((i % 64) as u8);
+            out.extend(
+                (0..reads.of(state, i).len()).map(|k| krepis_engine::Choice { id: choice::step(i, k), fairness }),
+            );
+        }
+        if state.client_left > 0 {
+            let n = client_write_count(&state.history.latest(), self.scenario.perturbations);
+            out.extend((0..n).map(|k| krepis_engine::Choice { id: choice::client(k), fairness: None }));
+        }
+        if state.restarts_left > 0 {
+            let latest = state.history.latest();
+            let can = |i: usize| match &self.controllers[i] {
+                Controller::Kubelet { node } => latest.nodes.get(node).is_some_and(|n| n.ready),
+                _ => state.locals[i] != Local::default(),
+            };
+            out.extend(
+                (0..self.controllers.len())
+                    .filter(|&i| can(i))
+                    .map(|i| krepis_engine::Choice { id: choice::restart(i), fairness: None }),
+            );
+        }
+        true
+    }
+
+    fn take(&self, state: &Self::State, c: krepis_engine::Choice) -> Option<(Self::Action, Self::State)> {
+        match choice::decode(c.id) {
+            choice::Kind::Step(i, k) => {
+                let mut reads = Vec::new();
+                state.history.reads(state.locals.get(i)?.session.as_ref(), &mut reads);
+                let read = (k < reads.len()).then(|| reads.swap_remove(k))?;
+                let (action, mut next) = self.controller_step(state, i, read);
                 normalize(&mut next);
-                out.push((KubeAction::Client { wrote: Box::new(op), outcome }, next));
+                Some((action, next))
             }
-        }
-        if state.restarts_left == 0 {
-            return;
-        }
-        for (i, c) in self.controllers.iter().enumerate() {
-            match c {
-                Controller::Kubelet { node } => {
-                    let Some(n) = latest.nodes.get(node).filter(|n| n.ready) else {
-                        continue;
-                    };
-                    let mut next = state.clone();
-                    next.locals[i] = Local::default();
-                    next.restarts_left = spend(next.restarts_left);
-                    let op = Operation::DeleteNode { name: node.clone(), uid: n.meta.uid };
-                    let outcome = next.history.write(&max, &op);
-                    normalize(&mut next);
-                    out.push((KubeAction::NodeRestart { controller: i, outcome }, next));
-                }
-                _ if state.locals[i] != Local::default() => {
-                    let mut next = state.clone();
-                    next.locals[i] = Local::default();
-                    next.restarts_left = spend(next.restarts_left);
-                    normalize(&mut next);
-                    out.push((KubeAction::Restart { controller: i }, next));
-                }
-                _ => {}
+            choice::Kind::Client(k) => {
+                let op = client_write(&state.history.latest(), self.scenario.perturbations, k)?;
+                Some(self.client_write(state, &state.history.max(), op))
             }
+            choice::Kind::Restart(i) => (i < self.controllers.len()).then(|| self.restart(state, i)).flatten(),
         }
     }
 

@@ -275,14 +275,76 @@ impl Store {
     /// Merging never deletes, so an object deleted on one branch comes back
     /// if another branch still has it (the causal model's resurrection).
     pub fn merge(&mut self, other: &Store) {
+        // One pass over both sorted lists; the result is built only when
+        // `b` brings something `a` lacks (inserting object by object and
+        // copying lists per insert was a seventh of a causal simulation).
         fn merge<T: Object + std::hash::Hash>(a: &mut Collection<T>, b: &Collection<T>) {
-            for o in b.items.iter() {
-                match a.position(&o.value.meta().name) {
-                    Ok(j) if a.items[j].value.meta().resource_version >= o.value.meta().resource_version => {}
-                    Ok(j) => Arc::make_mut(&mut a.items)[j] = o.clone(),
-                    Err(j) => Arc::make_mut(&mut a.items).insert(j, o.clone()),
+            if Arc::ptr_eq(&a.items, &b.items) || b.items.is_empty() {
+                return;
+            }
+            if a.items.is_empty() {
+                a.items = b.items.clone();
+                return;
+            }
+            let newer = |x: &Arc<Hashed<T>>, y: &Arc<Hashed<T>>| {
+                !Arc::ptr_eq(x, y) && y.value.meta().resource_version > x.value.meta().resource_version
+            };
+            let order = |x: &Arc<Hashed<T>>, y: &Arc<Hashed<T>>| {
+                if Arc::ptr_eq(x, y) {
+                    std::cmp::Ordering::Equal
+                } else {
+                    x.value.meta().name.cmp(&y.value.meta().name)
+                }
+            };
+            let (xs, ys) = (&a.items, &b.items);
+            let (mut i, mut j) = (0, 0);
+            let mut changes = false;
+            while j < ys.len() {
+                if i == xs.len() {
+                    changes = true;
+                    break;
+                }
+                match order(&xs[i], &ys[j]) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => {
+                        changes = true;
+                        break;
+                    }
+                    std::cmp::Ordering::Equal => {
+                        if newer(&xs[i], &ys[j]) {
+                            changes = true;
+                            break;
+                        }
+                        i += 1;
+                        j += 1;
+                    }
                 }
             }
+            if !changes {
+                return;
+            }
+            let mut out = Vec::with_capacity(xs.len() + ys.len() - j);
+            let (mut i, mut j) = (0, 0);
+            while i < xs.len() && j < ys.len() {
+                match order(&xs[i], &ys[j]) {
+                    std::cmp::Ordering::Less => {
+                        out.push(xs[i].clone());
+                        i += 1;
+                    }
+                    std::cmp::Ordering::Greater => {
+                        out.push(ys[j].clone());
+                        j += 1;
+                    }
+                    std::cmp::Ordering::Equal => {
+                        out.push(if newer(&xs[i], &ys[j]) { ys[j].clone() } else { xs[i].clone() });
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+            out.extend(xs[i..].iter().cloned());
+            out.extend(ys[j..].iter().cloned());
+            a.items = Arc::new(out);
         }
         merge(&mut self.nodes, &other.nodes);
         merge(&mut self.pods, &other.pods);

@@ -27,12 +27,13 @@ pub enum Phase {
 pub struct Philosophers {
     n: usize,
     fair: bool,
+    choices: bool,
 }
 
 impl Philosophers {
     /// `n` philosophers, clamped to 2..=16.
     pub fn new(n: usize) -> Self {
-        Philosophers { n: n.clamp(2, MAX_PHILOSOPHERS), fair: false }
+        Philosophers { n: n.clamp(2, MAX_PHILOSOPHERS), fair: false, choices: false }
     }
 
     /// The same table with every philosopher weakly fair (each one's actions
@@ -40,6 +41,26 @@ impl Philosophers {
     pub fn with_fairness(mut self) -> Self {
         self.fair = true;
         self
+    }
+
+    /// The same table offering [`Model::choices`], so that simulation
+    /// computes only the successor a walk takes (the same walks: tests
+    /// compare the two).
+    pub fn with_choices(mut self) -> Self {
+        self.choices = true;
+        self
+    }
+
+    /// Philosopher `p`'s next phase, if it can move.
+    fn next_phase(&self, s: &[Phase; MAX_PHILOSOPHERS], p: usize) -> Option<Phase> {
+        let (first, second) = self.forks(p);
+        match s[p] {
+            Phase::Thinking => Some(Phase::Hungry),
+            Phase::Hungry if self.free(s, first) => Some(Phase::HasFirst),
+            Phase::HasFirst if self.free(s, second) => Some(Phase::Eating),
+            Phase::Eating => Some(Phase::Thinking),
+            _ => None,
+        }
     }
 
     fn forks(&self, p: usize) -> (usize, usize) {
@@ -74,20 +95,34 @@ impl Model for Philosophers {
 
     fn successors(&self, s: &Self::State, out: &mut Vec<(Self::Action, Self::State)>) {
         for p in 0..self.n {
-            let (first, second) = self.forks(p);
-            let next = match s[p] {
-                Phase::Thinking => Some(Phase::Hungry),
-                Phase::Hungry if self.free(s, first) => Some(Phase::HasFirst),
-                Phase::HasFirst if self.free(s, second) => Some(Phase::Eating),
-                Phase::Eating => Some(Phase::Thinking),
-                _ => None,
-            };
-            if let Some(ph) = next {
+            if let Some(ph) = self.next_phase(s, p) {
                 let mut t = *s;
                 t[p] = ph;
                 out.push(((p, ph), t));
             }
         }
+    }
+
+    /// A choice per philosopher that can move (its number), when built
+    /// [`Philosophers::with_choices`].
+    fn choices(&self, s: &Self::State, out: &mut Vec<crate::Choice>) -> bool {
+        if !self.choices {
+            return false;
+        }
+        for p in 0..self.n {
+            if let Some(ph) = self.next_phase(s, p) {
+                out.push(crate::Choice { id: p as u64, fairness: self.fairness(&(p, ph)) });
+            }
+        }
+        true
+    }
+
+    fn take(&self, s: &Self::State, c: crate::Choice) -> Option<(Self::Action, Self::State)> {
+        let p = usize::try_from(c.id).ok().filter(|p| *p < self.n)?;
+        let ph = self.next_phase(s, p)?;
+        let mut t = *s;
+        t[p] = ph;
+        Some(((p, ph), t))
     }
 
     fn properties(&self) -> Vec<Property<Self>> {

@@ -132,12 +132,9 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
                 None => Cow::Owned(Store::default()),
             },
             _ => {
-                let mut s = Store::default();
-                for r in revs {
-                    if let Some(n) = self.node(*r) {
-                        s.merge(&n.store);
-                    }
-                }
+                let mut stores = revs.iter().filter_map(|r| self.node(*r));
+                let mut s = stores.next().map_or_else(Store::default, |n| Store::clone(&n.store));
+                stores.for_each(|n| s.merge(&n.store));
                 Cow::Owned(s)
             }
         }

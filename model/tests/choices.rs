@@ -1,0 +1,114 @@
+//! The lazy transitions simulation takes ([`Model::choices`] and
+//! [`Model::take`]) agree with [`Model::successors`]: one choice per
+//! successor, in order, each taking to the same action and state (same
+//! fingerprint) with the action's fairness group. Checked on every state of
+//! random walks in every built-in scenario under every consistency model
+//! (proptest draws the successor taken at each step).
+
+use krepis_engine::{Choice, Model};
+use krepis_model::consistency::{
+    Causal, CausalUnpruned, Consistency, MonotonicSession, OptimisticLinear, ResettableSession, Synchronous,
+};
+use krepis_model::{KubeModel, Scenario};
+use proptest::prelude::*;
+
+fn scenario(i: usize, consistency: &str, instances: usize) -> Scenario {
+    match i {
+        0 => Scenario::stale_reads(consistency, instances),
+        1 => Scenario::statefulset_scale(consistency, instances),
+        2 => Scenario::replicaset_scale(consistency, instances),
+        3 => Scenario::overlapping_replicasets(consistency, instances),
+        4 => Scenario::deployment_rollout(consistency, instances),
+        5 => Scenario::deployment_paused(consistency, instances),
+        6 => Scenario::job_parallel(consistency, instances),
+        _ => Scenario::cluster(consistency),
+    }
+}
+const SCENARIOS: usize = 8;
+
+/// Walks `model`, taking successor `choice % n` at each step, and checks
+/// choices against successors at every state. Returns the number of
+/// transitions compared.
+fn walk<C: Consistency>(model: &KubeModel<C>, steps: &[u16]) -> Result<usize, TestCaseError> {
+    let mut init = Vec::new();
+    model.init_states(&mut init);
+    let mut state = init.swap_remove(0);
+    let (mut succ, mut choices): (Vec<_>, Vec<Choice>) = (Vec::new(), Vec::new());
+    let mut compared = 0;
+    for step in 0..=steps.len() {
+        succ.clear();
+        model.successors(&state, &mut succ);
+        choices.clear();
+        prop_assert!(model.choices(&state, &mut choices), "the model offers choices");
+        prop_assert_eq!(choices.len(), succ.len(), "step {}: one choice per successor", step);
+        for (n, (c, (action, next))) in choices.iter().zip(&succ).enumerate() {
+            let taken = model.take(&state, *c);
+            prop_assert!(taken.is_some(), "step {}: choice {} can be taken", step, n);
+            let (a, s) = taken.unwrap_or_else(|| unreachable!());
+            prop_assert_eq!(&a, action, "step {}: choice {}'s action", step, n);
+            prop_assert!(&s == next, "step {}: choice {} leads to successor {}", step, n, n);
+            prop_assert_eq!(model.fingerprint(&s), model.fingerprint(next));
+            prop_assert_eq!(c.fairness, model.fairness(action), "step {}: choice {}'s fairness", step, n);
+            compared += 1;
+        }
+        let Some(&pick) = steps.get(step) else { break };
+        if succ.is_empty() {
+            break;
+        }
+        state = succ.swap_remove(pick as usize % succ.len()).1;
+    }
+    Ok(compared)
+}
+
+fn check(consistency: usize, s: usize, instances: usize, steps: &[u16]) -> Result<usize, TestCaseError> {
+    let names = ["synchronous", "monotonic-session", "resettable-session", "optimistic-linear", "causal"];
+    let sc = scenario(s, names[consistency % names.len()], instances);
+    match consistency {
+        0 => walk(&KubeModel::<Synchronous>::new(sc), steps),
+        1 => walk(&KubeModel::<MonotonicSession>::new(sc), steps),
+        2 => walk(&KubeModel::<ResettableSession>::new(sc), steps),
+        3 => walk(&KubeModel::<OptimisticLinear>::new(sc), steps),
+        4 => walk(&KubeModel::<Causal>::new(sc), steps),
+        _ => walk(&KubeModel::<CausalUnpruned>::new(sc), steps),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn choices_take_to_the_successors_in_order(
+        consistency in 0usize..6,
+        s in 0..SCENARIOS,
+        instances in 1usize..=2,
+        steps in prop::collection::vec(any::<u16>(), 0..30),
+    ) {
+        check(consistency, s, instances, &steps)?;
+    }
+}
+
+/// Every pair of scenario and consistency model, on one fixed walk, so no
+/// pair depends on what proptest happens to draw; restarts and client
+/// writes appear among the choices compared.
+#[test]
+fn every_scenario_and_model_on_a_fixed_walk() {
+    let steps: Vec<u16> = (0..25u16).map(|i| i.wrapping_mul(7919) ^ 0x5a5a).collect();
+    for consistency in 0..6 {
+        for s in 0..SCENARIOS {
+            let compared =
+                check(consistency, s, 2, &steps).unwrap_or_else(|e| panic!("model {consistency}, scenario {s}: {e}"));
+            assert!(compared > 25, "model {consistency}, scenario {s}: only {compared} transitions compared");
+        }
+    }
+}
+
+/// A choice whose numbers are out of range is refused, not a panic.
+#[test]
+fn a_foreign_choice_is_none() {
+    let model = KubeModel::<Synchronous>::new(Scenario::stale_reads("synchronous", 1));
+    let mut init = Vec::new();
+    model.init_states(&mut init);
+    for id in [u64::MAX, 1 << 56 | 999, 2 << 56 | 999, 999 << 28, 5] {
+        assert!(model.take(&init[0], Choice { id, fairness: None }).is_none(), "id {id:#x}");
+    }
+}
