@@ -125,6 +125,23 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
         extend(self, all, &mut vec![start], out);
     }
 
+    /// How many sets `combinations` gives from `combo` (its extensions and
+    /// itself), without building them. No set is given twice (each is
+    /// built from its smallest node, adding larger ones), so this is the
+    /// number `reads` keeps after removing duplicates.
+    fn count_combinations(&self, all: &[Mask], combo: &mut smallvec::SmallVec<[usize; 8]>) -> usize {
+        let last = *combo.last().unwrap_or(&0);
+        let mut n = 1;
+        for x in last + 1..self.nodes.len() {
+            if combo.iter().all(|&c| !has(&all[x], c)) {
+                combo.push(x);
+                n += self.count_combinations(all, combo);
+                combo.pop();
+            }
+        }
+        n
+    }
+
     fn merge_of(&self, revs: &[Rev]) -> Cow<'_, Store> {
         match revs {
             [one] => match self.node(*one) {
@@ -172,6 +189,22 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         }
         out.sort();
         out.dedup();
+    }
+    fn read_count(&self, session: Option<&Revision>) -> usize {
+        let all = self.ancestries();
+        let mut combo = smallvec::SmallVec::new();
+        let mut count = |start: usize| {
+            combo.clear();
+            combo.push(start);
+            self.count_combinations(&all, &mut combo)
+        };
+        match session {
+            None => self.heads.iter().filter_map(|h| self.index(*h)).map(&mut count).sum(),
+            Some(s) => {
+                let seen = self.ancestry_in(&all, s.components());
+                (0..self.nodes.len()).filter(|&i| !has(&seen, i)).map(&mut count).sum()
+            }
+        }
     }
     fn view(&self, at: &Revision) -> Cow<'_, Store> {
         self.merge_of(at.components())

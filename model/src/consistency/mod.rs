@@ -53,6 +53,15 @@ pub trait Consistency:
     /// not read since it started) may read now, in a fixed order.
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>);
 
+    /// How many points `reads` gives for `session`, without building them
+    /// (simulation counts every controller's reads at each step and builds
+    /// only those of the step it takes).
+    fn read_count(&self, session: Option<&Revision>) -> usize {
+        let mut out = Vec::new();
+        self.reads(session, &mut out);
+        out.len()
+    }
+
     /// The state at a read point returned by `reads` or `max`.
     fn view(&self, at: &Revision) -> Cow<'_, Store>;
 
