@@ -6,25 +6,12 @@
 //! (proptest draws the successor taken at each step).
 
 use krepis_engine::{Choice, Model};
-use krepis_model::consistency::{
-    Causal, CausalUnpruned, Consistency, MonotonicSession, OptimisticLinear, ResettableSession, Synchronous,
-};
+use krepis_model::consistency::{Consistency, Synchronous};
 use krepis_model::{KubeModel, Scenario};
 use proptest::prelude::*;
 
-fn scenario(i: usize, consistency: &str, instances: usize) -> Scenario {
-    match i {
-        0 => Scenario::stale_reads(consistency, instances),
-        1 => Scenario::statefulset_scale(consistency, instances),
-        2 => Scenario::replicaset_scale(consistency, instances),
-        3 => Scenario::overlapping_replicasets(consistency, instances),
-        4 => Scenario::deployment_rollout(consistency, instances),
-        5 => Scenario::deployment_paused(consistency, instances),
-        6 => Scenario::job_parallel(consistency, instances),
-        _ => Scenario::cluster(consistency),
-    }
-}
-const SCENARIOS: usize = 8;
+mod common;
+use common::{MODELS, SCENARIOS};
 
 /// Walks `model`, taking successor `choice % n` at each step, and checks
 /// choices against successors at every state. Returns the number of
@@ -60,17 +47,18 @@ fn walk<C: Consistency>(model: &KubeModel<C>, steps: &[u16]) -> Result<usize, Te
     Ok(compared)
 }
 
-fn check(consistency: usize, s: usize, instances: usize, steps: &[u16]) -> Result<usize, TestCaseError> {
-    let names = ["synchronous", "monotonic-session", "resettable-session", "optimistic-linear", "causal"];
-    let sc = scenario(s, names[consistency % names.len()], instances);
-    match consistency {
-        0 => walk(&KubeModel::<Synchronous>::new(sc), steps),
-        1 => walk(&KubeModel::<MonotonicSession>::new(sc), steps),
-        2 => walk(&KubeModel::<ResettableSession>::new(sc), steps),
-        3 => walk(&KubeModel::<OptimisticLinear>::new(sc), steps),
-        4 => walk(&KubeModel::<Causal>::new(sc), steps),
-        _ => walk(&KubeModel::<CausalUnpruned>::new(sc), steps),
+/// The walk `steps` draws, on any model.
+struct Walk<'a>(&'a [u16]);
+
+impl common::WithModel for Walk<'_> {
+    type Out = Result<usize, TestCaseError>;
+    fn with<C: Consistency>(&mut self, model: &KubeModel<C>) -> Self::Out {
+        walk(model, self.0)
     }
+}
+
+fn check(consistency: usize, s: usize, instances: usize, steps: &[u16]) -> Result<usize, TestCaseError> {
+    common::with_model(consistency, s, instances, &mut Walk(steps))
 }
 
 proptest! {
@@ -78,7 +66,7 @@ proptest! {
 
     #[test]
     fn choices_take_to_the_successors_in_order(
-        consistency in 0usize..6,
+        consistency in 0..MODELS,
         s in 0..SCENARIOS,
         instances in 1usize..=2,
         steps in prop::collection::vec(any::<u16>(), 0..30),
@@ -93,7 +81,7 @@ proptest! {
 #[test]
 fn every_scenario_and_model_on_a_fixed_walk() {
     let steps: Vec<u16> = (0..25u16).map(|i| i.wrapping_mul(7919) ^ 0x5a5a).collect();
-    for consistency in 0..6 {
+    for consistency in 0..MODELS {
         for s in 0..SCENARIOS {
             let compared =
                 check(consistency, s, 2, &steps).unwrap_or_else(|e| panic!("model {consistency}, scenario {s}: {e}"));

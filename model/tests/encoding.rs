@@ -5,26 +5,12 @@
 //! to the shortest walk that shows it.
 
 use krepis_engine::Model;
-use krepis_model::consistency::{
-    Causal, CausalUnpruned, Consistency, MonotonicSession, OptimisticLinear, ResettableSession, Synchronous,
-};
+use krepis_model::consistency::{Consistency, Synchronous};
 use krepis_model::{KubeModel, Scenario};
 use proptest::prelude::*;
 
-/// The built-in scenarios, with 1 or 2 instances of each controller.
-fn scenario(i: usize, consistency: &str, instances: usize) -> Scenario {
-    match i {
-        0 => Scenario::stale_reads(consistency, instances),
-        1 => Scenario::statefulset_scale(consistency, instances),
-        2 => Scenario::replicaset_scale(consistency, instances),
-        3 => Scenario::overlapping_replicasets(consistency, instances),
-        4 => Scenario::deployment_rollout(consistency, instances),
-        5 => Scenario::deployment_paused(consistency, instances),
-        6 => Scenario::job_parallel(consistency, instances),
-        _ => Scenario::cluster(consistency),
-    }
-}
-const SCENARIOS: usize = 8;
+mod common;
+use common::{MODELS, SCENARIOS};
 
 /// Walks `model` from its initial state, taking successor `choice % n` at
 /// each step, and checks every state round-trips, canonical or not.
@@ -54,17 +40,18 @@ fn walk<C: Consistency>(model: &KubeModel<C>, choices: &[u16]) -> Result<(), Tes
     Ok(())
 }
 
-fn check(consistency: usize, s: usize, instances: usize, choices: &[u16]) -> Result<(), TestCaseError> {
-    let names = ["synchronous", "monotonic-session", "resettable-session", "optimistic-linear", "causal"];
-    let sc = scenario(s, names[consistency % names.len()], instances);
-    match consistency {
-        0 => walk(&KubeModel::<Synchronous>::new(sc), choices),
-        1 => walk(&KubeModel::<MonotonicSession>::new(sc), choices),
-        2 => walk(&KubeModel::<ResettableSession>::new(sc), choices),
-        3 => walk(&KubeModel::<OptimisticLinear>::new(sc), choices),
-        4 => walk(&KubeModel::<Causal>::new(sc), choices),
-        _ => walk(&KubeModel::<CausalUnpruned>::new(sc), choices),
+/// The walk `choices` draws, on any model.
+struct Walk<'a>(&'a [u16]);
+
+impl common::WithModel for Walk<'_> {
+    type Out = Result<(), TestCaseError>;
+    fn with<C: Consistency>(&mut self, model: &KubeModel<C>) -> Self::Out {
+        walk(model, self.0)
     }
+}
+
+fn check(consistency: usize, s: usize, instances: usize, choices: &[u16]) -> Result<(), TestCaseError> {
+    common::with_model(consistency, s, instances, &mut Walk(choices))
 }
 
 proptest! {
@@ -72,7 +59,7 @@ proptest! {
 
     #[test]
     fn reachable_states_round_trip(
-        consistency in 0usize..6,
+        consistency in 0..MODELS,
         s in 0..SCENARIOS,
         instances in 1usize..=2,
         choices in prop::collection::vec(any::<u16>(), 0..40),
@@ -85,7 +72,7 @@ proptest! {
 fn every_scenario_and_model_round_trips_on_a_fixed_walk() {
     // The same walk everywhere, so no pair is left to chance.
     let choices: Vec<u16> = (0..30u16).map(|i| i.wrapping_mul(7919)).collect();
-    for consistency in 0..6 {
+    for consistency in 0..MODELS {
         for s in 0..SCENARIOS {
             check(consistency, s, 2, &choices).unwrap_or_else(|e| panic!("model {consistency}, scenario {s}: {e}"));
         }
