@@ -390,16 +390,31 @@ impl Snapshot {
         Snapshot { store: Arc::new(Frozen { store, stamps }), digest }
     }
 
-    /// This snapshot with every stamp `x` replaced by `map(x)`; `None` when
-    /// the map changes none of its stamps.
+    /// Replaces every stamp `x` of this snapshot by `map(x)`.
     ///
     /// Renumbering was half of a monotonic-session simulation's time on
     /// `cluster`: every successor of a state renumbers the same snapshots of
-    /// its history, usually with the same map. A small per-thread cache
-    /// keyed by the snapshot (its allocation, held alive by the cache) and
-    /// the images of its stamps returns the snapshot renumbered before; the
-    /// result is the same value either way, only computed once.
-    pub(crate) fn renumbered(&self, map: &dyn Fn(Rev) -> Rev) -> Option<Snapshot> {
+    /// its history, usually with the same map. A snapshot shared with other
+    /// states goes through a small per-thread cache keyed by the snapshot
+    /// (its allocation, held alive by the cache) and the images of its
+    /// stamps, which returns the snapshot renumbered before (the same value
+    /// either way, computed once). A snapshot this state alone holds (the
+    /// one its last write made) is renumbered in place: no other state can
+    /// present it again, so caching it would only cost (a third of a
+    /// synchronous simulation step).
+    pub(crate) fn renumber(&mut self, map: &dyn Fn(Rev) -> Rev) {
+        if let Some(frozen) = Arc::get_mut(&mut self.store) {
+            let mut changes = false;
+            frozen.stamps.each(&mut |r| changes |= map(r) != r);
+            if changes {
+                frozen.store.map_stamps(&map);
+                let mut stamps = StampSet::new();
+                frozen.store.stamps(&mut |r| stamps.insert(r));
+                frozen.stamps = stamps;
+                self.digest = krepis_engine::fingerprint::fingerprint_of(&frozen.store);
+            }
+            return;
+        }
         let mut images: smallvec::SmallVec<[Rev; 48]> = smallvec::SmallVec::new();
         let mut changes = false;
         self.store.stamps.each(&mut |r| {
@@ -408,13 +423,13 @@ impl Snapshot {
             images.push(m);
         });
         if !changes {
-            return None;
+            return;
         }
-        Some(renumbering::lookup(self, &images, || {
+        *self = renumbering::lookup(self, &images, || {
             let mut s = self.store.store.clone();
             s.map_stamps(&map);
             Snapshot::new(s)
-        }))
+        });
     }
 
     /// The distinct stamps of the store (the set [`Store::stamps`] visits).

@@ -3,8 +3,8 @@
 //! printed (`cargo test -p krepis-model --test allocations -- --nocapture`)
 //! and each is held under a ceiling about 15% above what it is today, so a
 //! change that allocates more per state fails here instead of going
-//! unnoticed. Today (2026-11-26): stale-reads to depth 5 synchronous 12.5,
-//! monotonic 11.1, resettable 7.9, causal 16.9; cluster to depth 3 19.3
+//! unnoticed. Today (2026-11-26): stale-reads to depth 5 synchronous 12.1,
+//! monotonic 10.9, resettable 7.9, causal 16.8; cluster to depth 3 18.8
 //! (22.6, 23.3, 18.7, 42.5 and 26.4 before inline read points, stamp tables
 //! and ancestry bitmaps, copy-on-write collections, and renumbered snapshots
 //! cached per thread). The goal of none

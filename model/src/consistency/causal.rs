@@ -282,9 +282,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         for n in &mut self.nodes {
             n.rev = map(n.rev);
             n.preds.iter_mut().for_each(|p| *p = map(*p));
-            if let Some(s) = n.store.renumbered(map) {
-                n.store = s;
-            }
+            n.store.renumber(map);
         }
         self.heads.iter_mut().for_each(|h| *h = map(*h));
     }

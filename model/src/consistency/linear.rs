@@ -80,9 +80,7 @@ impl Linear {
         for e in &mut self.entries {
             e.rev = map(e.rev);
             e.parent = e.parent.map(map);
-            if let Some(s) = e.store.renumbered(map) {
-                e.store = s;
-            }
+            e.store.renumber(map);
         }
     }
 }
