@@ -15,8 +15,8 @@
 //! that decided each property, so verdicts and traces are the same for any
 //! thread count; `unique_states` counts the distinct states of all walks run.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use hashbrown::HashMap;
 use rand::{Rng, SeedableRng};
@@ -45,12 +45,11 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     let threads = opts.threads.max(1);
     let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
     let wanted = if opts.walks > 0 && opts.max_depth > 0 {
-        (opts.walks.saturating_mul(opts.max_depth + 1).saturating_mul(2)).min(1 << 24) as usize
+        (opts.walks.saturating_mul(opts.max_depth + 1).saturating_mul(2)).min(1 << 16) as usize
     } else {
-        1 << 24
+        1 << 16
     };
-    let table = VisitedSet::with_capacity(wanted.clamp(1024, budget_slots.max(1024)).min(budget_slots));
-    let full_at = (table.capacity() as f64 * 0.9) as u64;
+    let table = Table::new(wanted.clamp(1024, budget_slots.max(1024)).min(budget_slots), budget_slots, threads);
     let next_walk = AtomicU64::new(0);
     // Walks at or past this index are not started (a violation was found).
     let cutoff = AtomicU64::new(u64::MAX);
@@ -63,17 +62,24 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
+                // Leaves the table's pause protocol however the thread ends
+                // (a model that panics must not leave the others waiting).
+                let _leave = Leave(&table);
                 let mut walker = Walker::new(model, props, opts, &init);
                 let mut local: Found = vec![None; props.len()];
                 loop {
+                    table.pause_point();
                     let w = next_walk.fetch_add(1, Ordering::Relaxed);
                     if (opts.walks > 0 && w >= opts.walks) || w >= cutoff.load(Ordering::Relaxed) || counters.stopped()
                     {
                         break;
                     }
-                    let r = walker.walk(w, &table, &mut local);
+                    let current = table.current();
+                    let r = walker.walk(w, &current, &mut local);
+                    drop(current);
                     counters.transitions.fetch_add(r.steps, Ordering::Relaxed);
-                    if counters.add_unique(r.new_states, opts.max_states) >= full_at && !counters.stopped() {
+                    let unique = counters.add_unique(r.new_states, opts.max_states);
+                    if unique >= table.mark.load(Ordering::Relaxed) && !table.ask_to_grow() && !counters.stopped() {
                         counters.request_stop(StopReason::MemoryLimit);
                     }
                     max_depth.fetch_max(r.depth, Ordering::Relaxed);
@@ -106,6 +112,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     }
     outcome.walks = Some(walks_done.load(Ordering::Relaxed));
     outcome.max_depth_reached = max_depth.load(Ordering::Relaxed);
+    let table = table.current();
     outcome.visited_bytes = table.bytes() as u64;
     outcome.stop_reason =
         if cut != u64::MAX { StopReason::Violation } else { counters.stop_reason().unwrap_or(StopReason::Walks) };
@@ -117,6 +124,118 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
         ));
     }
     outcome
+}
+
+/// The visited set of a simulation, rebuilt twice as large (up to the
+/// memory budget) when it passes half full. Walkers insert without any
+/// coordination; a rebuild waits until every walker is between two walks
+/// (they check at [`Table::pause_point`]), so no insert is lost. Walks do
+/// not depend on the table (it only counts distinct states), so rebuilds
+/// change no walk, verdict or count.
+struct Table {
+    current: Mutex<Arc<VisitedSet>>,
+    budget_slots: usize,
+    /// Unique states at which to grow (or, at the budget, to stop).
+    mark: AtomicU64,
+    grow: AtomicBool,
+    pause: Mutex<Pause>,
+    resumed: Condvar,
+}
+
+struct Pause {
+    /// Walkers still running walks.
+    active: usize,
+    /// Walkers waiting at the pause point.
+    waiting: usize,
+    /// Rebuilds done (what waiters wait to change).
+    rebuilds: u64,
+}
+
+impl Table {
+    fn new(slots: usize, budget_slots: usize, threads: usize) -> Self {
+        let t = VisitedSet::with_capacity(slots);
+        Table {
+            mark: AtomicU64::new(Self::mark_for(t.capacity(), budget_slots)),
+            current: Mutex::new(Arc::new(t)),
+            budget_slots,
+            grow: AtomicBool::new(false),
+            pause: Mutex::new(Pause { active: threads, waiting: 0, rebuilds: 0 }),
+            resumed: Condvar::new(),
+        }
+    }
+
+    fn mark_for(cap: usize, budget_slots: usize) -> u64 {
+        let at = if cap < budget_slots { 0.5 } else { 0.9 };
+        ((cap as f64 * at) as u64).max(1)
+    }
+
+    fn current(&self) -> Arc<VisitedSet> {
+        self.current.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Asks for a rebuild; false if the table is already at the budget.
+    fn ask_to_grow(&self) -> bool {
+        if self.current().capacity() >= self.budget_slots {
+            return false;
+        }
+        self.grow.store(true, Ordering::Relaxed);
+        true
+    }
+
+    /// Between two walks: waits while a rebuild is due, the last walker to
+    /// arrive doing it.
+    fn pause_point(&self) {
+        if !self.grow.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut p = self.pause.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.grow.load(Ordering::Relaxed) {
+            return;
+        }
+        p.waiting += 1;
+        if p.waiting == p.active {
+            self.rebuild(&mut p);
+            return;
+        }
+        let seen = p.rebuilds;
+        while p.rebuilds == seen {
+            p = self.resumed.wait(p).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// A walker is done: if every other one waits for a rebuild, do it.
+    fn leave(&self) {
+        let mut p = self.pause.lock().unwrap_or_else(|e| e.into_inner());
+        p.active -= 1;
+        if self.grow.load(Ordering::Relaxed) && p.waiting > 0 && p.waiting == p.active {
+            self.rebuild(&mut p);
+        }
+    }
+
+    /// Copies every entry into a table twice as large (within the budget)
+    /// and wakes the waiters. Called with every active walker waiting.
+    fn rebuild(&self, p: &mut Pause) {
+        let old = self.current();
+        let new = VisitedSet::with_capacity(old.capacity().saturating_mul(2).min(self.budget_slots));
+        // The new table is larger than the old one: it cannot fill up.
+        let copied = old.rehash_range(0..old.capacity(), &new);
+        debug_assert!(copied);
+        self.mark.store(Self::mark_for(new.capacity(), self.budget_slots), Ordering::Relaxed);
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+        self.grow.store(false, Ordering::Relaxed);
+        p.waiting = 0;
+        p.rebuilds += 1;
+        self.resumed.notify_all();
+    }
+}
+
+/// Calls [`Table::leave`] when dropped.
+struct Leave<'a>(&'a Table);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
 }
 
 struct WalkResult {

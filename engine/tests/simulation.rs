@@ -76,3 +76,24 @@ fn walks_with_choices_are_the_walks_without() {
         }
     }
 }
+
+/// The visited set starts small (1 MiB) and is rebuilt larger while walkers
+/// pause between walks: a run that outgrows it several times counts the same
+/// distinct states on any thread count (a lost or doubled entry would show).
+#[test]
+fn a_growing_visited_set_loses_no_state() {
+    let model = SlidingPuzzle::new(4, 4);
+    let opts = |t| sim(t, 17).walks(8000).max_depth(60);
+    let first = check(&model, &opts(1)).report;
+    assert_eq!(first.stop_reason, StopReason::Walks);
+    assert!(first.unique_states > 70_000, "{} states: too few to grow the table", first.unique_states);
+    assert!(first.visited_set_bytes >= 4 << 20, "grown from 1 MiB: {} bytes", first.visited_set_bytes);
+    for t in [2, 3, 4] {
+        let r = check(&model, &opts(t)).report;
+        assert_eq!(
+            (r.unique_states, r.transitions, r.walks),
+            (first.unique_states, first.transitions, first.walks),
+            "{t} threads"
+        );
+    }
+}
