@@ -56,7 +56,12 @@ struct Node {
 
 /// The fairness group of an action as a one-bit mask (0 for none).
 pub(crate) fn group_bit<M: Model>(model: &M, a: &M::Action) -> u64 {
-    model.fairness(a).map_or(0, |g| 1u64 << (g % 64))
+    fairness_bit(model.fairness(a))
+}
+
+/// The bit of fairness group `g` in a set of groups (0 for none).
+pub(crate) fn fairness_bit(g: Option<u8>) -> u64 {
+    g.map_or(0, |g| 1u64 << (g % 64))
 }
 
 /// A state explored by the shared pass: which predicates hold there, the

@@ -22,7 +22,7 @@ use hashbrown::HashMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::eventually::group_bit;
+use crate::eventually::{fairness_bit, group_bit};
 use crate::fingerprint::Fingerprint;
 use crate::progress::Counters;
 use crate::property::{Kind, Property};
@@ -354,23 +354,21 @@ impl<'a, M: Model> Walker<'a, M> {
     /// order of successors and the same index is drawn.
     fn step(&mut self, state: &M::State, rng: &mut ChaCha8Rng, r: &mut WalkResult) -> Option<(M::Action, M::State)> {
         self.choices.clear();
+        // The index drawn from the choices, if the model offers them.
+        let mut drawn = None;
         if self.model.choices(state, &mut self.choices) {
             if self.choices.is_empty() {
                 return None;
             }
-            let enabled = self.choices.iter().fold(0, |m, c| m | c.fairness.map_or(0, |g| 1u64 << (g % 64)));
             let n = rng.gen_range(0..self.choices.len());
             if let Some(taken) = self.model.take(state, self.choices[n]) {
-                self.enabled.push(enabled);
+                self.enabled.push(self.choices.iter().fold(0, |m, c| m | fairness_bit(c.fairness)));
                 r.steps += 1;
                 return Some(taken);
             }
-            // The model could not compute its own choice: every successor.
-            self.succ.clear();
-            self.model.successors(state, &mut self.succ);
-            r.steps += self.succ.len() as u64;
-            self.enabled.push(enabled);
-            return (n < self.succ.len()).then(|| self.succ.swap_remove(n));
+            // The model could not compute its own choice: every successor,
+            // taking the one already drawn.
+            drawn = Some(n);
         }
         self.succ.clear();
         self.model.successors(state, &mut self.succ);
@@ -378,9 +376,9 @@ impl<'a, M: Model> Walker<'a, M> {
         if self.succ.is_empty() {
             return None;
         }
-        let enabled = self.succ.iter().fold(0, |m, (a, _)| m | group_bit(self.model, a));
-        self.enabled.push(enabled);
-        Some(self.succ.swap_remove(rng.gen_range(0..self.succ.len())))
+        self.enabled.push(self.succ.iter().fold(0, |m, (a, _)| m | group_bit(self.model, a)));
+        let n = drawn.unwrap_or_else(|| rng.gen_range(0..self.succ.len()));
+        (n < self.succ.len()).then(|| self.succ.swap_remove(n))
     }
 
     /// The walk ended in a deadlock (`loop_start` none) or closed a cycle:

@@ -485,18 +485,25 @@ impl<C: Consistency> KubeModel<C> {
         (KubeAction::Client { wrote: Box::new(op), outcome }, next)
     }
 
-    /// The successor in which controller instance `i` restarts (a kubelet:
-    /// its node restarts), if that can happen: a kubelet's node must be there
-    /// and ready, another controller must have some local state to lose.
-    fn restart(&self, state: &KubeState<C>, i: usize) -> Option<(KubeAction, KubeState<C>)> {
-        let node_deletion = match &self.controllers[i] {
+    /// Whether controller instance `i` of `state` can restart, with the
+    /// node deletion that comes with it for a kubelet (`latest` is the
+    /// newest state): a kubelet's node must be there and ready, another
+    /// controller must have some local state to lose.
+    fn restart_effect(&self, state: &KubeState<C>, latest: &Store, i: usize) -> Option<Option<Operation>> {
+        match &self.controllers[i] {
             Controller::Kubelet { node } => {
-                let uid = state.history.latest().nodes.get(node).filter(|n| n.ready)?.meta.uid;
-                Some(Operation::DeleteNode { name: node.clone(), uid })
+                let uid = latest.nodes.get(node).filter(|n| n.ready)?.meta.uid;
+                Some(Some(Operation::DeleteNode { name: node.clone(), uid }))
             }
-            _ if state.locals[i] != Local::default() => None,
-            _ => return None,
-        };
+            _ if state.locals[i] != Local::default() => Some(None),
+            _ => None,
+        }
+    }
+
+    /// The successor in which controller instance `i` restarts (a kubelet:
+    /// its node restarts), if that can happen ([`Self::restart_effect`]).
+    fn restart(&self, state: &KubeState<C>, latest: &Store, i: usize) -> Option<(KubeAction, KubeState<C>)> {
+        let node_deletion = self.restart_effect(state, latest, i)?;
         let mut next = state.clone();
         next.locals[i] = Local::default();
         next.restarts_left = spend(next.restarts_left);
@@ -528,14 +535,18 @@ impl<C: Consistency> Model for KubeModel<C> {
                 out.push((action, next));
             }
         }
+        if state.client_left == 0 && state.restarts_left == 0 {
+            return;
+        }
+        let latest = state.history.latest();
         if state.client_left > 0 {
             let max = state.history.max();
-            for op in client_writes(&state.history.latest(), self.scenario.perturbations) {
+            for op in client_writes(&latest, self.scenario.perturbations) {
                 out.push(self.client_write(state, &max, op));
             }
         }
         if state.restarts_left > 0 {
-            out.extend((0..self.controllers.len()).filter_map(|i| self.restart(state, i)));
+            out.extend((0..self.controllers.len()).filter_map(|i| self.restart(state, &latest, i)));
         }
     }
 
@@ -547,19 +558,18 @@ impl<C: Consistency> Model for KubeModel<C> {
             let fairness = Some((i % 64) as u8);
             out.extend((0..reads.count(state, i)).map(|k| krepis_engine::Choice { id: choice::step(i, k), fairness }));
         }
+        if state.client_left == 0 && state.restarts_left == 0 {
+            return true;
+        }
+        let latest = state.history.latest();
         if state.client_left > 0 {
-            let n = client_write_count(&state.history.latest(), self.scenario.perturbations);
+            let n = client_write_count(&latest, self.scenario.perturbations);
             out.extend((0..n).map(|k| krepis_engine::Choice { id: choice::client(k), fairness: None }));
         }
         if state.restarts_left > 0 {
-            let latest = state.history.latest();
-            let can = |i: usize| match &self.controllers[i] {
-                Controller::Kubelet { node } => latest.nodes.get(node).is_some_and(|n| n.ready),
-                _ => state.locals[i] != Local::default(),
-            };
             out.extend(
                 (0..self.controllers.len())
-                    .filter(|&i| can(i))
+                    .filter(|&i| self.restart_effect(state, &latest, i).is_some())
                     .map(|i| krepis_engine::Choice { id: choice::restart(i), fairness: None }),
             );
         }
@@ -580,7 +590,9 @@ impl<C: Consistency> Model for KubeModel<C> {
                 let op = client_write(&state.history.latest(), self.scenario.perturbations, k)?;
                 Some(self.client_write(state, &state.history.max(), op))
             }
-            choice::Kind::Restart(i) => (i < self.controllers.len()).then(|| self.restart(state, i)).flatten(),
+            choice::Kind::Restart(i) => {
+                (i < self.controllers.len()).then(|| self.restart(state, &state.history.latest(), i)).flatten()
+            }
         }
     }
 
