@@ -23,20 +23,14 @@ use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 
 use crate::checkpoint::{self, Checkpoint, Frontiers, Header};
 use crate::fingerprint::{nonzero, Fingerprint};
+use crate::parent_log::{LogBuffer, ParentLog};
 use crate::progress::Counters;
 use crate::property::Property;
 use crate::report::{group, human_bytes, StopReason};
 use crate::search::{Chain, Hits, SearchOutcome};
-use crate::trace::chain_from_parents;
-use crate::visited::{Insert, VisitedSet, SLOT_BYTES};
+use crate::visited::{grown_capacity, mark_for, Insert, VisitedSet, FULL_AT, MIN_SLOTS, SLOT_BYTES};
 use crate::{Model, Options};
 
-/// Smallest visited set allocated (slots): 1 MiB.
-const MIN_SLOTS: usize = 1 << 16;
-/// The visited set is rebuilt twice as large when it passes this fraction full.
-const GROW_AT: f64 = 0.5;
-/// With no room left in the budget to grow, the run stops at this fraction full.
-const FULL_AT: f64 = 0.9;
 /// Largest chunk of frontier states a thread claims at once.
 const MAX_CHUNK: usize = 1024;
 /// States expanded before their successors are inserted (see `expand`).
@@ -140,6 +134,8 @@ struct Shared<'a, M: Model> {
     live: Vec<AtomicBool>,
     opts: &'a Options,
     counters: &'a Counters,
+    /// Parent links of every stored state.
+    log: ParentLog,
     barrier: Barrier,
     coord: Mutex<Coord<M::State>>,
     /// Set by a worker whose chunk took the run past the task's mark.
@@ -174,15 +170,28 @@ struct Buffers<M: Model> {
     /// Successors the full visited set had no room for.
     unstored: Vec<Pending<M::State>>,
     hits: Hits,
+    /// Parent links of the states this thread stored, not yet written.
+    log: LogBuffer,
 }
 
 impl<M: Model> Buffers<M> {
     fn new(props: usize) -> Self {
-        Buffers { out: Vec::new(), succ: Vec::new(), pending: Vec::new(), unstored: Vec::new(), hits: Hits::new(props) }
+        Buffers {
+            out: Vec::new(),
+            succ: Vec::new(),
+            pending: Vec::new(),
+            unstored: Vec::new(),
+            hits: Hits::new(props),
+            log: LogBuffer::new(),
+        }
     }
 
-    /// Hands this phase's results to the leader.
-    fn hand_over(&mut self, c: &mut Coord<M::State>, branching: usize) {
+    /// Hands this phase's results to the leader (the parent links to the
+    /// log first, so that they are on file before any state of the next
+    /// level is stored).
+    fn hand_over(&mut self, shared: &Shared<'_, M>, branching: usize) {
+        append_log(shared, &mut self.log);
+        let c = &mut *lock(&shared.coord);
         if !self.out.is_empty() {
             c.next.push(std::mem::take(&mut self.out));
         }
@@ -197,18 +206,35 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Writes a thread's parent links; a write error stops the run (the error is
+/// reported from the log at the end).
+fn append_log<M: Model>(shared: &Shared<'_, M>, buf: &mut LogBuffer) {
+    if shared.log.append(buf).is_err() {
+        shared.counters.request_stop(StopReason::Interrupted);
+    }
+}
+
 /// Runs the search until the space, a limit or a violation ends it.
 pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, counters: &Counters) -> SearchOutcome {
     let threads = opts.threads.max(1);
     let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
     let live: Vec<AtomicBool> = props.iter().map(|_| AtomicBool::new(true)).collect();
     let mut outcome = SearchOutcome::new(props.len());
+    let log = match ParentLog::new() {
+        Ok(log) => log,
+        Err(e) => {
+            outcome.error = Some(e);
+            outcome.stop_reason = StopReason::Interrupted;
+            return outcome;
+        }
+    };
     let shared = Shared {
         model,
         props,
         live,
         opts,
         counters,
+        log,
         barrier: Barrier::new(threads),
         coord: Mutex::new(Coord {
             task: Task::Done,
@@ -260,13 +286,21 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     });
 
     let mut outcome = leader.outcome;
+    let log = &shared.log;
+    if let Some(e) = log.error() {
+        outcome.error = Some(e);
+    }
     for (i, fp) in outcome.decided.iter().enumerate() {
         if let Some(fp) = fp {
-            let fps = chain_from_parents(*fp, |f| leader.table.parent(f));
-            outcome.chains[i] = Some(Chain { fps, loop_start: None });
+            match log.chain(*fp) {
+                Ok(fps) => outcome.chains[i] = Some(Chain { fps, loop_start: None }),
+                Err(e) if outcome.error.is_none() => outcome.error = Some(format!("no trace: {e}")),
+                Err(_) => {}
+            }
         }
     }
     outcome.visited_bytes = leader.table.bytes() as u64;
+    outcome.parent_log_bytes = log.bytes();
     outcome
 }
 
@@ -293,16 +327,21 @@ fn fresh<M: Model>(shared: &Shared<'_, M>, outcome: &mut SearchOutcome, budget_s
     let mut init = Vec::new();
     model.init_states(&mut init);
     let mut level0 = Vec::new();
+    let mut log = LogBuffer::new();
     for mut s in init {
         if opts.symmetry {
             model.canonicalize(&mut s);
         }
         let fp = nonzero(model.fingerprint(&s));
-        if table.insert(fp, 0) == Insert::New {
+        if table.insert(fp) == Insert::New {
             hits.check(model, props, &s, fp, |_| true);
             level0.push((fp, s));
+            if log.push(fp, 0) {
+                append_log(shared, &mut log);
+            }
         }
     }
+    append_log(shared, &mut log);
     counters.add_unique(level0.len() as u64, 0);
     counters.queue.store(level0.len() as u64, Ordering::Relaxed);
     let violated = outcome.settle_level(props, &hits, live) && !opts.keep_going;
@@ -330,7 +369,7 @@ fn resume<M: Model>(
         return Err(format!("{}: corrupt checkpoint (property counts)", cp.path().display()));
     }
     // Room for every saved state with the table under its growth mark.
-    let want = ((h.visited + h.unstored) as f64 / GROW_AT) as usize + 1;
+    let want = grown_capacity(h.visited + h.unstored, budget_slots);
     let most = (budget_slots as f64 * FULL_AT) as u64;
     if h.visited + h.unstored > most {
         return Err(format!(
@@ -341,8 +380,8 @@ fn resume<M: Model>(
             group(most)
         ));
     }
-    let table = Arc::new(VisitedSet::with_capacity(want.max(MIN_SLOTS).min(budget_slots)));
-    let saved = cp.load_into(model, opts.symmetry, &table)?;
+    let table = Arc::new(VisitedSet::with_capacity(want));
+    let saved = cp.load_into(model, opts.symmetry, &table, &shared.log)?;
     counters.add_unique(h.visited, 0);
     counters.transitions.store(h.transitions, Ordering::Relaxed);
     counters.depth.store(h.depth, Ordering::Relaxed);
@@ -356,12 +395,20 @@ fn resume<M: Model>(
     let mut hits = Hits::from_vec(h.next_hits.clone());
     let mut next = saved.next;
     let mut new = 0;
+    let mut log = LogBuffer::new();
     for (fp, parent, s) in saved.unstored {
-        if table.insert(fp, parent) == Insert::New {
+        if table.insert(fp) == Insert::New {
             new += 1;
             hits.check(model, props, &s, fp, |i| live[i].load(Ordering::Relaxed));
             next.push((fp, s));
+            if log.push(fp, parent) {
+                append_log(shared, &mut log);
+            }
         }
+    }
+    append_log(shared, &mut log);
+    if let Some(e) = shared.log.error() {
+        return Err(e);
     }
     counters.add_unique(new, 0);
     if !next.is_empty() {
@@ -382,20 +429,16 @@ fn expansion<S>(
 ) -> Task<S> {
     let cap = table.capacity();
     // After a worker passes the mark, every thread may still finish one chunk:
-    // keep chunk * threads * branching within 40% of the table.
-    let room = cap * 2 / 5;
+    // keep chunk * threads * branching within 20% of a table that can grow (it
+    // asks to at 70% full, so it is at most 90% full when it does), 40% of one
+    // at the budget (asking to stop at 90%: successors it has no room for are
+    // kept and saved, so larger chunks lose nothing).
+    let room = if cap < budget_slots { cap / 5 } else { cap * 2 / 5 };
     let total: usize = segments.iter().map(Vec::len).sum();
     let chunk = (room / (threads * branching.max(1))).clamp(1, MAX_CHUNK).min(total.div_ceil(threads * 4).max(1));
     let frontier = Arc::new(Frontier::new(segments, chunk));
     let mark = mark_for(cap, budget_slots);
     Task::Expand { frontier, table, depth, mark }
-}
-
-/// The unique-state count at which workers stop for a rebuild (or, with no
-/// room left to grow, for good).
-fn mark_for(cap: usize, budget_slots: usize) -> u64 {
-    let at = if cap < budget_slots { GROW_AT } else { FULL_AT };
-    ((cap as f64 * at) as u64).max(1)
 }
 
 fn worker<M: Model>(shared: &Shared<'_, M>, mut leader: Option<&mut Leader<M>>) {
@@ -406,14 +449,14 @@ fn worker<M: Model>(shared: &Shared<'_, M>, mut leader: Option<&mut Leader<M>>) 
             Task::Done => return,
             Task::Expand { frontier, table, mark, .. } => {
                 let branching = expand(shared, &frontier, &table, mark, &mut bufs);
-                bufs.hand_over(&mut lock(&shared.coord), branching);
+                bufs.hand_over(shared, branching);
             }
             Task::Rehash { old, new, cursor } => loop {
                 let b = cursor.fetch_add(REHASH_CHUNK, Ordering::Relaxed);
                 if b >= old.capacity() {
                     break;
                 }
-                // The new table is twice as large: it cannot fill up.
+                // The new table is larger than the old one: it cannot fill up.
                 let copied = old.rehash_range(b..(b + REHASH_CHUNK).min(old.capacity()), &new);
                 debug_assert!(copied);
             },
@@ -435,7 +478,7 @@ fn expand<M: Model>(
     mark: u64,
     bufs: &mut Buffers<M>,
 ) -> usize {
-    let Buffers { out, succ, pending, unstored, hits } = bufs;
+    let Buffers { out, succ, pending, unstored, hits, log } = bufs;
     let model = shared.model;
     let symmetry = shared.opts.symmetry;
     let counters = shared.counters;
@@ -468,9 +511,12 @@ fn expand<M: Model>(
                 }
             }
             for (nfp, parent, next) in pending.drain(..) {
-                match table.insert(nfp, parent) {
+                match table.insert(nfp) {
                     Insert::New => {
                         new += 1;
+                        if log.push(nfp, parent) {
+                            append_log(shared, log);
+                        }
                         hits.check(model, shared.props, &next, nfp, |i| shared.live[i].load(Ordering::Relaxed));
                         out.push((nfp, next));
                     }
@@ -513,7 +559,6 @@ fn save<M: Model>(
     shared: &Shared<'_, M>,
     l: &mut Leader<M>,
     reason: Option<StopReason>,
-    table: &VisitedSet,
     depth: u64,
     hits: &Hits,
     states: &Frontiers<'_, M::State>,
@@ -543,7 +588,7 @@ fn save<M: Model>(
         next: 0,
         unstored: 0,
     };
-    match checkpoint::write(model, to, header, table, states) {
+    match checkpoint::write(model, to, header, &shared.log, states) {
         Ok(()) if reason.is_some() => l.outcome.checkpoint = Some(to.path.clone()),
         Ok(()) => {}
         Err(e) => {
@@ -579,7 +624,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                 let save_mid_level = |l: &mut Leader<M>, reason: Option<StopReason>| {
                     let next = c.next.iter().map(Vec::as_slice).collect();
                     let states = Frontiers { current: frontier.remaining(), next, unstored: &c.unstored };
-                    save(shared, l, reason, &table, depth, &c.hits, &states);
+                    save(shared, l, reason, depth, &c.hits, &states);
                 };
                 let stopped_mid_level = |l: &mut Leader<M>, reason: StopReason| {
                     l.outcome.stop_reason = reason;
@@ -602,7 +647,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                         stopped_mid_level(l, StopReason::MemoryLimit);
                         return;
                     }
-                    let new = Arc::new(VisitedSet::with_capacity(cap.saturating_mul(2).min(l.budget_slots)));
+                    let new = Arc::new(VisitedSet::with_capacity(grown_capacity(unique, l.budget_slots).max(cap + 1)));
                     l.pending = Some((frontier, depth));
                     c.task = Task::Rehash { old: table, new, cursor: Arc::new(AtomicUsize::new(0)) };
                     return;
@@ -635,13 +680,15 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     let current = next.iter().map(Vec::as_slice).collect();
                     let states = Frontiers { current, next: Vec::new(), unstored: &c.unstored };
                     let none = Hits::new(shared.props.len());
-                    save(shared, l, Some(StopReason::MaxDepth), &table, depth + 1, &none, &states);
+                    save(shared, l, Some(StopReason::MaxDepth), depth + 1, &none, &states);
                 } else if threads > 1 && total < SOLO_BELOW {
                     // Expand the small level here, then settle it like any phase.
                     let task = expansion(next, table, depth + 1, 1, branching, l.budget_slots);
                     if let Task::Expand { frontier, table, mark, .. } = &task {
                         let b = expand(shared, frontier, table, *mark, &mut l.solo);
-                        l.solo.hand_over(&mut c, b);
+                        drop(c);
+                        l.solo.hand_over(shared, b);
+                        c = lock(&shared.coord);
                     }
                     c.task = task;
                     continue;

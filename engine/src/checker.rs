@@ -132,6 +132,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         us_per_state: if found > 0 { elapsed * 1e6 / found as f64 } else { 0.0 },
         peak_rss_bytes: crate::memory::peak_rss(),
         visited_set_bytes: outcome.visited_bytes,
+        parent_log_bytes: outcome.parent_log_bytes,
         bytes_per_state: if unique > 0 { outcome.visited_bytes as f64 / unique as f64 } else { 0.0 },
         collision_probability: collision_probability(unique),
         resumed_states: outcome.resumed,

@@ -14,7 +14,9 @@
 //! All integers little-endian.
 //! - the 8 bytes `KREPIS\0C`, a `u16` version;
 //! - a `u32` length, then a [`Header`] in postcard;
-//! - `header.visited` entries of 16 bytes: fingerprint `u64`, parent `u64`;
+//! - `header.visited` entries of 16 bytes: fingerprint `u64`, parent `u64`,
+//!   in the order of the run's parent log (every parent before its children;
+//!   a file in another order resumes, and its traces take longer to rebuild);
 //! - `header.current`, then `header.next` state records: fingerprint `u64`,
 //!   `u32` length, the model's encoding of the state ([`Model::encode_state`]);
 //! - `header.unstored` records: fingerprint `u64`, parent `u64`, `u32`
@@ -41,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3Default;
 
 use crate::fingerprint::{nonzero, Fingerprint};
+use crate::parent_log::{LogBuffer, ParentLog};
 use crate::visited::{Insert, VisitedSet};
 use crate::Model;
 
@@ -290,7 +293,7 @@ pub(crate) fn write<M: Model>(
     model: &M,
     to: &CheckpointTo,
     mut header: Header,
-    table: &VisitedSet,
+    log: &ParentLog,
     states: &Frontiers<'_, M::State>,
 ) -> Result<(), String> {
     let partial = {
@@ -301,7 +304,7 @@ pub(crate) fn write<M: Model>(
     let fail = |e: String| format!("cannot write the checkpoint {}: {e}", to.path.display());
     let count = |parts: &[&[(Fingerprint, M::State)]]| parts.iter().map(|p| p.len() as u64).sum::<u64>();
     header.args.clone_from(&to.args);
-    header.visited = table.count() as u64;
+    header.visited = log.records();
     header.current = count(&states.current);
     header.next = count(&states.next);
     header.unstored = states.unstored.len() as u64;
@@ -323,9 +326,11 @@ pub(crate) fn write<M: Model>(
         w.write_all(&VERSION.to_le_bytes()).map_err(io)?;
         w.write_all(&(head.len() as u32).to_le_bytes()).map_err(io)?;
         w.write_all(&head).map_err(io)?;
-        for (fp, parent) in table.entries() {
-            w.write_all(&fp.to_le_bytes()).and_then(|_| w.write_all(&parent.to_le_bytes())).map_err(io)?;
-        }
+        // In the log's order, parents before children, which a resumed run's
+        // log keeps (its traces are then rebuilt in one pass).
+        log.for_each(|fp, parent| {
+            w.write_all(&fp.to_le_bytes()).and_then(|_| w.write_all(&parent.to_le_bytes())).map_err(io)
+        })?;
         for part in states.current.iter().chain(&states.next) {
             for (fp, s) in part.iter() {
                 w.write_all(&fp.to_le_bytes()).map_err(io)?;
@@ -360,12 +365,13 @@ pub(crate) struct Resumed<S> {
 
 impl Checkpoint {
     /// Reads the visited entries into `table` (which must have room) and
-    /// decodes the saved states, checking each one's fingerprint.
+    /// `log`, and decodes the saved states, checking each one's fingerprint.
     pub(crate) fn load_into<M: Model>(
         &self,
         model: &M,
         symmetry: bool,
         table: &VisitedSet,
+        log: &ParentLog,
     ) -> Result<Resumed<M::State>, String> {
         let fail = |e: String| format!("{}: {e}", self.path.display());
         let file = File::open(&self.path).map_err(|e| fail(format!("cannot read: {e}")))?;
@@ -374,13 +380,18 @@ impl Checkpoint {
         if header != self.header {
             return Err(fail("changed since it was opened".into()));
         }
+        let mut links = LogBuffer::new();
         for _ in 0..header.visited {
             let fp = read_u64(&mut r).map_err(fail)?;
             let parent = read_u64(&mut r).map_err(fail)?;
-            if fp == 0 || table.insert(fp, parent) == Insert::Full {
+            if fp == 0 || table.insert(fp) != Insert::New {
                 return Err(fail("corrupt checkpoint (visited section)".into()));
             }
+            if links.push(fp, parent) {
+                log.append(&mut links)?;
+            }
         }
+        log.append(&mut links)?;
         let mut buf = Vec::new();
         let mut state = |r: &mut BufReader<File>, fp: Fingerprint| -> Result<M::State, String> {
             let len = read_u32(r)? as usize;

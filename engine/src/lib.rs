@@ -44,6 +44,7 @@ pub mod memory;
 mod model;
 pub mod models;
 mod options;
+pub mod parent_log;
 mod progress;
 mod property;
 mod reference;

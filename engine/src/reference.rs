@@ -154,6 +154,7 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         us_per_state: if unique > 0 { elapsed * 1e6 / unique as f64 } else { 0.0 },
         peak_rss_bytes: crate::memory::peak_rss(),
         visited_set_bytes: parent.capacity() as u64 * entry,
+        parent_log_bytes: 0,
         bytes_per_state: if unique > 0 { (parent.capacity() as u64 * entry) as f64 / unique as f64 } else { 0.0 },
         collision_probability: 0.0,
         resumed_states: 0,

@@ -164,8 +164,13 @@ pub struct Report {
     pub peak_rss_bytes: u64,
     /// Bytes of the visited set at the end of the run.
     pub visited_set_bytes: u64,
-    /// Visited-set bytes per unique state.
+    /// Visited-set bytes per unique state (memory; BFS's parent links are on
+    /// disk, in `parent_log_bytes`).
     pub bytes_per_state: f64,
+    /// Bytes of parent links BFS wrote to its parent log, an unnamed temporary
+    /// file (16 per unique state; 0 for other strategies).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub parent_log_bytes: u64,
     /// Birthday bound on a fingerprint collision among the unique states.
     pub collision_probability: f64,
     /// Unique states the run started with, resumed from a checkpoint (0 for a
@@ -221,12 +226,17 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "  {:.3} s  {} states/s  {:.3} µs/state  {:.1} bytes/state  peak memory {}",
+            "  {:.3} s  {} states/s  {:.3} µs/state  {:.1} bytes/state  peak memory {}{}",
             self.elapsed_s,
             group(self.states_per_s as u64),
             self.us_per_state,
             self.bytes_per_state,
-            human_bytes(self.peak_rss_bytes)
+            human_bytes(self.peak_rss_bytes),
+            if self.parent_log_bytes > 0 {
+                format!("  parent links on disk {}", human_bytes(self.parent_log_bytes))
+            } else {
+                String::new()
+            }
         );
         if self.liveness_s > 0.0 {
             let _ = writeln!(

@@ -110,6 +110,8 @@ pub(crate) struct SearchOutcome {
     pub error: Option<String>,
     /// Bytes held by the visited set at the end.
     pub visited_bytes: u64,
+    /// Bytes of parent links written to the parent log on disk (BFS).
+    pub parent_log_bytes: u64,
     /// Per property: the fingerprint of the state that decided it.
     pub decided: Vec<Option<Fingerprint>>,
     /// Per property: its trace, when the strategy built it itself.
@@ -129,6 +131,7 @@ impl SearchOutcome {
             max_depth_reached: 0,
             error: None,
             visited_bytes: 0,
+            parent_log_bytes: 0,
             decided: vec![None; n],
             chains: vec![None; n],
             walks: None,

@@ -28,7 +28,7 @@ use crate::progress::Counters;
 use crate::property::{Kind, Property};
 use crate::report::{group, human_bytes, StopReason};
 use crate::search::{Chain, SearchOutcome};
-use crate::visited::{Insert, VisitedSet, SLOT_BYTES};
+use crate::visited::{grown_capacity, mark_for, Insert, VisitedSet, MIN_SLOTS, SLOT_BYTES};
 use crate::{Model, Options};
 
 /// Per property: the lowest walk index that decided it, with its trace.
@@ -45,9 +45,9 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     let threads = opts.threads.max(1);
     let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
     let wanted = if opts.walks > 0 && opts.max_depth > 0 {
-        (opts.walks.saturating_mul(opts.max_depth + 1).saturating_mul(2)).min(1 << 16) as usize
+        (opts.walks.saturating_mul(opts.max_depth + 1).saturating_mul(2)).min(MIN_SLOTS as u64) as usize
     } else {
-        1 << 16
+        MIN_SLOTS
     };
     let table = Table::new(wanted.clamp(1024, budget_slots.max(1024)).min(budget_slots), budget_slots, threads);
     let next_walk = AtomicU64::new(0);
@@ -126,8 +126,8 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     outcome
 }
 
-/// The visited set of a simulation, rebuilt twice as large (up to the
-/// memory budget) when it passes half full. Walkers insert without any
+/// The visited set of a simulation, rebuilt to twice the states it holds
+/// (up to the memory budget) when it passes 70% full. Walkers insert without any
 /// coordination; a rebuild waits until every walker is between two walks
 /// (they check at [`Table::pause_point`]), so no insert is lost. Walks do
 /// not depend on the table (it only counts distinct states), so rebuilds
@@ -155,18 +155,13 @@ impl Table {
     fn new(slots: usize, budget_slots: usize, threads: usize) -> Self {
         let t = VisitedSet::with_capacity(slots);
         Table {
-            mark: AtomicU64::new(Self::mark_for(t.capacity(), budget_slots)),
+            mark: AtomicU64::new(mark_for(t.capacity(), budget_slots)),
             current: Mutex::new(Arc::new(t)),
             budget_slots,
             grow: AtomicBool::new(false),
             pause: Mutex::new(Pause { active: threads, waiting: 0, rebuilds: 0 }),
             resumed: Condvar::new(),
         }
-    }
-
-    fn mark_for(cap: usize, budget_slots: usize) -> u64 {
-        let at = if cap < budget_slots { 0.5 } else { 0.9 };
-        ((cap as f64 * at) as u64).max(1)
     }
 
     fn current(&self) -> Arc<VisitedSet> {
@@ -212,15 +207,17 @@ impl Table {
         }
     }
 
-    /// Copies every entry into a table twice as large (within the budget)
-    /// and wakes the waiters. Called with every active walker waiting.
+    /// Copies every entry into a table twice the size of its contents (within
+    /// the budget) and wakes the waiters. Called with every active walker
+    /// waiting.
     fn rebuild(&self, p: &mut Pause) {
         let old = self.current();
-        let new = VisitedSet::with_capacity(old.capacity().saturating_mul(2).min(self.budget_slots));
+        let unique = old.count() as u64;
+        let new = VisitedSet::with_capacity(grown_capacity(unique, self.budget_slots).max(old.capacity() + 1));
         // The new table is larger than the old one: it cannot fill up.
         let copied = old.rehash_range(0..old.capacity(), &new);
         debug_assert!(copied);
-        self.mark.store(Self::mark_for(new.capacity(), self.budget_slots), Ordering::Relaxed);
+        self.mark.store(mark_for(new.capacity(), self.budget_slots), Ordering::Relaxed);
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
         self.grow.store(false, Ordering::Relaxed);
         p.waiting = 0;
@@ -303,7 +300,7 @@ impl<'a, M: Model> Walker<'a, M> {
             self.path.push(fp);
             self.on_path.insert(fp, self.path.len() - 1);
             r.depth = depth;
-            if table.insert(fp, 0) == Insert::New {
+            if table.insert(fp) == Insert::New {
                 r.new_states += 1;
             }
             for (i, p) in self.props.iter().enumerate() {

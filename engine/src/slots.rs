@@ -16,8 +16,8 @@ use std::ops::Deref;
 /// Implement only for types whose every field is an integer or atomic integer.
 pub(crate) unsafe trait Zeroable {}
 
-// SAFETY: a slot is two `AtomicU64`s (repr(C)); all-zero bytes are two atomics
-// holding 0, which is a valid value.
+// SAFETY: a slot is one `AtomicU64` (repr(transparent)); all-zero bytes are an
+// atomic holding 0, which is a valid value.
 unsafe impl Zeroable for crate::visited::Slot {}
 
 /// A fixed-length, zero-initialised array of `T`.

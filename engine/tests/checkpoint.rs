@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use krepis_engine::checkpoint::{Checkpoint, CheckpointTo};
 use krepis_engine::models::{PuzzleState, SlidingPuzzle, TwoPhaseCommit};
 use krepis_engine::{check, Model, Options, Report, Status, StopReason};
+use krepis_engine::visited::SLOT_BYTES;
 
 /// The 8-puzzle with the target 31 moves from the start: 181,440 states,
 /// `reach-target` found at the last level.
@@ -100,15 +101,15 @@ fn a_full_visited_set_stops_with_a_checkpoint_that_resumes_with_more_memory() {
     let whole = check(&model, &Options::default().threads(2)).report;
     for threads in [1, 2] {
         let path = temp(&format!("memory-{threads}"));
-        // 2 MiB: 131,072 slots, fewer than the space's 181,440 states.
-        let o = Options::default().threads(threads).memory(2 << 20).checkpoint(to(&path, false));
+        // 1 MiB: 131,072 slots, fewer than the space's 181,440 states.
+        let o = Options::default().threads(threads).memory(1 << 20).checkpoint(to(&path, false));
         let first = check(&model, &o).report;
         assert_eq!(first.stop_reason, StopReason::MemoryLimit);
         assert!(first.error.as_deref().is_some_and(|e| e.contains("--memory")), "{:?}", first.error);
         assert_eq!(first.checkpoint.as_deref(), Some(path.to_str().unwrap()));
         // Resuming within the same budget cannot work and says so.
         let cp = Checkpoint::open(&path).unwrap();
-        let again = check(&model, &Options::default().threads(threads).memory(2 << 20).resume(cp)).report;
+        let again = check(&model, &Options::default().threads(threads).memory(1 << 20).resume(cp)).report;
         assert!(again.error.as_deref().is_some_and(|e| e.contains("raise --memory")), "{:?}", again.error);
         resume_matches(&model, &path, Options::default().threads(threads).memory(64 << 20), &whole);
     }
@@ -224,7 +225,7 @@ fn states_the_full_visited_set_had_no_room_for_are_saved_and_resumed() {
     for (i, slots) in [200u64, 256, 300, 400].into_iter().enumerate() {
         for threads in [1, 2] {
             let path = temp(&format!("overflow-{i}-{threads}"));
-            let o = Options::default().threads(threads).memory(slots * 16).checkpoint(to(&path, false));
+            let o = Options::default().threads(threads).memory(slots * SLOT_BYTES as u64).checkpoint(to(&path, false));
             let first = check(&model, &o).report;
             assert_eq!(first.stop_reason, StopReason::MemoryLimit);
             let h = Checkpoint::open(&path).unwrap().header().clone();

@@ -60,19 +60,24 @@ fn a_full_visited_set_is_a_clear_error_not_an_abort() {
         let e = r.error.expect("an error message");
         assert!(e.contains("visited set is full") && e.contains("--memory"), "{e}");
         assert!(r.visited_set_bytes <= 1 << 20);
-        // 65,536 slots, stopped at 90%: most of them were used.
-        assert!(r.unique_states > 50_000, "{}", r.unique_states);
+        // 131,072 slots, stopped at 90%: most of them were used.
+        assert!(r.unique_states > 110_000, "{}", r.unique_states);
     }
 }
 
 #[test]
 fn the_visited_set_grows_within_the_budget() {
-    // puzzle8 needs more than the initial 65,536 slots: it must grow, not fail.
-    let r = check(&SlidingPuzzle::puzzle8(), &Options::default().threads(2).memory(64 << 20)).report;
-    assert_eq!(r.unique_states, 181_440);
-    assert!(r.visited_set_bytes >= 181_440 * 16);
+    // puzzle8 needs more than the initial 131,072 slots: it must grow, not fail,
+    // and the grown table holds at most 16 bytes per state.
+    for threads in [1, 2] {
+        let r = check(&SlidingPuzzle::puzzle8(), &Options::default().threads(threads).memory(64 << 20)).report;
+        assert_eq!(r.unique_states, 181_440);
+        assert!(r.visited_set_bytes > 1 << 20, "{}", r.visited_set_bytes);
+        assert!(r.bytes_per_state <= 16.0, "{}", r.bytes_per_state);
+        assert_eq!(r.parent_log_bytes, 181_440 * 16);
+    }
     // Too small a budget for the whole space: it stops cleanly instead.
-    let r = check(&SlidingPuzzle::puzzle8(), &Options::default().threads(2).memory(2 << 20)).report;
+    let r = check(&SlidingPuzzle::puzzle8(), &Options::default().threads(2).memory(1 << 20)).report;
     assert_eq!(r.stop_reason, StopReason::MemoryLimit);
 }
 
