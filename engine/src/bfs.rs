@@ -2,8 +2,10 @@
 //!
 //! Each level's frontier is fixed when the level starts and cut into chunks;
 //! worker threads claim chunks through one atomic cursor (one `fetch_add` per
-//! chunk of up to 1,024 states, never per state), expand them, and insert the
-//! successors' fingerprints into the lock-free [`VisitedSet`]. New states go to
+//! chunk of up to 1,024 states, never per state), take and expand them (and
+//! free them: a level's memory is released by every thread as it goes), and
+//! insert the successors' fingerprints into the lock-free [`VisitedSet`],
+//! their parent links into the [`ParentLog`]. New states go to
 //! the thread's own buffer, which becomes one segment of the next frontier.
 //! This balances like per-thread work-stealing deques (a thread idles only when
 //! no chunk of the level is left) without deque traffic, and it makes the
@@ -12,7 +14,7 @@
 //! the same for any number of threads, and every trace is a shortest one.
 //!
 //! Threads meet at a barrier between phases: the end of a level, or a rebuild
-//! of the visited set when it passes half full (the rebuild itself runs on all
+//! of the visited set when it passes 70% full (the rebuild itself runs on all
 //! threads). Between the two barriers the leader (thread 0) settles the phase
 //! and publishes the next task. Properties decided in a level are settled at
 //! its end by taking, per property, the smallest fingerprint among the states
@@ -44,38 +46,58 @@ const REHASH_CHUNK: usize = 1 << 16;
 
 type Item<S> = (Fingerprint, S);
 
-/// One level's states, in segments (one per thread that produced them), cut
-/// into chunks that never straddle a segment.
+/// One level's states, cut into chunks. A thread that claims a chunk takes
+/// its states, and drops them once expanded: a level's states are freed by
+/// every thread as the level goes (its memory reused for the next level's
+/// states), not by one thread while the others wait at the barrier (a
+/// tenth of a `cluster` search's samples were the leader dropping levels and
+/// the last frontier).
 struct Frontier<S> {
-    segments: Vec<Vec<Item<S>>>,
-    chunks: Vec<(usize, usize, usize)>,
+    /// Each chunk is locked once, by the thread that claims it (or, after a
+    /// stop, by the leader saving what is left): never contended.
+    chunks: Vec<Mutex<Vec<Item<S>>>>,
     cursor: AtomicUsize,
 }
 
 impl<S> Frontier<S> {
+    /// Cuts `segments` into chunks of at most `chunk` states (a copy of the
+    /// states' handles, a small part of a level's cost).
     fn new(segments: Vec<Vec<Item<S>>>, chunk: usize) -> Self {
         let mut chunks = Vec::new();
-        for (i, seg) in segments.iter().enumerate() {
-            let mut b = 0;
-            while b < seg.len() {
-                let e = (b + chunk).min(seg.len());
-                chunks.push((i, b, e));
-                b = e;
+        for seg in segments {
+            if seg.len() <= chunk {
+                if !seg.is_empty() {
+                    chunks.push(Mutex::new(seg));
+                }
+                continue;
+            }
+            let mut items = seg.into_iter();
+            loop {
+                let part: Vec<Item<S>> = items.by_ref().take(chunk).collect();
+                if part.is_empty() {
+                    break;
+                }
+                chunks.push(Mutex::new(part));
             }
         }
-        Frontier { segments, chunks, cursor: AtomicUsize::new(0) }
+        Frontier { chunks, cursor: AtomicUsize::new(0) }
     }
 
-    fn claim(&self) -> Option<&[Item<S>]> {
+    /// Takes the next unclaimed chunk's states.
+    fn claim(&self) -> Option<Vec<Item<S>>> {
         let i = self.cursor.fetch_add(1, Ordering::Relaxed);
-        let &(seg, b, e) = self.chunks.get(i)?;
-        Some(&self.segments[seg][b..e])
+        Some(std::mem::take(&mut *lock(self.chunks.get(i)?)))
     }
 
-    /// The chunks nobody claimed (after a stop).
-    fn remaining(&self) -> Vec<&[Item<S>]> {
+    /// The chunks nobody claimed (after a stop, or at a periodic save).
+    fn remaining(&self) -> Vec<MutexGuard<'_, Vec<Item<S>>>> {
         let from = self.cursor.load(Ordering::Relaxed).min(self.chunks.len());
-        self.chunks[from..].iter().map(|&(seg, b, e)| &self.segments[seg][b..e]).collect()
+        self.chunks[from..].iter().map(lock).collect()
+    }
+
+    /// Takes every state not claimed yet (for dropping).
+    fn take_remaining(&self) -> Vec<Vec<Item<S>>> {
+        self.remaining().into_iter().map(|mut g| std::mem::take(&mut *g)).collect()
     }
 
     fn exhausted(&self) -> bool {
@@ -156,6 +178,9 @@ struct Leader<M: Model> {
     table: Arc<VisitedSet>,
     /// The expansion to resume after a rebuild of the visited set.
     pending: Option<(Arc<Frontier<M::State>>, u64)>,
+    /// The frontier of the level a stop interrupted (handed to the caller,
+    /// which frees it after the report is made).
+    stopped: Option<Arc<Frontier<M::State>>>,
     /// Buffers for the levels the leader expands alone.
     solo: Buffers<M>,
 }
@@ -214,8 +239,18 @@ fn append_log<M: Model>(shared: &Shared<'_, M>, buf: &mut LogBuffer) {
     }
 }
 
-/// Runs the search until the space, a limit or a violation ends it.
-pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, counters: &Counters) -> SearchOutcome {
+/// The states a stopped run leaves unexpanded.
+pub(crate) type Leftovers<S> = Vec<Vec<Item<S>>>;
+
+/// Runs the search until the space, a limit or a violation ends it. Returns
+/// the states it left unexpanded besides (freeing them takes seconds on large
+/// runs: the caller does it after the report is made).
+pub(crate) fn run<M: Model>(
+    model: &M,
+    props: &[Property<M>],
+    opts: &Options,
+    counters: &Counters,
+) -> (SearchOutcome, Leftovers<M::State>) {
     let threads = opts.threads.max(1);
     let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
     let live: Vec<AtomicBool> = props.iter().map(|_| AtomicBool::new(true)).collect();
@@ -225,7 +260,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
         Err(e) => {
             outcome.error = Some(e);
             outcome.stop_reason = StopReason::Interrupted;
-            return outcome;
+            return (outcome, Vec::new());
         }
     };
     let shared = Shared {
@@ -258,7 +293,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
         Err(e) => {
             outcome.error = Some(e);
             outcome.stop_reason = StopReason::Interrupted;
-            return outcome;
+            return (outcome, Vec::new());
         }
     };
     {
@@ -276,7 +311,8 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
         c.hits = start.hits;
     }
     let table = start.table;
-    let mut leader = Leader { budget_slots, outcome, table, pending: None, solo: Buffers::new(props.len()) };
+    let mut leader =
+        Leader { budget_slots, outcome, table, pending: None, stopped: None, solo: Buffers::new(props.len()) };
     std::thread::scope(|s| {
         for _ in 1..threads {
             let shared = &shared;
@@ -301,7 +337,9 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
     }
     outcome.visited_bytes = leader.table.bytes() as u64;
     outcome.parent_log_bytes = log.bytes();
-    outcome
+    let mut leftovers = leader.stopped.take().map(|f| f.take_remaining()).unwrap_or_default();
+    leftovers.append(&mut lock(&shared.coord).next);
+    (outcome, leftovers)
 }
 
 /// Where a run starts: a table, the level to expand, what is known of the
@@ -491,6 +529,7 @@ fn expand<M: Model>(
         let Some(states) = frontier.claim() else {
             break;
         };
+        let states = &states;
         let mut new = 0u64;
         let mut transitions = 0u64;
         // Expand a few states, prefetch the slots of all their successors, then
@@ -623,7 +662,9 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                 // level so far (`None`: a periodic save; the level goes on).
                 let save_mid_level = |l: &mut Leader<M>, reason: Option<StopReason>| {
                     let next = c.next.iter().map(Vec::as_slice).collect();
-                    let states = Frontiers { current: frontier.remaining(), next, unstored: &c.unstored };
+                    let remaining = frontier.remaining();
+                    let current = remaining.iter().map(|g| g.as_slice()).collect();
+                    let states = Frontiers { current, next, unstored: &c.unstored };
                     save(shared, l, reason, depth, &c.hits, &states);
                 };
                 let stopped_mid_level = |l: &mut Leader<M>, reason: StopReason| {
@@ -632,6 +673,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                         l.outcome.error = Some(full_message(unique, &table));
                     }
                     save_mid_level(l, Some(reason));
+                    l.stopped = Some(frontier.clone());
                 };
                 if counters.stop_reason() == Some(StopReason::MemoryLimit) {
                     stopped_mid_level(l, StopReason::MemoryLimit);
@@ -672,6 +714,8 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                 counters.queue.store(total as u64, Ordering::Relaxed);
                 if l.outcome.settle_level(shared.props, &hits, &shared.live) && !shared.opts.keep_going {
                     l.outcome.stop_reason = StopReason::Violation;
+                    // Left for the caller, who frees it after the report.
+                    c.next = next;
                 } else if total == 0 {
                     l.outcome.stop_reason = StopReason::Exhausted;
                 } else if shared.opts.max_depth > 0 && depth + 1 >= shared.opts.max_depth {
@@ -681,6 +725,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     let states = Frontiers { current, next: Vec::new(), unstored: &c.unstored };
                     let none = Hits::new(shared.props.len());
                     save(shared, l, Some(StopReason::MaxDepth), depth + 1, &none, &states);
+                    c.next = next;
                 } else if threads > 1 && total < SOLO_BELOW {
                     // Expand the small level here, then settle it like any phase.
                     let task = expansion(next, table, depth + 1, 1, branching, l.budget_slots);

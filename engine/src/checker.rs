@@ -18,9 +18,21 @@ pub struct CheckResult<M: Model> {
     pub report: Report,
     /// Per property, in the model's order: its trace, if it has one.
     pub traces: Vec<Option<Trace<M>>>,
+    /// The states a stopped BFS left unexpanded (the rest of the level it was
+    /// expanding, the next level found so far). Freeing them takes seconds
+    /// on a run of millions of states, so they are freed with the result,
+    /// after the report is made, or handed to [`CheckResult::leftovers`].
+    pub(crate) leftovers: Vec<Vec<(crate::fingerprint::Fingerprint, M::State)>>,
 }
 
 impl<M: Model> CheckResult<M> {
+    /// Takes the states the run left unexpanded (see the field's docs), for
+    /// a caller that wants to free them elsewhere (the CLI frees them on a
+    /// thread of their own while the process exits) or not at all.
+    pub fn leftovers(&mut self) -> Vec<Vec<(crate::fingerprint::Fingerprint, M::State)>> {
+        std::mem::take(&mut self.leftovers)
+    }
+
     /// The trace of the property called `name`, if any.
     pub fn trace(&self, name: &str) -> Option<&Trace<M>> {
         let i = self.report.properties.iter().position(|p| p.name == name)?;
@@ -41,6 +53,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let counters = Counters::new();
     let start = Instant::now();
     let mut liveness_s = 0.0;
+    let mut leftovers = Vec::new();
     let outcome = monitored(opts, &counters, start, || {
         let mut outcome = match opts.strategy {
             Strategy::Dfs | Strategy::Simulation if opts.resume.is_some() => {
@@ -49,7 +62,11 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
                 o.stop_reason = StopReason::Interrupted;
                 return o;
             }
-            Strategy::Bfs => crate::bfs::run(model, &props, opts, &counters),
+            Strategy::Bfs => {
+                let (outcome, left) = crate::bfs::run(model, &props, opts, &counters);
+                leftovers = left;
+                outcome
+            }
             Strategy::Dfs => crate::dfs::run(model, &props, opts, &counters),
             Strategy::Simulation => crate::simulation::run(model, &props, opts, &counters),
         };
@@ -140,7 +157,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         error,
         properties: reports,
     };
-    CheckResult { report, traces }
+    CheckResult { report, traces, leftovers }
 }
 
 fn rebuild<M: Model>(model: &M, symmetry: bool, chain: &Chain) -> Option<Trace<M>> {

@@ -162,7 +162,7 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         error: None,
         properties: reports,
     };
-    CheckResult { report, traces }
+    CheckResult { report, traces, leftovers: Vec::new() }
 }
 
 /// Decides an `eventually` property on full states; returns a counterexample

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use krepis_engine::checkpoint::{Checkpoint, CheckpointTo};
 use krepis_engine::models::{PuzzleState, SlidingPuzzle, TwoPhaseCommit};
-use krepis_engine::{check, Model, Options, Report, Status, StopReason};
 use krepis_engine::visited::SLOT_BYTES;
+use krepis_engine::{check, Model, Options, Report, Status, StopReason};
 
 /// The 8-puzzle with the target 31 moves from the start: 181,440 states,
 /// `reach-target` found at the last level.
@@ -252,5 +252,31 @@ fn periodic_checkpoints_let_a_killed_run_resume() {
         let h = Checkpoint::open(&path).expect("a periodic checkpoint").header().clone();
         assert_eq!(h.stopped, "periodic");
         resume_matches(&model, &path, Options::default().threads(3 - threads), &whole);
+    }
+}
+
+/// A stopped BFS hands back the states it left unexpanded (freed with the
+/// result, after the report): exactly the states its checkpoint saves, the
+/// rest of the level it was expanding and the next level so far.
+#[test]
+fn a_stopped_run_hands_back_exactly_the_states_it_saves() {
+    let model = puzzle();
+    for threads in [1, 2] {
+        for (name, o) in [
+            ("states", Options::default().max_states(50_000)),
+            ("depth", Options::default().max_depth(12)),
+            ("memory", Options::default().memory(1 << 20)),
+        ] {
+            let path = temp(&format!("leftovers-{name}-{threads}"));
+            let mut result = check(&model, &o.threads(threads).checkpoint(to(&path, true)));
+            assert_ne!(result.report.stop_reason, StopReason::Exhausted, "{name}");
+            let h = Checkpoint::open(&path).unwrap().header().clone();
+            let left: Vec<(u64, PuzzleState)> = result.leftovers().into_iter().flatten().collect();
+            assert!(!left.is_empty(), "{name}");
+            assert_eq!(left.len() as u64, h.current + h.next, "{name}, {threads} threads");
+            assert!(result.leftovers().is_empty(), "taken once");
+            // Each is a state of the space with its own fingerprint.
+            assert!(left.iter().all(|(fp, s)| *fp == model.fingerprint(s)));
+        }
     }
 }
