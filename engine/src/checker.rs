@@ -76,7 +76,8 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             let chosen: Vec<&crate::Property<M>> = live.iter().map(|&i| &props[i]).collect();
             let live_sym = opts.symmetry && model.fairness_is_symmetric();
             let pass = Instant::now();
-            let verdicts = eventually::check_all(model, &chosen, live_sym, opts.max_depth, &counters);
+            let verdicts =
+                eventually::check_all(model, &chosen, live_sym, opts.max_depth, opts.threads.max(1), &counters);
             liveness_s = pass.elapsed().as_secs_f64();
             for (i, verdict) in live.into_iter().zip(verdicts) {
                 match verdict {

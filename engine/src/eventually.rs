@@ -14,9 +14,10 @@
 //! every group enabled in all of its states, one of its internal edges belongs
 //! to that group (a closed walk through the whole component then is fair, and
 //! any cycle inside a component that lacks such an edge is unfair). So the
-//! pass runs on one thread: a breadth-first search of G that records its
-//! edges and finds the shortest path to a deadlock, then Tarjan's algorithm
-//! over G, testing each cyclic component. A fair component is reported as a
+//! pass is a breadth-first search of G that records its edges and finds the
+//! shortest path to a deadlock (the model's work on every thread, level by
+//! level; the recording on one), then Tarjan's algorithm over G on one
+//! thread, testing each cyclic component. A fair component is reported as a
 //! lasso: the shortest path to its shallowest state, then a closed walk from
 //! there that takes an edge of every group the component needs. Under
 //! symmetry reduction G is a set of orbits; a cycle of orbits is a real path
@@ -90,11 +91,12 @@ pub(crate) fn check_all<M: Model>(
     props: &[&Property<M>],
     symmetry: bool,
     max_depth: u64,
+    threads: usize,
     counters: &Counters,
 ) -> Vec<Verdict> {
     let mut out = Vec::with_capacity(props.len());
     for chunk in props.chunks(64) {
-        out.extend(check_chunk(model, chunk, symmetry, max_depth, counters));
+        out.extend(check_chunk(model, chunk, symmetry, max_depth, threads, counters));
     }
     out
 }
@@ -104,6 +106,7 @@ fn check_chunk<M: Model>(
     props: &[&Property<M>],
     symmetry: bool,
     max_depth: u64,
+    threads: usize,
     counters: &Counters,
 ) -> Vec<Verdict> {
     let all: u64 = if props.len() >= 64 { u64::MAX } else { (1u64 << props.len()) - 1 };
@@ -131,48 +134,161 @@ fn check_chunk<M: Model>(
         }
     }
 
-    // Breadth-first over the union of the Gs, recording edges.
-    let mut succ = Vec::new();
+    // Breadth-first over the union of the Gs, recording edges. Each level's
+    // model work (successors, canonical forms, predicates) runs on every
+    // thread; the results are then merged on one thread in frontier order,
+    // exactly as a sequential search would, so the explored region, its
+    // edges and every verdict and trace do not depend on the thread count.
     let mut depth = 0u64;
     while !frontier.is_empty() {
-        let mut next = Vec::new();
         let last_level = max_depth > 0 && depth >= max_depth;
-        for (fp, s) in &frontier {
-            if counters.stopped() {
-                return props.iter().map(|_| Verdict::Unknown).collect();
-            }
-            succ.clear();
-            model.successors(s, &mut succ);
-            let mut enabled = 0;
-            let mut edges = Vec::new();
-            let deadlock = succ.is_empty();
-            for (a, t) in succ.drain(..) {
-                let bit = group_bit(model, &a);
-                enabled |= bit;
-                let (tfp, t) = canon(t);
+        let Some(results) = expand_level(model, &frontier, &explored, last_level, threads, counters, &canon, &holds)
+        else {
+            return props.iter().map(|_| Verdict::Unknown).collect();
+        };
+        // Each successor unknown when the level started came with its state
+        // and predicates from the one expansion that claimed it first (which
+        // need not be the first in frontier order).
+        let (results, claimed) = results;
+        let mut fresh: HashMap<Fingerprint, (u64, M::State)> = HashMap::with_capacity(claimed.len());
+        fresh.extend(claimed.into_iter().map(|(fp, h, t)| (fp, (h, t))));
+        let mut next = Vec::new();
+        for ((fp, _), r) in frontier.iter().zip(results) {
+            let mut edges = Vec::with_capacity(r.succ.len());
+            for (tfp, bit) in r.succ {
                 if !explored.contains_key(&tfp) {
                     if last_level {
                         continue;
                     }
-                    let h = holds(&t);
+                    let Some(&(h, _)) = fresh.get(&tfp) else {
+                        continue;
+                    };
                     if h == all {
                         continue;
                     }
                     explored.insert(tfp, Explored { holds: h, enabled: 0, edges: Vec::new(), deadlock: false });
-                    next.push((tfp, t));
+                    if let Some((_, t)) = fresh.remove(&tfp) {
+                        next.push((tfp, t));
+                    }
                 }
                 edges.push((tfp, bit));
             }
             if let Some(n) = explored.get_mut(fp) {
-                n.enabled = enabled;
+                n.enabled = r.enabled;
                 n.edges = edges;
-                n.deadlock = deadlock;
+                n.deadlock = r.deadlock;
             }
         }
         frontier = next;
         depth += 1;
     }
     (0..props.len()).map(|i| decide(&explored, &roots, 1u64 << i, max_depth, counters)).collect()
+}
+
+/// What expanding one state found: the groups enabled, whether it has no
+/// successor, and each successor in order: its fingerprint and group bit.
+struct Expansion {
+    enabled: u64,
+    deadlock: bool,
+    succ: Vec<(Fingerprint, u64)>,
+}
+
+/// What expanding a level found: per state, in frontier order, its
+/// [`Expansion`]; and each successor not explored when the level started,
+/// once, with the predicates that hold there and the state itself.
+type Level<S> = (Vec<Expansion>, Vec<(Fingerprint, u64, S)>);
+
+/// States a thread claims at once in [`expand_level`].
+const LEVEL_CHUNK: usize = 256;
+/// Shards of the set of successors claimed in a level.
+const CLAIM_SHARDS: usize = 64;
+
+/// Expands every state of `frontier` on up to `threads` threads, reading
+/// (never changing) `explored`; on the `last_level`, keeps no new state. Results are in frontier order; `None` if a
+/// stop was requested. A successor new to the level is claimed in a set
+/// sharded by fingerprint (a lock per successor, on one of 64 shards), so
+/// its predicates are computed and its state kept once.
+fn expand_level<M: Model, C, H>(
+    model: &M,
+    frontier: &[(Fingerprint, M::State)],
+    explored: &HashMap<Fingerprint, Explored>,
+    last_level: bool,
+    threads: usize,
+    counters: &Counters,
+    canon: &C,
+    holds: &H,
+) -> Option<Level<M::State>>
+where
+    C: Fn(M::State) -> (Fingerprint, M::State) + Sync,
+    H: Fn(&M::State) -> u64 + Sync,
+{
+    let claimed: Vec<std::sync::Mutex<hashbrown::HashSet<Fingerprint>>> =
+        (0..CLAIM_SHARDS).map(|_| std::sync::Mutex::new(hashbrown::HashSet::new())).collect();
+    let claim = |fp: Fingerprint| {
+        let shard = &claimed[(fp >> 58) as usize % CLAIM_SHARDS];
+        shard.lock().unwrap_or_else(|e| e.into_inner()).insert(fp)
+    };
+    let expand_chunk = |states: &[(Fingerprint, M::State)]| -> Option<Level<M::State>> {
+        let mut succ = Vec::new();
+        let mut out = Vec::with_capacity(states.len());
+        let mut new = Vec::new();
+        for (_, s) in states {
+            if counters.stopped() {
+                return None;
+            }
+            succ.clear();
+            model.successors(s, &mut succ);
+            let mut e = Expansion { enabled: 0, deadlock: succ.is_empty(), succ: Vec::with_capacity(succ.len()) };
+            for (a, t) in succ.drain(..) {
+                let bit = group_bit(model, &a);
+                e.enabled |= bit;
+                let (tfp, t) = canon(t);
+                // On the last level, successors not explored stay so.
+                if !last_level && !explored.contains_key(&tfp) && claim(tfp) {
+                    new.push((tfp, holds(&t), t));
+                }
+                e.succ.push((tfp, bit));
+            }
+            out.push(e);
+        }
+        Some((out, new))
+    };
+    let chunks: Vec<&[(Fingerprint, M::State)]> = frontier.chunks(LEVEL_CHUNK).collect();
+    if threads <= 1 || chunks.len() <= 1 {
+        return expand_chunk(frontier);
+    }
+    let cursor = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<std::sync::Mutex<Option<Level<M::State>>>> =
+        chunks.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let stopped = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(chunks.len()) {
+            scope.spawn(|| loop {
+                let i = cursor.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(chunk) = chunks.get(i) else {
+                    return;
+                };
+                match expand_chunk(chunk) {
+                    Some(r) => *done[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r),
+                    None => {
+                        stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(frontier.len());
+    let mut new = Vec::new();
+    for d in done {
+        let (o, n) = d.into_inner().unwrap_or_else(|e| e.into_inner())?;
+        out.extend(o);
+        new.extend(n);
+    }
+    Some((out, new))
 }
 
 /// The verdict of the property whose predicate is bit `bit` of `holds`.
@@ -450,9 +566,9 @@ mod tests {
         let props = Ring.properties();
         let refs: Vec<&Property<Ring>> = props.iter().collect();
         for depth in [0, 3, 4, 10] {
-            let together = check_all(&Ring, &refs, false, depth, &Counters::new());
+            let together = check_all(&Ring, &refs, false, depth, 1, &Counters::new());
             for (i, p) in refs.iter().enumerate() {
-                let alone = check_all(&Ring, &[*p], false, depth, &Counters::new());
+                let alone = check_all(&Ring, &[*p], false, depth, 1, &Counters::new());
                 assert_eq!(summary(&together[i]), summary(&alone[0]), "{} to depth {depth}", p.name);
             }
             if depth == 0 {

@@ -153,8 +153,8 @@ pub struct Report {
     pub walks: Option<u64>,
     /// Wall-clock seconds.
     pub elapsed_s: f64,
-    /// Of `elapsed_s`, the seconds of the `eventually` pass (one thread, after
-    /// the search; 0 when there was none). The rest is the search itself.
+    /// Of `elapsed_s`, the seconds of the `eventually` pass (after the search;
+    /// 0 when there was none). The rest is the search itself.
     pub liveness_s: f64,
     /// Unique states per second.
     pub states_per_s: f64,
@@ -241,7 +241,7 @@ impl Report {
         if self.liveness_s > 0.0 {
             let _ = writeln!(
                 s,
-                "  search {:.3} s, eventually pass {:.3} s (one thread)",
+                "  search {:.3} s, eventually pass {:.3} s",
                 self.elapsed_s - self.liveness_s,
                 self.liveness_s
             );

@@ -203,3 +203,27 @@ fn keep_going_decides_every_property_in_one_run() {
     assert_eq!(r.report.stop_reason, StopReason::Violation);
     assert_eq!(r.report.status("both-at-max"), Some(Status::Unknown));
 }
+
+/// The `eventually` pass expands each level on every thread (in chunks of
+/// 256 states) and merges in frontier order: its verdicts, lassos and the
+/// explored region are the same on any thread count, with or without
+/// fairness, with or without a depth bound.
+#[test]
+fn the_eventually_pass_is_the_same_on_every_thread_count() {
+    for model in [Philosophers::new(7), Philosophers::new(7).with_fairness()] {
+        for depth in [0, 9] {
+            let one = check(&model, &Options::default().threads(1).symmetry(false).keep_going(true).max_depth(depth));
+            assert!(one.report.liveness_s > 0.0, "the pass ran");
+            assert_eq!(one.report.status("philosopher-0-eats"), Some(Status::Violated));
+            for threads in [2, 3, 4] {
+                let o = Options::default().threads(threads).symmetry(false).keep_going(true).max_depth(depth);
+                let r = check(&model, &o);
+                assert_eq!(common::verdicts(&r.report), common::verdicts(&one.report), "{threads} threads");
+                for p in &one.report.properties {
+                    let (a, b) = (one.trace(&p.name), r.trace(&p.name));
+                    assert_eq!(a.map(|t| (&t.steps, t.loop_start)), b.map(|t| (&t.steps, t.loop_start)), "{}", p.name);
+                }
+            }
+        }
+    }
+}
