@@ -142,7 +142,7 @@ fn check_chunk<M: Model>(
     let mut depth = 0u64;
     while !frontier.is_empty() {
         let last_level = max_depth > 0 && depth >= max_depth;
-        let Some(results) = expand_level(model, &frontier, &explored, last_level, threads, counters, &canon, &holds)
+        let Some(results) = expand_level(model, &frontier, &explored, last_level, threads, counters, (&canon, &holds))
         else {
             return props.iter().map(|_| Verdict::Unknown).collect();
         };
@@ -204,8 +204,9 @@ const LEVEL_CHUNK: usize = 256;
 const CLAIM_SHARDS: usize = 64;
 
 /// Expands every state of `frontier` on up to `threads` threads, reading
-/// (never changing) `explored`; on the `last_level`, keeps no new state. Results are in frontier order; `None` if a
-/// stop was requested. A successor new to the level is claimed in a set
+/// (never changing) `explored`, with `canon` (canonical form and
+/// fingerprint) and `holds` (predicates); on the `last_level`, keeps no new
+/// state. Results are in frontier order; `None` if a stop was requested. A successor new to the level is claimed in a set
 /// sharded by fingerprint (a lock per successor, on one of 64 shards), so
 /// its predicates are computed and its state kept once.
 fn expand_level<M: Model, C, H>(
@@ -215,8 +216,7 @@ fn expand_level<M: Model, C, H>(
     last_level: bool,
     threads: usize,
     counters: &Counters,
-    canon: &C,
-    holds: &H,
+    (canon, holds): (&C, &H),
 ) -> Option<Level<M::State>>
 where
     C: Fn(M::State) -> (Fingerprint, M::State) + Sync,
