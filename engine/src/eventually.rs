@@ -206,9 +206,10 @@ const CLAIM_SHARDS: usize = 64;
 /// Expands every state of `frontier` on up to `threads` threads, reading
 /// (never changing) `explored`, with `canon` (canonical form and
 /// fingerprint) and `holds` (predicates); on the `last_level`, keeps no new
-/// state. Results are in frontier order; `None` if a stop was requested. A successor new to the level is claimed in a set
-/// sharded by fingerprint (a lock per successor, on one of 64 shards), so
-/// its predicates are computed and its state kept once.
+/// state. Results are in frontier order; `None` if a stop was requested. A
+/// successor new to the level is claimed in a set sharded by fingerprint (a
+/// lock per successor, on one of 64 shards), so its predicates are computed
+/// and its state kept once.
 fn expand_level<M: Model, C, H>(
     model: &M,
     frontier: &[(Fingerprint, M::State)],

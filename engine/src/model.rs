@@ -77,6 +77,16 @@ pub trait Model: Sync {
     /// Called only when symmetry reduction is on. Default: no symmetry.
     fn canonicalize(&self, _state: &mut Self::State) {}
 
+    /// Whether [`Model::canonicalize`] can change some state. A model that
+    /// says `false` (say, no two interchangeable instances in this
+    /// configuration) has borrowed states fingerprinted without the copy
+    /// canonicalising them needs (simulation steps, trace rebuilding); saying
+    /// `false` when `canonicalize` changes a state gives wrong counts.
+    /// Default: true.
+    fn has_symmetry(&self) -> bool {
+        true
+    }
+
     /// 64-bit xxh3 fingerprint of the state. The default feeds the state's
     /// `Hash` implementation to a streaming xxh3; models with a compact encoding
     /// should override it with `xxh3_64` over their bytes (much faster).

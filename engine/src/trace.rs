@@ -95,7 +95,7 @@ impl<M: Model> Trace<M> {
 /// Fingerprint of `state` after canonicalisation (if `symmetry`), never 0.
 #[inline]
 pub(crate) fn canonical_fp<M: Model>(model: &M, state: &M::State, symmetry: bool) -> Fingerprint {
-    if symmetry {
+    if symmetry && model.has_symmetry() {
         let mut c = state.clone();
         model.canonicalize(&mut c);
         nonzero(model.fingerprint(&c))

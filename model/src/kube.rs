@@ -616,6 +616,11 @@ impl<C: Consistency> Model for KubeModel<C> {
         }
     }
 
+    /// Only runs of interchangeable instances are permuted.
+    fn has_symmetry(&self) -> bool {
+        !self.symmetric.is_empty()
+    }
+
     /// Fairness groups are per controller instance, and instances are
     /// permuted: liveness is checked on unreduced states.
     fn fairness_is_symmetric(&self) -> bool {
