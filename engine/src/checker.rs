@@ -162,7 +162,8 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
 }
 
 fn rebuild<M: Model>(model: &M, symmetry: bool, chain: &Chain) -> Option<Trace<M>> {
-    let mut t = replay_chain(model, symmetry, &chain.fps)?;
+    let walked = chain.walked.as_ref().and_then(|w| crate::trace::replay_walk(model, symmetry, &chain.fps, w));
+    let mut t = walked.or_else(|| replay_chain(model, symmetry, &chain.fps))?;
     t.loop_start = chain.loop_start;
     Some(t)
 }

@@ -324,7 +324,7 @@ fn decide(
             let e = &explored[fp];
             if e.deadlock {
                 let fps = chain_from_parents(*fp, |f| g.get(&f).map(|n| n.parent));
-                return Verdict::Violated(Chain { fps, loop_start: None });
+                return Verdict::Violated(Chain { fps, loop_start: None, walked: None });
             }
             let mut edges = Vec::new();
             for &(t, b) in &e.edges {
@@ -372,7 +372,7 @@ fn decide(
         let loop_start = fps.len() - 1;
         let walk = fair_walk(&g, &inside, entry, enabled_everywhere);
         fps.extend(walk);
-        return Verdict::Violated(Chain { fps, loop_start: Some(loop_start) });
+        return Verdict::Violated(Chain { fps, loop_start: Some(loop_start), walked: None });
     }
     Verdict::Holds
 }

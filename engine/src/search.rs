@@ -96,11 +96,32 @@ impl Hits {
 }
 
 /// A trace as canonical fingerprints from an initial state, with the lasso's
-/// loop start if it is one.
+/// loop start if it is one, and, for a simulation walk, the steps it took.
 #[derive(Clone, Debug)]
 pub(crate) struct Chain {
     pub fps: Vec<Fingerprint>,
     pub loop_start: Option<usize>,
+    /// How a walk went (simulation): the trace is rebuilt by taking these
+    /// steps again instead of searching each state's successors.
+    pub walked: Option<Walked>,
+}
+
+/// The steps of a simulation walk: the index of its initial state (in
+/// [`Model::init_states`](crate::Model::init_states) order) and one entry
+/// per step.
+#[derive(Clone, Debug)]
+pub(crate) struct Walked {
+    pub init: usize,
+    pub steps: Vec<Taken>,
+}
+
+/// One step of a walk.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Taken {
+    /// The choice taken ([`Model::take`](crate::Model::take)).
+    Choice(crate::model::Choice),
+    /// The index of the successor taken ([`Model::successors`](crate::Model::successors)).
+    Successor(usize),
 }
 
 /// What a strategy found, before traces are replayed and verdicts named.

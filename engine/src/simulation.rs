@@ -27,7 +27,7 @@ use crate::fingerprint::Fingerprint;
 use crate::progress::Counters;
 use crate::property::{Kind, Property};
 use crate::report::{group, human_bytes, StopReason};
-use crate::search::{Chain, SearchOutcome};
+use crate::search::{Chain, SearchOutcome, Taken, Walked};
 use crate::visited::{grown_capacity, mark_for, Insert, VisitedSet, MIN_SLOTS, SLOT_BYTES};
 use crate::{Model, Options};
 
@@ -258,6 +258,8 @@ struct Walker<'a, M: Model> {
     enabled: Vec<u64>,
     /// Per step of the walk: the fairness group of its action.
     took: Vec<u64>,
+    /// The walk's initial state (index) and steps, to rebuild its trace.
+    walked: Walked,
 }
 
 impl<'a, M: Model> Walker<'a, M> {
@@ -274,7 +276,13 @@ impl<'a, M: Model> Walker<'a, M> {
             held: vec![false; props.len()],
             enabled: Vec::new(),
             took: Vec::new(),
+            walked: Walked { init: 0, steps: Vec::new() },
         }
+    }
+
+    /// The walk so far as a chain (`loop_start` for a lasso).
+    fn chain(&self, loop_start: Option<usize>) -> Chain {
+        Chain { fps: self.path.clone(), loop_start, walked: Some(self.walked.clone()) }
     }
 
     fn fp(&self, s: &M::State) -> Fingerprint {
@@ -292,8 +300,10 @@ impl<'a, M: Model> Walker<'a, M> {
         self.on_path.clear();
         self.enabled.clear();
         self.took.clear();
+        self.walked.steps.clear();
         self.held.iter_mut().for_each(|h| *h = false);
-        let mut state = self.init[rng.gen_range(0..self.init.len())].clone();
+        self.walked.init = rng.gen_range(0..self.init.len());
+        let mut state = self.init[self.walked.init].clone();
         let mut fp = self.fp(&state);
         loop {
             let depth = self.path.len() as u64;
@@ -305,7 +315,7 @@ impl<'a, M: Model> Walker<'a, M> {
             }
             for (i, p) in self.props.iter().enumerate() {
                 let sat = (p.check)(self.model, &state);
-                let chain = || Chain { fps: self.path.clone(), loop_start: None };
+                let chain = || self.chain(None);
                 match p.kind {
                     Kind::Always if !sat => {
                         keep_lowest(found, i, index, chain());
@@ -360,6 +370,7 @@ impl<'a, M: Model> Walker<'a, M> {
             let n = rng.gen_range(0..self.choices.len());
             if let Some(taken) = self.model.take(state, self.choices[n]) {
                 self.enabled.push(self.choices.iter().fold(0, |m, c| m | fairness_bit(c.fairness)));
+                self.walked.steps.push(Taken::Choice(self.choices[n]));
                 r.steps += 1;
                 return Some(taken);
             }
@@ -375,6 +386,7 @@ impl<'a, M: Model> Walker<'a, M> {
         }
         self.enabled.push(self.succ.iter().fold(0, |m, (a, _)| m | group_bit(self.model, a)));
         let n = drawn.unwrap_or_else(|| rng.gen_range(0..self.succ.len()));
+        self.walked.steps.push(Taken::Successor(n));
         (n < self.succ.len()).then(|| self.succ.swap_remove(n))
     }
 
@@ -383,7 +395,8 @@ impl<'a, M: Model> Walker<'a, M> {
     fn eventually_fails(&mut self, index: u64, loop_start: Option<usize>, found: &mut Found, r: &mut WalkResult) {
         for (i, p) in self.props.iter().enumerate() {
             if p.kind == Kind::Eventually && !self.held[i] {
-                keep_lowest(found, i, index, Chain { fps: self.path.clone(), loop_start });
+                let chain = self.chain(loop_start);
+                keep_lowest(found, i, index, chain);
                 r.violated = true;
             }
         }

@@ -125,6 +125,49 @@ pub(crate) fn replay_chain<M: Model>(model: &M, symmetry: bool, chain: &[Fingerp
     Some(Trace { steps, loop_start: None })
 }
 
+/// Rebuilds a simulation walk by taking its recorded steps again (one
+/// successor computed per step, instead of all of them as [`replay_chain`]
+/// does: that was up to a tenth of a 10 s causal simulation's wall time).
+/// Returns `None` if a step cannot be taken or its state's canonical
+/// fingerprint is not the chain's (the caller then searches instead).
+pub(crate) fn replay_walk<M: Model>(
+    model: &M,
+    symmetry: bool,
+    chain: &[Fingerprint],
+    walked: &crate::search::Walked,
+) -> Option<Trace<M>> {
+    if walked.steps.len() + 1 != chain.len() {
+        return None;
+    }
+    let mut init = Vec::new();
+    model.init_states(&mut init);
+    if walked.init >= init.len() {
+        return None;
+    }
+    let start = init.swap_remove(walked.init);
+    if canonical_fp(model, &start, symmetry) != chain[0] {
+        return None;
+    }
+    let mut steps: Vec<(Option<M::Action>, M::State)> = vec![(None, start)];
+    let mut buf = Vec::new();
+    for (taken, &want) in walked.steps.iter().zip(&chain[1..]) {
+        let from = &steps.last()?.1;
+        let (a, s) = match *taken {
+            crate::search::Taken::Choice(c) => model.take(from, c)?,
+            crate::search::Taken::Successor(i) => {
+                buf.clear();
+                model.successors(from, &mut buf);
+                (i < buf.len()).then(|| buf.swap_remove(i))?
+            }
+        };
+        if canonical_fp(model, &s, symmetry) != want {
+            return None;
+        }
+        steps.push((Some(a), s));
+    }
+    Some(Trace { steps, loop_start: None })
+}
+
 /// Follows parent links from `fp` back to an initial state (parent 0) and
 /// returns the chain from the initial state to `fp`.
 pub(crate) fn chain_from_parents(
@@ -142,4 +185,58 @@ pub(crate) fn chain_from_parents(
     }
     chain.reverse();
     chain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::Philosophers;
+    use crate::search::{Taken, Walked};
+
+    /// Walks `model` from initial state 0 taking step `k % n` each time (by
+    /// choice when the model offers choices): the chain and the steps taken.
+    fn walk(model: &Philosophers, picks: &[usize]) -> (Vec<Fingerprint>, Walked, Vec<<Philosophers as Model>::State>) {
+        let mut init = Vec::new();
+        model.init_states(&mut init);
+        let mut state = init.swap_remove(0);
+        let mut fps = vec![canonical_fp(model, &state, true)];
+        let mut walked = Walked { init: 0, steps: Vec::new() };
+        let mut states = vec![state];
+        for &k in picks {
+            let mut choices = Vec::new();
+            if model.choices(&state, &mut choices) {
+                let c = choices[k % choices.len()];
+                walked.steps.push(Taken::Choice(c));
+                state = model.take(&state, c).unwrap().1;
+            } else {
+                let mut succ = Vec::new();
+                model.successors(&state, &mut succ);
+                walked.steps.push(Taken::Successor(k % succ.len()));
+                state = succ.swap_remove(k % succ.len()).1;
+            }
+            fps.push(canonical_fp(model, &state, true));
+            states.push(state);
+        }
+        (fps, walked, states)
+    }
+
+    #[test]
+    fn a_walk_replays_by_taking_its_steps_again() {
+        let picks = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3];
+        for model in [Philosophers::new(3), Philosophers::new(3).with_choices()] {
+            let (fps, walked, states) = walk(&model, &picks);
+            let t = replay_walk(&model, true, &fps, &walked).expect("the walk replays");
+            let got: Vec<_> = t.steps.iter().map(|(_, s)| *s).collect();
+            assert_eq!(got, states, "the walk itself, step by step");
+            assert!(t.replays(&model, true).is_ok());
+            // A chain that does not match the steps is refused (the caller
+            // then searches): a wrong fingerprint, a wrong length, a wrong start.
+            let mut wrong = fps.clone();
+            wrong[5] ^= 1;
+            assert!(replay_walk(&model, true, &wrong, &walked).is_none());
+            assert!(replay_walk(&model, true, &fps[..5], &walked).is_none());
+            let elsewhere = Walked { init: 7, steps: walked.steps.clone() };
+            assert!(replay_walk(&model, true, &fps, &elsewhere).is_none());
+        }
+    }
 }
