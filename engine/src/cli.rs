@@ -58,8 +58,10 @@ pub struct CheckArgs {
     /// Stop after about this many unique states (0 = no bound).
     #[arg(long, value_name = "N", default_value = "0", value_parser = parse_count, allow_negative_numbers = true)]
     pub max_states: u64,
-    /// Memory for the visited set, e.g. 512MiB, 4GB, 1.5GiB [default: half of RAM].
-    /// A run that fills it stops with a clear message (exit status 3).
+    /// Memory for the visited set, e.g. 512MiB, 4GB, 1.5GiB [default: half of RAM]:
+    /// 8 bytes a slot, 11-16 bytes a state (BFS's parent links, 16 bytes a state,
+    /// go to a temporary file in TMPDIR). A run that fills it stops with a clear
+    /// message (exit status 3).
     #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
     pub memory: Option<u64>,
     /// Reduce states by symmetry (the default).

@@ -16,8 +16,9 @@
 //! Strategies: parallel level-synchronous BFS ([`bfs`](Strategy::Bfs), shortest
 //! traces, results independent of the thread count), depth-bounded DFS, and
 //! reproducible random walks ([`Strategy::Simulation`]). The visited set keeps
-//! 64-bit xxh3 fingerprints and parent links only (16 bytes per slot), in a
-//! lock-free table; [`check_reference`] is the slow, obvious checker (full
+//! 64-bit xxh3 fingerprints only (8 bytes per slot, at most 16 per state), in a
+//! lock-free table, and BFS's parent links go to a file on disk
+//! ([`parent_log`]); [`check_reference`] is the slow, obvious checker (full
 //! states in a hash map) that every optimisation is tested against.
 //!
 //! ## Where it is unsound or incomplete
