@@ -30,6 +30,7 @@ use crate::progress::Counters;
 use crate::property::Property;
 use crate::report::{group, human_bytes, StopReason};
 use crate::search::{Chain, Hits, SearchOutcome};
+use crate::sync::lock;
 use crate::visited::{grown_capacity, mark_for, Insert, VisitedSet, FULL_AT, MIN_SLOTS, SLOT_BYTES};
 use crate::{Model, Options};
 
@@ -225,10 +226,6 @@ impl<M: Model> Buffers<M> {
         self.hits.clear();
         c.max_branching = c.max_branching.max(branching);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Writes a thread's parent links; a write error stops the run (the error is

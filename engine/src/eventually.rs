@@ -34,6 +34,7 @@ use crate::fingerprint::{nonzero, Fingerprint};
 use crate::progress::Counters;
 use crate::property::Property;
 use crate::search::Chain;
+use crate::sync::lock;
 use crate::trace::chain_from_parents;
 use crate::Model;
 
@@ -227,7 +228,7 @@ where
         (0..CLAIM_SHARDS).map(|_| std::sync::Mutex::new(hashbrown::HashSet::new())).collect();
     let claim = |fp: Fingerprint| {
         let shard = &claimed[(fp >> 58) as usize % CLAIM_SHARDS];
-        shard.lock().unwrap_or_else(|e| e.into_inner()).insert(fp)
+        lock(shard).insert(fp)
     };
     let expand_chunk = |states: &[(Fingerprint, M::State)]| -> Option<Level<M::State>> {
         let mut succ = Vec::new();
@@ -270,7 +271,7 @@ where
                     return;
                 };
                 match expand_chunk(chunk) {
-                    Some(r) => *done[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r),
+                    Some(r) => *lock(&done[i]) = Some(r),
                     None => {
                         stopped.store(true, std::sync::atomic::Ordering::Relaxed);
                         return;

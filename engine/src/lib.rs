@@ -53,6 +53,7 @@ mod report;
 mod search;
 mod simulation;
 mod slots;
+mod sync;
 mod trace;
 pub mod trace_file;
 pub mod visited;

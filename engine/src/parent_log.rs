@@ -30,9 +30,10 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use crate::fingerprint::Fingerprint;
+use crate::sync::lock;
 
 /// Bytes of one record: fingerprint and parent.
 pub const RECORD_BYTES: usize = 16;
@@ -77,10 +78,6 @@ impl LogBuffer {
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl ParentLog {

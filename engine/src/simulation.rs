@@ -28,6 +28,7 @@ use crate::progress::Counters;
 use crate::property::{Kind, Property};
 use crate::report::{group, human_bytes, StopReason};
 use crate::search::{Chain, SearchOutcome, Taken, Walked};
+use crate::sync::lock;
 use crate::visited::{grown_capacity, mark_for, Insert, VisitedSet, MIN_SLOTS, SLOT_BYTES};
 use crate::{Model, Options};
 
@@ -89,7 +90,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
                         cutoff.fetch_min(w + 1, Ordering::Relaxed);
                     }
                 }
-                let mut f = found.lock().unwrap_or_else(|e| e.into_inner());
+                let mut f = lock(&found);
                 for (i, l) in local.into_iter().enumerate() {
                     if let Some((w, chain)) = l {
                         keep_lowest(&mut f, i, w, chain);
@@ -165,7 +166,7 @@ impl Table {
     }
 
     fn current(&self) -> Arc<VisitedSet> {
-        self.current.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        lock(&self.current).clone()
     }
 
     /// Asks for a rebuild; false if the table is already at the budget.
@@ -183,7 +184,7 @@ impl Table {
         if !self.grow.load(Ordering::Relaxed) {
             return;
         }
-        let mut p = self.pause.lock().unwrap_or_else(|e| e.into_inner());
+        let mut p = lock(&self.pause);
         if !self.grow.load(Ordering::Relaxed) {
             return;
         }
@@ -200,7 +201,7 @@ impl Table {
 
     /// A walker is done: if every other one waits for a rebuild, do it.
     fn leave(&self) {
-        let mut p = self.pause.lock().unwrap_or_else(|e| e.into_inner());
+        let mut p = lock(&self.pause);
         p.active -= 1;
         if self.grow.load(Ordering::Relaxed) && p.waiting > 0 && p.waiting == p.active {
             self.rebuild(&mut p);
@@ -218,7 +219,7 @@ impl Table {
         let copied = old.rehash_range(0..old.capacity(), &new);
         debug_assert!(copied);
         self.mark.store(mark_for(new.capacity(), self.budget_slots), Ordering::Relaxed);
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+        *lock(&self.current) = Arc::new(new);
         self.grow.store(false, Ordering::Relaxed);
         p.waiting = 0;
         p.rebuilds += 1;
