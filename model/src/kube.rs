@@ -253,7 +253,6 @@ pub fn normalize<C: Consistency>(s: &mut KubeState<C>) {
 #[derive(Default)]
 struct ReadPoints {
     by_session: smallvec::SmallVec<[(Option<Revision>, Vec<Revision>); 4]>,
-    counts: smallvec::SmallVec<[(Option<Revision>, usize); 4]>,
 }
 
 impl ReadPoints {
@@ -271,17 +270,27 @@ impl ReadPoints {
         };
         &self.by_session[at].1
     }
+}
 
-    /// How many read points instance `i` of `state` has (`of(..).len()`).
-    fn count<C: Consistency>(&mut self, state: &KubeState<C>, i: usize) -> usize {
-        let session = &state.locals[i].session;
-        if let Some((_, n)) = self.counts.iter().find(|(s, _)| s == session) {
-            return *n;
-        }
-        let n = state.history.read_count(session.as_ref());
-        self.counts.push((session.clone(), n));
-        n
-    }
+/// The read-point tokens ([`Consistency::read_tokens`]) of each controller
+/// instance of `state`, in instance order: `which[i]` indexes the token
+/// list of instance `i`'s session in `tokens` (instances often share one).
+fn read_tokens<C: Consistency>(state: &KubeState<C>) -> (smallvec::SmallVec<[usize; 16]>, Vec<Vec<u64>>) {
+    let mut distinct: smallvec::SmallVec<[Option<&Revision>; 8]> = smallvec::SmallVec::new();
+    let which = state
+        .locals
+        .iter()
+        .map(|l| {
+            let s = l.session.as_ref();
+            distinct.iter().position(|d| *d == s).unwrap_or_else(|| {
+                distinct.push(s);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    let mut tokens = vec![Vec::new(); distinct.len()];
+    state.history.read_tokens(&distinct, &mut |s, t| tokens[s].push(t));
+    (which, tokens)
 }
 
 /// Choice ids ([`krepis_engine::Choice::id`]) of the Kubernetes model: the
@@ -289,16 +298,23 @@ impl ReadPoints {
 mod choice {
     /// A decoded choice id.
     pub(super) enum Kind {
-        /// Controller instance, index of the read point among its reads.
-        Step(usize, usize),
+        /// Controller instance, token of the read point among its reads
+        /// ([`crate::consistency::Consistency::read_tokens`]).
+        Step(usize, u64),
         /// Index among the client writes offered.
         Client(usize),
         /// Controller instance.
         Restart(usize),
     }
 
-    pub(super) fn step(i: usize, k: usize) -> u64 {
-        (i as u64) << 28 | k as u64
+    /// Bits of a step's read-point token (tokens are below 2^47).
+    const TOKEN_BITS: u32 = 47;
+
+    /// Controller instances a step id can name (the 9 bits left of 56).
+    pub(super) const MAX_INSTANCES: usize = 1 << (56 - TOKEN_BITS);
+
+    pub(super) fn step(i: usize, token: u64) -> u64 {
+        (i as u64) << TOKEN_BITS | token
     }
 
     pub(super) fn client(k: usize) -> u64 {
@@ -312,7 +328,7 @@ mod choice {
     pub(super) fn decode(id: u64) -> Kind {
         let low = (id & ((1 << 56) - 1)) as usize;
         match id >> 56 {
-            0 => Kind::Step(low >> 28, low & ((1 << 28) - 1)),
+            0 => Kind::Step(low >> TOKEN_BITS, id & ((1 << TOKEN_BITS) - 1)),
             1 => Kind::Client(low),
             _ => Kind::Restart(low),
         }
@@ -551,12 +567,17 @@ impl<C: Consistency> Model for KubeModel<C> {
     }
 
     /// One choice per successor, in the order of `successors`: controller
-    /// steps (controller, read point), client writes, restarts.
+    /// steps (controller, read-point token), client writes, restarts. Not
+    /// offered for more than 512 controller instances (step ids hold 9
+    /// bits of instance).
     fn choices(&self, state: &Self::State, out: &mut Vec<krepis_engine::Choice>) -> bool {
-        let mut reads = ReadPoints::default();
-        for i in 0..self.controllers.len() {
+        if self.controllers.len() > choice::MAX_INSTANCES {
+            return false;
+        }
+        let (which, tokens) = read_tokens(state);
+        for (i, &w) in which.iter().enumerate().take(self.controllers.len()) {
             let fairness = Some((i % 64) as u8);
-            out.extend((0..reads.count(state, i)).map(|k| krepis_engine::Choice { id: choice::step(i, k), fairness }));
+            out.extend(tokens[w].iter().map(|&t| krepis_engine::Choice { id: choice::step(i, t), fairness }));
         }
         if state.client_left == 0 && state.restarts_left == 0 {
             return true;
@@ -579,9 +600,7 @@ impl<C: Consistency> Model for KubeModel<C> {
     fn take(&self, state: &Self::State, c: krepis_engine::Choice) -> Option<(Self::Action, Self::State)> {
         match choice::decode(c.id) {
             choice::Kind::Step(i, k) => {
-                let mut reads = Vec::new();
-                state.history.reads(state.locals.get(i)?.session.as_ref(), &mut reads);
-                let read = (k < reads.len()).then(|| reads.swap_remove(k))?;
+                let read = state.history.read_of_token(state.locals.get(i)?.session.as_ref(), k)?;
                 let (action, mut next) = self.controller_step(state, i, read);
                 normalize(&mut next);
                 Some((action, next))

@@ -33,6 +33,160 @@ fn has(mask: &Mask, i: usize) -> bool {
     mask.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
 }
 
+/// The read points of one history, for any session. A read point is a set
+/// of pairwise concurrent writes; each is built from its oldest write (its
+/// start: a head for a controller without a session, else any write its
+/// session has not seen) by adding later writes concurrent with all it
+/// holds, smaller ones first. Node indices follow revisions, so this depth-
+/// first order is the sorted order of the read points (a set comes right
+/// before its extensions, which come before sets whose next write is
+/// larger), and no set is built twice (only from its oldest write).
+///
+/// Every set is a bitmap over node indices, so extending a set is one
+/// `and` of its candidates with the new write's later concurrent writes,
+/// and counting the sets from a start visits each once without building
+/// it (the per-set lists and searches this replaced were two thirds of a
+/// causal simulation step, most of it counting).
+struct ReadSets<'a, const P: bool> {
+    history: &'a CausalHistory<P>,
+    ancestries: Vec<Mask>,
+    /// For every node from the smallest start on, the later nodes
+    /// concurrent with it (not descended from it); empty below.
+    later: Vec<Mask>,
+}
+
+/// Histories of up to this many nodes (nearly all of them on `cluster`)
+/// name a read point by its node set: a token with [`SET_TOKEN`] and one
+/// bit per node, which [`Consistency::read_of_token`] turns back into the
+/// point without any table. Larger ones name points by their index.
+const SET_NODES: usize = 46;
+
+/// The flag of a token holding a node set.
+const SET_TOKEN: u64 = 1 << SET_NODES;
+
+impl<'a, const P: bool> ReadSets<'a, P> {
+    fn new(history: &'a CausalHistory<P>) -> Self {
+        ReadSets { history, ancestries: history.ancestries(), later: Vec::new() }
+    }
+
+    /// The starts of `session`'s read points, in increasing order.
+    fn starts(&self, session: Option<&Revision>) -> smallvec::SmallVec<[usize; 8]> {
+        let h = self.history;
+        match session {
+            None => h.heads.iter().filter_map(|r| h.index(*r)).collect(),
+            Some(s) => {
+                let seen = h.ancestry_in(&self.ancestries, s.components());
+                (0..h.nodes.len()).filter(|&i| !has(&seen, i)).collect()
+            }
+        }
+    }
+
+    /// Computes the later concurrent nodes of every node from `lo` on (the
+    /// smallest start whose sets will be built or named: sets only grow
+    /// upwards, so nothing below it is ever extended).
+    fn prepare(&mut self, lo: usize) {
+        let n = self.history.nodes.len();
+        let words = n.div_ceil(64);
+        self.later = (0..n)
+            .map(|i| {
+                let mut m = Mask::new();
+                if i >= lo {
+                    m.resize(words, 0);
+                    // A later node cannot be an ancestor of an earlier one.
+                    for (j, a) in self.ancestries.iter().enumerate().skip(i + 1) {
+                        if !has(a, i) {
+                            m[j / 64] |= 1 << (j % 64);
+                        }
+                    }
+                }
+                m
+            })
+            .collect();
+    }
+
+    /// Appends every read point starting at node `i` to `out`, in order.
+    fn all_from(&self, i: usize, out: &mut Vec<Revision>) {
+        fn extend<const P: bool>(s: &ReadSets<'_, P>, set: &mut Vec<Rev>, cand: &Mask, out: &mut Vec<Revision>) {
+            out.push(Revision::merged(set.clone()));
+            for x in bits(cand) {
+                set.push(s.history.nodes[x].rev);
+                extend(s, set, &and(cand, &s.later[x]), out);
+                set.pop();
+            }
+        }
+        extend(self, &mut vec![self.history.nodes[i].rev], &self.later[i], out);
+    }
+
+    /// How many read points start at node `i`.
+    fn count_from(&self, i: usize) -> usize {
+        self.count(&self.later[i])
+    }
+
+    /// How many sets extend a set whose candidates (later writes concurrent
+    /// with all of it) are `cand`, the set itself included: each visited
+    /// once, none built.
+    fn count(&self, cand: &Mask) -> usize {
+        bits(cand).fold(1usize, |n, x| n.saturating_add(self.count(&and(cand, &self.later[x]))))
+    }
+
+    /// The `k`-th read point starting at node `i` (`k` less than
+    /// [`Self::count_from`]), found by skipping whole subtrees by their counts.
+    fn nth_from(&self, i: usize, mut k: usize) -> Option<Revision> {
+        let mut set = vec![self.history.nodes[i].rev];
+        let mut cand = self.later[i].clone();
+        'down: while k > 0 {
+            k -= 1;
+            let mut chosen = None;
+            for x in bits(&cand) {
+                let next = and(&cand, &self.later[x]);
+                let n = self.count(&next);
+                if k < n {
+                    chosen = Some((x, next));
+                    break;
+                }
+                k -= n;
+            }
+            let (x, next) = chosen?;
+            set.push(self.history.nodes[x].rev);
+            cand = next;
+            continue 'down;
+        }
+        Some(Revision::merged(set))
+    }
+
+    /// Names every read point starting at node `i`, in order, by its node
+    /// set (histories of at most [`SET_NODES`] nodes): each set is visited
+    /// once, one `and` of words per set.
+    fn tokens_from(&self, i: usize, emit: &mut dyn FnMut(u64)) {
+        fn go<const P: bool>(s: &ReadSets<'_, P>, set: u64, cand: u64, emit: &mut dyn FnMut(u64)) {
+            emit(SET_TOKEN | set);
+            let mut rest = cand;
+            while rest != 0 {
+                let x = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                go(s, set | 1 << x, cand & s.later[x][0], emit);
+            }
+        }
+        go(self, 1 << i, self.later[i].first().copied().unwrap_or(0), emit);
+    }
+}
+
+/// The nodes in `m`, in increasing order.
+fn bits(m: &Mask) -> impl Iterator<Item = usize> + '_ {
+    m.iter().enumerate().flat_map(|(w, &word)| {
+        std::iter::successors((word != 0).then_some(word), |&b| {
+            let b = b & (b - 1);
+            (b != 0).then_some(b)
+        })
+        .map(move |b| w * 64 + b.trailing_zeros() as usize)
+    })
+}
+
+/// The nodes in both `a` and `b`.
+fn and(a: &Mask, b: &Mask) -> Mask {
+    a.iter().zip(b.iter()).map(|(x, y)| x & y).collect()
+}
+
 /// The causal model, with pruning (`PRUNE`) or without.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CausalHistory<const PRUNE: bool> {
@@ -106,42 +260,6 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
         mask
     }
 
-    /// `[start]` (a node index) and every extension by later writes
-    /// concurrent with all of it.
-    fn combinations(&self, all: &[Mask], start: usize, out: &mut Vec<Revision>) {
-        fn extend<const P: bool>(c: &CausalHistory<P>, all: &[Mask], combo: &mut Vec<usize>, out: &mut Vec<Revision>) {
-            out.push(Revision::merged(combo.iter().map(|&i| c.nodes[i].rev).collect()));
-            let last = *combo.last().unwrap_or(&0);
-            // Later nodes cannot be ancestors of earlier ones: concurrent
-            // with `x` means not descended from it.
-            for n in last + 1..c.nodes.len() {
-                if combo.iter().all(|&x| !has(&all[n], x)) {
-                    combo.push(n);
-                    extend(c, all, combo, out);
-                    combo.pop();
-                }
-            }
-        }
-        extend(self, all, &mut vec![start], out);
-    }
-
-    /// How many sets `combinations` gives from `combo` (its extensions and
-    /// itself), without building them. No set is given twice (each is
-    /// built from its smallest node, adding larger ones), so this is the
-    /// number `reads` keeps after removing duplicates.
-    fn count_combinations(&self, all: &[Mask], combo: &mut smallvec::SmallVec<[usize; 8]>) -> usize {
-        let last = *combo.last().unwrap_or(&0);
-        let mut n = 1;
-        for x in last + 1..self.nodes.len() {
-            if combo.iter().all(|&c| !has(&all[x], c)) {
-                combo.push(x);
-                n += self.count_combinations(all, combo);
-                combo.pop();
-            }
-        }
-        n
-    }
-
     fn merge_of(&self, revs: &[Rev]) -> Cow<'_, Store> {
         match revs {
             [one] => match self.node(*one) {
@@ -170,41 +288,65 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     fn max(&self) -> Revision {
         Revision::merged(self.heads.clone())
     }
+    /// Sorted and without duplicates (see [`ReadSets`]).
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
-        let all = self.ancestries();
-        match session {
-            None => {
-                for h in self.heads.iter().filter_map(|h| self.index(*h)) {
-                    self.combinations(&all, h, out);
-                }
-            }
-            Some(s) => {
-                let seen = self.ancestry_in(&all, s.components());
-                for i in 0..self.nodes.len() {
-                    if !has(&seen, i) {
-                        self.combinations(&all, i, out);
-                    }
-                }
-            }
+        let mut sets = ReadSets::new(self);
+        let starts = sets.starts(session);
+        sets.prepare(starts.first().copied().unwrap_or(0));
+        for i in starts {
+            sets.all_from(i, out);
         }
-        out.sort();
-        out.dedup();
+        debug_assert!(out.windows(2).all(|w| w[0] < w[1]), "read points come out sorted");
     }
-    fn read_count(&self, session: Option<&Revision>) -> usize {
-        let all = self.ancestries();
-        let mut combo = smallvec::SmallVec::new();
-        let mut count = |start: usize| {
-            combo.clear();
-            combo.push(start);
-            self.count_combinations(&all, &mut combo)
-        };
-        match session {
-            None => self.heads.iter().filter_map(|h| self.index(*h)).map(&mut count).sum(),
-            Some(s) => {
-                let seen = self.ancestry_in(&all, s.components());
-                (0..self.nodes.len()).filter(|&i| !has(&seen, i)).map(&mut count).sum()
+    /// Histories of at most [`SET_NODES`] nodes name points by node set,
+    /// larger ones by index (counted, not built); one ancestry table serves
+    /// all sessions.
+    fn read_tokens(&self, sessions: &[Option<&Revision>], emit: &mut dyn FnMut(usize, u64)) {
+        let mut sets = ReadSets::new(self);
+        let starts: smallvec::SmallVec<[_; 4]> = sessions.iter().map(|s| sets.starts(*s)).collect();
+        sets.prepare(starts.iter().filter_map(|s| s.first()).copied().min().unwrap_or(0));
+        let small = self.nodes.len() <= SET_NODES;
+        for (s, starts) in starts.iter().enumerate() {
+            if small {
+                starts.iter().for_each(|&i| sets.tokens_from(i, &mut |t| emit(s, t)));
+            } else {
+                let n = starts.iter().fold(0usize, |n, &i| n.saturating_add(sets.count_from(i)));
+                (0..n as u64).for_each(|k| emit(s, k));
             }
         }
+    }
+    /// A set token gives the merge of its nodes (checked to exist, not to
+    /// be a read point of `session`) with no table at all; an index token
+    /// the `k`-th point, found by counting whole subtrees of sets.
+    fn read_of_token(&self, session: Option<&Revision>, token: u64) -> Option<Revision> {
+        if self.nodes.len() > SET_NODES {
+            let mut sets = ReadSets::new(self);
+            let starts = sets.starts(session);
+            sets.prepare(starts.first().copied().unwrap_or(0));
+            let mut k = usize::try_from(token).ok()?;
+            for i in starts {
+                let n = sets.count_from(i);
+                if k < n {
+                    return sets.nth_from(i, k);
+                }
+                k -= n;
+            }
+            return None;
+        }
+        if token & SET_TOKEN == 0 {
+            return None;
+        }
+        let set = token & !SET_TOKEN;
+        if set == 0 || set >> self.nodes.len() != 0 {
+            return None;
+        }
+        let mut rest = set;
+        let mut revs = Vec::with_capacity(set.count_ones() as usize);
+        while rest != 0 {
+            revs.push(self.nodes[rest.trailing_zeros() as usize].rev);
+            rest &= rest - 1;
+        }
+        Some(Revision::merged(revs))
     }
     fn view(&self, at: &Revision) -> Cow<'_, Store> {
         self.merge_of(at.components())
@@ -285,5 +427,137 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             n.store.renumber(map);
         }
         self.heads.iter_mut().for_each(|h| *h = map(*h));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A history of `n` writes (revisions 1..=n) whose predecessors a small
+    /// generator draws from `seed`: each write lands on one or two earlier
+    /// writes, mostly the one just before (as controllers' reads do), so
+    /// histories have long chains and short concurrent branches (the read
+    /// points of many concurrent writes are too many to enumerate).
+    fn history(n: usize, seed: u64) -> Causal {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = |m: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % m as u64) as usize
+        };
+        // A branch that ends unmerged is concurrent with every later
+        // write, doubling the read points: few of them in long histories.
+        let fork = if n <= 12 { 3 } else { 24 };
+        let mut nodes = Vec::new();
+        for i in 0..n {
+            let mut preds: Vec<Rev> = Vec::new();
+            if i > 0 {
+                for _ in 0..1 + usize::from(next(4) == 0) {
+                    let back = if next(fork) == 0 { 1 + next(i.min(4)) } else { 1 };
+                    preds.push((i - back + 1) as Rev);
+                }
+                preds.sort_unstable();
+                preds.dedup();
+            }
+            nodes.push(Node { rev: (i + 1) as Rev, preds, store: Snapshot::new(Store::default()) });
+        }
+        let heads = (1..=n as Rev).filter(|r| nodes.iter().all(|m| !m.preds.contains(r))).collect();
+        CausalHistory { nodes, heads }
+    }
+
+    /// Every (ancestor, descendant) pair of writes, by walking each write's
+    /// predecessors to the start.
+    fn ancestors(h: &Causal) -> std::collections::HashSet<(Rev, Rev)> {
+        let mut pairs = std::collections::HashSet::new();
+        for n in &h.nodes {
+            let mut todo = n.preds.clone();
+            while let Some(p) = todo.pop() {
+                if pairs.insert((p, n.rev)) {
+                    todo.extend(h.node(p).map_or(&[][..], |m| &m.preds[..]));
+                }
+            }
+        }
+        pairs
+    }
+
+    /// The read points of `session`, straight from the definition: sets of
+    /// pairwise concurrent writes whose oldest write is a head (no session)
+    /// or a write the session has not seen, sorted.
+    fn expected(h: &Causal, session: Option<&Revision>) -> Vec<Revision> {
+        let revs: Vec<Rev> = h.nodes.iter().map(|n| n.rev).collect();
+        let pairs = ancestors(h);
+        let ancestor = |a: Rev, b: Rev| pairs.contains(&(a, b));
+        let concurrent = |a: Rev, b: Rev| a != b && !ancestor(a, b) && !ancestor(b, a);
+        let starts: Vec<Rev> = match session {
+            None => h.heads.clone(),
+            Some(s) => {
+                revs.iter().copied().filter(|&r| !s.components().iter().any(|&c| c == r || ancestor(r, c))).collect()
+            }
+        };
+        fn grow(set: &mut Vec<Rev>, revs: &[Rev], conc: &dyn Fn(Rev, Rev) -> bool, out: &mut Vec<Revision>) {
+            out.push(Revision::merged(set.clone()));
+            let last = *set.last().unwrap_or(&0);
+            for &r in revs.iter().filter(|&&r| r > last) {
+                if set.iter().all(|&s| conc(s, r)) {
+                    set.push(r);
+                    grow(set, revs, conc, out);
+                    set.pop();
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for s in starts {
+            grow(&mut vec![s], &revs, &concurrent, &mut out);
+        }
+        out.sort();
+        out
+    }
+
+    /// `reads` gives exactly the read points of the definition, sorted and
+    /// once each, and the tokens `read_tokens` gives for several sessions at
+    /// once name the same points in the same order: on histories named by
+    /// node set (up to 46 writes) and by index (more), with no session and
+    /// with sessions that have seen one write or two.
+    #[test]
+    fn read_points_and_their_tokens_follow_the_definition() {
+        let mut compared = 0;
+        for (n, seeds) in [(1, 1), (2, 4), (5, 40), (12, 60), (SET_NODES, 10), (SET_NODES + 1, 10), (70, 4)] {
+            for seed in 0..seeds {
+                let h = history(n, seed);
+                let mut sessions = vec![None, Some(Revision::at(1)), Some(Revision::at(n as Rev))];
+                if n > 3 {
+                    sessions.push(Some(Revision::merged(vec![2, n as Rev - 1])));
+                }
+                let borrowed: Vec<Option<&Revision>> = sessions.iter().map(|s| s.as_ref()).collect();
+                let mut tokens = vec![Vec::new(); sessions.len()];
+                h.read_tokens(&borrowed, &mut |s, t| tokens[s].push(t));
+                for (s, session) in borrowed.iter().enumerate() {
+                    let mut reads = Vec::new();
+                    h.reads(*session, &mut reads);
+                    assert_eq!(reads, expected(&h, *session), "{n} writes, seed {seed}, session {session:?}");
+                    let named: Vec<Option<Revision>> =
+                        tokens[s].iter().map(|&t| h.read_of_token(*session, t)).collect();
+                    let reads: Vec<Option<Revision>> = reads.into_iter().map(Some).collect();
+                    assert_eq!(named, reads, "{n} writes, seed {seed}, session {session:?}: tokens");
+                    compared += named.len();
+                }
+            }
+        }
+        assert!(compared > 10_000, "the histories have many read points ({compared})");
+    }
+
+    /// Tokens that name no write are refused.
+    #[test]
+    fn tokens_naming_no_write_are_refused() {
+        let h = history(5, 3);
+        assert_eq!(h.read_of_token(None, SET_TOKEN), None, "the empty set");
+        assert_eq!(h.read_of_token(None, SET_TOKEN | 1 << 5), None, "a sixth write");
+        let big = history(SET_NODES + 2, 3);
+        let mut n = 0;
+        big.read_tokens(&[None], &mut |_, _| n += 1);
+        assert_eq!(big.read_of_token(None, n), None, "an index past the last point");
+        assert!(big.read_of_token(None, n - 1).is_some());
     }
 }

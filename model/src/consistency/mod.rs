@@ -53,13 +53,21 @@ pub trait Consistency:
     /// not read since it started) may read now, in a fixed order.
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>);
 
-    /// How many points `reads` gives for `session`, without building them
-    /// (simulation counts every controller's reads at each step and builds
-    /// only those of the step it takes).
-    fn read_count(&self, session: Option<&Revision>) -> usize {
-        let mut out = Vec::new();
-        self.reads(session, &mut out);
-        out.len()
+    /// Names the points `reads` gives for each of `sessions`, without
+    /// building them: calls `emit(s, token)` for every point of
+    /// `sessions[s]`, in `reads` order, session by session. One call per
+    /// state, so a model can share the work between sessions (the causal
+    /// model's ancestry tables). Tokens are below 2^47. Default: the index
+    /// of the point in `reads`.
+    fn read_tokens(&self, sessions: &[Option<&Revision>], emit: &mut dyn FnMut(usize, u64)) {
+        indexed_tokens(self, sessions, emit)
+    }
+
+    /// The point `token` (from [`Self::read_tokens`] for `session` on this
+    /// history) names. A token it did not give gives `None` or some point
+    /// that need not be readable (callers pass only tokens it gave).
+    fn read_of_token(&self, session: Option<&Revision>, token: u64) -> Option<Revision> {
+        read_at(self, session, token)
     }
 
     /// The state at a read point returned by `reads` or `max`.
@@ -86,6 +94,28 @@ pub trait Consistency:
 
     /// Replaces every stamp `x` by `map(x)`; `map` preserves order.
     fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev);
+}
+
+/// [`Consistency::read_tokens`] by index: `k` names the `k`-th point of `reads`.
+pub(crate) fn indexed_tokens<C: Consistency>(
+    history: &C,
+    sessions: &[Option<&Revision>],
+    emit: &mut dyn FnMut(usize, u64),
+) {
+    let mut out = Vec::new();
+    for (s, session) in sessions.iter().enumerate() {
+        out.clear();
+        history.reads(*session, &mut out);
+        (0..out.len() as u64).for_each(|k| emit(s, k));
+    }
+}
+
+/// The `k`-th point `reads` gives for `session` in `history`.
+pub(crate) fn read_at<C: Consistency>(history: &C, session: Option<&Revision>, k: u64) -> Option<Revision> {
+    let mut out = Vec::new();
+    history.reads(session, &mut out);
+    let k = usize::try_from(k).ok()?;
+    (k < out.len()).then(|| out.swap_remove(k))
 }
 
 /// The smallest session among controllers that have one.
