@@ -20,6 +20,15 @@ pub fn fingerprint_of<T: Hash + ?Sized>(value: &T) -> Fingerprint {
     h.finish()
 }
 
+/// Fingerprint of the bytes `feed` writes into the hasher it is given (the
+/// same streaming xxh3 as [`fingerprint_of`]): for values hashed up to some
+/// equivalence, which no `Hash` implementation can express.
+pub fn fingerprint_with(feed: impl FnOnce(&mut dyn Hasher)) -> Fingerprint {
+    let mut h = Collect { buf: [0; COLLECT], len: 0, spill: None };
+    feed(&mut h);
+    h.finish()
+}
+
 const COLLECT: usize = 256;
 
 /// Gathers the bytes a `Hash` implementation writes in a stack buffer and

@@ -61,6 +61,12 @@ impl StampSet {
         self.words.iter().all(|w| *w == 0)
     }
 
+    /// Feeds `h` the set's words (the same for equal sets).
+    pub fn hash_words(&self, h: &mut dyn std::hash::Hasher) {
+        h.write_usize(self.words.len());
+        self.words.iter().for_each(|w| h.write_u64(*w));
+    }
+
     /// Whether the set is exactly `1..=n` for some `n` (0 is not a stamp
     /// normalisation produces): renumbering it densely changes nothing.
     pub fn is_dense(&self) -> bool {
@@ -88,7 +94,7 @@ impl StampSet {
             below.push(n);
             n += w.count_ones();
         }
-        Ranks { set: self, below }
+        Ranks { set: self, below, dense: self.is_dense() }
     }
 }
 
@@ -97,9 +103,17 @@ pub struct Ranks<'a> {
     set: &'a StampSet,
     /// Per word, the number of stamps in the words before it.
     below: SmallVec<[u32; 8]>,
+    /// Whether the set is `1..=n`.
+    dense: bool,
 }
 
 impl Ranks<'_> {
+    /// Whether every stamp of the set is its own image (the set is
+    /// `1..=n`, [`StampSet::is_dense`]).
+    pub fn is_identity(&self) -> bool {
+        self.dense
+    }
+
     /// The image of `r`: one more than the number of stamps of the set
     /// smaller than `r` (for a stamp of the set, its rank from 1; the map is
     /// non-decreasing everywhere and strictly increasing on the set).

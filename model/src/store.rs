@@ -7,7 +7,7 @@ use crate::meta::{Rev, Uid};
 use crate::resources::{
     ControllerRevision, Deployment, Job, Node, Object, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
 };
-use crate::stamp_set::StampSet;
+use crate::stamp_set::{Ranks, StampSet};
 
 /// Objects of one kind, sorted by name. Objects and whole collections are
 /// shared between stores (`Arc`): cloning a store copies no object and
@@ -24,15 +24,32 @@ pub struct Collection<T> {
     items: Arc<Vec<Arc<Hashed<T>>>>,
 }
 
-/// An object with the digest of its contents.
+/// An object with the digest of its contents, and the digest of its
+/// contents with every stamp replaced by 0 (its body: what renumbering
+/// stamps never changes).
+///
+/// The body digest is computed on first use: only the models that hash
+/// states up to renumbering ([`crate::consistency::Consistency::RANKED`])
+/// use it.
 struct Hashed<T> {
     digest: u64,
+    body: std::sync::OnceLock<u64>,
     value: T,
 }
 
-impl<T: std::hash::Hash> Hashed<T> {
+impl<T: std::hash::Hash + Stamps + Clone> Hashed<T> {
     fn new(value: T) -> Arc<Self> {
-        Arc::new(Hashed { digest: krepis_engine::fingerprint::fingerprint_of(&value), value })
+        let digest = krepis_engine::fingerprint::fingerprint_of(&value);
+        Arc::new(Hashed { digest, body: std::sync::OnceLock::new(), value })
+    }
+
+    /// The digest of the contents with every stamp replaced by 0.
+    fn body(&self) -> u64 {
+        *self.body.get_or_init(|| {
+            let mut blank = self.value.clone();
+            blank.map(&|_| 0);
+            krepis_engine::fingerprint::fingerprint_of(&blank)
+        })
     }
 }
 
@@ -77,14 +94,14 @@ impl<T: serde::Serialize> serde::Serialize for Collection<T> {
     }
 }
 
-impl<'de, T: serde::Deserialize<'de> + std::hash::Hash> serde::Deserialize<'de> for Collection<T> {
+impl<'de, T: serde::Deserialize<'de> + std::hash::Hash + Stamps + Clone> serde::Deserialize<'de> for Collection<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let items: Vec<T> = Vec::deserialize(d)?;
         Ok(Collection { items: Arc::new(items.into_iter().map(Hashed::new).collect()) })
     }
 }
 
-impl<T: Object + std::hash::Hash> Collection<T> {
+impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
     fn position(&self, name: &str) -> Result<usize, usize> {
         self.items.binary_search_by(|o| (*o.value.meta().name).cmp(name))
     }
@@ -132,10 +149,7 @@ impl<T: Object + std::hash::Hash> Collection<T> {
 
     /// Replaces every stamp `x` of every object by `map(x)`, copying only
     /// the objects it changes (no copy at all when none changes).
-    fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev)
-    where
-        T: Stamps + Clone,
-    {
+    fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
         for i in 0..self.items.len() {
             let mut changes = false;
             self.items[i].value.visit(&mut |r| changes |= map(r) != r);
@@ -146,13 +160,31 @@ impl<T: Object + std::hash::Hash> Collection<T> {
             }
         }
     }
+
+    /// Feeds `h` this collection up to renumbering of stamps: per object,
+    /// its body digest and the images of its stamps under `ranks`, in the
+    /// order [`Stamps::visit`] gives them. Two collections feed the same
+    /// bytes iff they are equal once their stamps are mapped by `ranks`
+    /// (up to digest collisions).
+    fn hash_ranked(&self, ranks: &Ranks<'_>, h: &mut dyn std::hash::Hasher) {
+        h.write_usize(self.items.len());
+        // One write per object (bodies and images gathered in a buffer):
+        // a call through `dyn Hasher` per stamp was a tenth of a step.
+        let mut buf: smallvec::SmallVec<[u8; 64]> = smallvec::SmallVec::new();
+        for o in self.items.iter() {
+            buf.clear();
+            buf.extend_from_slice(&o.body().to_ne_bytes());
+            o.value.visit(&mut |r| buf.extend_from_slice(&ranks.map(r).to_ne_bytes()));
+            h.write(&buf);
+        }
+    }
 }
 
 /// The stamps (uids, resource versions, observed revisions, uids of
 /// uncounted pods) an object holds: visited and rewritten in one place, so
 /// normalisation can tell which objects a renumbering changes before
-/// copying any.
-pub(crate) trait Stamps {
+/// copying any, and fingerprints can hash objects up to renumbering.
+pub trait Stamps {
     /// Calls `f` on every stamp.
     fn visit(&self, f: &mut impl FnMut(Rev));
     /// Replaces every stamp `x` by `map(x)`.
@@ -257,6 +289,20 @@ impl Store {
         self.pvcs.iter().for_each(|o| o.visit(f));
     }
 
+    /// Feeds `h` this store up to renumbering: equal bytes iff the stores
+    /// are equal once their stamps are mapped by `ranks` (see
+    /// [`Collection::hash_ranked`]).
+    fn hash_ranked(&self, ranks: &Ranks<'_>, h: &mut dyn std::hash::Hasher) {
+        self.nodes.hash_ranked(ranks, h);
+        self.pods.hash_ranked(ranks, h);
+        self.statefulsets.hash_ranked(ranks, h);
+        self.replicasets.hash_ranked(ranks, h);
+        self.deployments.hash_ranked(ranks, h);
+        self.jobs.hash_ranked(ranks, h);
+        self.controllerrevisions.hash_ranked(ranks, h);
+        self.pvcs.hash_ranked(ranks, h);
+    }
+
     /// Replaces every stamp `x` by `map(x)`, copying only the objects whose
     /// stamps change (and the lists that hold them).
     pub fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
@@ -357,12 +403,14 @@ impl Store {
     }
 }
 
-/// An immutable store in a history, with its fingerprint computed once.
+/// An immutable store in a history, with its digest up to renumbering
+/// computed once.
 ///
 /// Hashing a state hashes every store of its history; a snapshot hashes as
-/// its 64-bit xxh3 digest instead of its contents (an incremental hash of the
-/// history), which took hashing from about half of the run time to little.
-/// Equality still compares contents, so the reference checker stays exact.
+/// its 64-bit xxh3 digest and its stamps' images ([`Snapshot::hash_ranked`])
+/// instead of its contents (an incremental hash of the history), which took
+/// hashing from about half of the run time to little. Equality still
+/// compares contents, so the reference checker stays exact.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     store: Arc<Frozen>,
@@ -370,15 +418,19 @@ pub struct Snapshot {
 }
 
 /// A frozen store with the set of stamps it holds, as a bitmap (stamps are
-/// small numbers: normalisation renumbers them densely from 1):
+/// small numbers: normalisation renumbers them once they reach 240):
 /// normalisation reads every stamp of every store of a history for every
 /// successor, which walked every object (15% of a linear-model search)
 /// before. Stamps below 256 live in the store's own allocation (32 bytes;
 /// a sorted list of them took about 200 bytes per state on `cluster`).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 struct Frozen {
     store: Store,
     stamps: StampSet,
+    /// The digest of the store with its stamps replaced by their ranks
+    /// among `stamps`: the same for every renumbering of the store.
+    /// Computed on first use (by the models that hash up to renumbering).
+    local: std::sync::OnceLock<u64>,
 }
 
 impl Snapshot {
@@ -387,7 +439,32 @@ impl Snapshot {
         let digest = krepis_engine::fingerprint::fingerprint_of(&store);
         let mut stamps = StampSet::new();
         store.stamps(&mut |r| stamps.insert(r));
-        Snapshot { store: Arc::new(Frozen { store, stamps }), digest }
+        Snapshot { store: Arc::new(Frozen { store, stamps, local: std::sync::OnceLock::new() }), digest }
+    }
+
+    fn local_digest(store: &Store, stamps: &StampSet) -> u64 {
+        krepis_engine::fingerprint::fingerprint_with(|h| store.hash_ranked(&stamps.ranks(), h))
+    }
+
+    /// Feeds `h` this snapshot up to renumbering: its stamps' images under
+    /// `ranks` (the ranks of a set holding all of them) and the digest of
+    /// the store with its stamps replaced by their ranks among its own.
+    /// The two determine the store renumbered by `ranks`, so two snapshots
+    /// feed the same bytes iff they are equal once renumbered by their
+    /// states' ranks (up to digest collisions).
+    pub(crate) fn hash_ranked(&self, ranks: &Ranks<'_>, h: &mut dyn std::hash::Hasher) {
+        let f = &*self.store;
+        h.write_u64(*f.local.get_or_init(|| Self::local_digest(&f.store, &f.stamps)));
+        // The images as a bitmap (bit k: the stamp of rank k), written at
+        // once: a few words instead of a call per stamp. Under the ranks of
+        // a dense set (1..=n, as after renumbering) every stamp is its own
+        // image, so the bitmap is the stamp set itself.
+        if ranks.is_identity() {
+            return self.store.stamps.hash_words(h);
+        }
+        let mut images = StampSet::new();
+        self.store.stamps.each(&mut |r| images.insert(ranks.map(r)));
+        images.hash_words(h);
     }
 
     /// Replaces every stamp `x` of this snapshot by `map(x)`.
@@ -411,6 +488,7 @@ impl Snapshot {
                 let mut stamps = StampSet::new();
                 frozen.store.stamps(&mut |r| stamps.insert(r));
                 frozen.stamps = stamps;
+                // `local` is the same for every renumbering.
                 self.digest = krepis_engine::fingerprint::fingerprint_of(&frozen.store);
             }
             return;
@@ -457,6 +535,15 @@ impl std::ops::Deref for Snapshot {
         &self.store.store
     }
 }
+
+// Equal stores have equal stamps and the same `local`, computed or not.
+impl PartialEq for Frozen {
+    fn eq(&self, other: &Self) -> bool {
+        self.store == other.store
+    }
+}
+
+impl Eq for Frozen {}
 
 impl PartialEq for Snapshot {
     fn eq(&self, other: &Self) -> bool {

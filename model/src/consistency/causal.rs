@@ -420,6 +420,17 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             set.union(n.store.stamp_set());
         }
     }
+    fn hash_ranked(&self, ranks: &crate::stamp_set::Ranks<'_>, h: &mut dyn std::hash::Hasher) {
+        h.write_usize(self.nodes.len());
+        for n in &self.nodes {
+            h.write_u32(ranks.map(n.rev));
+            h.write_usize(n.preds.len());
+            n.preds.iter().for_each(|p| h.write_u32(ranks.map(*p)));
+            n.store.hash_ranked(ranks, h);
+        }
+        h.write_usize(self.heads.len());
+        self.heads.iter().for_each(|r| h.write_u32(ranks.map(*r)));
+    }
     fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
         for n in &mut self.nodes {
             n.rev = map(n.rev);

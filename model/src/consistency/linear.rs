@@ -3,7 +3,7 @@
 
 use crate::api::{apply, Operation, Rejection};
 use crate::meta::Rev;
-use crate::stamp_set::StampSet;
+use crate::stamp_set::{Ranks, StampSet};
 use crate::store::{Snapshot, Store};
 
 /// One state of the history.
@@ -76,6 +76,15 @@ impl Linear {
         }
     }
 
+    pub fn hash_ranked(&self, ranks: &Ranks<'_>, h: &mut dyn std::hash::Hasher) {
+        h.write_usize(self.entries.len());
+        for e in &self.entries {
+            h.write_u32(ranks.map(e.rev));
+            h.write_u32(e.parent.map_or(0, |p| ranks.map(p)));
+            e.store.hash_ranked(ranks, h);
+        }
+    }
+
     pub fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
         for e in &mut self.entries {
             e.rev = map(e.rev);
@@ -110,6 +119,9 @@ macro_rules! linear_common {
         }
         fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
             self.0.map_stamps(map)
+        }
+        fn hash_ranked(&self, ranks: &crate::stamp_set::Ranks<'_>, h: &mut dyn std::hash::Hasher) {
+            self.0.hash_ranked(ranks, h)
         }
     };
 }

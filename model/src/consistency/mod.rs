@@ -40,6 +40,17 @@ pub trait Consistency:
     /// The CLI name of the model.
     const NAME: &'static str;
 
+    /// Whether states under this model keep their stamps as written and
+    /// are hashed up to renumbering (see [`crate::KubeState`]), rather
+    /// than renumbered densely after every step. Renumbering copies every
+    /// object whose stamps a gap shifts; hashing up to renumbering maps
+    /// every stamp of every snapshot to its rank. The first costs more on
+    /// short histories (synchronous, monotonic session: half of a
+    /// monotonic-session simulation step was renumbering), the second on
+    /// long ones (resettable session keeps past states for controllers
+    /// without a session: ranking was a third of its step). Default: false.
+    const RANKED: bool = false;
+
     /// A history holding only `initial`, written as revision `rev`.
     fn new(initial: Store, rev: Rev) -> Self;
 
@@ -94,6 +105,13 @@ pub trait Consistency:
 
     /// Replaces every stamp `x` by `map(x)`; `map` preserves order.
     fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev);
+
+    /// Feeds `h` the history up to renumbering: every stamp through
+    /// `ranks` (the ranks of a set holding all of its stamps), objects by
+    /// their stamp-free digests. Two histories feed the same bytes iff they
+    /// are equal once each is renumbered by its ranks (up to digest
+    /// collisions), so states are fingerprinted without renumbering them.
+    fn hash_ranked(&self, ranks: &crate::stamp_set::Ranks<'_>, h: &mut dyn std::hash::Hasher);
 }
 
 /// [`Consistency::read_tokens`] by index: `k` names the `k`-th point of `reads`.

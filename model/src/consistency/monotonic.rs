@@ -25,6 +25,7 @@ pub(crate) fn newer(h: &Linear, session: Option<&Revision>, out: &mut Vec<Revisi
 
 impl Consistency for MonotonicSession {
     const NAME: &'static str = "monotonic-session";
+    const RANKED: bool = true;
 
     linear_common!(MonotonicSession);
 

@@ -17,6 +17,7 @@ pub struct Synchronous(Linear);
 
 impl Consistency for Synchronous {
     const NAME: &'static str = "synchronous";
+    const RANKED: bool = true;
 
     linear_common!(Synchronous);
 

@@ -11,9 +11,9 @@ pub use statefulset::{PodManagement, StatefulSet, StatefulSetSpec, StatefulSetSt
 
 use crate::meta::Meta;
 
-/// What the store needs of every kind: metadata, and whether a change is a
+/// What the store needs of every kind: metadata, stamps, and whether a change is a
 /// spec change (which bumps the generation).
-pub trait Object: Clone + std::fmt::Debug + PartialEq + Eq + std::hash::Hash {
+pub trait Object: Clone + std::fmt::Debug + PartialEq + Eq + std::hash::Hash + crate::store::Stamps {
     /// The object's metadata.
     fn meta(&self) -> &Meta;
     /// The object's metadata, mutably.
