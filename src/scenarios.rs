@@ -248,7 +248,9 @@ fn kube<C: Consistency>(s: KubeScenario, args: &CheckArgs) -> ExitCode {
         }),
     );
     extra.insert("consistency".into(), serde_json::Value::String(C::NAME.into()));
-    cli::run(&KubeModel::<C>::new(s), args, extra)
+    // Simulation keeps stamps as written (KubeModel::ranked says why).
+    let ranked = args.strategy == cli::StrategyArg::Simulation;
+    cli::run(&KubeModel::<C>::new(s).ranked(ranked), args, extra)
 }
 
 fn run_kube(mut s: KubeScenario, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, String> {
