@@ -129,8 +129,10 @@ fn a_killed_run_resumes_from_its_last_periodic_checkpoint() {
         "--threads",
         "2",
         "-q",
+        // The limit counts the checkpoint's loading too: 1 s left no time
+        // to explore on a loaded 2-core machine (CI failed once so).
         "--time-limit",
-        "1",
+        "3",
         "--format",
         "json",
         "--resume",
