@@ -339,7 +339,7 @@ const RENUMBER_AT: Rev = 240;
 
 /// Prunes the history to what can still be read; renumbers the stamps
 /// densely ([`renumber`]), or with `keep_stamps` ([`KubeModel::ranked`])
-/// only once the largest stamp reaches [`RENUMBER_AT`]. Only the
+/// only once the largest stamp reaches `RENUMBER_AT` (240). Only the
 /// order and equality of stamps matter to the API server, the controllers
 /// and the properties, and states are compared and hashed up to
 /// renumbering, so leaving stamps as written changes no state's identity

@@ -407,7 +407,7 @@ impl Store {
 /// computed once.
 ///
 /// Hashing a state hashes every store of its history; a snapshot hashes as
-/// its 64-bit xxh3 digest and its stamps' images ([`Snapshot::hash_ranked`])
+/// its 64-bit xxh3 digest and its stamps' images (`hash_ranked`)
 /// instead of its contents (an incremental hash of the history), which took
 /// hashing from about half of the run time to little. Equality still
 /// compares contents, so the reference checker stays exact.

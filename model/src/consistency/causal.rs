@@ -288,7 +288,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     fn max(&self) -> Revision {
         Revision::merged(self.heads.clone())
     }
-    /// Sorted and without duplicates (see [`ReadSets`]).
+    /// Sorted and without duplicates (read sets are built in sorted order).
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         let mut sets = ReadSets::new(self);
         let starts = sets.starts(session);
@@ -298,7 +298,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         }
         debug_assert!(out.windows(2).all(|w| w[0] < w[1]), "read points come out sorted");
     }
-    /// Histories of at most [`SET_NODES`] nodes name points by node set,
+    /// Histories of at most 46 nodes name points by node set,
     /// larger ones by index (counted, not built); one ancestry table serves
     /// all sessions.
     fn read_tokens(&self, sessions: &[Option<&Revision>], emit: &mut dyn FnMut(usize, u64)) {
