@@ -59,6 +59,17 @@ impl<C: Consistency> KubeState<C> {
             && self.locals == o.locals
             && self.history == o.history
     }
+
+    /// Hashes the state as it is, stamps included: for densely renumbered
+    /// states, where it agrees with `==` and costs less than `Hash`.
+    fn hash_raw(&self, h: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        self.history.hash(h);
+        self.locals.hash(h);
+        self.restarts_left.hash(h);
+        self.client_left.hash(h);
+        self.audit.hash(h);
+    }
 }
 
 /// Equal once both are renumbered densely ([`renumber`]).
@@ -74,19 +85,6 @@ impl<C: Consistency> PartialEq for KubeState<C> {
 }
 
 impl<C: Consistency> Eq for KubeState<C> {}
-
-impl<C: Consistency> KubeState<C> {
-    /// Hashes the state as it is, stamps included: for densely renumbered
-    /// states, where it agrees with `==` and costs less than `Hash`.
-    fn hash_raw(&self, h: &mut impl std::hash::Hasher) {
-        use std::hash::Hash;
-        self.history.hash(h);
-        self.locals.hash(h);
-        self.restarts_left.hash(h);
-        self.client_left.hash(h);
-        self.audit.hash(h);
-    }
-}
 
 /// A state hashed as it is ([`KubeState::hash_raw`]), through a `Hash`
 /// impl so the hasher's writes inline (through `dyn Hasher` they made a

@@ -134,7 +134,7 @@ impl<'a, const P: bool> ReadSets<'a, P> {
     fn nth_from(&self, i: usize, mut k: usize) -> Option<Revision> {
         let mut set = vec![self.history.nodes[i].rev];
         let mut cand = self.later[i].clone();
-        'down: while k > 0 {
+        while k > 0 {
             k -= 1;
             let mut chosen = None;
             for x in bits(&cand) {
@@ -149,7 +149,6 @@ impl<'a, const P: bool> ReadSets<'a, P> {
             let (x, next) = chosen?;
             set.push(self.history.nodes[x].rev);
             cand = next;
-            continue 'down;
         }
         Some(Revision::merged(set))
     }

@@ -71,14 +71,22 @@ pub trait Consistency:
     /// model's ancestry tables). Tokens are below 2^47. Default: the index
     /// of the point in `reads`.
     fn read_tokens(&self, sessions: &[Option<&Revision>], emit: &mut dyn FnMut(usize, u64)) {
-        indexed_tokens(self, sessions, emit)
+        let mut out = Vec::new();
+        for (s, session) in sessions.iter().enumerate() {
+            out.clear();
+            self.reads(*session, &mut out);
+            (0..out.len() as u64).for_each(|k| emit(s, k));
+        }
     }
 
     /// The point `token` (from [`Self::read_tokens`] for `session` on this
     /// history) names. A token it did not give gives `None` or some point
     /// that need not be readable (callers pass only tokens it gave).
     fn read_of_token(&self, session: Option<&Revision>, token: u64) -> Option<Revision> {
-        read_at(self, session, token)
+        let mut out = Vec::new();
+        self.reads(session, &mut out);
+        let k = usize::try_from(token).ok()?;
+        (k < out.len()).then(|| out.swap_remove(k))
     }
 
     /// The state at a read point returned by `reads` or `max`.
@@ -112,28 +120,6 @@ pub trait Consistency:
     /// are equal once each is renumbered by its ranks (up to digest
     /// collisions), so states are fingerprinted without renumbering them.
     fn hash_ranked(&self, ranks: &crate::stamp_set::Ranks<'_>, h: &mut dyn std::hash::Hasher);
-}
-
-/// [`Consistency::read_tokens`] by index: `k` names the `k`-th point of `reads`.
-pub(crate) fn indexed_tokens<C: Consistency>(
-    history: &C,
-    sessions: &[Option<&Revision>],
-    emit: &mut dyn FnMut(usize, u64),
-) {
-    let mut out = Vec::new();
-    for (s, session) in sessions.iter().enumerate() {
-        out.clear();
-        history.reads(*session, &mut out);
-        (0..out.len() as u64).for_each(|k| emit(s, k));
-    }
-}
-
-/// The `k`-th point `reads` gives for `session` in `history`.
-pub(crate) fn read_at<C: Consistency>(history: &C, session: Option<&Revision>, k: u64) -> Option<Revision> {
-    let mut out = Vec::new();
-    history.reads(session, &mut out);
-    let k = usize::try_from(k).ok()?;
-    (k < out.len()).then(|| out.swap_remove(k))
 }
 
 /// The smallest session among controllers that have one.
