@@ -9,6 +9,7 @@ use krepis_engine::{Model, Property};
 use crate::api::{apply, Operation, Rejection};
 use crate::consistency::Consistency;
 use crate::controllers::{step, Controller, Local, View};
+use crate::locals::Locals;
 use crate::meta::{name, Name, Rev};
 use crate::revision::Revision;
 use crate::scenario::{Perturbations, Scenario, UNBOUNDED};
@@ -31,7 +32,7 @@ pub struct KubeState<C> {
     /// The cluster's history under the consistency model.
     pub history: C,
     /// Each controller instance's local state, in [`Scenario::controllers`] order.
-    pub locals: Vec<Local>,
+    pub locals: Locals,
     /// Restarts the scenario still allows.
     pub restarts_left: u8,
     /// Client writes the scenario still allows.
@@ -45,8 +46,8 @@ impl<C: Consistency> KubeState<C> {
     pub fn stamp_set(&self) -> StampSet {
         let mut present = StampSet::new();
         self.history.stamps(&mut present);
-        for sess in self.locals.iter().filter_map(|l| l.session.as_ref()) {
-            sess.components().iter().for_each(|r| present.insert(*r));
+        for sess in self.locals.iter().filter_map(|l| l.session()) {
+            sess.iter().for_each(|r| present.insert(*r));
         }
         present
     }
@@ -105,13 +106,13 @@ impl<C: Consistency> std::hash::Hash for KubeState<C> {
         let ranks = present.ranks();
         self.history.hash_ranked(&ranks, h);
         h.write_usize(self.locals.len());
-        for l in &self.locals {
-            match &l.session {
+        for l in self.locals.iter() {
+            match l.session() {
                 None => h.write_u8(0),
                 Some(s) => {
                     h.write_u8(1);
-                    h.write_usize(s.components().len());
-                    s.components().iter().for_each(|r| h.write_u32(ranks.map(*r)));
+                    h.write_usize(s.len());
+                    s.iter().for_each(|r| h.write_u32(ranks.map(*r)));
                 }
             }
             l.running.hash(h);
@@ -320,7 +321,7 @@ impl<C: Consistency> KubeModel<C> {
         }
         let mut s = KubeState {
             history: C::new(store, rev.max(1)),
-            locals,
+            locals: Locals::from_locals(&locals),
             restarts_left: self.scenario.restarts,
             client_left: self.scenario.client_writes,
             audit: Default::default(),
@@ -343,7 +344,7 @@ const RENUMBER_AT: Rev = 240;
 /// renumbering, so leaving stamps as written changes no state's identity
 /// (it saves copying every object whose stamps a renumbering shifts).
 pub fn normalize<C: Consistency>(s: &mut KubeState<C>, keep_stamps: bool) {
-    let sessions: smallvec::SmallVec<[Option<Revision>; 16]> = s.locals.iter().map(|l| l.session.clone()).collect();
+    let sessions: smallvec::SmallVec<[Option<Revision>; 16]> = s.locals.iter().map(|l| l.revision()).collect();
     s.history.prune(&sessions, s.restarts_left > 0);
     if !keep_stamps || s.history.max().newest() >= RENUMBER_AT {
         renumber(s);
@@ -364,11 +365,7 @@ pub fn renumber<C: Consistency>(s: &mut KubeState<C>) {
     let ranks = present.ranks();
     let map = |r: u32| ranks.map(r);
     s.history.map_stamps(&map);
-    for l in &mut s.locals {
-        if let Some(sess) = &mut l.session {
-            sess.map(&map);
-        }
-    }
+    s.locals.map_sessions(&map);
 }
 
 /// The read points of each controller instance of a state, computed once per
@@ -383,13 +380,14 @@ struct ReadPoints {
 impl ReadPoints {
     /// What instance `i` of `state` may read, in the order `reads` gives.
     fn of<C: Consistency>(&mut self, state: &KubeState<C>, i: usize) -> &[Revision] {
-        let session = &state.locals[i].session;
-        let at = match self.by_session.iter().position(|(s, _)| s == session) {
+        let session = state.locals.get(i).session();
+        let at = match self.by_session.iter().position(|(s, _)| s.as_ref().map(|r| r.components()) == session) {
             Some(at) => at,
             None => {
                 let mut reads = Vec::new();
+                let session = session.map(Revision::from_sorted);
                 state.history.reads(session.as_ref(), &mut reads);
-                self.by_session.push((session.clone(), reads));
+                self.by_session.push((session, reads));
                 self.by_session.len() - 1
             }
         };
@@ -401,20 +399,23 @@ impl ReadPoints {
 /// instance of `state`, in instance order: `which[i]` indexes the token
 /// list of instance `i`'s session in `tokens` (instances often share one).
 fn read_tokens<C: Consistency>(state: &KubeState<C>) -> (smallvec::SmallVec<[usize; 16]>, Vec<Vec<u64>>) {
-    let mut distinct: smallvec::SmallVec<[Option<&Revision>; 8]> = smallvec::SmallVec::new();
+    let mut distinct: smallvec::SmallVec<[Option<&[crate::meta::Rev]>; 8]> = smallvec::SmallVec::new();
     let which = state
         .locals
         .iter()
         .map(|l| {
-            let s = l.session.as_ref();
+            let s = l.session();
             distinct.iter().position(|d| *d == s).unwrap_or_else(|| {
                 distinct.push(s);
                 distinct.len() - 1
             })
         })
         .collect();
+    let owned: smallvec::SmallVec<[Option<Revision>; 8]> =
+        distinct.iter().map(|s| s.map(Revision::from_sorted)).collect();
+    let sessions: smallvec::SmallVec<[Option<&Revision>; 8]> = owned.iter().map(|s| s.as_ref()).collect();
     let mut tokens = vec![Vec::new(); distinct.len()];
-    state.history.read_tokens(&distinct, &mut |s, t| tokens[s].push(t));
+    state.history.read_tokens(&sessions, &mut |s, t| tokens[s].push(t));
     (which, tokens)
 }
 
@@ -603,7 +604,9 @@ impl<C: Consistency> KubeModel<C> {
         let c = &self.controllers[i];
         let mut next = state.clone();
         let store = state.history.view(&read);
-        let wrote = step(c, &mut next.locals[i], &View { revision: &read, store: &store });
+        let mut local = state.locals.get(i).to_local();
+        let wrote = step(c, &mut local, &View { revision: &read, store: &store });
+        next.locals.set(i, &local);
         let outcome = wrote.as_ref().map(|op| {
             let audited = matches!(c, Controller::StatefulSet | Controller::Deployment);
             let before = audited.then(|| next.history.base(&read).into_owned());
@@ -636,7 +639,7 @@ impl<C: Consistency> KubeModel<C> {
                 let uid = latest.nodes.get(node).filter(|n| n.ready)?.meta.uid;
                 Some(Some(Operation::DeleteNode { name: node.clone(), uid }))
             }
-            _ if state.locals[i] != Local::default() => Some(None),
+            _ if !state.locals.get(i).is_default() => Some(None),
             _ => None,
         }
     }
@@ -646,7 +649,7 @@ impl<C: Consistency> KubeModel<C> {
     fn restart(&self, state: &KubeState<C>, latest: &Store, i: usize) -> Option<(KubeAction, KubeState<C>)> {
         let node_deletion = self.restart_effect(state, latest, i)?;
         let mut next = state.clone();
-        next.locals[i] = Local::default();
+        next.locals.set(i, &Local::default());
         next.restarts_left = spend(next.restarts_left);
         let action = match node_deletion {
             Some(op) => {
@@ -735,7 +738,8 @@ impl<C: Consistency> Model for KubeModel<C> {
     fn take(&self, state: &Self::State, c: krepis_engine::Choice) -> Option<(Self::Action, Self::State)> {
         match choice::decode(c.id) {
             choice::Kind::Step(i, k) => {
-                let read = state.history.read_of_token(state.locals.get(i)?.session.as_ref(), k)?;
+                let session = (i < state.locals.len()).then(|| state.locals.get(i).revision())?;
+                let read = state.history.read_of_token(session.as_ref(), k)?;
                 let (action, mut next) = self.controller_step(state, i, read);
                 self.normalize(&mut next);
                 Some((action, next))
@@ -766,7 +770,7 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// nodes by name, as a deterministic stand-in for Kubernetes' random pick).
     fn canonicalize(&self, s: &mut KubeState<C>) {
         for run in &self.symmetric {
-            s.locals[run.clone()].sort_unstable();
+            s.locals.sort_run(run.clone());
         }
     }
 
@@ -822,7 +826,7 @@ impl<C: Consistency> Model for KubeModel<C> {
 
     fn format_state(&self, s: &KubeState<C>) -> String {
         let mut out = String::new();
-        for (c, l) in self.controllers.iter().zip(&s.locals) {
+        for (c, l) in self.controllers.iter().zip(s.locals.iter()) {
             if let Controller::Kubelet { node } = c {
                 let _ =
                     write!(out, "{node} runs [{}]; ", l.running.iter().map(|p| &**p).collect::<Vec<_>>().join(", "));

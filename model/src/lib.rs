@@ -14,6 +14,7 @@ pub mod audit;
 pub mod consistency;
 pub mod controllers;
 pub mod kube;
+pub mod locals;
 pub mod meta;
 pub mod properties;
 pub mod resources;

@@ -26,6 +26,13 @@ impl Revision {
         Revision(SmallVec::from_vec(rs))
     }
 
+    /// The read point of the writes `rs`, which are sorted, without
+    /// duplicates and not empty (checked in debug builds).
+    pub fn from_sorted(rs: &[Rev]) -> Self {
+        debug_assert!(!rs.is_empty() && rs.windows(2).all(|w| w[0] < w[1]), "{rs:?}");
+        Revision(SmallVec::from_slice(rs))
+    }
+
     /// The writes merged at this point.
     pub fn components(&self) -> &[Rev] {
         &self.0

@@ -18,11 +18,7 @@ fn spread<C: Consistency>(s: &KubeState<C>) -> KubeState<C> {
     let mut t = s.clone();
     let map = |r: u32| 3 * r + 5;
     t.history.map_stamps(&map);
-    for l in &mut t.locals {
-        if let Some(sess) = &mut l.session {
-            sess.map(&map);
-        }
-    }
+    t.locals.map_sessions(&map);
     t
 }
 

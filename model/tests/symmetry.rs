@@ -58,7 +58,7 @@ fn images<C: Consistency>(runs: &[Range<usize>], s: &KubeState<C>) -> Vec<KubeSt
             for p in permutations(run.len()) {
                 let mut u = t.clone();
                 for (k, &from) in p.iter().enumerate() {
-                    u.locals[run.start + k] = t.locals[run.start + from].clone();
+                    u.locals.set(run.start + k, &t.locals.get(run.start + from).to_local());
                 }
                 next.push(u);
             }

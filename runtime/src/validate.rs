@@ -18,6 +18,7 @@ use krepis_model::api::{apply, Operation, Rejection};
 use krepis_model::consistency::{Consistency, ResettableSession};
 use krepis_model::controllers::{Controller, Local};
 use krepis_model::kube::{client_writes, spend, KubeAction, KubeModel, KubeState};
+use krepis_model::locals::Locals;
 use krepis_model::revision::Revision;
 use krepis_model::store::Store;
 use krepis_model::Scenario;
@@ -103,7 +104,7 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
     }
     let mut state = KubeState {
         history: ResettableSession::new(store, writes.len() as u32),
-        locals: vec![Local::default(); model.controllers().len()],
+        locals: Locals::new(model.controllers().len()),
         restarts_left: model.scenario().restarts,
         client_left: model.scenario().client_writes,
         audit: Default::default(),
@@ -144,7 +145,7 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
             }
         };
         let mut offered = Vec::new();
-        state.history.reads(state.locals[i].session.as_ref(), &mut offered);
+        state.history.reads(state.locals.get(i).revision().as_ref(), &mut offered);
         if !offered.contains(&read) {
             let offered: Vec<String> = offered.iter().map(|r| shift(r, base)).collect();
             diverge(
@@ -242,17 +243,17 @@ fn restart_step(model: &RunModel, state: &mut KubeState<ResettableSession>, s: &
             if s.wrote.as_ref() != Some(&op) {
                 return Err(format!("{c}: a node restart writes '{op}', the run wrote {}", show(s.wrote.as_ref())));
             }
-            state.locals[i] = Local::default();
+            state.locals.set(i, &Local::default());
             environment_write(state, &op, s)
         }
         (Controller::Kubelet { .. }, _) | (_, Actor::NodeRestart(_)) => {
             Err(format!("{c}: a restart of the wrong sort ({:?})", s.actor))
         }
         _ => {
-            if state.locals[i] == Local::default() {
+            if state.locals.get(i).is_default() {
                 return Err(format!("{c}: the model offers no restart of a controller with no state to lose"));
             }
-            state.locals[i] = Local::default();
+            state.locals.set(i, &Local::default());
             Ok(())
         }
     }

@@ -54,7 +54,7 @@ fn the_runtime_calls_the_checkers_step_once_and_no_controller_directly() {
         }
     }
     let kube = code(&fs::read_to_string(root.join("../model/src/kube.rs")).expect("kube.rs"));
-    assert!(kube.contains("let wrote = step(c, &mut next.locals[i], &View"), "the checker's transition calls step");
+    assert!(kube.contains("let wrote = step(c, &mut local, &View"), "the checker's transition calls step");
 }
 
 #[test]

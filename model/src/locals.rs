@@ -1,0 +1,304 @@
+//! Every controller instance's local state, packed into two inline buffers.
+//!
+//! A state held one 56-byte [`Local`] per instance in a heap vector: about
+//! 400 bytes and an allocation per successor on `cluster` (a third of a
+//! state's memory; a BFS frontier holds millions of states, and fresh
+//! memory was a third of a long BFS run's time, the kernel zeroing pages).
+//! [`Locals`] packs the same content into a word per instance plus its
+//! session's revisions, and the kubelets' running pods into one list of
+//! names: no heap allocation up to 20 words of sessions and 4 running pods.
+//!
+//! Equality, order of instances and `Hash` are exactly those of the
+//! `Vec<Local>` it replaces (the same bytes reach the hasher), and it
+//! serialises as that vector: fingerprints, checkpoint files and trace
+//! files are unchanged by the packing.
+
+use smallvec::SmallVec;
+
+use crate::controllers::{Local, Running};
+use crate::meta::{Name, Rev};
+use crate::revision::Revision;
+
+/// Header bits holding a session's length (the rest: the running pods').
+const SESSION_BITS: u32 = 16;
+
+/// The local states of a scenario's controller instances, in instance order.
+///
+/// Per instance, `words` holds a header (session length in the low 16 bits,
+/// 0 for no session, since a read point is never empty; running pods in the
+/// high 16) followed by the session's revisions; `names` holds every
+/// instance's running pods, in instance order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Locals {
+    words: SmallVec<[u32; 20]>,
+    names: SmallVec<[Name; 4]>,
+    len: usize,
+}
+
+/// One instance's local state, borrowed from [`Locals`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LocalRef<'a> {
+    /// The session's revisions (empty: no session).
+    session: &'a [Rev],
+    /// The pods it runs (kubelets), sorted.
+    pub running: &'a [Name],
+}
+
+impl<'a> LocalRef<'a> {
+    /// The read point of the instance's last read, as its revisions; `None`
+    /// until it reads (again).
+    pub fn session(&self) -> Option<&'a [Rev]> {
+        (!self.session.is_empty()).then_some(self.session)
+    }
+
+    /// The read point of the instance's last read.
+    pub fn revision(&self) -> Option<Revision> {
+        self.session().map(Revision::from_sorted)
+    }
+
+    /// An owned copy.
+    pub fn to_local(&self) -> Local {
+        Local { session: self.revision(), running: self.running.iter().cloned().collect::<Running>() }
+    }
+
+    /// Whether it is the state of an instance that never ran (or restarted).
+    pub fn is_default(&self) -> bool {
+        self.session.is_empty() && self.running.is_empty()
+    }
+}
+
+impl Locals {
+    /// `n` instances, each with the default (empty) local state.
+    pub fn new(n: usize) -> Self {
+        Locals { words: smallvec::smallvec![0; n], names: SmallVec::new(), len: n }
+    }
+
+    /// Packs `locals`, in order.
+    pub fn from_locals(locals: &[Local]) -> Self {
+        let mut out = Locals { words: SmallVec::new(), names: SmallVec::new(), len: locals.len() };
+        for l in locals {
+            out.push(l);
+        }
+        out
+    }
+
+    fn push(&mut self, l: &Local) {
+        let session = l.session.as_ref().map_or(&[][..], |s| s.components());
+        self.words.push(header(session.len(), l.running.len()));
+        self.words.extend_from_slice(session);
+        self.names.extend(l.running.iter().cloned());
+    }
+
+    /// How many instances.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no instances.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Where instance `i`'s header is in `words` and its pods in `names`.
+    fn position(&self, i: usize) -> (usize, usize) {
+        let (mut w, mut n) = (0, 0);
+        for _ in 0..i {
+            let (s, r) = split(self.words[w]);
+            w += 1 + s;
+            n += r;
+        }
+        (w, n)
+    }
+
+    /// Instance `i`'s local state. Panics if `i >= len()`.
+    pub fn get(&self, i: usize) -> LocalRef<'_> {
+        assert!(i < self.len, "instance {i} of {}", self.len);
+        let (w, n) = self.position(i);
+        let (s, r) = split(self.words[w]);
+        LocalRef { session: &self.words[w + 1..w + 1 + s], running: &self.names[n..n + r] }
+    }
+
+    /// Every instance's local state, in order.
+    pub fn iter(&self) -> impl Iterator<Item = LocalRef<'_>> + '_ {
+        let (mut w, mut n) = (0, 0);
+        (0..self.len).map(move |_| {
+            let (s, r) = split(self.words[w]);
+            let l = LocalRef { session: &self.words[w + 1..w + 1 + s], running: &self.names[n..n + r] };
+            w += 1 + s;
+            n += r;
+            l
+        })
+    }
+
+    /// Replaces instance `i`'s local state by `l`. Panics if `i >= len()`.
+    pub fn set(&mut self, i: usize, l: &Local) {
+        assert!(i < self.len, "instance {i} of {}", self.len);
+        let (w, n) = self.position(i);
+        let (s, r) = split(self.words[w]);
+        let session = l.session.as_ref().map_or(&[][..], |s| s.components());
+        if session.len() == s {
+            self.words[w] = header(s, l.running.len());
+            self.words[w + 1..w + 1 + s].copy_from_slice(session);
+        } else {
+            let tail: SmallVec<[u32; 20]> = self.words.drain(w..).skip(1 + s).collect();
+            self.words.push(header(session.len(), l.running.len()));
+            self.words.extend_from_slice(session);
+            self.words.extend(tail);
+        }
+        if l.running.as_slice() != &self.names[n..n + r] {
+            let tail: SmallVec<[Name; 4]> = self.names.drain(n..).skip(r).collect();
+            self.names.extend(l.running.iter().cloned());
+            self.names.extend(tail);
+        }
+    }
+
+    /// Replaces every session revision `x` by `map(x)` (order-preserving
+    /// maps keep each session sorted).
+    pub fn map_sessions(&mut self, map: &dyn Fn(Rev) -> Rev) {
+        let mut w = 0;
+        while w < self.words.len() {
+            let (s, _) = split(self.words[w]);
+            self.words[w + 1..w + 1 + s].iter_mut().for_each(|r| *r = map(*r));
+            w += 1 + s;
+        }
+    }
+
+    /// Sorts the local states of the instances in `run` (in [`Local`]'s
+    /// order), leaving the others in place: the canonical form under
+    /// permutations of interchangeable instances.
+    pub fn sort_run(&mut self, run: std::ops::Range<usize>) {
+        let mut sorted = true;
+        let mut prev: Option<LocalRef<'_>> = None;
+        for l in self.iter().skip(run.start).take(run.len()) {
+            if prev.is_some_and(|p| cmp(&p, &l) == std::cmp::Ordering::Greater) {
+                sorted = false;
+                break;
+            }
+            prev = Some(l);
+        }
+        if sorted {
+            return;
+        }
+        let mut all: SmallVec<[Local; 16]> = self.iter().map(|l| l.to_local()).collect();
+        all[run].sort_unstable();
+        *self = Locals::from_locals(&all);
+    }
+}
+
+/// [`Local`]'s order (session, then running pods) on borrowed states.
+fn cmp(a: &LocalRef<'_>, b: &LocalRef<'_>) -> std::cmp::Ordering {
+    // `Option<Revision>` orders `None` first, then by components (slices
+    // order as `Revision`'s `SmallVec` does); `running` as slices.
+    a.session().cmp(&b.session()).then_with(|| a.running.cmp(b.running))
+}
+
+fn header(session: usize, running: usize) -> u32 {
+    assert!(session < 1 << SESSION_BITS && running < 1 << (32 - SESSION_BITS), "local state too large to pack");
+    session as u32 | (running as u32) << SESSION_BITS
+}
+
+fn split(h: u32) -> (usize, usize) {
+    ((h & ((1 << SESSION_BITS) - 1)) as usize, (h >> SESSION_BITS) as usize)
+}
+
+/// Hashes as the `Vec<Local>` it packs: its length, then per instance the
+/// session as an `Option` of its revisions and the running pods.
+impl std::hash::Hash for Locals {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_usize(self.len);
+        for l in self.iter() {
+            l.session().hash(h);
+            l.running.hash(h);
+        }
+    }
+}
+
+impl serde::Serialize for Locals {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(|l| l.to_local()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Locals {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let all: Vec<Local> = Vec::deserialize(d)?;
+        Ok(Locals::from_locals(&all))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::name;
+    use proptest::prelude::*;
+
+    fn local(session: &[Rev], running: &[&str]) -> Local {
+        Local {
+            session: (!session.is_empty()).then(|| Revision::merged(session.to_vec())),
+            running: running.iter().map(|p| name(p)).collect(),
+        }
+    }
+
+    fn arb_local() -> impl Strategy<Value = Local> {
+        (proptest::collection::btree_set(1u32..40, 0..6), proptest::collection::btree_set(0u8..5, 0..4)).prop_map(
+            |(s, r)| {
+                let s: Vec<Rev> = s.into_iter().collect();
+                let r: Vec<String> = r.into_iter().map(|k| format!("pod-{k}")).collect();
+                local(&s, &r.iter().map(|x| x.as_str()).collect::<Vec<_>>())
+            },
+        )
+    }
+
+    fn fp(x: &impl std::hash::Hash) -> u64 {
+        krepis_engine::fingerprint::fingerprint_of(x)
+    }
+
+    proptest! {
+        /// Packing keeps every instance's state, hashes as the vector,
+        /// serialises as it, and `set` and `sort_run` act as on the vector.
+        #[test]
+        fn packed_locals_act_as_the_vector(
+            mut v in proptest::collection::vec(arb_local(), 0..12),
+            writes in proptest::collection::vec((0usize..12, arb_local()), 0..8),
+            run in (0usize..12, 0usize..12),
+        ) {
+            let mut p = Locals::from_locals(&v);
+            for (i, l) in writes {
+                if i < v.len() {
+                    v[i] = l.clone();
+                    p.set(i, &l);
+                }
+                prop_assert_eq!(p.iter().map(|l| l.to_local()).collect::<Vec<_>>(), v.clone());
+                prop_assert_eq!(p.len(), v.len());
+                for (i, l) in v.iter().enumerate() {
+                    prop_assert_eq!(p.get(i).to_local(), l.clone());
+                }
+                prop_assert_eq!(fp(&p), fp(&v));
+                prop_assert_eq!(&p, &Locals::from_locals(&v), "one packing per content");
+            }
+            let mut bytes = Vec::new();
+            prop_assert!(krepis_engine::checkpoint::postcard_encode(&p, &mut bytes));
+            let mut vbytes = Vec::new();
+            prop_assert!(krepis_engine::checkpoint::postcard_encode(&v, &mut vbytes));
+            prop_assert_eq!(&bytes, &vbytes);
+            prop_assert_eq!(krepis_engine::checkpoint::postcard_decode::<Locals>(&bytes), Some(p.clone()));
+            let (a, b) = (run.0.min(run.1).min(v.len()), run.0.max(run.1).min(v.len()));
+            v[a..b].sort_unstable();
+            p.sort_run(a..b);
+            prop_assert_eq!(&p, &Locals::from_locals(&v));
+            let mut shifted = p.clone();
+            shifted.map_sessions(&|r| 2 * r + 1);
+            for (x, y) in shifted.iter().zip(p.iter()) {
+                prop_assert_eq!(x.session().map(|s| s.to_vec()), y.session().map(|s| s.iter().map(|r| 2 * r + 1).collect()));
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_set_of_locals_is_all_default() {
+        let p = Locals::new(3);
+        assert_eq!(p, Locals::from_locals(&[Local::default(), Local::default(), Local::default()]));
+        assert!(p.iter().all(|l| l.is_default()));
+        assert!(Locals::new(0).is_empty());
+    }
+}
