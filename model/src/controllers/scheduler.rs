@@ -35,6 +35,30 @@ mod tests {
         assert_eq!((&*p.meta.name, p.spec.node_name.as_deref()), ("b", Some("n2")));
     }
 
+    /// Why nodes are not permuted by symmetry reduction: between equally
+    /// loaded nodes the scheduler picks by name, so renaming two nodes (the
+    /// same objects, uids and all, under swapped names) changes which node
+    /// object gets the pod. The transition relation is not invariant under
+    /// node renaming, and canonicalising over it would explore states the
+    /// model never reaches.
+    #[test]
+    fn ties_go_by_name_so_renamed_nodes_get_other_pods() {
+        let with_uid = |n: &str, uid| {
+            let mut x = node(n);
+            x.meta.uid = uid;
+            x
+        };
+        let bound_uid = |nodes| {
+            let s = store(nodes, vec![pod("a", 1)]);
+            let Some(Operation::UpdatePod(p)) = step(&View { revision: &Revision::at(5), store: &s }) else {
+                panic!("a binding")
+            };
+            s.nodes.get(p.spec.node_name.as_deref().expect("bound")).expect("a node").meta.uid
+        };
+        assert_eq!(bound_uid(vec![with_uid("n0", 10), with_uid("n1", 11)]), 10);
+        assert_eq!(bound_uid(vec![with_uid("n0", 11), with_uid("n1", 10)]), 11, "the renamed node 11 gets it");
+    }
+
     #[test]
     fn nothing_to_do_without_nodes_or_pods() {
         let s = store(vec![], vec![pod("a", 1)]);
