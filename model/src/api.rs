@@ -341,7 +341,7 @@ mod tests {
     fn pod(n: &str) -> Pod {
         Pod {
             meta: Meta::named(n),
-            spec: PodSpec { node_name: None, images: vec![name("img")], run_to_completion: false },
+            spec: PodSpec { node_name: None, images: smallvec::smallvec![name("img")], run_to_completion: false },
             phase: Phase::Pending,
             ready: false,
         }

@@ -514,8 +514,8 @@ impl Offer {
 
 fn offer_client_writes(latest: &Store, perturbations: Perturbations, o: &mut Offer) {
     let steps = |r: u32| [Some(r + 1), r.checked_sub(1)].into_iter().flatten();
-    let bumped = |images: &[Name]| -> Vec<Name> {
-        let mut v = images.to_vec();
+    let bumped = |images: &[Name]| -> crate::meta::Names {
+        let mut v: crate::meta::Names = images.iter().cloned().collect();
         if let Some(first) = v.first_mut() {
             *first = name(&format!("{first}1"));
         }

@@ -20,9 +20,20 @@ pub fn name(s: &str) -> Name {
     Name::new(s)
 }
 
-/// A label map, sorted by key, keys unique.
+/// A list of names (images, finalizers, claim templates): two held inline,
+/// so cloning an object allocates nothing for them. Hashes, compares and
+/// serialises as a `Vec` would (as its slice).
+pub type Names = smallvec::SmallVec<[Name; 2]>;
+
+/// Owner references: one held inline (an object has at most one in the
+/// model's scenarios, its controller).
+pub type Owners = smallvec::SmallVec<[OwnerRef; 1]>;
+
+/// A label map, sorted by key, keys unique. Two pairs are held inline (a
+/// template's label and a Deployment's pod-template-hash), so cloning an
+/// object allocates nothing for its labels.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-pub struct Labels(pub Vec<(Name, Name)>);
+pub struct Labels(pub smallvec::SmallVec<[(Name, Name); 2]>);
 
 impl Labels {
     /// Labels from `(key, value)` pairs (later pairs win).
@@ -115,9 +126,9 @@ pub struct Meta {
     /// has stopped the pod): the object goes as soon as `finalizers` is empty.
     pub grace_zero: bool,
     /// Finalizers that block removal.
-    pub finalizers: Vec<Name>,
+    pub finalizers: Names,
     /// Owner references.
-    pub owners: Vec<OwnerRef>,
+    pub owners: Owners,
 }
 
 impl Meta {
@@ -133,8 +144,8 @@ impl Meta {
             annotations: Labels::default(),
             deleting: false,
             grace_zero: false,
-            finalizers: Vec::new(),
-            owners: Vec::new(),
+            finalizers: Default::default(),
+            owners: Default::default(),
         }
     }
 

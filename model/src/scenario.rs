@@ -205,10 +205,10 @@ impl Scenario {
                 replicas,
                 selector: labels.clone(),
                 template_labels: labels,
-                template_images: vec![self::name("app")],
+                template_images: smallvec::smallvec![self::name("app")],
                 pod_management: PodManagement::OrderedReady,
                 update_strategy: crate::resources::UpdateStrategy::RollingUpdate { partition: 0 },
-                volume_claim_templates: vec![],
+                volume_claim_templates: smallvec::smallvec![],
             },
             status: StatefulSetStatus::default(),
         }
@@ -218,7 +218,7 @@ impl Scenario {
     pub fn bare_pod(name: &str, image: &str) -> Pod {
         Pod {
             meta: Meta::named(name),
-            spec: PodSpec { node_name: None, images: vec![self::name(image)], run_to_completion: false },
+            spec: PodSpec { node_name: None, images: smallvec::smallvec![self::name(image)], run_to_completion: false },
             phase: Phase::Pending,
             ready: false,
         }
@@ -233,7 +233,7 @@ impl Scenario {
                 replicas,
                 selector: labels.clone(),
                 template_labels: labels,
-                template_images: vec![self::name("fake")],
+                template_images: smallvec::smallvec![self::name("fake")],
             },
             status: ReplicaSetStatus::default(),
         }
@@ -294,7 +294,7 @@ impl Scenario {
                 replicas,
                 selector: labels.clone(),
                 template_labels: labels,
-                template_images: vec![self::name("fake")],
+                template_images: smallvec::smallvec![self::name("fake")],
                 strategy: Strategy::DEFAULT,
                 paused: false,
             },
@@ -352,7 +352,7 @@ impl Scenario {
                 parallelism,
                 completions,
                 template_labels: Labels::from_pairs(&[("name", "test")]),
-                template_images: vec![self::name("fake")],
+                template_images: smallvec::smallvec![self::name("fake")],
                 suspend: false,
                 backoff_limit: 6,
             },

@@ -1,6 +1,6 @@
 //! ControllerRevision: an immutable snapshot of a pod template, numbered.
 
-use crate::meta::{Labels, Meta, Name};
+use crate::meta::{Labels, Meta, Names};
 
 /// A ControllerRevision. `data` never changes after create; only the
 /// revision number (and metadata) may.
@@ -11,7 +11,7 @@ pub struct ControllerRevision {
     /// The template's labels.
     pub template_labels: Labels,
     /// The template's container images.
-    pub template_images: Vec<Name>,
+    pub template_images: Names,
     /// Its number among its owner's revisions (higher: newer).
     pub revision: u64,
 }

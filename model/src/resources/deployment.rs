@@ -1,6 +1,6 @@
 //! Deployment.
 
-use crate::meta::{Labels, Meta, Name, Rev};
+use crate::meta::{Labels, Meta, Names, Rev};
 
 /// How a Deployment replaces old pods by new ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -55,7 +55,7 @@ pub struct DeploymentSpec {
     /// Labels of the pod template.
     pub template_labels: Labels,
     /// Container images of the pod template.
-    pub template_images: Vec<Name>,
+    pub template_images: Names,
     /// The rollout strategy.
     pub strategy: Strategy,
     /// A paused Deployment scales but does not roll out.

@@ -1,6 +1,6 @@
 //! Job.
 
-use crate::meta::{Labels, Meta, Name, Rev, Uid};
+use crate::meta::{Labels, Meta, Names, Rev, Uid};
 
 /// A Job's desired state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -14,7 +14,7 @@ pub struct JobSpec {
     /// Kubernetes' generated `controller-uid` selector does).
     pub template_labels: Labels,
     /// Container images of the pods it creates.
-    pub template_images: Vec<Name>,
+    pub template_images: Names,
     /// A suspended Job deletes its active pods and creates none.
     pub suspend: bool,
     /// Failed pods tolerated before the Job fails.

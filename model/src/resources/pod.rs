@@ -1,6 +1,6 @@
 //! Pod.
 
-use crate::meta::{Meta, Name};
+use crate::meta::{Meta, Name, Names};
 
 /// A pod's phase, in Kubernetes' order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -21,7 +21,7 @@ pub struct PodSpec {
     /// The node the pod is bound to (set once by the scheduler).
     pub node_name: Option<Name>,
     /// Container images (one per container).
-    pub images: Vec<Name>,
+    pub images: Names,
     /// The containers exit (with 0) after running and being ready for a
     /// while, as a Job's pods do (restart policy Never); otherwise they run
     /// until stopped.

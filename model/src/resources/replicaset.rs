@@ -1,6 +1,6 @@
 //! ReplicaSet.
 
-use crate::meta::{Labels, Meta, Name, Rev};
+use crate::meta::{Labels, Meta, Names, Rev};
 
 /// A ReplicaSet's desired state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -12,7 +12,7 @@ pub struct ReplicaSetSpec {
     /// Labels of the pods it creates.
     pub template_labels: Labels,
     /// Container images of the pods it creates.
-    pub template_images: Vec<Name>,
+    pub template_images: Names,
 }
 
 /// A ReplicaSet's observed state, written by its controller.

@@ -1,6 +1,6 @@
 //! StatefulSet.
 
-use crate::meta::{Labels, Meta, Name, Rev};
+use crate::meta::{Labels, Meta, Name, Names, Rev};
 
 /// How a StatefulSet creates and deletes its pods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -35,7 +35,7 @@ pub struct StatefulSetSpec {
     /// Labels of the pods it creates.
     pub template_labels: Labels,
     /// Container images of the pods it creates.
-    pub template_images: Vec<Name>,
+    pub template_images: Names,
     /// Ordered or parallel pod management.
     pub pod_management: PodManagement,
     /// How out-of-date pods are replaced.
@@ -43,7 +43,7 @@ pub struct StatefulSetSpec {
     /// Names of the volume claim templates: pod k gets a claim
     /// `<template>-<set>-<k>` for each, created before the pod and kept
     /// when the set scales down (retention policy Retain, the default).
-    pub volume_claim_templates: Vec<Name>,
+    pub volume_claim_templates: Names,
 }
 
 /// A StatefulSet's observed state, written by its controller.
@@ -116,10 +116,10 @@ mod tests {
                 replicas: 1,
                 selector: Labels::default(),
                 template_labels: Labels::default(),
-                template_images: vec![],
+                template_images: smallvec::smallvec![],
                 pod_management: PodManagement::OrderedReady,
                 update_strategy: UpdateStrategy::RollingUpdate { partition: 0 },
-                volume_claim_templates: vec![],
+                volume_claim_templates: smallvec::smallvec![],
             },
             status: StatefulSetStatus::default(),
         };
