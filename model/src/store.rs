@@ -1,7 +1,7 @@
 //! The objects of one state of the cluster: a collection per kind, each kept
 //! sorted by name with names unique, so that equal contents are equal values.
 
-use std::sync::Arc;
+use triomphe::{Arc, ThinArc};
 
 use crate::meta::{Rev, Uid};
 use crate::resources::{
@@ -14,6 +14,11 @@ use crate::stamp_set::{Ranks, StampSet};
 /// allocates nothing, and a write copies only the list of the kind it
 /// changes and the object it writes.
 ///
+/// `Arc`s are `triomphe`'s: no weak count (8 bytes less per object and
+/// per store), and a list is one `ThinArc` allocation holding its length
+/// (an `Arc<Vec<_>>` was two, 40 bytes more, and an `Arc<[_]>`'s fat
+/// pointer would make every store 64 bytes larger).
+///
 /// Each object carries the xxh3 digest of its contents, computed once when
 /// it is written; the collection hashes as its objects' digests. Freezing a
 /// store ([`Snapshot::new`]) after a write thus hashes 8 bytes per object
@@ -21,7 +26,33 @@ use crate::stamp_set::{Ranks, StampSet};
 /// time on the `cluster` scenario before).
 #[derive(Clone)]
 pub struct Collection<T> {
-    items: Arc<Vec<Arc<Hashed<T>>>>,
+    items: ThinArc<(), Arc<Hashed<T>>>,
+}
+
+/// An iterator that yields exactly `len` items (checked when the list is
+/// built): what `ThinArc` needs to allocate a list at once.
+struct Exact<I> {
+    it: I,
+    len: usize,
+}
+
+impl<I: Iterator> Iterator for Exact<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        let x = self.it.next()?;
+        self.len = self.len.saturating_sub(1);
+        Some(x)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len, Some(self.len))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for Exact<I> {}
+
+/// The list of the `len` objects `it` yields, in one allocation.
+fn list<T>(it: impl Iterator<Item = Arc<Hashed<T>>>, len: usize) -> ThinArc<(), Arc<Hashed<T>>> {
+    ThinArc::from_header_and_iter((), Exact { it, len })
 }
 
 /// An object with the digest of its contents, and the digest of its
@@ -53,27 +84,34 @@ impl<T: std::hash::Hash + Stamps + Clone> Hashed<T> {
     }
 }
 
+impl<T> Collection<T> {
+    /// The objects, in name order.
+    fn items(&self) -> &[Arc<Hashed<T>>] {
+        &self.items.slice
+    }
+}
+
 impl<T> Default for Collection<T> {
     fn default() -> Self {
-        Collection { items: Arc::new(Vec::new()) }
+        Collection { items: list(std::iter::empty(), 0) }
     }
 }
 
 impl<T: std::fmt::Debug> std::fmt::Debug for Collection<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.items.iter().map(|o| &o.value)).finish()
+        f.debug_list().entries(self.items().iter().map(|o| &o.value)).finish()
     }
 }
 
 // Equal digests of equal values; contents are compared unless shared.
 impl<T: PartialEq> PartialEq for Collection<T> {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.items, &other.items)
-            || self.items.len() == other.items.len()
+        self.items.as_ptr() == other.items.as_ptr()
+            || self.items().len() == other.items().len()
                 && self
-                    .items
+                    .items()
                     .iter()
-                    .zip(other.items.iter())
+                    .zip(other.items().iter())
                     .all(|(a, b)| a.digest == b.digest && (Arc::ptr_eq(a, b) || a.value == b.value))
     }
 }
@@ -82,65 +120,69 @@ impl<T: Eq> Eq for Collection<T> {}
 
 impl<T> std::hash::Hash for Collection<T> {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        h.write_usize(self.items.len());
-        self.items.iter().for_each(|o| h.write_u64(o.digest));
+        h.write_usize(self.items().len());
+        self.items().iter().for_each(|o| h.write_u64(o.digest));
     }
 }
 
 // Serialised as the sequence of its objects (shared or not).
 impl<T: serde::Serialize> serde::Serialize for Collection<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.items.iter().map(|o| &o.value))
+        s.collect_seq(self.items().iter().map(|o| &o.value))
     }
 }
 
 impl<'de, T: serde::Deserialize<'de> + std::hash::Hash + Stamps + Clone> serde::Deserialize<'de> for Collection<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let items: Vec<T> = Vec::deserialize(d)?;
-        Ok(Collection { items: Arc::new(items.into_iter().map(Hashed::new).collect()) })
+        let n = items.len();
+        Ok(Collection { items: list(items.into_iter().map(Hashed::new), n) })
     }
 }
 
 impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
     fn position(&self, name: &str) -> Result<usize, usize> {
-        self.items.binary_search_by(|o| (*o.value.meta().name).cmp(name))
+        self.items().binary_search_by(|o| (*o.value.meta().name).cmp(name))
     }
 
     /// The object called `name`.
     pub fn get(&self, name: &str) -> Option<&T> {
-        self.position(name).ok().map(|i| &self.items[i].value)
+        self.position(name).ok().map(|i| &self.items()[i].value)
     }
 
     /// Objects in name order.
     pub fn iter(&self) -> impl Iterator<Item = &T> {
-        self.items.iter().map(|o| &o.value)
+        self.items().iter().map(|o| &o.value)
     }
 
     /// Number of objects.
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.items().len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.items().is_empty()
     }
 
     /// Inserts `obj`, or replaces the object of the same name.
     pub fn put(&mut self, obj: T) {
-        let at = self.position(&obj.meta().name.clone());
-        let items = Arc::make_mut(&mut self.items);
-        match at {
-            Ok(i) => items[i] = Hashed::new(obj),
-            Err(i) => items.insert(i, Hashed::new(obj)),
-        }
+        let (keep, skip) = match self.position(&obj.meta().name.clone()) {
+            Ok(i) => (i, i + 1),
+            Err(i) => (i, i),
+        };
+        let xs = self.items();
+        let new = std::iter::once(Hashed::new(obj));
+        let len = xs.len() + 1 + keep - skip;
+        self.items = list(xs[..keep].iter().cloned().chain(new).chain(xs[skip..].iter().cloned()), len);
     }
 
     /// Removes the object called `name`; returns whether there was one.
     pub fn remove(&mut self, name: &str) -> bool {
         match self.position(name) {
             Ok(i) => {
-                Arc::make_mut(&mut self.items).remove(i);
+                let xs = self.items();
+                self.items = list(xs[..i].iter().chain(&xs[i + 1..]).cloned(), xs.len() - 1);
                 true
             }
             Err(_) => false,
@@ -150,15 +192,26 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
     /// Replaces every stamp `x` of every object by `map(x)`, copying only
     /// the objects it changes (no copy at all when none changes).
     fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
-        for i in 0..self.items.len() {
+        let changes = |o: &Hashed<T>| {
             let mut changes = false;
-            self.items[i].value.visit(&mut |r| changes |= map(r) != r);
-            if changes {
-                let mut copy = self.items[i].value.clone();
+            o.value.visit(&mut |r| changes |= map(r) != r);
+            changes
+        };
+        let xs = self.items();
+        let Some(first) = xs.iter().position(|o| changes(o)) else {
+            return;
+        };
+        let rest = xs[first..].iter().enumerate().map(|(k, o)| {
+            // The first is known to change; the others are visited once.
+            if k == 0 || changes(o) {
+                let mut copy = o.value.clone();
                 copy.map(map);
-                Arc::make_mut(&mut self.items)[i] = Hashed::new(copy);
+                Hashed::new(copy)
+            } else {
+                o.clone()
             }
-        }
+        });
+        self.items = list(xs[..first].iter().cloned().chain(rest), xs.len());
     }
 
     /// Feeds `h` this collection up to renumbering of stamps: per object,
@@ -167,11 +220,11 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
     /// bytes iff they are equal once their stamps are mapped by `ranks`
     /// (up to digest collisions).
     fn hash_ranked(&self, ranks: &Ranks<'_>, h: &mut dyn std::hash::Hasher) {
-        h.write_usize(self.items.len());
+        h.write_usize(self.items().len());
         // One write per object (bodies and images gathered in a buffer):
         // a call through `dyn Hasher` per stamp was a tenth of a step.
         let mut buf: smallvec::SmallVec<[u8; 64]> = smallvec::SmallVec::new();
-        for o in self.items.iter() {
+        for o in self.items().iter() {
             buf.clear();
             buf.extend_from_slice(&o.body().to_ne_bytes());
             o.value.visit(&mut |r| buf.extend_from_slice(&ranks.map(r).to_ne_bytes()));
@@ -325,10 +378,10 @@ impl Store {
         // `b` brings something `a` lacks (inserting object by object and
         // copying lists per insert was a seventh of a causal simulation).
         fn merge<T: Object + std::hash::Hash>(a: &mut Collection<T>, b: &Collection<T>) {
-            if Arc::ptr_eq(&a.items, &b.items) || b.items.is_empty() {
+            if a.items.as_ptr() == b.items.as_ptr() || b.items().is_empty() {
                 return;
             }
-            if a.items.is_empty() {
+            if a.items().is_empty() {
                 a.items = b.items.clone();
                 return;
             }
@@ -342,7 +395,7 @@ impl Store {
                     x.value.meta().name.cmp(&y.value.meta().name)
                 }
             };
-            let (xs, ys) = (&a.items, &b.items);
+            let (xs, ys) = (a.items(), b.items());
             let (mut i, mut j) = (0, 0);
             let mut changes = false;
             while j < ys.len() {
@@ -390,7 +443,8 @@ impl Store {
             }
             out.extend(xs[i..].iter().cloned());
             out.extend(ys[j..].iter().cloned());
-            a.items = Arc::new(out);
+            let n = out.len();
+            a.items = list(out.into_iter(), n);
         }
         merge(&mut self.nodes, &other.nodes);
         merge(&mut self.pods, &other.pods);
@@ -562,7 +616,8 @@ impl std::hash::Hash for Snapshot {
 /// The per-thread cache of renumbered snapshots behind [`Snapshot::renumbered`].
 mod renumbering {
     use std::cell::RefCell;
-    use std::sync::Arc;
+
+    use triomphe::Arc;
 
     use super::{Frozen, Rev, Snapshot};
 
