@@ -399,21 +399,19 @@ impl ReadPoints {
 /// instance of `state`, in instance order: `which[i]` indexes the token
 /// list of instance `i`'s session in `tokens` (instances often share one).
 fn read_tokens<C: Consistency>(state: &KubeState<C>) -> (smallvec::SmallVec<[usize; 16]>, Vec<Vec<u64>>) {
-    let mut distinct: smallvec::SmallVec<[Option<&[crate::meta::Rev]>; 8]> = smallvec::SmallVec::new();
+    let mut distinct: smallvec::SmallVec<[Option<Revision>; 8]> = smallvec::SmallVec::new();
     let which = state
         .locals
         .iter()
         .map(|l| {
             let s = l.session();
-            distinct.iter().position(|d| *d == s).unwrap_or_else(|| {
-                distinct.push(s);
+            distinct.iter().position(|d| d.as_ref().map(|r| r.components()) == s).unwrap_or_else(|| {
+                distinct.push(l.revision());
                 distinct.len() - 1
             })
         })
         .collect();
-    let owned: smallvec::SmallVec<[Option<Revision>; 8]> =
-        distinct.iter().map(|s| s.map(Revision::from_sorted)).collect();
-    let sessions: smallvec::SmallVec<[Option<&Revision>; 8]> = owned.iter().map(|s| s.as_ref()).collect();
+    let sessions: smallvec::SmallVec<[Option<&Revision>; 8]> = distinct.iter().map(|s| s.as_ref()).collect();
     let mut tokens = vec![Vec::new(); distinct.len()];
     state.history.read_tokens(&sessions, &mut |s, t| tokens[s].push(t));
     (which, tokens)

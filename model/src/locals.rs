@@ -35,8 +35,11 @@ pub struct Locals {
     len: usize,
 }
 
-/// One instance's local state, borrowed from [`Locals`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// One instance's local state, borrowed from [`Locals`]. Ordered as
+/// [`Local`] is (session, then running pods): an empty session orders
+/// first as `None` does, and slices order as `Revision`'s and `Running`'s
+/// `SmallVec`s do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LocalRef<'a> {
     /// The session's revisions (empty: no session).
     session: &'a [Rev],
@@ -170,7 +173,7 @@ impl Locals {
         let mut sorted = true;
         let mut prev: Option<LocalRef<'_>> = None;
         for l in self.iter().skip(run.start).take(run.len()) {
-            if prev.is_some_and(|p| cmp(&p, &l) == std::cmp::Ordering::Greater) {
+            if prev.is_some_and(|p| p > l) {
                 sorted = false;
                 break;
             }
@@ -183,13 +186,6 @@ impl Locals {
         all[run].sort_unstable();
         *self = Locals::from_locals(&all);
     }
-}
-
-/// [`Local`]'s order (session, then running pods) on borrowed states.
-fn cmp(a: &LocalRef<'_>, b: &LocalRef<'_>) -> std::cmp::Ordering {
-    // `Option<Revision>` orders `None` first, then by components (slices
-    // order as `Revision`'s `SmallVec` does); `running` as slices.
-    a.session().cmp(&b.session()).then_with(|| a.running.cmp(b.running))
 }
 
 fn header(session: usize, running: usize) -> u32 {
