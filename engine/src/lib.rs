@@ -64,7 +64,7 @@ pub mod cli;
 pub use checker::{check, CheckResult};
 pub use checkpoint::{Checkpoint, CheckpointTo};
 pub use fingerprint::Fingerprint;
-pub use model::{Choice, Model};
+pub use model::{Choice, ChoiceRun, Drawn, Model};
 pub use options::{Options, ProgressFn, Strategy};
 pub use progress::Progress;
 pub use property::{Kind, Property};

@@ -18,6 +18,27 @@ pub struct Choice {
     pub fairness: Option<u8>,
 }
 
+/// Consecutive choices of one fairness group, counted rather than listed
+/// (see [`Model::draw`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChoiceRun {
+    /// How many choices the run holds.
+    pub count: u64,
+    /// Their weak-fairness group ([`Choice::fairness`]).
+    pub fairness: Option<u8>,
+}
+
+/// What [`Model::draw`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drawn {
+    /// The model does not offer choices: use [`Model::successors`].
+    Unsupported,
+    /// The state has no transitions (`pick` was not called).
+    Deadlock,
+    /// The choice at the index `pick` returned.
+    Choice(Choice),
+}
+
 /// A finite transition system to be checked.
 ///
 /// Implementations describe initial states, a successor relation and named
@@ -59,6 +80,35 @@ pub trait Model: Sync {
     /// successor anyway and do not call it.
     fn choices(&self, _state: &Self::State, _out: &mut Vec<Choice>) -> bool {
         false
+    }
+
+    /// Draws one of `state`'s choices without listing them all: calls
+    /// `pick` once with the choices as runs ([`ChoiceRun`]: consecutive
+    /// choices of one fairness group, counted), in the order of
+    /// [`Model::choices`], and returns the choice at the index `pick`
+    /// returns (an index below the runs' total count; it is the index in the
+    /// list `choices` gives; an index out of range gives
+    /// [`Drawn::Unsupported`]). `pick` is not called when there is no choice.
+    ///
+    /// Simulation draws every step through it: a model whose transitions are
+    /// many and cheap to count (the causal model's read points: hundreds a
+    /// state) names only the one drawn. The default lists [`Model::choices`]
+    /// and gives every choice a run of its own; a model that overrides it
+    /// must agree with `choices` exactly (same total, same fairness at every
+    /// index, same choice at every index).
+    fn draw(&self, state: &Self::State, pick: &mut dyn FnMut(&[ChoiceRun]) -> u64) -> Drawn {
+        let mut choices = Vec::new();
+        if !self.choices(state, &mut choices) {
+            return Drawn::Unsupported;
+        }
+        if choices.is_empty() {
+            return Drawn::Deadlock;
+        }
+        let runs: Vec<ChoiceRun> = choices.iter().map(|c| ChoiceRun { count: 1, fairness: c.fairness }).collect();
+        match usize::try_from(pick(&runs)).ok().and_then(|n| choices.get(n)) {
+            Some(c) => Drawn::Choice(*c),
+            None => Drawn::Unsupported,
+        }
     }
 
     /// The successor `choice` (one of [`Model::choices`] of `state`) names,

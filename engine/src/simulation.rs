@@ -24,6 +24,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::eventually::{fairness_bit, group_bit};
 use crate::fingerprint::Fingerprint;
+use crate::model::{ChoiceRun, Drawn};
 use crate::progress::Counters;
 use crate::property::{Kind, Property};
 use crate::report::{group, human_bytes, StopReason};
@@ -252,7 +253,6 @@ struct Walker<'a, M: Model> {
     path: Vec<Fingerprint>,
     on_path: HashMap<Fingerprint, usize>,
     succ: Vec<(M::Action, M::State)>,
-    choices: Vec<crate::model::Choice>,
     /// Per `eventually` property: whether its predicate held on the walk.
     held: Vec<bool>,
     /// Per state of the walk: the fairness groups enabled there.
@@ -273,7 +273,6 @@ impl<'a, M: Model> Walker<'a, M> {
             path: Vec::new(),
             on_path: HashMap::new(),
             succ: Vec::new(),
-            choices: Vec::new(),
             held: vec![false; props.len()],
             enabled: Vec::new(),
             took: Vec::new(),
@@ -357,27 +356,34 @@ impl<'a, M: Model> Walker<'a, M> {
 
     /// Takes one step from `state`, chosen uniformly among its successors
     /// (`None`: it has none), recording the fairness groups enabled there.
-    /// With [`Model::choices`], only the successor taken is computed; the
-    /// walk is the same as computing them all, since choices come in the
-    /// order of successors and the same index is drawn.
+    /// With [`Model::draw`], only the successor taken is computed (and only
+    /// the choice drawn is named); the walk is the same as computing them
+    /// all, since choices come in the order of successors and the same
+    /// index is drawn.
     fn step(&mut self, state: &M::State, rng: &mut ChaCha8Rng, r: &mut WalkResult) -> Option<(M::Action, M::State)> {
-        self.choices.clear();
-        // The index drawn from the choices, if the model offers them.
+        let mut enabled = 0;
+        // The index drawn among the choices, if the model offers them.
         let mut drawn = None;
-        if self.model.choices(state, &mut self.choices) {
-            if self.choices.is_empty() {
-                return None;
-            }
-            let n = rng.gen_range(0..self.choices.len());
-            if let Some(taken) = self.model.take(state, self.choices[n]) {
-                self.enabled.push(self.choices.iter().fold(0, |m, c| m | fairness_bit(c.fairness)));
-                self.walked.steps.push(Taken::Choice(self.choices[n]));
-                r.steps += 1;
-                return Some(taken);
-            }
-            // The model could not compute its own choice: every successor,
-            // taking the one already drawn.
+        let mut pick = |runs: &[ChoiceRun]| {
+            let total: u64 = runs.iter().map(|r| r.count).sum();
+            enabled = runs.iter().filter(|r| r.count > 0).fold(0, |m, r| m | fairness_bit(r.fairness));
+            let n = if total == 0 { 0 } else { rng.gen_range(0..total as usize) };
             drawn = Some(n);
+            n as u64
+        };
+        match self.model.draw(state, &mut pick) {
+            Drawn::Deadlock => return None,
+            Drawn::Choice(c) => {
+                if let Some(taken) = self.model.take(state, c) {
+                    self.enabled.push(enabled);
+                    self.walked.steps.push(Taken::Choice(c));
+                    r.steps += 1;
+                    return Some(taken);
+                }
+                // The model could not compute its own choice: every
+                // successor, taking the one already drawn.
+            }
+            Drawn::Unsupported => {}
         }
         self.succ.clear();
         self.model.successors(state, &mut self.succ);

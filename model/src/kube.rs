@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::marker::PhantomData;
 
-use krepis_engine::{Model, Property};
+use krepis_engine::{ChoiceRun, Drawn, Model, Property};
 
 use crate::api::{apply, Operation, Rejection};
 use crate::consistency::Consistency;
@@ -395,10 +395,12 @@ impl ReadPoints {
     }
 }
 
-/// The read-point tokens ([`Consistency::read_tokens`]) of each controller
-/// instance of `state`, in instance order: `which[i]` indexes the token
-/// list of instance `i`'s session in `tokens` (instances often share one).
-fn read_tokens<C: Consistency>(state: &KubeState<C>) -> (smallvec::SmallVec<[usize; 16]>, Vec<Vec<u64>>) {
+/// The distinct sessions of `state`'s controller instances, in order of
+/// first appearance, and for each instance the index of its session among
+/// them (instances often share one).
+type Sessions = (smallvec::SmallVec<[usize; 16]>, smallvec::SmallVec<[Option<Revision>; 8]>);
+
+fn sessions<C: Consistency>(state: &KubeState<C>) -> Sessions {
     let mut distinct: smallvec::SmallVec<[Option<Revision>; 8]> = smallvec::SmallVec::new();
     let which = state
         .locals
@@ -411,6 +413,14 @@ fn read_tokens<C: Consistency>(state: &KubeState<C>) -> (smallvec::SmallVec<[usi
             })
         })
         .collect();
+    (which, distinct)
+}
+
+/// The read-point tokens ([`Consistency::read_tokens`]) of each controller
+/// instance of `state`, in instance order: `which[i]` indexes the token
+/// list of instance `i`'s session in `tokens`.
+fn read_tokens<C: Consistency>(state: &KubeState<C>) -> (smallvec::SmallVec<[usize; 16]>, Vec<Vec<u64>>) {
+    let (which, distinct) = sessions(state);
     let sessions: smallvec::SmallVec<[Option<&Revision>; 8]> = distinct.iter().map(|s| s.as_ref()).collect();
     let mut tokens = vec![Vec::new(); distinct.len()];
     state.history.read_tokens(&sessions, &mut |s, t| tokens[s].push(t));
@@ -731,6 +741,70 @@ impl<C: Consistency> Model for KubeModel<C> {
             );
         }
         true
+    }
+
+    /// Counts the read points of each distinct session
+    /// ([`Consistency::pick_read_token`]), the client writes and the
+    /// restarts, and names only the choice drawn: a causal state has
+    /// hundreds of read points (328 a step on average on `cluster`), and
+    /// naming them all was 43% of a causal simulation step.
+    fn draw(&self, state: &Self::State, pick: &mut dyn FnMut(&[ChoiceRun]) -> u64) -> Drawn {
+        if self.controllers.len() > choice::MAX_INSTANCES {
+            return Drawn::Unsupported;
+        }
+        let environment = state.client_left > 0 || state.restarts_left > 0;
+        let latest = environment.then(|| state.history.latest());
+        let clients = match &latest {
+            Some(latest) if state.client_left > 0 => client_write_count(latest, self.scenario.perturbations) as u64,
+            _ => 0,
+        };
+        let restarts: smallvec::SmallVec<[usize; 16]> = match &latest {
+            Some(latest) if state.restarts_left > 0 => {
+                (0..self.controllers.len()).filter(|&i| self.restart_effect(state, latest, i).is_some()).collect()
+            }
+            _ => smallvec::SmallVec::new(),
+        };
+        let (which, distinct) = sessions(state);
+        let sessions: smallvec::SmallVec<[Option<&Revision>; 8]> = distinct.iter().map(|s| s.as_ref()).collect();
+        let steps = which.len().min(self.controllers.len());
+        // What the pick named: a step of an instance (its token comes back
+        // from the history), or another choice.
+        let (mut instance, mut other, mut deadlock) = (None, None, false);
+        let token = state.history.pick_read_token(&sessions, &mut |counts| {
+            let fair = |i: usize| Some((i % 64) as u8);
+            let mut runs: smallvec::SmallVec<[ChoiceRun; 32]> =
+                (0..steps).map(|i| ChoiceRun { count: counts[which[i]], fairness: fair(i) }).collect();
+            if clients > 0 {
+                runs.push(ChoiceRun { count: clients, fairness: None });
+            }
+            runs.extend(restarts.iter().map(|_| ChoiceRun { count: 1, fairness: None }));
+            if runs.iter().all(|r| r.count == 0) {
+                deadlock = true;
+                return None;
+            }
+            let mut n = pick(&runs);
+            for (i, &w) in which.iter().enumerate().take(steps) {
+                if n < counts[w] {
+                    instance = Some(i);
+                    return Some((w, n));
+                }
+                n -= counts[w];
+            }
+            if n < clients {
+                other = Some(choice::client(n as usize));
+                return None;
+            }
+            other = usize::try_from(n - clients).ok().and_then(|k| restarts.get(k)).map(|&i| choice::restart(i));
+            None
+        });
+        match (instance, token, other) {
+            (Some(i), Some(t), _) => {
+                Drawn::Choice(krepis_engine::Choice { id: choice::step(i, t), fairness: Some((i % 64) as u8) })
+            }
+            (_, _, Some(id)) => Drawn::Choice(krepis_engine::Choice { id, fairness: None }),
+            _ if deadlock => Drawn::Deadlock,
+            _ => Drawn::Unsupported,
+        }
     }
 
     fn take(&self, state: &Self::State, c: krepis_engine::Choice) -> Option<(Self::Action, Self::State)> {

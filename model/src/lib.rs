@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod cached;
 pub mod consistency;
 pub mod controllers;
 pub mod kube;

@@ -1,11 +1,13 @@
-//! The lazy transitions simulation takes ([`Model::choices`] and
-//! [`Model::take`]) agree with [`Model::successors`]: one choice per
-//! successor, in order, each taking to the same action and state (same
-//! fingerprint) with the action's fairness group. Checked on every state of
+//! The lazy transitions simulation takes ([`Model::choices`],
+//! [`Model::draw`] and [`Model::take`]) agree with [`Model::successors`]:
+//! one choice per successor, in order, each taking to the same action and
+//! state (same fingerprint) with the action's fairness group, and drawing
+//! the n-th choice by count names the n-th choice. The newest state a
+//! history caches is the one computed afresh. Checked on every state of
 //! random walks in every built-in scenario under every consistency model
 //! (proptest draws the successor taken at each step).
 
-use krepis_engine::{Choice, Model};
+use krepis_engine::{Choice, Drawn, Model};
 use krepis_model::consistency::{Consistency, Synchronous};
 use krepis_model::{KubeModel, Scenario};
 use proptest::prelude::*;
@@ -38,6 +40,32 @@ fn walk<C: Consistency>(model: &KubeModel<C>, steps: &[u16]) -> Result<usize, Te
             prop_assert_eq!(c.fairness, model.fairness(action), "step {}: choice {}'s fairness", step, n);
             compared += 1;
         }
+        // Drawing the n-th choice names choices[n], from runs that count
+        // the choices and carry their fairness.
+        for n in 0..choices.len() {
+            let mut runs = Vec::new();
+            let drawn = model.draw(&state, &mut |r| {
+                runs = r.to_vec();
+                n as u64
+            });
+            prop_assert_eq!(drawn, Drawn::Choice(choices[n]), "step {}: drawing choice {}", step, n);
+            let fairness: Vec<Option<u8>> =
+                runs.iter().flat_map(|r| std::iter::repeat_n(r.fairness, r.count as usize)).collect();
+            let expected: Vec<Option<u8>> = choices.iter().map(|c| c.fairness).collect();
+            prop_assert_eq!(fairness, expected, "step {}: runs", step);
+        }
+        if choices.is_empty() {
+            prop_assert_eq!(model.draw(&state, &mut |_| 0), Drawn::Deadlock, "step {}: no choice to draw", step);
+        }
+        // The newest state a history keeps with it (the causal model caches
+        // the merge of its heads) is the one computed afresh: a state
+        // decoded from its bytes carries no cache.
+        let mut bytes = Vec::new();
+        prop_assert!(model.encode_state(&state, &mut bytes));
+        let fresh = model.decode_state(&bytes);
+        prop_assert!(fresh.is_some(), "step {}: the state decodes", step);
+        let fresh = fresh.unwrap_or_else(|| unreachable!());
+        prop_assert!(*state.history.latest() == *fresh.history.latest(), "step {}: the newest state", step);
         let Some(&pick) = steps.get(step) else { break };
         if succ.is_empty() {
             break;

@@ -12,11 +12,14 @@
 
 use super::Consistency;
 use crate::api::{apply, Operation, Rejection};
+use crate::cached::Cached;
 use crate::meta::Rev;
 use crate::revision::Revision;
 use crate::stamp_set::StampSet;
 use crate::store::{Snapshot, Store};
+use hashbrown::HashMap;
 use std::borrow::Cow;
+use triomphe::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 struct Node {
@@ -168,6 +171,63 @@ impl<'a, const P: bool> ReadSets<'a, P> {
         }
         go(self, 1 << i, self.later[i].first().copied().unwrap_or(0), emit);
     }
+
+    /// The later nodes concurrent with node `i`, as one word (histories of
+    /// at most [`SET_NODES`] nodes).
+    fn later_word(&self, i: usize) -> u64 {
+        self.later.get(i).and_then(|m| m.first()).copied().unwrap_or(0)
+    }
+
+    /// [`Self::count`] for one-word sets, remembering the count of every
+    /// candidate set met: sets that grow by different writes often have
+    /// the same candidates left (an antichain of `k` writes has `2^k` read
+    /// points but `k` candidate sets), so drawing one point costs far less
+    /// than naming them all.
+    fn count_word(&self, cand: u64, memo: &mut HashMap<u64, u64>) -> u64 {
+        if cand == 0 {
+            return 1;
+        }
+        if let Some(&n) = memo.get(&cand) {
+            return n;
+        }
+        let mut n = 1u64;
+        let mut rest = cand;
+        while rest != 0 {
+            let x = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            n = n.saturating_add(self.count_word(cand & self.later_word(x), memo));
+        }
+        memo.insert(cand, n);
+        n
+    }
+
+    /// The node set of the `k`-th read point starting at node `i` (in
+    /// [`Self::tokens_from`] order; `k` below `count_word` of its
+    /// candidates), skipping whole subtrees by their counts.
+    fn nth_word_from(&self, i: usize, mut k: u64, memo: &mut HashMap<u64, u64>) -> Option<u64> {
+        let mut set = 1u64 << i;
+        let mut cand = self.later_word(i);
+        while k > 0 {
+            k -= 1;
+            let mut chosen = None;
+            let mut rest = cand;
+            while rest != 0 {
+                let x = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                let next = cand & self.later_word(x);
+                let n = self.count_word(next, memo);
+                if k < n {
+                    chosen = Some((x, next));
+                    break;
+                }
+                k -= n;
+            }
+            let (x, next) = chosen?;
+            set |= 1 << x;
+            cand = next;
+        }
+        Some(set)
+    }
 }
 
 /// The nodes in `m`, in increasing order.
@@ -191,6 +251,12 @@ fn and(a: &Mask, b: &Mask) -> Mask {
 pub struct CausalHistory<const PRUNE: bool> {
     nodes: Vec<Node>,
     heads: Vec<Rev>,
+    /// The merge of the heads when there are several ([`Consistency::latest`]),
+    /// computed once per history: every property reads the newest state, and
+    /// merging it afresh for each was a sixth of a causal simulation step.
+    /// Cleared by every change to the heads or their stores.
+    #[serde(skip)]
+    latest: Cached<Arc<Store>>,
 }
 
 /// The causal model.
@@ -279,10 +345,17 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     const NAME: &'static str = "causal";
 
     fn new(initial: Store, rev: Rev) -> Self {
-        CausalHistory { nodes: vec![Node { rev, preds: vec![], store: Snapshot::new(initial) }], heads: vec![rev] }
+        CausalHistory {
+            nodes: vec![Node { rev, preds: vec![], store: Snapshot::new(initial) }],
+            heads: vec![rev],
+            latest: Cached::default(),
+        }
     }
     fn latest(&self) -> Cow<'_, Store> {
-        self.merge_of(&self.heads)
+        match self.heads[..] {
+            [_] => self.merge_of(&self.heads),
+            _ => Cow::Borrowed(self.latest.get_or_init(|| Arc::new(self.merge_of(&self.heads).into_owned()))),
+        }
     }
     fn max(&self) -> Revision {
         Revision::merged(self.heads.clone())
@@ -313,6 +386,43 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
                 (0..n as u64).for_each(|k| emit(s, k));
             }
         }
+    }
+    /// Counts the points of every session (memoised over candidate sets
+    /// for histories named by node set) and builds only the token picked.
+    fn pick_read_token(
+        &self,
+        sessions: &[Option<&Revision>],
+        pick: &mut dyn FnMut(&[u64]) -> Option<(usize, u64)>,
+    ) -> Option<u64> {
+        let mut sets = ReadSets::new(self);
+        let starts: smallvec::SmallVec<[_; 4]> = sessions.iter().map(|s| sets.starts(*s)).collect();
+        sets.prepare(starts.iter().filter_map(|s| s.first()).copied().min().unwrap_or(0));
+        let small = self.nodes.len() <= SET_NODES;
+        let mut memo = HashMap::new();
+        let mut count = |i: usize| {
+            if small {
+                sets.count_word(sets.later_word(i), &mut memo)
+            } else {
+                sets.count_from(i) as u64
+            }
+        };
+        let counts: smallvec::SmallVec<[u64; 8]> =
+            starts.iter().map(|st| st.iter().fold(0u64, |n, &i| n.saturating_add(count(i)))).collect();
+        let (s, mut k) = pick(&counts)?;
+        if k >= *counts.get(s)? {
+            return None;
+        }
+        if !small {
+            return Some(k);
+        }
+        for &i in &starts[s] {
+            let n = sets.count_word(sets.later_word(i), &mut memo);
+            if k < n {
+                return sets.nth_word_from(i, k, &mut memo).map(|set| SET_TOKEN | set);
+            }
+            k -= n;
+        }
+        None
     }
     /// A set token gives the merge of its nodes (checked to exist, not to
     /// be a read point of `session`) with no table at all; an index token
@@ -366,6 +476,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         self.heads.push(rev);
         self.heads.sort_unstable();
         self.nodes.push(Node { rev, preds, store: Snapshot::new(store) });
+        self.latest.clear();
         Ok(())
     }
     /// Finds the newest write `n` that every other write is an ancestor or
@@ -408,6 +519,10 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             return;
         }
         self.nodes.retain(|m| !dropped.contains(&m.rev));
+        // Heads are never dropped (a head that is an ancestor of `n` is
+        // `n`), so the merge of the heads stands; cleared all the same, so
+        // that its validity rests on no argument.
+        self.latest.clear();
         for m in &mut self.nodes {
             m.preds.retain(|p| !dropped.contains(p));
         }
@@ -437,6 +552,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             n.store.renumber(map);
         }
         self.heads.iter_mut().for_each(|h| *h = map(*h));
+        self.latest.clear();
     }
 }
 
@@ -474,7 +590,7 @@ mod tests {
             nodes.push(Node { rev: (i + 1) as Rev, preds, store: Snapshot::new(Store::default()) });
         }
         let heads = (1..=n as Rev).filter(|r| nodes.iter().all(|m| !m.preds.contains(r))).collect();
-        CausalHistory { nodes, heads }
+        CausalHistory { nodes, heads, latest: Cached::default() }
     }
 
     /// Every (ancestor, descendant) pair of writes, by walking each write's
@@ -549,6 +665,21 @@ mod tests {
                     assert_eq!(reads, expected(&h, *session), "{n} writes, seed {seed}, session {session:?}");
                     let named: Vec<Option<Revision>> =
                         tokens[s].iter().map(|&t| h.read_of_token(*session, t)).collect();
+                    // Picking a point by its place names the same token,
+                    // from the counts of every session's points.
+                    let step = tokens[s].len() / 50 + 1;
+                    for k in (0..tokens[s].len()).step_by(step) {
+                        let mut counts = Vec::new();
+                        let picked = h.pick_read_token(&borrowed, &mut |c| {
+                            counts = c.to_vec();
+                            Some((s, k as u64))
+                        });
+                        assert_eq!(picked, Some(tokens[s][k]), "{n} writes, seed {seed}, session {s}, point {k}");
+                        let lens: Vec<u64> = tokens.iter().map(|t| t.len() as u64).collect();
+                        assert_eq!(counts, lens, "{n} writes, seed {seed}: counts of points");
+                    }
+                    let past = h.pick_read_token(&borrowed, &mut |_| Some((s, tokens[s].len() as u64)));
+                    assert_eq!(past, None, "a place past the last point");
                     let reads: Vec<Option<Revision>> = reads.into_iter().map(Some).collect();
                     assert_eq!(named, reads, "{n} writes, seed {seed}, session {session:?}: tokens");
                     compared += named.len();

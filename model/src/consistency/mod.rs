@@ -79,6 +79,24 @@ pub trait Consistency:
         }
     }
 
+    /// Names one point among those [`Self::read_tokens`] names for
+    /// `sessions`, without naming the others: calls `pick` once with how
+    /// many points each session has (in `sessions` order), and returns the
+    /// token `read_tokens` emits for the `(session, index)` pick answers
+    /// (`None` if it answers `None` or a place out of range). Simulation
+    /// draws a step through it. Default: through `read_tokens`.
+    fn pick_read_token(
+        &self,
+        sessions: &[Option<&Revision>],
+        pick: &mut dyn FnMut(&[u64]) -> Option<(usize, u64)>,
+    ) -> Option<u64> {
+        let mut tokens = vec![Vec::new(); sessions.len()];
+        self.read_tokens(sessions, &mut |s, t| tokens[s].push(t));
+        let counts: smallvec::SmallVec<[u64; 8]> = tokens.iter().map(|t| t.len() as u64).collect();
+        let (s, k) = pick(&counts)?;
+        tokens.get(s)?.get(usize::try_from(k).ok()?).copied()
+    }
+
     /// The point `token` (from [`Self::read_tokens`] for `session` on this
     /// history) names. A token it did not give gives `None` or some point
     /// that need not be readable (callers pass only tokens it gave).
