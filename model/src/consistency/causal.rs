@@ -10,7 +10,7 @@
 //! writes on the same parent) as never concurrent; krepis treats them as
 //! concurrent, as causal consistency defines it.
 
-use super::Consistency;
+use super::{Consistency, PickPoint};
 use crate::api::{apply, Operation, Rejection};
 use crate::cached::Cached;
 use crate::meta::Rev;
@@ -389,11 +389,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     }
     /// Counts the points of every session (memoised over candidate sets
     /// for histories named by node set) and builds only the token picked.
-    fn pick_read_token(
-        &self,
-        sessions: &[Option<&Revision>],
-        pick: &mut dyn FnMut(&[u64]) -> Option<(usize, u64)>,
-    ) -> Option<u64> {
+    fn pick_read_token(&self, sessions: &[Option<&Revision>], pick: &mut PickPoint<'_>) -> Option<u64> {
         let mut sets = ReadSets::new(self);
         let starts: smallvec::SmallVec<[_; 4]> = sessions.iter().map(|s| sets.starts(*s)).collect();
         sets.prepare(starts.iter().filter_map(|s| s.first()).copied().min().unwrap_or(0));

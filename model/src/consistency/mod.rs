@@ -33,6 +33,10 @@ use crate::store::Store;
 /// The names of the consistency models, as the CLI spells them.
 pub const NAMES: [&str; 5] = ["synchronous", "monotonic-session", "resettable-session", "optimistic-linear", "causal"];
 
+/// What [`Consistency::pick_read_token`] asks: given how many read points
+/// each session has, the `(session, index)` of the one wanted, if any.
+pub type PickPoint<'a> = dyn FnMut(&[u64]) -> Option<(usize, u64)> + 'a;
+
 /// A history of cluster states under one consistency model.
 pub trait Consistency:
     Clone + Debug + Eq + Hash + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static
@@ -85,11 +89,7 @@ pub trait Consistency:
     /// token `read_tokens` emits for the `(session, index)` pick answers
     /// (`None` if it answers `None` or a place out of range). Simulation
     /// draws a step through it. Default: through `read_tokens`.
-    fn pick_read_token(
-        &self,
-        sessions: &[Option<&Revision>],
-        pick: &mut dyn FnMut(&[u64]) -> Option<(usize, u64)>,
-    ) -> Option<u64> {
+    fn pick_read_token(&self, sessions: &[Option<&Revision>], pick: &mut PickPoint<'_>) -> Option<u64> {
         let mut tokens = vec![Vec::new(); sessions.len()];
         self.read_tokens(sessions, &mut |s, t| tokens[s].push(t));
         let counts: smallvec::SmallVec<[u64; 8]> = tokens.iter().map(|t| t.len() as u64).collect();
