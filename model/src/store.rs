@@ -214,21 +214,17 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
         self.items = list(xs[..first].iter().cloned().chain(rest), xs.len());
     }
 
-    /// Feeds `h` this collection up to renumbering of stamps: per object,
-    /// its body digest and the images of its stamps under `ranks`, in the
-    /// order [`Stamps::visit`] gives them. Two collections feed the same
-    /// bytes iff they are equal once their stamps are mapped by `ranks`
-    /// (up to digest collisions).
-    fn hash_ranked(&self, ranks: &Ranks<'_>, h: &mut dyn std::hash::Hasher) {
-        h.write_usize(self.items().len());
-        // One write per object (bodies and images gathered in a buffer):
-        // a call through `dyn Hasher` per stamp was a tenth of a step.
-        let mut buf: smallvec::SmallVec<[u8; 64]> = smallvec::SmallVec::new();
+    /// Appends to `out` this collection up to renumbering of stamps: its
+    /// length, then per object its body digest and the images of its stamps
+    /// under `ranks`, in the order [`Stamps::visit`] gives them (native-
+    /// endian, as `Hash` writes integers). Two collections append the same
+    /// bytes iff they are equal once their stamps are mapped by `ranks` (up
+    /// to digest collisions).
+    fn ranked_bytes(&self, ranks: &Ranks<'_>, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.items().len().to_ne_bytes());
         for o in self.items().iter() {
-            buf.clear();
-            buf.extend_from_slice(&o.body().to_ne_bytes());
-            o.value.visit(&mut |r| buf.extend_from_slice(&ranks.map(r).to_ne_bytes()));
-            h.write(&buf);
+            out.extend_from_slice(&o.body().to_ne_bytes());
+            o.value.visit(&mut |r| out.extend_from_slice(&ranks.map(r).to_ne_bytes()));
         }
     }
 }
@@ -342,18 +338,18 @@ impl Store {
         self.pvcs.iter().for_each(|o| o.visit(f));
     }
 
-    /// Feeds `h` this store up to renumbering: equal bytes iff the stores
-    /// are equal once their stamps are mapped by `ranks` (see
-    /// [`Collection::hash_ranked`]).
-    fn hash_ranked(&self, ranks: &Ranks<'_>, h: &mut dyn std::hash::Hasher) {
-        self.nodes.hash_ranked(ranks, h);
-        self.pods.hash_ranked(ranks, h);
-        self.statefulsets.hash_ranked(ranks, h);
-        self.replicasets.hash_ranked(ranks, h);
-        self.deployments.hash_ranked(ranks, h);
-        self.jobs.hash_ranked(ranks, h);
-        self.controllerrevisions.hash_ranked(ranks, h);
-        self.pvcs.hash_ranked(ranks, h);
+    /// Appends this store up to renumbering to `out`: equal bytes iff the
+    /// stores are equal once their stamps are mapped by `ranks` (see
+    /// [`Collection::ranked_bytes`]).
+    fn ranked_bytes(&self, ranks: &Ranks<'_>, out: &mut Vec<u8>) {
+        self.nodes.ranked_bytes(ranks, out);
+        self.pods.ranked_bytes(ranks, out);
+        self.statefulsets.ranked_bytes(ranks, out);
+        self.replicasets.ranked_bytes(ranks, out);
+        self.deployments.ranked_bytes(ranks, out);
+        self.jobs.ranked_bytes(ranks, out);
+        self.controllerrevisions.ranked_bytes(ranks, out);
+        self.pvcs.ranked_bytes(ranks, out);
     }
 
     /// Replaces every stamp `x` by `map(x)`, copying only the objects whose
@@ -496,8 +492,25 @@ impl Snapshot {
         Snapshot { store: Arc::new(Frozen { store, stamps, local: std::sync::OnceLock::new() }), digest }
     }
 
+    /// xxh3 of the store's bytes up to renumbering ([`Store::ranked_bytes`])
+    /// under the ranks of its own stamps, gathered in a per-thread buffer and
+    /// hashed at once (xxh3 of the same bytes as feeding them to a hasher
+    /// piece by piece, which spilled into a streaming xxh3 past 256 bytes
+    /// and, with a `SmallVec` buffer per object, was a fifth of a
+    /// synchronous simulation step).
     fn local_digest(store: &Store, stamps: &StampSet) -> u64 {
-        krepis_engine::fingerprint::fingerprint_with(|h| store.hash_ranked(&stamps.ranks(), h))
+        thread_local! {
+            static BYTES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BYTES.with(|b| {
+            // A nested use (none today) gets a buffer of its own.
+            let mut own = Vec::new();
+            let mut borrowed = b.try_borrow_mut();
+            let out = borrowed.as_deref_mut().unwrap_or(&mut own);
+            out.clear();
+            store.ranked_bytes(&stamps.ranks(), out);
+            krepis_engine::fingerprint::fingerprint_bytes(out)
+        })
     }
 
     /// Feeds `h` this snapshot up to renumbering: its stamps' images under

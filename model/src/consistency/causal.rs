@@ -32,8 +32,38 @@ struct Node {
 type Mask = smallvec::SmallVec<[u64; 4]>;
 
 /// Whether node `i` is in `mask`.
-fn has(mask: &Mask, i: usize) -> bool {
+fn has(mask: &[u64], i: usize) -> bool {
     mask.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+}
+
+/// One node set per node, all in one allocation, `words` words each (a
+/// `Vec` of [`Mask`]s was 40 bytes and a loop per row, and building the
+/// ancestry table twice a step that way was a tenth of a causal
+/// simulation step).
+struct Rows {
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl Rows {
+    /// `rows` empty sets over `nodes` nodes.
+    fn empty(rows: usize, nodes: usize) -> Self {
+        let words = nodes.div_ceil(64);
+        Rows { words, bits: vec![0; rows * words] }
+    }
+
+    /// Row `i`.
+    fn row(&self, i: usize) -> &[u64] {
+        &self.bits[i * self.words..(i + 1) * self.words]
+    }
+
+    /// The first word of row `i` (0 past the end).
+    fn first_word(&self, i: usize) -> u64 {
+        if self.words == 0 {
+            return 0;
+        }
+        self.bits.get(i * self.words).copied().unwrap_or(0)
+    }
 }
 
 /// The read points of one history, for any session. A read point is a set
@@ -52,10 +82,10 @@ fn has(mask: &Mask, i: usize) -> bool {
 /// causal simulation step, most of it counting).
 struct ReadSets<'a, const P: bool> {
     history: &'a CausalHistory<P>,
-    ancestries: Vec<Mask>,
+    ancestries: Rows,
     /// For every node from the smallest start on, the later nodes
     /// concurrent with it (not descended from it); empty below.
-    later: Vec<Mask>,
+    later: Rows,
 }
 
 /// Histories of up to this many nodes (nearly all of them on `cluster`)
@@ -69,7 +99,7 @@ const SET_TOKEN: u64 = 1 << SET_NODES;
 
 impl<'a, const P: bool> ReadSets<'a, P> {
     fn new(history: &'a CausalHistory<P>) -> Self {
-        ReadSets { history, ancestries: history.ancestries(), later: Vec::new() }
+        ReadSets { history, ancestries: history.ancestries(), later: Rows::empty(0, 0) }
     }
 
     /// The starts of `session`'s read points, in increasing order.
@@ -89,22 +119,30 @@ impl<'a, const P: bool> ReadSets<'a, P> {
     /// upwards, so nothing below it is ever extended).
     fn prepare(&mut self, lo: usize) {
         let n = self.history.nodes.len();
-        let words = n.div_ceil(64);
-        self.later = (0..n)
-            .map(|i| {
-                let mut m = Mask::new();
-                if i >= lo {
-                    m.resize(words, 0);
-                    // A later node cannot be an ancestor of an earlier one.
-                    for (j, a) in self.ancestries.iter().enumerate().skip(i + 1) {
-                        if !has(a, i) {
-                            m[j / 64] |= 1 << (j % 64);
-                        }
-                    }
-                }
-                m
-            })
-            .collect();
+        // Every node's descendants (itself included): the ancestry table
+        // transposed.
+        let mut desc = Rows::empty(n, n);
+        let words = desc.words;
+        for j in 0..n {
+            for i in bits(self.ancestries.row(j)) {
+                desc.bits[i * words + j / 64] |= 1 << (j % 64);
+            }
+        }
+        // The later nodes that are not descendants (a later node cannot be
+        // an ancestor of an earlier one).
+        let mut later = Rows::empty(n, n);
+        for i in lo..n {
+            for w in 0..words {
+                let above = match w.cmp(&(i / 64)) {
+                    std::cmp::Ordering::Less => 0,
+                    std::cmp::Ordering::Equal => (!0u64 << (i % 64)) << 1,
+                    std::cmp::Ordering::Greater => !0,
+                };
+                let inside = if w + 1 == words && n % 64 != 0 { (1u64 << (n % 64)) - 1 } else { !0 };
+                later.bits[i * words + w] = !desc.bits[i * words + w] & above & inside;
+            }
+        }
+        self.later = later;
     }
 
     /// Appends every read point starting at node `i` to `out`, in order.
@@ -113,35 +151,35 @@ impl<'a, const P: bool> ReadSets<'a, P> {
             out.push(Revision::merged(set.clone()));
             for x in bits(cand) {
                 set.push(s.history.nodes[x].rev);
-                extend(s, set, &and(cand, &s.later[x]), out);
+                extend(s, set, &and(cand, s.later.row(x)), out);
                 set.pop();
             }
         }
-        extend(self, &mut vec![self.history.nodes[i].rev], &self.later[i], out);
+        extend(self, &mut vec![self.history.nodes[i].rev], &Mask::from_slice(self.later.row(i)), out);
     }
 
     /// How many read points start at node `i`.
     fn count_from(&self, i: usize) -> usize {
-        self.count(&self.later[i])
+        self.count(self.later.row(i))
     }
 
     /// How many sets extend a set whose candidates (later writes concurrent
     /// with all of it) are `cand`, the set itself included: each visited
     /// once, none built.
-    fn count(&self, cand: &Mask) -> usize {
-        bits(cand).fold(1usize, |n, x| n.saturating_add(self.count(&and(cand, &self.later[x]))))
+    fn count(&self, cand: &[u64]) -> usize {
+        bits(cand).fold(1usize, |n, x| n.saturating_add(self.count(&and(cand, self.later.row(x)))))
     }
 
     /// The `k`-th read point starting at node `i` (`k` less than
     /// [`Self::count_from`]), found by skipping whole subtrees by their counts.
     fn nth_from(&self, i: usize, mut k: usize) -> Option<Revision> {
         let mut set = vec![self.history.nodes[i].rev];
-        let mut cand = self.later[i].clone();
+        let mut cand = Mask::from_slice(self.later.row(i));
         while k > 0 {
             k -= 1;
             let mut chosen = None;
             for x in bits(&cand) {
-                let next = and(&cand, &self.later[x]);
+                let next = and(&cand, self.later.row(x));
                 let n = self.count(&next);
                 if k < n {
                     chosen = Some((x, next));
@@ -166,16 +204,16 @@ impl<'a, const P: bool> ReadSets<'a, P> {
             while rest != 0 {
                 let x = rest.trailing_zeros() as usize;
                 rest &= rest - 1;
-                go(s, set | 1 << x, cand & s.later[x][0], emit);
+                go(s, set | 1 << x, cand & s.later.first_word(x), emit);
             }
         }
-        go(self, 1 << i, self.later[i].first().copied().unwrap_or(0), emit);
+        go(self, 1 << i, self.later.first_word(i), emit);
     }
 
     /// The later nodes concurrent with node `i`, as one word (histories of
     /// at most [`SET_NODES`] nodes).
     fn later_word(&self, i: usize) -> u64 {
-        self.later.get(i).and_then(|m| m.first()).copied().unwrap_or(0)
+        self.later.first_word(i)
     }
 
     /// [`Self::count`] for one-word sets, remembering the count of every
@@ -231,7 +269,7 @@ impl<'a, const P: bool> ReadSets<'a, P> {
 }
 
 /// The nodes in `m`, in increasing order.
-fn bits(m: &Mask) -> impl Iterator<Item = usize> + '_ {
+fn bits(m: &[u64]) -> impl Iterator<Item = usize> + '_ {
     m.iter().enumerate().flat_map(|(w, &word)| {
         std::iter::successors((word != 0).then_some(word), |&b| {
             let b = b & (b - 1);
@@ -242,7 +280,7 @@ fn bits(m: &Mask) -> impl Iterator<Item = usize> + '_ {
 }
 
 /// The nodes in both `a` and `b`.
-fn and(a: &Mask, b: &Mask) -> Mask {
+fn and(a: &[u64], b: &[u64]) -> Mask {
     a.iter().zip(b.iter()).map(|(x, y)| x & y).collect()
 }
 
@@ -281,18 +319,18 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
     /// one sweep: predecessors are older writes, so they come first. Bitmaps
     /// instead of lists of revisions searched at every step, which were half
     /// of a causal simulation's time.
-    fn ancestries(&self) -> Vec<Mask> {
-        let words = self.nodes.len().div_ceil(64);
-        let mut all: Vec<Mask> = Vec::with_capacity(self.nodes.len());
+    fn ancestries(&self) -> Rows {
+        let mut all = Rows::empty(self.nodes.len(), self.nodes.len());
+        let words = all.words;
         for (i, n) in self.nodes.iter().enumerate() {
-            let mut m: Mask = smallvec::smallvec![0; words];
-            m[i / 64] |= 1 << (i % 64);
+            let (older, rest) = all.bits.split_at_mut(i * words);
+            let row = &mut rest[..words];
+            row[i / 64] |= 1 << (i % 64);
             for j in n.preds.iter().filter_map(|p| self.index(*p)) {
                 if j < i {
-                    m.iter_mut().zip(&all[j]).for_each(|(a, b)| *a |= b);
+                    row.iter_mut().zip(&older[j * words..(j + 1) * words]).for_each(|(a, b)| *a |= b);
                 }
             }
-            all.push(m);
         }
         all
     }
@@ -317,10 +355,10 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
     /// The writes `read` merges and all their ancestors, from the table of
     /// every node's ancestry (`all`, from [`Self::ancestries`]): a union of
     /// a few bitmaps instead of a sweep over the nodes.
-    fn ancestry_in(&self, all: &[Mask], read: &[Rev]) -> Mask {
+    fn ancestry_in(&self, all: &Rows, read: &[Rev]) -> Mask {
         let mut mask: Mask = smallvec::smallvec![0; self.nodes.len().div_ceil(64)];
         for i in read.iter().filter_map(|r| self.index(*r)) {
-            mask.iter_mut().zip(&all[i]).for_each(|(a, b)| *a |= b);
+            mask.iter_mut().zip(all.row(i)).for_each(|(a, b)| *a |= b);
         }
         mask
     }
@@ -502,13 +540,13 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         let mut order: Vec<usize> = (0..self.nodes.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(self.nodes[i].rev));
         let cut = order.into_iter().find(|&i| {
-            let anc = &ancestries[i];
-            ancestries.iter().enumerate().all(|(j, a)| has(anc, j) || has(a, i)) && seen.iter().all(|s| has(s, i))
+            let anc = ancestries.row(i);
+            (0..self.nodes.len()).all(|j| has(anc, j) || has(ancestries.row(j), i)) && seen.iter().all(|s| has(s, i))
         });
         let Some(i) = cut else { return };
         let keep_n = self.heads.contains(&self.nodes[i].rev);
         let dropped: Vec<Rev> = (0..self.nodes.len())
-            .filter(|&j| has(&ancestries[i], j) && (j != i || !keep_n))
+            .filter(|&j| has(ancestries.row(i), j) && (j != i || !keep_n))
             .map(|j| self.nodes[j].rev)
             .collect();
         if dropped.is_empty() {

@@ -90,11 +90,16 @@ pub trait Consistency:
     /// (`None` if it answers `None` or a place out of range). Simulation
     /// draws a step through it. Default: through `read_tokens`.
     fn pick_read_token(&self, sessions: &[Option<&Revision>], pick: &mut PickPoint<'_>) -> Option<u64> {
-        let mut tokens = vec![Vec::new(); sessions.len()];
-        self.read_tokens(sessions, &mut |s, t| tokens[s].push(t));
-        let counts: smallvec::SmallVec<[u64; 8]> = tokens.iter().map(|t| t.len() as u64).collect();
+        // All sessions' tokens in one list (they come session by session).
+        let mut tokens: smallvec::SmallVec<[u64; 32]> = smallvec::SmallVec::new();
+        let mut counts: smallvec::SmallVec<[u64; 8]> = smallvec::smallvec![0; sessions.len()];
+        self.read_tokens(sessions, &mut |s, t| {
+            tokens.push(t);
+            counts[s] += 1;
+        });
         let (s, k) = pick(&counts)?;
-        tokens.get(s)?.get(usize::try_from(k).ok()?).copied()
+        let before: u64 = counts.get(..s)?.iter().sum();
+        (k < *counts.get(s)?).then(|| tokens[(before + k) as usize])
     }
 
     /// The point `token` (from [`Self::read_tokens`] for `session` on this
