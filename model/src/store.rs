@@ -529,9 +529,7 @@ impl Snapshot {
         if ranks.is_identity() {
             return self.store.stamps.hash_words(h);
         }
-        let mut images = StampSet::new();
-        self.store.stamps.each(&mut |r| images.insert(ranks.map(r)));
-        images.hash_words(h);
+        self.store.stamps.images(ranks).hash_words(h);
     }
 
     /// Replaces every stamp `x` of this snapshot by `map(x)`.

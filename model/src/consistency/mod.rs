@@ -68,18 +68,23 @@ pub trait Consistency:
     /// not read since it started) may read now, in a fixed order.
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>);
 
+    /// How many points `reads` gives for `session`, without building them.
+    /// Default: through `reads`.
+    fn read_count(&self, session: Option<&Revision>) -> usize {
+        let mut out = Vec::new();
+        self.reads(session, &mut out);
+        out.len()
+    }
+
     /// Names the points `reads` gives for each of `sessions`, without
     /// building them: calls `emit(s, token)` for every point of
     /// `sessions[s]`, in `reads` order, session by session. One call per
     /// state, so a model can share the work between sessions (the causal
     /// model's ancestry tables). Tokens are below 2^47. Default: the index
-    /// of the point in `reads`.
+    /// of the point in `reads` (counted by [`Self::read_count`]).
     fn read_tokens(&self, sessions: &[Option<&Revision>], emit: &mut dyn FnMut(usize, u64)) {
-        let mut out = Vec::new();
         for (s, session) in sessions.iter().enumerate() {
-            out.clear();
-            self.reads(*session, &mut out);
-            (0..out.len() as u64).for_each(|k| emit(s, k));
+            (0..self.read_count(*session) as u64).for_each(|k| emit(s, k));
         }
     }
 

@@ -23,6 +23,14 @@ pub(crate) fn newer(h: &Linear, session: Option<&Revision>, out: &mut Vec<Revisi
     }
 }
 
+/// How many points [`newer`] gives.
+pub(crate) fn newer_count(h: &Linear, session: Option<&Revision>) -> usize {
+    match session {
+        None => 1,
+        Some(s) => h.entries.iter().filter(|e| e.rev > s.newest()).count(),
+    }
+}
+
 impl Consistency for MonotonicSession {
     const NAME: &'static str = "monotonic-session";
     const RANKED: bool = true;
@@ -31,6 +39,9 @@ impl Consistency for MonotonicSession {
 
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         newer(&self.0, session, out)
+    }
+    fn read_count(&self, session: Option<&Revision>) -> usize {
+        newer_count(&self.0, session)
     }
     fn base(&self, _read: &Revision) -> Cow<'_, Store> {
         self.latest()

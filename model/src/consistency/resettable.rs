@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::linear::{linear_common, Linear};
-use super::monotonic::newer;
+use super::monotonic::{newer, newer_count};
 use super::{min_session, Consistency};
 use crate::api::{Operation, Rejection};
 use crate::meta::Rev;
@@ -25,6 +25,12 @@ impl Consistency for ResettableSession {
         match session {
             None => out.extend(self.0.entries.iter().map(|e| Revision::at(e.rev))),
             Some(_) => newer(&self.0, session, out),
+        }
+    }
+    fn read_count(&self, session: Option<&Revision>) -> usize {
+        match session {
+            None => self.0.entries.len(),
+            Some(_) => newer_count(&self.0, session),
         }
     }
     fn base(&self, _read: &Revision) -> Cow<'_, Store> {

@@ -27,6 +27,9 @@ impl Consistency for Synchronous {
             out.push(Revision::at(m));
         }
     }
+    fn read_count(&self, session: Option<&Revision>) -> usize {
+        usize::from(session.is_none_or(|s| s.newest() < self.0.last().rev))
+    }
     fn base(&self, _read: &Revision) -> Cow<'_, Store> {
         self.latest()
     }
