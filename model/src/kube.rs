@@ -675,9 +675,9 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// are renumbered densely, and hashing them as they are is cheaper).
     fn fingerprint(&self, state: &Self::State) -> krepis_engine::Fingerprint {
         if self.ranked {
-            krepis_engine::fingerprint::fingerprint_of(state)
+            krepis_engine::fingerprint::fingerprint_of_large(state)
         } else {
-            krepis_engine::fingerprint::fingerprint_of(&Raw(state))
+            krepis_engine::fingerprint::fingerprint_of_large(&Raw(state))
         }
     }
 

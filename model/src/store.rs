@@ -70,7 +70,7 @@ struct Hashed<T> {
 
 impl<T: std::hash::Hash + Stamps + Clone> Hashed<T> {
     fn new(value: T) -> Arc<Self> {
-        let digest = krepis_engine::fingerprint::fingerprint_of(&value);
+        let digest = krepis_engine::fingerprint::fingerprint_of_large(&value);
         Arc::new(Hashed { digest, body: std::sync::OnceLock::new(), value })
     }
 
@@ -486,7 +486,7 @@ struct Frozen {
 impl Snapshot {
     /// Freezes `store`.
     pub fn new(store: Store) -> Self {
-        let digest = krepis_engine::fingerprint::fingerprint_of(&store);
+        let digest = krepis_engine::fingerprint::fingerprint_of_large(&store);
         let mut stamps = StampSet::new();
         store.stamps(&mut |r| stamps.insert(r));
         Snapshot { store: Arc::new(Frozen { store, stamps, local: std::sync::OnceLock::new() }), digest }
@@ -554,7 +554,7 @@ impl Snapshot {
                 frozen.store.stamps(&mut |r| stamps.insert(r));
                 frozen.stamps = stamps;
                 // `local` is the same for every renumbering.
-                self.digest = krepis_engine::fingerprint::fingerprint_of(&frozen.store);
+                self.digest = krepis_engine::fingerprint::fingerprint_of_large(&frozen.store);
             }
             return;
         }

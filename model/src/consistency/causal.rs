@@ -124,8 +124,13 @@ impl<'a, const P: bool> ReadSets<'a, P> {
         let mut desc = Rows::empty(n, n);
         let words = desc.words;
         for j in 0..n {
-            for i in bits(self.ancestries.row(j)) {
-                desc.bits[i * words + j / 64] |= 1 << (j % 64);
+            for (w, &word) in self.ancestries.row(j).iter().enumerate() {
+                let mut rest = word;
+                while rest != 0 {
+                    let i = w * 64 + rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    desc.bits[i * words + j / 64] |= 1 << (j % 64);
+                }
             }
         }
         // The later nodes that are not descendants (a later node cannot be
@@ -297,6 +302,24 @@ pub struct CausalHistory<const PRUNE: bool> {
     latest: Cached<Arc<Store>>,
 }
 
+/// Node indices by revision ([`CausalHistory::indexer`]).
+struct Indexer<'a, const P: bool> {
+    history: &'a CausalHistory<P>,
+    /// Index by revision (`u32::MAX`: none); empty when revisions are too
+    /// sparse for a table (then a binary search). Inline up to revision
+    /// 255, which dense renumbering keeps them under: no allocation.
+    table: smallvec::SmallVec<[u32; 256]>,
+}
+
+impl<const P: bool> Indexer<'_, P> {
+    fn of(&self, r: Rev) -> Option<usize> {
+        if self.table.is_empty() {
+            return self.history.index(r);
+        }
+        self.table.get(r as usize).filter(|&&i| i != u32::MAX).map(|&i| i as usize)
+    }
+}
+
 /// The causal model.
 pub type Causal = CausalHistory<true>;
 
@@ -311,6 +334,22 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
         self.nodes.binary_search_by_key(&r, |n| n.rev).ok()
     }
 
+    /// [`Self::index`] for many lookups: a table from revision to index
+    /// when revisions are small (they are renumbered densely after every
+    /// step), one lookup each instead of a binary search over the nodes
+    /// (which was most of building the ancestry table, twice a step).
+    fn indexer(&self) -> Indexer<'_, PRUNE> {
+        let top = self.nodes.last().map_or(0, |n| n.rev as usize);
+        if top > 16 * self.nodes.len() + 1024 {
+            return Indexer { history: self, table: smallvec::SmallVec::new() };
+        }
+        let mut table = smallvec::smallvec![u32::MAX; top + 1];
+        for (i, n) in self.nodes.iter().enumerate() {
+            table[n.rev as usize] = i as u32;
+        }
+        Indexer { history: self, table }
+    }
+
     fn node(&self, r: Rev) -> Option<&Node> {
         self.index(r).map(|i| &self.nodes[i])
     }
@@ -322,11 +361,12 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
     fn ancestries(&self) -> Rows {
         let mut all = Rows::empty(self.nodes.len(), self.nodes.len());
         let words = all.words;
+        let index = self.indexer();
         for (i, n) in self.nodes.iter().enumerate() {
             let (older, rest) = all.bits.split_at_mut(i * words);
             let row = &mut rest[..words];
             row[i / 64] |= 1 << (i % 64);
-            for j in n.preds.iter().filter_map(|p| self.index(*p)) {
+            for j in n.preds.iter().filter_map(|p| index.of(*p)) {
                 if j < i {
                     row.iter_mut().zip(&older[j * words..(j + 1) * words]).for_each(|(a, b)| *a |= b);
                 }
@@ -342,9 +382,10 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
         for i in read.iter().filter_map(|r| self.index(*r)) {
             mask[i / 64] |= 1 << (i % 64);
         }
+        let index = self.indexer();
         for (i, n) in self.nodes.iter().enumerate().rev() {
             if has(&mask, i) {
-                for j in n.preds.iter().filter_map(|p| self.index(*p)) {
+                for j in n.preds.iter().filter_map(|p| index.of(*p)) {
                     mask[j / 64] |= 1 << (j % 64);
                 }
             }
@@ -432,7 +473,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         let starts: smallvec::SmallVec<[_; 4]> = sessions.iter().map(|s| sets.starts(*s)).collect();
         sets.prepare(starts.iter().filter_map(|s| s.first()).copied().min().unwrap_or(0));
         let small = self.nodes.len() <= SET_NODES;
-        let mut memo = HashMap::new();
+        let mut memo = HashMap::with_capacity(64);
         let mut count = |i: usize| {
             if small {
                 sets.count_word(sets.later_word(i), &mut memo)
