@@ -118,18 +118,20 @@ impl fmt::Display for Sym {
     }
 }
 
-/// Serialised as its text (JSON objects in etcd, scenario files).
+/// Serialised as its text (JSON objects in etcd, scenario files); in a
+/// sharing session ([`crate::share`]: checkpoints), as a shared part, so each
+/// name's text is written once.
 impl serde::Serialize for Sym {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self)
+        // The entry is never freed: its address names it for good.
+        crate::share::serialize_shared::<Sym, _, _>(s, std::ptr::from_ref(self.0).cast(), false, self.as_str())
     }
 }
 
 /// Deserialised by interning the text.
 impl<'de> serde::Deserialize<'de> for Sym {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Sym, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Ok(Sym::new(&text))
+        crate::share::deserialize_shared(d, |text: std::borrow::Cow<'de, str>| Sym::new(&text))
     }
 }
 

@@ -624,7 +624,10 @@ fn save<M: Model>(
         next: 0,
         unstored: 0,
     };
-    match checkpoint::write(model, to, header, &shared.log, states) {
+    let started = std::time::Instant::now();
+    let written = checkpoint::write(model, to, header, &shared.log, states);
+    l.outcome.checkpoint_s += started.elapsed().as_secs_f64();
+    match written {
         Ok(()) if reason.is_some() => l.outcome.checkpoint = Some(to.path.clone()),
         Ok(()) => {}
         Err(e) => {

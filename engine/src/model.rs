@@ -169,6 +169,10 @@ pub trait Model: Sync {
     /// [`Model::decode_state`] rebuilds an equal state, in this process or a
     /// later one running the same model. Returns false if the model cannot
     /// (the default). Checkpoints need it; nothing on the hot path calls it.
+    /// Checkpoints encode their states in one sharing session
+    /// ([`krepis_encodings::share`]) and decode them in one, in the same
+    /// order, so a serde encoding whose shared parts go through
+    /// `share::serialize_shared` writes each part once per checkpoint.
     fn encode_state(&self, _state: &Self::State, _out: &mut Vec<u8>) -> bool {
         false
     }

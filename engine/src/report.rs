@@ -123,6 +123,10 @@ pub struct PropertyReport {
     pub loop_start: Option<usize>,
 }
 
+fn is_zero_f(x: &f64) -> bool {
+    *x == 0.0
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -156,9 +160,13 @@ pub struct Report {
     /// Of `elapsed_s`, the seconds of the `eventually` pass (after the search;
     /// 0 when there was none). The rest is the search itself.
     pub liveness_s: f64,
-    /// Unique states per second.
+    /// Of `elapsed_s`, the seconds spent writing checkpoints (BFS with
+    /// `--checkpoint`, `--checkpoint-every` or a memory stop; else 0).
+    #[serde(default, skip_serializing_if = "is_zero_f")]
+    pub checkpoint_s: f64,
+    /// Unique states per second, not counting `checkpoint_s`.
     pub states_per_s: f64,
-    /// Elapsed microseconds per unique state.
+    /// Elapsed microseconds per unique state, not counting `checkpoint_s`.
     pub us_per_state: f64,
     /// Peak resident memory of the process.
     pub peak_rss_bytes: u64,
@@ -238,12 +246,13 @@ impl Report {
                 String::new()
             }
         );
-        if self.liveness_s > 0.0 {
+        if self.liveness_s > 0.0 || self.checkpoint_s > 0.0 {
             let _ = writeln!(
                 s,
-                "  search {:.3} s, eventually pass {:.3} s",
-                self.elapsed_s - self.liveness_s,
-                self.liveness_s
+                "  search {:.3} s, eventually pass {:.3} s, saving checkpoints {:.3} s",
+                self.elapsed_s - self.liveness_s - self.checkpoint_s,
+                self.liveness_s,
+                self.checkpoint_s
             );
         }
         let _ = writeln!(s, "  fingerprint collision probability < {:.1e}", self.collision_probability);

@@ -141,6 +141,8 @@ pub(crate) struct SearchOutcome {
     pub walks: Option<u64>,
     /// The checkpoint written when the run stopped, if one was.
     pub checkpoint: Option<std::path::PathBuf>,
+    /// Seconds spent writing checkpoints (periodic saves included).
+    pub checkpoint_s: f64,
     /// Unique states the run started with (resumed from a checkpoint).
     pub resumed: u64,
 }
@@ -157,6 +159,7 @@ impl SearchOutcome {
             chains: vec![None; n],
             walks: None,
             checkpoint: None,
+            checkpoint_s: 0.0,
             resumed: 0,
         }
     }

@@ -1,6 +1,7 @@
 //! The objects of one state of the cluster: a collection per kind, each kept
 //! sorted by name with names unique, so that equal contents are equal values.
 
+use krepis_encodings::share;
 use triomphe::{Arc, ThinArc};
 
 use crate::meta::{Rev, Uid};
@@ -125,18 +126,61 @@ impl<T> std::hash::Hash for Collection<T> {
     }
 }
 
-// Serialised as the sequence of its objects (shared or not).
-impl<T: serde::Serialize> serde::Serialize for Collection<T> {
+// Serialised as the sequence of its objects. In a sharing session
+// (`krepis_encodings::share`: checkpoints) the list and each object are
+// shared parts, written once however many states hold them.
+impl<T: serde::Serialize + 'static> serde::Serialize for Collection<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.items().iter().map(|o| &o.value))
+        struct Objects<'a, T>(&'a [Arc<Hashed<T>>]);
+        impl<T: serde::Serialize + 'static> serde::Serialize for Objects<'_, T> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(SharedObject))
+            }
+        }
+        share::serialize_shared::<Collection<T>, _, _>(
+            s,
+            self.items.as_ptr().cast(),
+            ThinArc::strong_count(&self.items) == 1,
+            &Objects(self.items()),
+        )
     }
 }
 
-impl<'de, T: serde::Deserialize<'de> + std::hash::Hash + Stamps + Clone> serde::Deserialize<'de> for Collection<T> {
+/// One object of a collection, serialised as a shared part.
+struct SharedObject<'a, T>(&'a Arc<Hashed<T>>);
+
+impl<T: serde::Serialize + 'static> serde::Serialize for SharedObject<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        share::serialize_shared::<Arc<Hashed<T>>, _, _>(
+            s,
+            Arc::as_ptr(self.0).cast(),
+            self.0.is_unique(),
+            &self.0.value,
+        )
+    }
+}
+
+/// One object read back (shared with earlier reads in a sharing session).
+struct ReadObject<T>(Arc<Hashed<T>>);
+
+impl<'de, T> serde::Deserialize<'de> for ReadObject<T>
+where
+    T: serde::Deserialize<'de> + std::hash::Hash + Stamps + Clone + 'static,
+{
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let items: Vec<T> = Vec::deserialize(d)?;
-        let n = items.len();
-        Ok(Collection { items: list(items.into_iter().map(Hashed::new), n) })
+        share::deserialize_shared(d, Hashed::new).map(ReadObject)
+    }
+}
+
+impl<'de, T> serde::Deserialize<'de> for Collection<T>
+where
+    T: serde::Deserialize<'de> + std::hash::Hash + Stamps + Clone + 'static,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        share::deserialize_shared(d, |items: Vec<ReadObject<T>>| {
+            let n = items.len();
+            Collection { items: list(items.into_iter().map(|o| o.0), n) }
+        })
     }
 }
 
@@ -582,15 +626,21 @@ impl Snapshot {
 }
 
 // Serialised as its store; the digest is computed again when read.
+// Serialised as its store; a shared part in a sharing session.
 impl serde::Serialize for Snapshot {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.store.store.serialize(s)
+        share::serialize_shared::<Snapshot, _, _>(
+            s,
+            Arc::as_ptr(&self.store).cast(),
+            self.store.is_unique(),
+            &self.store.store,
+        )
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Snapshot {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Store::deserialize(d).map(Snapshot::new)
+        share::deserialize_shared(d, Snapshot::new)
     }
 }
 
