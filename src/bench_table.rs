@@ -42,9 +42,18 @@ fn parse_memory(s: &str) -> Result<u64, String> {
 /// its walks visit, one per step (the reference computes only the successor
 /// a walk takes, and so does krepis: the Kubernetes model offers
 /// `Model::choices`, so simulation's `transitions` are its steps).
-fn row(transitions: u64, unique_states: u64, elapsed_s: f64) -> (u64, u64, f64) {
+/// Also says what stopped the run: BFS on `cluster` fills the memory of a
+/// small machine before 60 s (the process stops at 85% of RAM).
+struct Row {
+    explored: u64,
+    unique: u64,
+    us: f64,
+    stopped: String,
+}
+
+fn row(transitions: u64, unique_states: u64, elapsed_s: f64, stopped: String) -> Row {
     let explored = transitions.max(unique_states);
-    (explored, unique_states, elapsed_s * 1e6 / explored.max(1) as f64)
+    Row { explored, unique: unique_states, us: elapsed_s * 1e6 / explored.max(1) as f64, stopped }
 }
 
 /// Runs one row's check in a process of its own (`krepis check ... --format
@@ -58,7 +67,7 @@ fn measure(
     consistency: &str,
     strategy: Strategy,
     threads: usize,
-) -> Result<(u64, u64, f64), String> {
+) -> Result<Row, String> {
     let mut cmd = std::process::Command::new(exe);
     let strategy = if strategy == Strategy::Bfs { "bfs" } else { "simulation" };
     cmd.arg("check").arg(&args.scenario).args(["--consistency", consistency, "--strategy", strategy]);
@@ -72,14 +81,25 @@ fn measure(
     if let Some(m) = args.memory {
         cmd.arg("--memory").arg(m.to_string());
     }
+    // A run that fills memory saves a checkpoint in its working directory:
+    // a directory removed afterwards.
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    cmd.current_dir(dir.path());
     let output = cmd.stderr(std::process::Stdio::piped()).output().map_err(|e| format!("cannot run {exe:?}: {e}"))?;
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|_| {
         let err = String::from_utf8_lossy(&output.stderr);
         format!("the check gave no report ({}): {}", output.status, err.lines().last().unwrap_or(""))
     })?;
     let field = |k: &str| report.get(k).and_then(serde_json::Value::as_f64);
+    // Saving a checkpoint (after a memory stop) is not checking.
+    let saving = field("checkpoint_s").unwrap_or(0.0);
+    let stop = report.get("stop_reason").and_then(serde_json::Value::as_str).unwrap_or("?");
     match (field("transitions"), field("unique_states"), field("elapsed_s")) {
-        (Some(t), Some(u), Some(e)) => Ok(row(t as u64, u as u64, e)),
+        (Some(t), Some(u), Some(e)) => {
+            let stopped =
+                if stop == "time-limit" { stop.to_string() } else { format!("{stop} at {:.0} s", e - saving) };
+            Ok(row(t as u64, u as u64, e - saving, stopped))
+        }
         _ => Err("the check's report lacks transitions, unique_states or elapsed_s".to_string()),
     }
 }
@@ -94,8 +114,8 @@ pub fn run(args: &BenchArgs) -> ExitCode {
         "scenario {}, depth {}, {} s per run, {threads} threads\n\n\
          states explored: bfs, successors generated (duplicates included); simulation, states visited\n\
          on walks (one per step); both as the reference counts\n\n\
-         | consistency | strategy | states explored | unique states | µs/state | reference µs/state |\n\
-         |---|---|---|---|---|---|\n",
+         | consistency | strategy | states explored | unique states | µs/state | stopped by | reference µs/state |\n\
+         |---|---|---|---|---|---|---|\n",
         args.scenario, args.depth, args.seconds
     );
     let exe = match std::env::current_exe() {
@@ -108,7 +128,7 @@ pub fn run(args: &BenchArgs) -> ExitCode {
     for (consistency, reference) in REFERENCE {
         for strategy in [Strategy::Bfs, Strategy::Simulation] {
             eprintln!("{consistency} {strategy:?}: {} s ...", args.seconds);
-            let (explored, unique, us) = match measure(&exe, args, consistency, strategy, threads) {
+            let Row { explored, unique, us, stopped } = match measure(&exe, args, consistency, strategy, threads) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("error: {consistency} {strategy:?}: {e}");
@@ -116,7 +136,9 @@ pub fn run(args: &BenchArgs) -> ExitCode {
                 }
             };
             let name = if strategy == Strategy::Bfs { "bfs" } else { "simulation" };
-            out.push_str(&format!("| {consistency} | {name} | {explored} | {unique} | {us:.3} | {reference:.3} |\n"));
+            out.push_str(&format!(
+                "| {consistency} | {name} | {explored} | {unique} | {us:.3} | {stopped} | {reference:.3} |\n"
+            ));
         }
     }
     print!("{out}");

@@ -36,9 +36,12 @@ use crate::{Model, Options};
 /// Per property: the lowest walk index that decided it, with its trace.
 type Found = Vec<Option<(u64, Chain)>>;
 
-fn keep_lowest(found: &mut Found, i: usize, walk: u64, chain: Chain) {
+/// Keeps walk `walk`'s trace for property `i` if no lower walk decided it;
+/// the trace is built only then (a `sometimes` property that holds on most
+/// states of most walks would otherwise copy the walk at every step).
+fn keep_lowest(found: &mut Found, i: usize, walk: u64, chain: impl FnOnce() -> Chain) {
     if found[i].as_ref().is_none_or(|(w, _)| walk < *w) {
-        found[i] = Some((walk, chain));
+        found[i] = Some((walk, chain()));
     }
 }
 
@@ -94,7 +97,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
                 let mut f = lock(&found);
                 for (i, l) in local.into_iter().enumerate() {
                     if let Some((w, chain)) = l {
-                        keep_lowest(&mut f, i, w, chain);
+                        keep_lowest(&mut f, i, w, || chain);
                     }
                 }
             });
@@ -318,10 +321,10 @@ impl<'a, M: Model> Walker<'a, M> {
                 let chain = || self.chain(None);
                 match p.kind {
                     Kind::Always if !sat => {
-                        keep_lowest(found, i, index, chain());
+                        keep_lowest(found, i, index, chain);
                         r.violated = true;
                     }
-                    Kind::Sometimes if sat => keep_lowest(found, i, index, chain()),
+                    Kind::Sometimes if sat => keep_lowest(found, i, index, chain),
                     Kind::Eventually => self.held[i] |= sat,
                     _ => {}
                 }
@@ -402,8 +405,7 @@ impl<'a, M: Model> Walker<'a, M> {
     fn eventually_fails(&mut self, index: u64, loop_start: Option<usize>, found: &mut Found, r: &mut WalkResult) {
         for (i, p) in self.props.iter().enumerate() {
             if p.kind == Kind::Eventually && !self.held[i] {
-                let chain = self.chain(loop_start);
-                keep_lowest(found, i, index, chain);
+                keep_lowest(found, i, index, || self.chain(loop_start));
                 r.violated = true;
             }
         }
