@@ -416,11 +416,13 @@ fn resume<M: Model>(
         ));
     }
     let table = Arc::new(VisitedSet::with_capacity(want));
-    let saved = cp.load_into(model, opts.symmetry, &table, &shared.log)?;
+    // Set before loading, which takes a while on a large checkpoint, so
+    // that progress shows the run being resumed rather than an empty one.
     counters.add_unique(h.visited, 0);
     counters.transitions.store(h.transitions, Ordering::Relaxed);
     counters.depth.store(h.depth, Ordering::Relaxed);
     counters.queue.store(h.current, Ordering::Relaxed);
+    let saved = cp.load_into(model, opts.symmetry, &table, &shared.log)?;
     outcome.resumed = h.visited;
     outcome.max_depth_reached = h.max_depth_reached;
     outcome.decided.clone_from(&h.decided);

@@ -159,9 +159,11 @@ fn applicable<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeMo
                             && set.status.current_revision == set.status.update_revision
                             && set.status.updated_replicas == set.spec.replicas
                             && (0..set.spec.replicas).all(|k| {
-                                st.pods
-                                    .get(&set.pod_name(k))
-                                    .is_some_and(|p| p.running_and_ready() && p.spec.images == set.spec.template_images)
+                                set.with_pod_name(k, |name| {
+                                    st.pods.get(name).is_some_and(|p| {
+                                        p.running_and_ready() && p.spec.images == set.spec.template_images
+                                    })
+                                })
                             })
                     });
                 done
@@ -193,8 +195,9 @@ fn deployment_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
             let ok =
                 st.replicasets.iter().filter(|rs| rs.meta.controller_of_kind(Kind::Deployment).is_some()).all(|rs| {
                     let hash = rs.meta.labels.get(HASH_LABEL);
-                    hash.is_some_and(|h| !h.is_empty() && rs.meta.name.ends_with(&format!("-{h}")))
-                        && rs.spec.selector.get(HASH_LABEL) == hash
+                    hash.is_some_and(|h| {
+                        !h.is_empty() && rs.meta.name.strip_suffix(&**h).is_some_and(|n| n.ends_with('-'))
+                    }) && rs.spec.selector.get(HASH_LABEL) == hash
                         && rs.spec.template_labels.get(HASH_LABEL) == hash
                 });
             ok
@@ -314,7 +317,8 @@ fn statefulsets_ready<C: Consistency>() -> Property<KubeModel<C>> {
     Property::sometimes(STATEFULSETS_READY, |_, s: &KubeState<C>| {
         let st = s.history.latest();
         let ready = st.statefulsets.iter().all(|set| {
-            (0..set.spec.replicas).all(|k| st.pods.get(&set.pod_name(k)).is_some_and(|p| p.running_and_ready()))
+            (0..set.spec.replicas)
+                .all(|k| set.with_pod_name(k, |name| st.pods.get(name).is_some_and(|p| p.running_and_ready())))
         });
         ready
     })

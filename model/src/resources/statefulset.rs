@@ -92,6 +92,23 @@ impl StatefulSet {
         format!("{}-{k}", self.meta.name)
     }
 
+    /// `f` of [`StatefulSet::pod_name`]`(k)`, built on the stack when it
+    /// fits in 64 bytes (properties look pods up by name on every state a
+    /// search visits; formatting a `String` each time was 2% of a
+    /// simulation step on `cluster`).
+    pub fn with_pod_name<R>(&self, k: u32, f: impl FnOnce(&str) -> R) -> R {
+        use std::io::Write;
+        let mut buf = [0u8; 64];
+        let mut w = &mut buf[..];
+        if write!(w, "{}-{k}", self.meta.name).is_ok() {
+            let len = 64 - w.len();
+            if let Ok(name) = std::str::from_utf8(&buf[..len]) {
+                return f(name);
+            }
+        }
+        f(&self.pod_name(k))
+    }
+
     /// The ordinal of a pod called `pod` if it is one of this set's names.
     pub fn ordinal(&self, pod: &str) -> Option<u32> {
         let rest = pod.strip_prefix(&*self.meta.name)?.strip_prefix('-')?;
@@ -129,5 +146,11 @@ mod tests {
         assert_eq!(s.ordinal("web-x"), None);
         assert_eq!(s.ordinal("webby-1"), None);
         assert_eq!(s.pod_name(3), "web-3");
+        // Built on the stack, or in a String when too long for it.
+        assert_eq!(s.with_pod_name(12, str::to_string), "web-12");
+        for len in [58, 59, 60, 61, 62, 63, 64, 65, 200] {
+            let long = StatefulSet { meta: Meta::named(&"s".repeat(len)), ..s.clone() };
+            assert_eq!(long.with_pod_name(u32::MAX, str::to_string), long.pod_name(u32::MAX), "{len}");
+        }
     }
 }
