@@ -9,7 +9,7 @@ use krepis_engine::{ChoiceRun, Drawn, Model, Property};
 use crate::api::{apply, Operation, Rejection};
 use crate::consistency::Consistency;
 use crate::controllers::{step, Controller, Local, View};
-use crate::locals::Locals;
+use crate::locals::{LocalRef, Locals};
 use crate::meta::{name, Name, Rev};
 use crate::revision::Revision;
 use crate::scenario::{Perturbations, Scenario, UNBOUNDED};
@@ -640,22 +640,36 @@ impl<C: Consistency> KubeModel<C> {
     /// Whether controller instance `i` of `state` can restart, with the
     /// node deletion that comes with it for a kubelet (`latest` is the
     /// newest state): a kubelet's node must be there and ready, another
-    /// controller must have some local state to lose.
-    fn restart_effect(&self, state: &KubeState<C>, latest: &Store, i: usize) -> Option<Option<Operation>> {
+    /// controller must have some local state to lose (`local`, instance
+    /// `i`'s: callers going over every instance pass it from
+    /// `locals.iter()`, as `Locals::get` walks the instances before `i`).
+    fn restart_effect(&self, local: LocalRef<'_>, latest: &Store, i: usize) -> Option<Option<Operation>> {
         match &self.controllers[i] {
             Controller::Kubelet { node } => {
                 let uid = latest.nodes.get(node).filter(|n| n.ready)?.meta.uid;
                 Some(Some(Operation::DeleteNode { name: node.clone(), uid }))
             }
-            _ if !state.locals.get(i).is_default() => Some(None),
+            _ if !local.is_default() => Some(None),
             _ => None,
         }
+    }
+
+    /// The instances of `state` that can restart, in order.
+    fn restartable<'a>(&'a self, state: &'a KubeState<C>, latest: &'a Store) -> impl Iterator<Item = usize> + 'a {
+        let n = self.controllers.len();
+        state
+            .locals
+            .iter()
+            .take(n)
+            .enumerate()
+            .filter(|&(i, l)| self.restart_effect(l, latest, i).is_some())
+            .map(|(i, _)| i)
     }
 
     /// The successor in which controller instance `i` restarts (a kubelet:
     /// its node restarts), if that can happen ([`Self::restart_effect`]).
     fn restart(&self, state: &KubeState<C>, latest: &Store, i: usize) -> Option<(KubeAction, KubeState<C>)> {
-        let node_deletion = self.restart_effect(state, latest, i)?;
+        let node_deletion = self.restart_effect(state.locals.get(i), latest, i)?;
         let mut next = state.clone();
         next.locals.set(i, &Local::default());
         next.restarts_left = spend(next.restarts_left);
@@ -735,8 +749,7 @@ impl<C: Consistency> Model for KubeModel<C> {
         }
         if state.restarts_left > 0 {
             out.extend(
-                (0..self.controllers.len())
-                    .filter(|&i| self.restart_effect(state, &latest, i).is_some())
+                self.restartable(state, &latest)
                     .map(|i| krepis_engine::Choice { id: choice::restart(i), fairness: None }),
             );
         }
@@ -759,9 +772,7 @@ impl<C: Consistency> Model for KubeModel<C> {
             _ => 0,
         };
         let restarts: smallvec::SmallVec<[usize; 16]> = match &latest {
-            Some(latest) if state.restarts_left > 0 => {
-                (0..self.controllers.len()).filter(|&i| self.restart_effect(state, latest, i).is_some()).collect()
-            }
+            Some(latest) if state.restarts_left > 0 => self.restartable(state, latest).collect(),
             _ => smallvec::SmallVec::new(),
         };
         let (which, distinct) = sessions(state);
