@@ -22,22 +22,28 @@ pub fn fingerprint_of<T: Hash + ?Sized>(value: &T) -> Fingerprint {
 
 /// [`fingerprint_of`] (the same function of the same bytes) for values that
 /// hash more than 256 bytes, such as whole states with histories: their
-/// bytes are gathered in a per-thread buffer that keeps its capacity and
+/// bytes are gathered in a per-thread buffer ([`fingerprint_filled`]) and
 /// hashed at once, instead of spilling into a streaming xxh3 fed a few bytes
-/// at a time. (A nested call, from inside a `Hash` implementation, falls back
-/// to [`fingerprint_of`].)
+/// at a time.
 pub fn fingerprint_of_large<T: Hash + ?Sized>(value: &T) -> Fingerprint {
+    fingerprint_filled(|bytes| value.hash(&mut Append(bytes)))
+}
+
+/// The xxh3 fingerprint ([`fingerprint_bytes`]) of what `fill` appends to
+/// an empty buffer. Buffers come from a per-thread pool and go back to it
+/// with their capacity, so once a thread has warmed up no call allocates,
+/// nested calls included (a `Hash` implementation that fingerprints a part
+/// while a whole state is being fingerprinted gets a buffer of its own).
+pub fn fingerprint_filled(fill: impl FnOnce(&mut Vec<u8>)) -> Fingerprint {
     thread_local! {
-        static BYTES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        static POOL: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    BYTES.with(|b| match b.try_borrow_mut() {
-        Ok(mut bytes) => {
-            bytes.clear();
-            value.hash(&mut Append(&mut bytes));
-            fingerprint_bytes(&bytes)
-        }
-        Err(_) => fingerprint_of(value),
-    })
+    let mut bytes = POOL.with_borrow_mut(Vec::pop).unwrap_or_default();
+    bytes.clear();
+    fill(&mut bytes);
+    let fp = fingerprint_bytes(&bytes);
+    POOL.with_borrow_mut(|pool| pool.push(bytes));
+    fp
 }
 
 /// A hasher that appends what it is fed to a buffer (hashed afterwards).

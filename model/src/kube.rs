@@ -502,6 +502,24 @@ pub fn client_write(latest: &Store, perturbations: Perturbations, k: usize) -> O
     offer.ops.pop()
 }
 
+/// The choices of a state besides controller steps, which come after them
+/// (in [`Model::choices`] and [`Model::draw`] alike): `clients` client
+/// writes (the client-write choices 0..clients), then a restart of each
+/// instance in `restarts`.
+struct Environment {
+    clients: u64,
+    restarts: smallvec::SmallVec<[usize; 16]>,
+}
+
+impl Environment {
+    /// Its choices, in order.
+    fn choices(&self) -> impl Iterator<Item = krepis_engine::Choice> + '_ {
+        let clients = (0..self.clients as usize).map(choice::client);
+        let restarts = self.restarts.iter().map(|&i| choice::restart(i));
+        clients.chain(restarts).map(|id| krepis_engine::Choice { id, fairness: None })
+    }
+}
+
 /// Collects the operations offered whose index is wanted (`None`: all).
 /// Building one clones an object (and may format an image name): a
 /// simulation step needs one of them, not all (a fifth of its time).
@@ -654,16 +672,22 @@ impl<C: Consistency> KubeModel<C> {
         }
     }
 
-    /// The instances of `state` that can restart, in order.
-    fn restartable<'a>(&'a self, state: &'a KubeState<C>, latest: &'a Store) -> impl Iterator<Item = usize> + 'a {
-        let n = self.controllers.len();
-        state
-            .locals
-            .iter()
-            .take(n)
-            .enumerate()
-            .filter(|&(i, l)| self.restart_effect(l, latest, i).is_some())
-            .map(|(i, _)| i)
+    /// The choices of `state` that are not controller steps.
+    fn environment(&self, state: &KubeState<C>) -> Environment {
+        let mut env = Environment { clients: 0, restarts: smallvec::SmallVec::new() };
+        if state.client_left == 0 && state.restarts_left == 0 {
+            return env;
+        }
+        let latest = state.history.latest();
+        if state.client_left > 0 {
+            env.clients = client_write_count(&latest, self.scenario.perturbations) as u64;
+        }
+        if state.restarts_left > 0 {
+            let n = self.controllers.len();
+            let can = |&(i, l): &(usize, LocalRef<'_>)| self.restart_effect(l, &latest, i).is_some();
+            env.restarts = state.locals.iter().take(n).enumerate().filter(can).map(|(i, _)| i).collect();
+        }
+        env
     }
 
     /// The successor in which controller instance `i` restarts (a kubelet:
@@ -739,20 +763,7 @@ impl<C: Consistency> Model for KubeModel<C> {
             let fairness = Some((i % 64) as u8);
             out.extend(tokens[w].iter().map(|&t| krepis_engine::Choice { id: choice::step(i, t), fairness }));
         }
-        if state.client_left == 0 && state.restarts_left == 0 {
-            return true;
-        }
-        let latest = state.history.latest();
-        if state.client_left > 0 {
-            let n = client_write_count(&latest, self.scenario.perturbations);
-            out.extend((0..n).map(|k| krepis_engine::Choice { id: choice::client(k), fairness: None }));
-        }
-        if state.restarts_left > 0 {
-            out.extend(
-                self.restartable(state, &latest)
-                    .map(|i| krepis_engine::Choice { id: choice::restart(i), fairness: None }),
-            );
-        }
+        out.extend(self.environment(state).choices());
         true
     }
 
@@ -765,16 +776,7 @@ impl<C: Consistency> Model for KubeModel<C> {
         if self.controllers.len() > choice::MAX_INSTANCES {
             return Drawn::Unsupported;
         }
-        let environment = state.client_left > 0 || state.restarts_left > 0;
-        let latest = environment.then(|| state.history.latest());
-        let clients = match &latest {
-            Some(latest) if state.client_left > 0 => client_write_count(latest, self.scenario.perturbations) as u64,
-            _ => 0,
-        };
-        let restarts: smallvec::SmallVec<[usize; 16]> = match &latest {
-            Some(latest) if state.restarts_left > 0 => self.restartable(state, latest).collect(),
-            _ => smallvec::SmallVec::new(),
-        };
+        let Environment { clients, restarts } = self.environment(state);
         let (which, distinct) = sessions(state);
         let sessions: smallvec::SmallVec<[Option<&Revision>; 8]> = distinct.iter().map(|s| s.as_ref()).collect();
         let steps = which.len().min(self.controllers.len());

@@ -541,20 +541,10 @@ impl Snapshot {
     /// hashed at once (xxh3 of the same bytes as feeding them to a hasher
     /// piece by piece, which spilled into a streaming xxh3 past 256 bytes
     /// and, with a `SmallVec` buffer per object, was a fifth of a
-    /// synchronous simulation step).
+    /// synchronous simulation step). Called while a whole state is being
+    /// fingerprinted: the pool hands it a second buffer.
     fn local_digest(store: &Store, stamps: &StampSet) -> u64 {
-        thread_local! {
-            static BYTES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        BYTES.with(|b| {
-            // A nested use (none today) gets a buffer of its own.
-            let mut own = Vec::new();
-            let mut borrowed = b.try_borrow_mut();
-            let out = borrowed.as_deref_mut().unwrap_or(&mut own);
-            out.clear();
-            store.ranked_bytes(&stamps.ranks(), out);
-            krepis_engine::fingerprint::fingerprint_bytes(out)
-        })
+        krepis_engine::fingerprint::fingerprint_filled(|out| store.ranked_bytes(&stamps.ranks(), out))
     }
 
     /// Feeds `h` this snapshot up to renumbering: its stamps' images under
