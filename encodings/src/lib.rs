@@ -3,6 +3,8 @@
 //! come: bit-packed records, arenas, canonical forms under permutation).
 
 pub mod intern;
+pub mod pairs;
 pub mod share;
 
 pub use intern::Sym;
+pub use pairs::Pairs;

@@ -247,13 +247,14 @@ impl Report {
             }
         );
         if self.liveness_s > 0.0 || self.checkpoint_s > 0.0 {
-            let _ = writeln!(
-                s,
-                "  search {:.3} s, eventually pass {:.3} s, saving checkpoints {:.3} s",
-                self.elapsed_s - self.liveness_s - self.checkpoint_s,
-                self.liveness_s,
-                self.checkpoint_s
-            );
+            let _ = write!(s, "  search {:.3} s", self.elapsed_s - self.liveness_s - self.checkpoint_s);
+            if self.liveness_s > 0.0 {
+                let _ = write!(s, ", eventually pass {:.3} s", self.liveness_s);
+            }
+            if self.checkpoint_s > 0.0 {
+                let _ = write!(s, ", saving checkpoints {:.3} s", self.checkpoint_s);
+            }
+            s.push('\n');
         }
         let _ = writeln!(s, "  fingerprint collision probability < {:.1e}", self.collision_probability);
         if self.resumed_states > 0 {

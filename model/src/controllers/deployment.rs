@@ -46,7 +46,7 @@ pub fn template_hash(d: &Deployment) -> String {
 /// Whether `rs`'s pod template is `d`'s (ignoring the hash label).
 pub fn template_eq(rs: &ReplicaSet, d: &Deployment) -> bool {
     let mut labels = rs.spec.template_labels.clone();
-    labels.0.retain(|(k, _)| &**k != HASH_LABEL);
+    labels.remove(HASH_LABEL);
     labels == d.spec.template_labels && rs.spec.template_images == d.spec.template_images
 }
 
@@ -100,7 +100,7 @@ fn reconcile(d: &Deployment, view: &View<'_>) -> Option<Operation> {
     let store = view.store;
     // Release sets that no longer match; adopt matching orphans.
     for rs in store.replicasets.iter().filter(|rs| !rs.meta.deleting) {
-        let matches = !d.spec.selector.0.is_empty() && rs.meta.labels.matches(&d.spec.selector);
+        let matches = !d.spec.selector.is_empty() && rs.meta.labels.matches(&d.spec.selector);
         let ours = rs.meta.controller_uid() == Some(d.meta.uid);
         if ours && !matches {
             let mut released = rs.clone();

@@ -1,0 +1,217 @@
+//! Interned lists of symbol pairs: label maps and selectors.
+//!
+//! A [`Pairs`] is a pointer to the one copy of its list, 8 bytes where the
+//! inline `SmallVec<[(Sym, Sym); 2]>` it replaces took 40: a Kubernetes
+//! object holds two to four such maps (labels, annotations, a selector and
+//! a template's labels), which were a third to half of its size, and every
+//! object a search writes is a copy. Objects copy their maps far more often
+//! than they change them (a pod takes its template's labels as they are),
+//! and a model holds few distinct maps, so each is interned once, like
+//! [`Sym`].
+//!
+//! Equality is a pointer comparison. Hashing and ordering are those of the
+//! slice of pairs (the same bytes a `SmallVec` of them hashes, so states
+//! keep their fingerprints), and it serialises as that sequence.
+//!
+//! Lists live for the rest of the process (they are leaked). Making one
+//! takes a read lock when it is known and a write lock the first time;
+//! copying, comparing and reading take no lock.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{OnceLock, RwLock};
+
+use hashbrown::HashMap;
+
+use crate::Sym;
+
+/// One symbol pair: a key and its value.
+pub type Pair = (Sym, Sym);
+
+/// An interned list of pairs. Cheap to copy (one thin pointer, to the
+/// list's slice); equal iff the lists are equal; ordered and hashed as its
+/// slice of pairs.
+#[derive(Clone, Copy)]
+pub struct Pairs(&'static &'static [Pair]);
+
+/// The empty list's slice.
+static EMPTY: &[Pair] = &[];
+
+/// Every list made so far, by contents.
+type Table = HashMap<&'static [Pair], &'static &'static [Pair]>;
+
+fn table() -> &'static RwLock<Table> {
+    static TABLE: OnceLock<RwLock<Table>> = OnceLock::new();
+    TABLE.get_or_init(Default::default)
+}
+
+impl Pairs {
+    /// The interned copy of `pairs` (in the order given).
+    pub fn new(pairs: &[Pair]) -> Pairs {
+        if pairs.is_empty() {
+            return Pairs::empty();
+        }
+        // A poisoned lock only means another thread panicked while inserting;
+        // the table itself is still consistent (inserts are single calls).
+        if let Some(p) = table().read().unwrap_or_else(|p| p.into_inner()).get(pairs) {
+            return Pairs(p);
+        }
+        let mut map = table().write().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = map.get(pairs) {
+            return Pairs(p);
+        }
+        let list: &'static [Pair] = Box::leak(pairs.to_vec().into_boxed_slice());
+        let handle: &'static &'static [Pair] = Box::leak(Box::new(list));
+        map.insert(list, handle);
+        Pairs(handle)
+    }
+
+    /// The empty list (no lock taken).
+    pub const fn empty() -> Pairs {
+        Pairs(&EMPTY)
+    }
+
+    /// The pairs, in order.
+    pub fn as_slice(&self) -> &'static [Pair] {
+        self.0
+    }
+
+    /// This list with `key` set to `value`, keeping the list sorted by key
+    /// if it was.
+    pub fn with(&self, key: Sym, value: Sym) -> Pairs {
+        let mut v = self.0.to_vec();
+        match v.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => v[i].1 = value,
+            Err(i) => v.insert(i, (key, value)),
+        }
+        Pairs::new(&v)
+    }
+
+    /// This list without the pairs for which `drop` holds.
+    pub fn without(&self, drop: impl Fn(&Pair) -> bool) -> Pairs {
+        let v: Vec<Pair> = self.0.iter().filter(|p| !drop(p)).cloned().collect();
+        Pairs::new(&v)
+    }
+}
+
+impl Default for Pairs {
+    fn default() -> Self {
+        Pairs::empty()
+    }
+}
+
+impl std::ops::Deref for Pairs {
+    type Target = [Pair];
+    fn deref(&self) -> &[Pair] {
+        self.0
+    }
+}
+
+impl PartialEq for Pairs {
+    fn eq(&self, other: &Self) -> bool {
+        // Interned: equal lists are the same copy.
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for Pairs {}
+
+impl PartialOrd for Pairs {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Pairs {
+    fn cmp(&self, other: &Self) -> Ordering {
+        if self == other {
+            Ordering::Equal
+        } else {
+            self.0.cmp(other.0)
+        }
+    }
+}
+
+impl Hash for Pairs {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.0.hash(h);
+    }
+}
+
+impl fmt::Debug for Pairs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Serialised as its sequence of pairs; in a sharing session
+/// ([`crate::share`]), as a shared part (lists are never freed, so their
+/// addresses name them for good).
+impl serde::Serialize for Pairs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::share::serialize_shared::<Pairs, _, _>(s, std::ptr::from_ref(self.0).cast(), false, *self.0)
+    }
+}
+
+/// Deserialised by interning the sequence read.
+impl<'de> serde::Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Pairs, D::Error> {
+        crate::share::deserialize_shared(d, |pairs: Vec<Pair>| Pairs::new(&pairs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(kv: &[(&str, &str)]) -> Vec<Pair> {
+        kv.iter().map(|(k, v)| (Sym::new(k), Sym::new(v))).collect()
+    }
+
+    #[test]
+    fn equal_lists_are_one_copy_and_hash_as_their_slice() {
+        let a = Pairs::new(&pairs(&[("app", "web"), ("tier", "front")]));
+        let b = Pairs::new(&pairs(&[("app", "web"), ("tier", "front")]));
+        let c = Pairs::new(&pairs(&[("app", "web")]));
+        assert!(std::ptr::eq(a.as_slice(), b.as_slice()));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(Pairs::new(&[]), Pairs::empty());
+        let hash = |x: &dyn Fn(&mut std::collections::hash_map::DefaultHasher)| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            x(&mut h);
+            h.finish()
+        };
+        let inline: smallvec::SmallVec<[Pair; 2]> = pairs(&[("app", "web"), ("tier", "front")]).into_iter().collect();
+        assert_eq!(hash(&|h| a.hash(h)), hash(&|h| inline.hash(h)));
+        assert_eq!(a.cmp(&c), a.as_slice().cmp(c.as_slice()));
+        assert_eq!(std::mem::size_of::<Pairs>(), 8);
+        // Setting keeps the order by key; dropping keeps the rest.
+        let d = c.with(Sym::new("tier"), Sym::new("front"));
+        assert_eq!(d, a);
+        assert_eq!(
+            a.with(Sym::new("app"), Sym::new("api")).as_slice(),
+            &pairs(&[("app", "api"), ("tier", "front")])[..]
+        );
+        assert_eq!(a.without(|(k, _)| &**k == "tier"), c);
+    }
+
+    #[test]
+    fn serialises_as_its_sequence() {
+        let a = Pairs::new(&pairs(&[("app", "web")]));
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, r#"[["app","web"]]"#);
+        let back: Pairs = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, a);
+    }
+
+    #[test]
+    fn threads_intern_to_one_copy() {
+        let made: Vec<usize> = (0..4)
+            .map(|_| std::thread::spawn(|| std::ptr::from_ref(Pairs::new(&pairs(&[("k", "threads")])).0) as usize))
+            .map(|t| t.join().unwrap())
+            .collect();
+        assert!(made.windows(2).all(|w| w[0] == w[1]));
+    }
+}
