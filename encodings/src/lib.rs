@@ -1,6 +1,7 @@
-//! Compact state for krepis: interned strings, and sharing sessions that
-//! serialise values sharing parts with each part written once (more to
-//! come: bit-packed records, arenas, canonical forms under permutation).
+//! Compact state for krepis: interned strings ([`Sym`]) and lists of
+//! string pairs ([`Pairs`]: label maps), and sharing sessions ([`share`])
+//! that serialise values sharing parts with each part written once (more
+//! to come: bit-packed records, arenas).
 
 pub mod intern;
 pub mod pairs;
