@@ -281,16 +281,26 @@ pub fn progress_printer() -> crate::ProgressFn {
     let tty = std::io::stderr().is_terminal();
     Arc::new(move |p: &Progress| {
         let rate = p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-9);
-        let mut line = format!(
-            "[{:>6.1}s] {} states ({}/s)  depth {}  queue {}  mem {}",
-            p.elapsed.as_secs_f64(),
-            group(p.unique_states),
-            group(rate as u64),
-            p.depth,
-            group(p.queue),
-            human_bytes(p.rss_bytes)
-        );
-        if p.max_states > 0 {
+        let mut line = if let Some((depth, explored)) = p.eventually_pass {
+            format!(
+                "[{:>6.1}s] eventually pass: depth {depth}, {} states (the search found {})  mem {}",
+                p.elapsed.as_secs_f64(),
+                group(explored),
+                group(p.unique_states),
+                human_bytes(p.rss_bytes)
+            )
+        } else {
+            format!(
+                "[{:>6.1}s] {} states ({}/s)  depth {}  queue {}  mem {}",
+                p.elapsed.as_secs_f64(),
+                group(p.unique_states),
+                group(rate as u64),
+                p.depth,
+                group(p.queue),
+                human_bytes(p.rss_bytes)
+            )
+        };
+        if p.max_states > 0 && p.eventually_pass.is_none() {
             let frac = (p.unique_states as f64 / p.max_states as f64).min(1.0);
             let filled = (frac * 20.0) as usize;
             line = format!("{line}  [{}{}] {:.0}%", "#".repeat(filled), ".".repeat(20 - filled), frac * 100.0);

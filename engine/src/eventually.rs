@@ -30,6 +30,8 @@ use std::collections::VecDeque;
 
 use hashbrown::HashMap;
 
+use std::sync::atomic::Ordering;
+
 use crate::fingerprint::{nonzero, Fingerprint};
 use crate::progress::Counters;
 use crate::property::Property;
@@ -142,6 +144,9 @@ fn check_chunk<M: Model>(
     // edges and every verdict and trace do not depend on the thread count.
     let mut depth = 0u64;
     while !frontier.is_empty() {
+        // For progress: the depth (plus one: 0 means not running) and states.
+        counters.live_depth.store(depth + 1, Ordering::Relaxed);
+        counters.live_states.store(explored.len() as u64, Ordering::Relaxed);
         let last_level = max_depth > 0 && depth >= max_depth;
         let Some(results) = expand_level(model, &frontier, &explored, last_level, threads, counters, (&canon, &holds))
         else {
@@ -183,7 +188,10 @@ fn check_chunk<M: Model>(
         frontier = next;
         depth += 1;
     }
-    (0..props.len()).map(|i| decide(&explored, &roots, 1u64 << i, max_depth, counters)).collect()
+    counters.live_states.store(explored.len() as u64, Ordering::Relaxed);
+    let verdicts = (0..props.len()).map(|i| decide(&explored, &roots, 1u64 << i, max_depth, counters)).collect();
+    counters.live_depth.store(0, Ordering::Relaxed);
+    verdicts
 }
 
 /// What expanding one state found: the groups enabled, whether it has no

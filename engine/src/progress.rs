@@ -24,6 +24,9 @@ pub struct Progress {
     pub rss_bytes: u64,
     /// The unique-state bound, if any (for a progress bar).
     pub max_states: u64,
+    /// While the `eventually` pass runs (after the search): the depth it
+    /// has reached and the states it has explored so far.
+    pub eventually_pass: Option<(u64, u64)>,
 }
 
 /// Counters shared by the workers of one run and its monitor. Workers update
@@ -33,6 +36,10 @@ pub(crate) struct Counters {
     pub transitions: AtomicU64,
     pub depth: AtomicU64,
     pub queue: AtomicU64,
+    /// The `eventually` pass's depth and explored states, plus one (0: not
+    /// running), set once per level.
+    pub live_depth: AtomicU64,
+    pub live_states: AtomicU64,
     /// Set to stop every worker at its next chunk boundary.
     pub stop: AtomicBool,
     reason: AtomicU8,
@@ -47,6 +54,8 @@ impl Counters {
             transitions: AtomicU64::new(0),
             depth: AtomicU64::new(0),
             queue: AtomicU64::new(0),
+            live_depth: AtomicU64::new(0),
+            live_states: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             reason: AtomicU8::new(0),
             rss_stop: std::sync::Mutex::new(None),
@@ -139,6 +148,10 @@ pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, 
                             queue: counters.queue.load(Ordering::Relaxed),
                             rss_bytes: crate::memory::current_rss(),
                             max_states: opts.max_states,
+                            eventually_pass: match counters.live_depth.load(Ordering::Relaxed) {
+                                0 => None,
+                                d => Some((d - 1, counters.live_states.load(Ordering::Relaxed))),
+                            },
                         });
                     }
                 }

@@ -98,3 +98,25 @@ fn the_process_memory_limit_stops_the_run_before_the_machine_runs_out() {
     let e = r.error.expect("a message");
     assert!(e.contains("of memory") && e.contains("stopped before"), "{e}");
 }
+
+/// Progress goes on during the `eventually` pass and says so: its depth
+/// within the bound and the states it has explored, never more than the
+/// search found.
+#[test]
+fn progress_reports_the_eventually_pass() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let mut o = Options::default().threads(2).max_depth(40);
+    o.progress = Some(std::sync::Arc::new(move |p: &krepis_engine::Progress| {
+        log.lock().unwrap().push((p.eventually_pass, p.unique_states));
+    }));
+    o.progress_interval = Duration::from_millis(1);
+    let r = check(&Philosophers::new(9), &o).report;
+    assert!(r.liveness_s > 0.0, "the pass ran");
+    let seen = seen.lock().unwrap();
+    let during: Vec<_> = seen.iter().filter_map(|(p, u)| p.map(|p| (p, *u))).collect();
+    assert!(!during.is_empty(), "{} reports, none during the pass of {} s", seen.len(), r.liveness_s);
+    for ((depth, explored), unique) in &during {
+        assert!(*depth <= 40 && *explored <= *unique && *unique == r.unique_states);
+    }
+}
