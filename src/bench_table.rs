@@ -69,13 +69,12 @@ fn measure(
     threads: usize,
 ) -> Result<Row, String> {
     let mut cmd = std::process::Command::new(exe);
-    let strategy = if strategy == Strategy::Bfs { "bfs" } else { "simulation" };
-    cmd.arg("check").arg(&args.scenario).args(["--consistency", consistency, "--strategy", strategy]);
+    cmd.arg("check").arg(&args.scenario).args(["--consistency", consistency, "--strategy", strategy.as_str()]);
     cmd.args(["--keep-going", "--format", "json"]);
     cmd.arg("--max-depth").arg(args.depth.to_string());
     cmd.arg("--time-limit").arg(args.seconds.to_string());
     cmd.arg("--threads").arg(threads.to_string());
-    if strategy == "simulation" {
+    if strategy == Strategy::Simulation {
         cmd.args(["--walks", "0"]);
     }
     if let Some(m) = args.memory {
@@ -135,7 +134,7 @@ pub fn run(args: &BenchArgs) -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let name = if strategy == Strategy::Bfs { "bfs" } else { "simulation" };
+            let name = strategy.as_str();
             out.push_str(&format!(
                 "| {consistency} | {name} | {explored} | {unique} | {us:.3} | {stopped} | {reference:.3} |\n"
             ));

