@@ -205,9 +205,9 @@ fn keep_going_decides_every_property_in_one_run() {
 }
 
 /// The `eventually` pass expands each level on every thread (in chunks of
-/// 256 states) and merges in frontier order: its verdicts, lassos and the
-/// explored region are the same on any thread count, with or without
-/// fairness, with or without a depth bound.
+/// 256 states), and threads number the states they find first: its
+/// verdicts, lassos and the explored region are the same on any thread
+/// count, with or without fairness, with or without a depth bound.
 #[test]
 fn the_eventually_pass_is_the_same_on_every_thread_count() {
     for model in [Philosophers::new(7), Philosophers::new(7).with_fairness()] {

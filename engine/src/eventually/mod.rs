@@ -1,0 +1,159 @@
+//! Checking `eventually` properties.
+//!
+//! Semantics (shared with the reference checker): let G be the set of states
+//! reachable from an initial state along paths of at most `max_depth` steps
+//! (any length when there is no bound) on which the predicate never holds. The
+//! property is violated iff some state of G has no successors at all (a
+//! deadlock), or the subgraph of the model induced by G has a *weakly fair*
+//! cycle: one such that every fairness group ([`Model::fairness`]) enabled in
+//! all of its states takes a step in it. Without fairness groups every cycle
+//! is fair. A state of G whose successors all lie outside G (they satisfy the
+//! predicate, or are beyond the bound) is not a counterexample.
+//!
+//! A strongly connected component of G contains a weakly fair cycle iff, for
+//! every group enabled in all of its states, one of its internal edges belongs
+//! to that group (a closed walk through the whole component then is fair, and
+//! any cycle inside a component that lacks such an edge is unfair). So the
+//! pass explores the union of the properties' Gs breadth first on every
+//! thread, recording edges ([`explore`], into a [`graph`]); then, per
+//! property, a breadth-first search of the recorded edges finds its G and
+//! the shortest path to a deadlock, and Tarjan's algorithm over G tests each
+//! cyclic component ([`decide`], on one thread). A fair component is reported as a
+//! lasso: the shortest path to its shallowest state, then a closed walk from
+//! there that takes an edge of every group the component needs. Under
+//! symmetry reduction G is a set of orbits; a cycle of orbits is a real path
+//! that returns to a permutation of a state it visited, which repeats for ever
+//! since the predicate and the fairness groups are symmetric. A model whose
+//! fairness groups are not symmetric ([`Model::fairness_is_symmetric`]) gets
+//! this pass on unreduced states (the checker turns symmetry off for it).
+
+mod decide;
+mod explore;
+mod graph;
+
+use crate::progress::Counters;
+use crate::property::Property;
+use crate::search::Chain;
+use crate::Model;
+
+/// The verdict of the pass on one property.
+pub(crate) enum Verdict {
+    Holds,
+    Violated(Chain),
+    /// A stop was requested before the pass finished.
+    Unknown,
+}
+
+/// The fairness group of an action as a one-bit mask (0 for none).
+pub(crate) fn group_bit<M: Model>(model: &M, a: &M::Action) -> u64 {
+    fairness_bit(model.fairness(a))
+}
+
+/// The bit of fairness group `g` in a set of groups (0 for none).
+pub(crate) fn fairness_bit(g: Option<u8>) -> u64 {
+    g.map_or(0, |g| 1u64 << (g % 64))
+}
+
+/// Checks the `eventually` properties `props` within `max_depth` (0 = no
+/// bound), one verdict each, in order.
+///
+/// One exploration serves up to 64 of them (so successors are generated
+/// once, not once per property): it explores every state reachable along
+/// paths on which some predicate fails, recording edges
+/// ([`explore::explore`]). Each property's G is then found by a
+/// breadth-first search over the recorded edges, in the order a search of
+/// that property alone would take, so verdicts and traces are the same.
+/// That G lies inside the explored region: a state reachable within the
+/// bound along states failing one predicate is reachable within it along
+/// states failing some predicate.
+pub(crate) fn check_all<M: Model>(
+    model: &M,
+    props: &[&Property<M>],
+    symmetry: bool,
+    max_depth: u64,
+    threads: usize,
+    counters: &Counters,
+) -> Vec<Verdict> {
+    let mut out = Vec::with_capacity(props.len());
+    for chunk in props.chunks(64) {
+        let Some(graph) = explore::explore(model, chunk, symmetry, max_depth, threads, counters) else {
+            out.extend(props.iter().map(|_| Verdict::Unknown));
+            break;
+        };
+        out.extend((0..chunk.len()).map(|i| decide::decide(&graph, 1u64 << i, max_depth, counters)));
+    }
+    out.truncate(props.len());
+    counters.live_depth.store(0, std::sync::atomic::Ordering::Relaxed);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ring 0 -> 1 -> ... -> 5 -> 0 ("tick", fairness group 0), with an
+    /// unfair self-loop at 2 ("stay") and a dead end 6 reachable from 3.
+    struct Ring;
+
+    impl Model for Ring {
+        type State = u8;
+        type Action = &'static str;
+        fn init_states(&self, out: &mut Vec<u8>) {
+            out.push(0);
+        }
+        fn successors(&self, s: &u8, out: &mut Vec<(&'static str, u8)>) {
+            match *s {
+                6 => {}
+                x => {
+                    out.push(("tick", (x + 1) % 6));
+                    if x == 2 {
+                        out.push(("stay", 2));
+                    }
+                    if x == 3 {
+                        out.push(("fall", 6));
+                    }
+                }
+            }
+        }
+        fn properties(&self) -> Vec<Property<Self>> {
+            vec![
+                // Fails only through the dead end: 0 1 2 3 6.
+                Property::eventually("reaches-4-or-5", |_, s| *s == 4 || *s == 5),
+                // Fails through the fair ring (6 satisfies it).
+                Property::eventually("reaches-6", |_, s| *s == 6),
+                // Holds: every path passes 1.
+                Property::eventually("reaches-1", |_, s| *s == 1),
+            ]
+        }
+        fn fairness(&self, a: &&'static str) -> Option<u8> {
+            (*a == "tick").then_some(0)
+        }
+    }
+
+    fn summary(v: &Verdict) -> String {
+        match v {
+            Verdict::Holds => "holds".into(),
+            Verdict::Unknown => "unknown".into(),
+            Verdict::Violated(c) => format!("{:?} loop {:?}", c.fps, c.loop_start),
+        }
+    }
+
+    #[test]
+    fn one_shared_pass_decides_each_property_as_a_pass_of_its_own() {
+        let props = Ring.properties();
+        let refs: Vec<&Property<Ring>> = props.iter().collect();
+        for depth in [0, 3, 4, 10] {
+            let together = check_all(&Ring, &refs, false, depth, 1, &Counters::new());
+            for (i, p) in refs.iter().enumerate() {
+                let alone = check_all(&Ring, &[*p], false, depth, 1, &Counters::new());
+                assert_eq!(summary(&together[i]), summary(&alone[0]), "{} to depth {depth}", p.name);
+            }
+            if depth == 0 {
+                let kinds: Vec<String> = together.iter().map(summary).collect();
+                assert!(kinds[0].contains("loop None"), "a dead end: {kinds:?}");
+                assert!(kinds[1].contains("loop Some"), "a fair lasso: {kinds:?}");
+                assert_eq!(kinds[2], "holds");
+            }
+        }
+    }
+}
