@@ -6,11 +6,12 @@
 //! 1 and 2 instances; monotonic session fails only with 2; resettable
 //! session, optimistic linear and causal fail even with 1. Krepis checks
 //! exhaustively to a depth bound, so a row states what holds *within* that
-//! bound. Rows whose violation lies deeper than CI can afford today say so:
-//! resettable session's shortest known counterexample has 8 steps and is
-//! replayed step by step in `model/tests/stale_reads.rs`; monotonic session
-//! with 2 instances has no violation within depth 5 (the depth CI affords)
-//! and is open work.
+//! bound. Rows whose violation lies deeper than CI can afford today say so;
+//! their counterexamples are replayed step by step in
+//! `model/tests/stale_reads.rs`: resettable session's has 8 steps, monotonic
+//! session's 11, and the latter breaks the property with *one* instance of
+//! each controller too, which the reference's matrix reports as passing
+//! (its 60-second runs stop far short of depth 11).
 
 use krepis_engine::{Options, Status};
 use krepis_model::properties::{PODS_EVENTUALLY_SCHEDULED, PODS_ON_NODES_UNIQUE, STATEFULSETS_READY, UNIQUE_NAMES};
@@ -22,8 +23,8 @@ use Status::{Found, Holds, Unknown, Violated};
 const TABLE: &[(&str, usize, u64, Status, Status, Status)] = &[
     ("synchronous", 1, 8, Holds, Holds, Found),
     ("synchronous", 2, 6, Holds, Holds, Found),
-    ("monotonic-session", 1, 7, Holds, Holds, Found),
-    ("monotonic-session", 2, 5, Holds, Holds, Found), // reference: fails deeper
+    ("monotonic-session", 1, 7, Holds, Holds, Found), // fails at 11: see stale_reads.rs
+    ("monotonic-session", 2, 5, Holds, Holds, Found), // fails at 11 with 1 already
     ("resettable-session", 1, 5, Holds, Holds, Found), // fails at 8: see stale_reads.rs
     ("resettable-session", 2, 4, Holds, Holds, Found), // fails at 8 with 1 already
     ("optimistic-linear", 1, 8, Violated, Unknown, Found),

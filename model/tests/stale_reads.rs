@@ -3,7 +3,7 @@
 //! the last state breaks "pods on nodes have unique names".
 
 use krepis_engine::Model;
-use krepis_model::consistency::{Consistency, ResettableSession, Synchronous};
+use krepis_model::consistency::{Consistency, MonotonicSession, ResettableSession, Synchronous};
 use krepis_model::properties::PODS_ON_NODES_UNIQUE;
 use krepis_model::{KubeModel, KubeState, Scenario};
 
@@ -65,4 +65,42 @@ fn under_synchronous_the_stale_kubelet_step_does_not_exist() {
     // ...but node-0's kubelet can only read the newest state, where the pod is on node-1.
     let result = std::panic::catch_unwind(|| follow(&model, &SCRIPT));
     assert!(result.is_err(), "no stale read exists under synchronous");
+}
+
+/// Under monotonic session reads never go back past a controller's own last
+/// read, yet they may lag: PodGC reads once early, so it may later act on the
+/// state just after node-0's kubelet restarted (node object deleted) while
+/// that kubelet, back with no session, has already rejoined and started the
+/// pod from the newest state. PodGC removes the pod; the StatefulSet controller
+/// creates it again; the scheduler, which now finds the spare pod on node-0,
+/// sends it to node-1, whose kubelet starts it: two nodes run it.
+const MONOTONIC_SCRIPT: [&str; 11] = [
+    "podgc&newest state&nothing to do",
+    "statefulset-controller&newest state&create pod stale-reads-0",
+    "scheduler&newest state&bind/update pod stale-reads-0 (node node-0)",
+    "kubelet(node-0) restarts",
+    "kubelet(node-0)&newest state&join node node-0",
+    "kubelet(node-0)&newest state&stale-reads-0 (Running)",
+    "podgc&stale state&remove pod stale-reads-0",
+    "scheduler&newest state&bind/update pod zspare-pod (node node-0)",
+    "statefulset-controller&newest state&create pod stale-reads-0",
+    "scheduler&newest state&(node node-1)",
+    "kubelet(node-1)&newest state&Running",
+];
+
+#[test]
+fn monotonic_session_runs_a_pod_on_two_nodes_with_one_instance_or_two() {
+    for instances in [1, 2] {
+        let model = KubeModel::<MonotonicSession>::new(Scenario::stale_reads("monotonic-session", instances));
+        let states = follow(&model, &MONOTONIC_SCRIPT);
+        let prop = model.properties().into_iter().find(|p| p.name == PODS_ON_NODES_UNIQUE).unwrap();
+        for (i, s) in states.iter().enumerate() {
+            assert_eq!((prop.check)(&model, s), i + 1 < states.len(), "step {i}: {}", model.format_state(s));
+        }
+    }
+    // Under synchronous PodGC cannot read the state after the restart once
+    // newer ones exist.
+    let model = KubeModel::<Synchronous>::new(Scenario::stale_reads("synchronous", 1));
+    follow(&model, &MONOTONIC_SCRIPT[..6]);
+    assert!(std::panic::catch_unwind(|| follow(&model, &MONOTONIC_SCRIPT[..7])).is_err());
 }
