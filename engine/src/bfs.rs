@@ -283,7 +283,15 @@ pub(crate) fn run<M: Model>(
 
     let start = match &opts.resume {
         None => Ok(fresh(&shared, &mut outcome, budget_slots)),
-        Some(cp) => resume(&shared, &mut outcome, budget_slots, cp),
+        Some(cp) => {
+            // Loading is not checking: the time limit starts after it.
+            let loading = std::time::Instant::now();
+            counters.pause_deadline();
+            let r = resume(&shared, &mut outcome, budget_slots, cp);
+            counters.excuse(loading.elapsed());
+            outcome.resume_s = loading.elapsed().as_secs_f64();
+            r
+        }
     };
     let start = match start {
         Ok(s) => s,

@@ -96,8 +96,8 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         outcome
     });
     let elapsed = start.elapsed().as_secs_f64();
-    // Saving checkpoints is not checking: rates leave it out.
-    let working = elapsed - outcome.checkpoint_s;
+    // Saving and loading checkpoints is not checking: rates leave it out.
+    let working = elapsed - outcome.checkpoint_s - outcome.resume_s;
     let unique = counters.unique.load(std::sync::atomic::Ordering::Relaxed);
     let transitions = counters.transitions.load(std::sync::atomic::Ordering::Relaxed);
     let closed = outcome.stop_reason.explored_a_closed_region();
@@ -149,6 +149,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         elapsed_s: elapsed,
         liveness_s,
         checkpoint_s: outcome.checkpoint_s,
+        resume_s: outcome.resume_s,
         states_per_s: if working > 0.0 { found as f64 / working } else { 0.0 },
         us_per_state: if found > 0 { working * 1e6 / found as f64 } else { 0.0 },
         peak_rss_bytes: crate::memory::peak_rss(),

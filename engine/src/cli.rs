@@ -52,7 +52,8 @@ pub struct CheckArgs {
     /// Deepest depth explored; initial states are at depth 0 (0 = no bound).
     #[arg(long, value_name = "D", default_value = "0", value_parser = parse_count, allow_negative_numbers = true)]
     pub max_depth: u64,
-    /// Stop after this many seconds (fractions allowed); the report says the run is incomplete.
+    /// Stop after this many seconds (fractions allowed; with --resume, counted from the end of loading
+    /// the checkpoint); the report says the run is incomplete.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, allow_negative_numbers = true)]
     pub time_limit: Option<Duration>,
     /// Stop after about this many unique states (0 = no bound).

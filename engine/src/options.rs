@@ -46,7 +46,8 @@ pub struct Options {
     pub threads: usize,
     /// Deepest depth explored (initial states are at depth 0); 0 = no bound.
     pub max_depth: u64,
-    /// Wall-clock limit for the whole run.
+    /// Wall-clock limit for the whole run, not counting the loading of a
+    /// checkpoint it resumes.
     pub time_limit: Option<Duration>,
     /// Stop after about this many unique states; 0 = no bound.
     pub max_states: u64,

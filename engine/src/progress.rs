@@ -29,6 +29,9 @@ pub struct Progress {
     pub eventually_pass: Option<(u64, u64)>,
 }
 
+/// [`Counters::excused_ms`] while the time limit's clock is paused.
+const PAUSED: u64 = u64::MAX;
+
 /// Counters shared by the workers of one run and its monitor. Workers update
 /// them once per chunk of work, not per state.
 pub(crate) struct Counters {
@@ -43,6 +46,9 @@ pub(crate) struct Counters {
     /// Set to stop every worker at its next chunk boundary.
     pub stop: AtomicBool,
     reason: AtomicU8,
+    /// Milliseconds the time limit does not count (loading a checkpoint);
+    /// [`PAUSED`] while such work runs.
+    excused_ms: AtomicU64,
     /// When the process memory stopped the run: (resident bytes, limit).
     rss_stop: std::sync::Mutex<Option<(u64, u64)>>,
 }
@@ -58,6 +64,7 @@ impl Counters {
             live_states: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             reason: AtomicU8::new(0),
+            excused_ms: AtomicU64::new(0),
             rss_stop: std::sync::Mutex::new(None),
         }
     }
@@ -78,6 +85,26 @@ impl Counters {
             crate::report::human_bytes(rss),
             crate::report::human_bytes(limit)
         ))
+    }
+
+    /// Stops the time limit's clock until [`Counters::excuse`] (for work
+    /// that is not checking, such as loading a checkpoint).
+    pub fn pause_deadline(&self) {
+        self.excused_ms.store(PAUSED, Ordering::Relaxed);
+    }
+
+    /// Restarts the time limit's clock, moving the deadline `by` later.
+    pub fn excuse(&self, by: Duration) {
+        self.excused_ms.store(by.as_millis().min(PAUSED as u128 - 1) as u64, Ordering::Relaxed);
+    }
+
+    /// Whether the time limit `deadline` has passed at `now`, not counting
+    /// the excused time; never while the clock is paused.
+    fn past(&self, deadline: Instant, now: Instant) -> bool {
+        match self.excused_ms.load(Ordering::Relaxed) {
+            PAUSED => false,
+            ms => now >= deadline + Duration::from_millis(ms),
+        }
     }
 
     /// Asks every worker to stop; the first reason given wins.
@@ -124,7 +151,7 @@ pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, 
                 if opts.cancel.load(Ordering::Relaxed) {
                     counters.request_stop(StopReason::Interrupted);
                 }
-                if deadline.is_some_and(|d| now >= d) {
+                if deadline.is_some_and(|d| counters.past(d, now)) {
                     counters.request_stop(StopReason::TimeLimit);
                 }
                 // Stop before the machine runs out of memory (the frontier

@@ -151,6 +151,7 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         elapsed_s: elapsed,
         liveness_s: 0.0,
         checkpoint_s: 0.0,
+        resume_s: 0.0,
         states_per_s: if elapsed > 0.0 { unique as f64 / elapsed } else { 0.0 },
         us_per_state: if unique > 0 { elapsed * 1e6 / unique as f64 } else { 0.0 },
         peak_rss_bytes: crate::memory::peak_rss(),

@@ -164,9 +164,13 @@ pub struct Report {
     /// `--checkpoint`, `--checkpoint-every` or a memory stop; else 0).
     #[serde(default, skip_serializing_if = "is_zero_f")]
     pub checkpoint_s: f64,
-    /// Unique states per second, not counting `checkpoint_s`.
+    /// Of `elapsed_s`, the seconds spent loading the checkpoint the run
+    /// resumed (else 0). `--time-limit` does not count them.
+    #[serde(default, skip_serializing_if = "is_zero_f")]
+    pub resume_s: f64,
+    /// Unique states per second, not counting `checkpoint_s` and `resume_s`.
     pub states_per_s: f64,
-    /// Elapsed microseconds per unique state, not counting `checkpoint_s`.
+    /// Elapsed microseconds per unique state, not counting `checkpoint_s` and `resume_s`.
     pub us_per_state: f64,
     /// Peak resident memory of the process.
     pub peak_rss_bytes: u64,
@@ -246,8 +250,13 @@ impl Report {
                 String::new()
             }
         );
-        if self.liveness_s > 0.0 || self.checkpoint_s > 0.0 {
-            let _ = write!(s, "  search {:.3} s", self.elapsed_s - self.liveness_s - self.checkpoint_s);
+        if self.liveness_s > 0.0 || self.checkpoint_s > 0.0 || self.resume_s > 0.0 {
+            let search = self.elapsed_s - self.liveness_s - self.checkpoint_s - self.resume_s;
+            s.push_str("  ");
+            if self.resume_s > 0.0 {
+                let _ = write!(s, "loading the checkpoint {:.3} s, ", self.resume_s);
+            }
+            let _ = write!(s, "search {search:.3} s");
             if self.liveness_s > 0.0 {
                 let _ = write!(s, ", eventually pass {:.3} s", self.liveness_s);
             }

@@ -145,6 +145,8 @@ pub(crate) struct SearchOutcome {
     pub checkpoint_s: f64,
     /// Unique states the run started with (resumed from a checkpoint).
     pub resumed: u64,
+    /// Seconds spent loading the checkpoint it resumed (0 if none).
+    pub resume_s: f64,
 }
 
 impl SearchOutcome {
@@ -161,6 +163,7 @@ impl SearchOutcome {
             checkpoint: None,
             checkpoint_s: 0.0,
             resumed: 0,
+            resume_s: 0.0,
         }
     }
 

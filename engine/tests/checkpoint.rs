@@ -280,3 +280,52 @@ fn a_stopped_run_hands_back_exactly_the_states_it_saves() {
         }
     }
 }
+
+/// A 60 x 60 grid walked right and down from the corner (3,600 states, 60
+/// per anti-diagonal level) whose states take 5 ms each to decode: loading
+/// a checkpoint of it is slow, checking it is not.
+struct SlowGrid;
+
+impl Model for SlowGrid {
+    type State = (u8, u8);
+    type Action = char;
+    fn init_states(&self, out: &mut Vec<(u8, u8)>) {
+        out.push((0, 0));
+    }
+    fn successors(&self, &(a, b): &(u8, u8), out: &mut Vec<(char, (u8, u8))>) {
+        if a < 59 {
+            out.push(('r', (a + 1, b)));
+        }
+        if b < 59 {
+            out.push(('d', (a, b + 1)));
+        }
+    }
+    fn properties(&self) -> Vec<krepis_engine::Property<Self>> {
+        vec![krepis_engine::Property::sometimes("far-corner", |_, s| *s == (59, 59))]
+    }
+    fn encode_state(&self, s: &(u8, u8), out: &mut Vec<u8>) -> bool {
+        out.extend([s.0, s.1]);
+        true
+    }
+    fn decode_state(&self, bytes: &[u8]) -> Option<(u8, u8)> {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        match bytes {
+            [a, b] => Some((*a, *b)),
+            _ => None,
+        }
+    }
+}
+
+#[test]
+fn the_time_limit_of_a_resumed_run_starts_after_loading_the_checkpoint() {
+    let whole = check(&SlowGrid, &Options::default().threads(2)).report;
+    assert_eq!((whole.unique_states, whole.stop_reason), (3_600, StopReason::Exhausted));
+    let path = temp("slow-grid");
+    let first = check(&SlowGrid, &Options::default().threads(2).max_states(1_000).checkpoint(to(&path, true))).report;
+    assert_eq!(first.stop_reason, StopReason::MaxStates);
+    // Some 40 states wait in the checkpoint: 200 ms to load, twice the limit.
+    let opts = Options::default().threads(2).time_limit(std::time::Duration::from_millis(100));
+    let r = resume_matches(&SlowGrid, &path, opts, &whole);
+    assert!(r.resume_s >= 0.15, "loading took {} s", r.resume_s);
+    assert!(r.states_per_s > 0.0);
+}
