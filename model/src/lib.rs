@@ -24,6 +24,7 @@ pub mod scenario;
 pub mod scenario_file;
 pub mod stamp_set;
 pub mod store;
+mod thin;
 
 pub use kube::{check_scenario, KubeAction, KubeModel, KubeState};
 pub use scenario::Scenario;

@@ -9,6 +9,7 @@ use crate::resources::{
     ControllerRevision, Deployment, Job, Node, Object, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
 };
 use crate::stamp_set::{Ranks, StampSet};
+use crate::thin::list;
 
 /// Objects of one kind, sorted by name. Objects and whole collections are
 /// shared between stores (`Arc`): cloning a store copies no object and
@@ -28,32 +29,6 @@ use crate::stamp_set::{Ranks, StampSet};
 #[derive(Clone)]
 pub struct Collection<T> {
     items: ThinArc<(), Arc<Hashed<T>>>,
-}
-
-/// An iterator that yields exactly `len` items (checked when the list is
-/// built): what `ThinArc` needs to allocate a list at once.
-struct Exact<I> {
-    it: I,
-    len: usize,
-}
-
-impl<I: Iterator> Iterator for Exact<I> {
-    type Item = I::Item;
-    fn next(&mut self) -> Option<I::Item> {
-        let x = self.it.next()?;
-        self.len = self.len.saturating_sub(1);
-        Some(x)
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.len, Some(self.len))
-    }
-}
-
-impl<I: Iterator> ExactSizeIterator for Exact<I> {}
-
-/// The list of the `len` objects `it` yields, in one allocation.
-fn list<T>(it: impl Iterator<Item = Arc<Hashed<T>>>, len: usize) -> ThinArc<(), Arc<Hashed<T>>> {
-    ThinArc::from_header_and_iter((), Exact { it, len })
 }
 
 /// An object with the digest of its contents, and the digest of its
