@@ -19,7 +19,7 @@ pub struct MonotonicSession(pub(crate) Linear);
 pub(crate) fn newer(h: &Linear, session: Option<&Revision>, out: &mut Vec<Revision>) {
     match session {
         None => out.push(Revision::at(h.last().rev)),
-        Some(s) => out.extend(h.entries.iter().filter(|e| e.rev > s.newest()).map(|e| Revision::at(e.rev))),
+        Some(s) => h.entries.revs_after(Some(s.newest()), out),
     }
 }
 
@@ -27,7 +27,7 @@ pub(crate) fn newer(h: &Linear, session: Option<&Revision>, out: &mut Vec<Revisi
 pub(crate) fn newer_count(h: &Linear, session: Option<&Revision>) -> usize {
     match session {
         None => 1,
-        Some(s) => h.entries.iter().filter(|e| e.rev > s.newest()).count(),
+        Some(s) => h.entries.count_after(s.newest()),
     }
 }
 

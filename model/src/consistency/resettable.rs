@@ -23,7 +23,7 @@ impl Consistency for ResettableSession {
 
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         match session {
-            None => out.extend(self.0.entries.iter().map(|e| Revision::at(e.rev))),
+            None => self.0.entries.revs_after(None, out),
             Some(_) => newer(&self.0, session, out),
         }
     }
