@@ -64,6 +64,24 @@ struct Reader {
 thread_local! {
     static WRITER: RefCell<Option<Writer>> = const { RefCell::new(None) };
     static READER: RefCell<Option<Reader>> = const { RefCell::new(None) };
+    /// How many [`reached_again`] calls this thread is inside.
+    static AGAIN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `f` (which serialises parts) treating every part as one the session
+/// may meet again, whatever `unique` says: for parts held by a container
+/// that several states share, such as a node of a persistent list, which a
+/// count of 1 on the part itself does not make unique.
+pub fn reached_again<R>(f: impl FnOnce() -> R) -> R {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            AGAIN.with(|a| a.set(a.get() - 1));
+        }
+    }
+    AGAIN.with(|a| a.set(a.get() + 1));
+    let _leave = Leave;
+    f()
 }
 
 /// Ends a session when dropped (also when the closure panics), restoring the
@@ -97,6 +115,18 @@ pub fn reading<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` on this thread's reading session's cache of type `K` (made by
+/// `K::default()` the first time): for a type that rebuilds sharing its
+/// serialised form does not spell out, such as the nodes of persistent
+/// lists that several states share. `None` outside a reading session. The
+/// cache ends with the session. `f` must not read shared parts itself.
+pub fn reading_cache<K: Default + 'static, R>(f: impl FnOnce(&mut K) -> R) -> Option<R> {
+    READER.with_borrow_mut(|r| {
+        let cache = r.as_mut()?.parts.entry(TypeId::of::<K>()).or_insert_with(|| Box::new(K::default()));
+        cache.downcast_mut::<K>().map(f)
+    })
+}
+
 /// Serialises a shared part of type `T` whose allocation is at `address`,
 /// with contents `content` (what [`deserialize_shared`] for `T` reads back).
 /// `unique` says the caller holds the only reference to the part (an `Arc`
@@ -110,6 +140,7 @@ pub fn serialize_shared<T: 'static, S: Serializer, C: Serialize + ?Sized>(
     content: &C,
 ) -> Result<S::Ok, S::Error> {
     let key = address as usize;
+    let unique = unique && AGAIN.with(|a| a.get()) == 0;
     let seen = WRITER.with_borrow(|w| {
         let w = w.as_ref()?;
         Some(if unique { None } else { w.types.get(&TypeId::of::<T>()).and_then(|p| p.ids.get(&key).copied()) })
@@ -252,5 +283,19 @@ mod tests {
         // The second value refers to parts of the first.
         let r = reading(|| postcard::from_bytes::<(List, Part)>(&shared[1]));
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn a_reading_cache_lives_as_long_as_its_session() {
+        #[derive(Default)]
+        struct Seen(Vec<u32>);
+        assert_eq!(reading_cache(|c: &mut Seen| c.0.len()), None, "no session, no cache");
+        reading(|| {
+            assert_eq!(reading_cache(|c: &mut Seen| c.0.push(1)), Some(()));
+            assert_eq!(reading_cache(|c: &mut Seen| c.0.clone()), Some(vec![1]));
+            reading(|| assert_eq!(reading_cache(|c: &mut Seen| c.0.len()), Some(0), "a nested session is new"));
+            assert_eq!(reading_cache(|c: &mut Seen| c.0.len()), Some(1), "the outer one is back");
+        });
+        reading(|| assert_eq!(reading_cache(|c: &mut Seen| c.0.len()), Some(0), "a later session starts empty"));
     }
 }

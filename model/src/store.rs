@@ -503,6 +503,11 @@ struct Frozen {
 }
 
 impl Snapshot {
+    /// Where the frozen store is: equal for snapshots that share it.
+    pub(crate) fn address(&self) -> usize {
+        Arc::as_ptr(&self.store) as usize
+    }
+
     /// Freezes `store`.
     pub fn new(store: Store) -> Self {
         let digest = krepis_engine::fingerprint::fingerprint_of_large(&store);

@@ -35,8 +35,8 @@ struct ChunkOut<S> {
     /// Per state expanded: id, enabled groups, deadlock, its edges' start and length in `edges`.
     expanded: Vec<(u32, u64, bool, u32, u32)>,
     edges: Vec<Edge>,
-    /// States this chunk claimed: id, fingerprint, predicates that hold.
-    claimed: Vec<(u32, Fingerprint, u64)>,
+    /// States this chunk claimed: id, predicates that hold.
+    claimed: Vec<(u32, u64)>,
     /// Claimed states some predicate fails in: the next level's.
     next: Vec<(u32, S)>,
 }
@@ -109,9 +109,9 @@ pub(super) fn explore<M: Model>(
                 let mut enabled = 0u64;
                 let deadlock = succ.is_empty();
                 for (a, t) in succ.drain(..) {
-                    let group = model.fairness(&a).map_or(NO_GROUP, |g| g % 64);
-                    let edge_bit = Edge { to: 0, group }.bit();
-                    enabled |= edge_bit;
+                    let fairness = model.fairness(&a);
+                    enabled |= super::fairness_bit(fairness);
+                    let group = fairness.map_or(NO_GROUP, |g| g % 64);
                     let (tfp, t) = canon(t);
                     let shard = shard_of(tfp);
                     let to = match known[shard].get(&tfp) {
@@ -134,7 +134,7 @@ pub(super) fn explore<M: Model>(
                                 drop(c);
                                 let id = id_of(shard, local);
                                 let h = holds(&t);
-                                out.claimed.push((id, tfp, h));
+                                out.claimed.push((id, h));
                                 if h != all {
                                     out.next.push((id, t));
                                 }
@@ -154,8 +154,7 @@ pub(super) fn explore<M: Model>(
             claims.into_iter().map(|c| c.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
         merge_claims(&mut known, graph.shards_mut(), claims, threads);
         for out in outs {
-            for &(id, fp, h) in &out.claimed {
-                debug_assert_eq!(graph.node(id).fp, fp);
+            for &(id, h) in &out.claimed {
                 graph.set_found(id, h);
             }
             let buffer = graph.add_buffer(out.edges);
