@@ -288,8 +288,9 @@ pub(crate) fn run<M: Model>(
             let loading = std::time::Instant::now();
             counters.pause_deadline();
             let r = resume(&shared, &mut outcome, budget_slots, cp);
-            counters.excuse(loading.elapsed());
-            outcome.resume_s = loading.elapsed().as_secs_f64();
+            let loaded = loading.elapsed();
+            counters.excuse(loaded);
+            outcome.resume_s = loaded.as_secs_f64();
             r
         }
     };

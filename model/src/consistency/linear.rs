@@ -30,7 +30,10 @@ pub(crate) struct Linear {
 /// one 8-byte pointer. A write adds one node (its entry and a link to the
 /// list it was written on), sharing every older node with the state it came
 /// from; a step that leaves the history as it was shares the whole list; a
-/// prune or a renumbering rebuilds it. It hashes, compares and serialises as
+/// prune or a renumbering rebuilds it. Revisions grow from the oldest entry
+/// to the newest (a write takes the next revision; prunes and renumberings
+/// keep the order), so the newest holds the greatest and the entries newer
+/// than a revision are a run at the front. It hashes, compares and serialises as
 /// the `Vec<Entry>` (oldest first) it replaces, so fingerprints and
 /// checkpoints are unchanged.
 ///
@@ -125,8 +128,7 @@ impl Entries {
     }
 
     /// The revisions of the entries newer than `rev` (of every entry for
-    /// `None`), oldest first, appended to `out` (revisions grow in write
-    /// order, so these are a run of the newest).
+    /// `None`), oldest first, appended to `out`.
     pub fn revs_after(&self, rev: Option<Rev>, out: &mut Vec<Revision>) {
         let from = out.len();
         let newer = |e: &&Entry| rev.is_none_or(|r| e.rev > r);
@@ -225,9 +227,10 @@ impl Linear {
         self.entries.newest_first().find(|e| e.rev == rev)
     }
 
-    /// The next write's revision: greater than every stamp held.
+    /// The next write's revision: greater than every stamp held (the
+    /// newest entry's is the greatest: see [`Entries`]).
     pub fn next_rev(&self) -> Rev {
-        self.entries.newest_first().map(|e| e.rev).max().unwrap_or(0) + 1
+        self.last().rev + 1
     }
 
     /// Applies `op` to the entry `base` and appends the result (child of `base`).
