@@ -557,7 +557,7 @@ fn expand<M: Model>(
                     pending.push((nfp, *fp, next));
                 }
             }
-            for (nfp, parent, next) in pending.drain(..) {
+            for (nfp, parent, mut next) in pending.drain(..) {
                 match table.insert(nfp) {
                     Insert::New => {
                         new += 1;
@@ -565,6 +565,7 @@ fn expand<M: Model>(
                             append_log(shared, log);
                         }
                         hits.check(model, shared.props, &next, nfp, |i| shared.live[i].load(Ordering::Relaxed));
+                        model.keep(&mut next);
                         out.push((nfp, next));
                     }
                     Insert::Present => {}
@@ -715,6 +716,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                 }
                 debug_assert!(frontier.exhausted(), "workers leave a level only when it is exhausted, stopped or full");
                 // The level is done: its successors form the next one.
+                shared.model.forget_kept();
                 let next = std::mem::take(&mut c.next);
                 let hits = std::mem::replace(&mut c.hits, Hits::new(shared.props.len()));
                 let total: usize = next.iter().map(Vec::len).sum();

@@ -137,6 +137,20 @@ pub trait Model: Sync {
         true
     }
 
+    /// Called by BFS on each new state (one the visited set did not hold)
+    /// before it waits in the frontier for its level to be expanded. A model
+    /// may replace parts of `state` by equal parts that other waiting states
+    /// hold (hash-consing), so that a level's states share memory instead of
+    /// holding equal copies. It must leave the state's value unchanged: equal
+    /// (`==`) to what it was, with the same fingerprint. Default: nothing.
+    fn keep(&self, _state: &mut Self::State) {}
+
+    /// Called by BFS between levels, when every state [`Model::keep`] was
+    /// given so far waits in the frontier or has been expanded: whatever a
+    /// model remembered to share parts with may be forgotten (states hold
+    /// their parts themselves). Default: nothing.
+    fn forget_kept(&self) {}
+
     /// 64-bit xxh3 fingerprint of the state. The default feeds the state's
     /// `Hash` implementation to a streaming xxh3; models with a compact encoding
     /// should override it with `xxh3_64` over their bytes (much faster).

@@ -170,6 +170,8 @@ pub struct KubeModel<C> {
     symmetric: Vec<std::ops::Range<usize>>,
     /// Whether successors keep their stamps as written ([`Self::ranked`]).
     ranked: bool,
+    /// History parts the states of the BFS level being found share.
+    kept: crate::consistency::Kept,
     _c: PhantomData<fn() -> C>,
 }
 
@@ -187,7 +189,7 @@ impl<C: Consistency> KubeModel<C> {
                 start = i;
             }
         }
-        KubeModel { scenario, controllers, symmetric, ranked: false, _c: PhantomData }
+        KubeModel { scenario, controllers, symmetric, ranked: false, kept: Default::default(), _c: PhantomData }
     }
 
     /// With `on` (and a [`Consistency::RANKED`] model), successors keep
@@ -857,6 +859,17 @@ impl<C: Consistency> Model for KubeModel<C> {
         for run in &self.symmetric {
             s.locals.sort_run(run.clone());
         }
+    }
+
+    /// A new state's history shares its entries with an equal history of
+    /// its BFS level, if one was kept before (linear models; see
+    /// [`Consistency::keep`]).
+    fn keep(&self, s: &mut KubeState<C>) {
+        s.history.keep(&self.kept);
+    }
+
+    fn forget_kept(&self) {
+        self.kept.clear();
     }
 
     /// Only runs of interchangeable instances are permuted.

@@ -1,6 +1,7 @@
 //! A linear (or, for optimistic linear, tree-shaped) history of states,
 //! shared by the four non-causal models.
 
+use super::Kept;
 use crate::api::{apply, Operation, Rejection};
 use crate::meta::Rev;
 use crate::revision::Revision;
@@ -146,9 +147,28 @@ impl Entries {
 /// bytes of stack a level).
 const RECURSE_AT: usize = 1024;
 
+// Walks both lists together up to the first node they share (what is
+// older is the same): equal histories reached along different paths
+// usually share all but their newest few entries.
 impl PartialEq for Entries {
     fn eq(&self, o: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &o.0) || self.len() == o.len() && self.newest_first().eq(o.newest_first())
+        if self.len() != o.len() {
+            return false;
+        }
+        let (mut a, mut b) = (&self.0, &o.0);
+        loop {
+            if Arc::ptr_eq(a, b) {
+                return true;
+            }
+            if a.entry != b.entry {
+                return false;
+            }
+            match (&a.older, &b.older) {
+                (Some(x), Some(y)) => (a, b) = (x, y),
+                // Equal lengths: both end here.
+                _ => return true,
+            }
+        }
     }
 }
 
@@ -217,6 +237,15 @@ struct NodeCache(hashbrown::HashMap<(usize, Rev, Option<Rev>, usize), Entries>);
 impl Linear {
     pub fn new(initial: Store, rev: Rev) -> Self {
         Linear { entries: Entries::one(Entry { rev, parent: None, store: Snapshot::new(initial) }) }
+    }
+
+    /// Shares the entries with an equal history [`Kept`] met before in the
+    /// same BFS level, if any (two states reached along different paths
+    /// often hold equal histories: a fifth to a half of a `cluster` level's
+    /// states have a history no other state of the level has).
+    pub fn keep(&mut self, kept: &Kept) {
+        let hash = krepis_engine::fingerprint::fingerprint_of(&self.entries);
+        kept.linear.share(hash, &mut self.entries);
     }
 
     pub fn last(&self) -> &Entry {
@@ -325,6 +354,9 @@ macro_rules! linear_common {
         fn hash_ranked(&self, ranks: &crate::stamp_set::Ranks<'_>, h: &mut dyn std::hash::Hasher) {
             self.0.hash_ranked(ranks, h)
         }
+        fn keep(&mut self, kept: &super::Kept) {
+            self.0.keep(kept)
+        }
     };
 }
 pub(crate) use linear_common;
@@ -358,6 +390,56 @@ mod tests {
         let mut empty = Vec::new();
         assert!(postcard_encode(&Vec::<Entry>::new(), &mut empty));
         assert_eq!(postcard_decode::<Entries>(&empty), None, "a history is never empty");
+    }
+
+    /// `three()` built again from scratch: equal, sharing no node.
+    fn three_again() -> Linear {
+        let h = three();
+        assert!(!Arc::ptr_eq(&h.entries.0, &three().entries.0));
+        h
+    }
+
+    #[test]
+    fn histories_compare_entry_by_entry_up_to_a_shared_node() {
+        let (a, b) = (three(), three_again());
+        assert_eq!(a, b, "equal contents, no shared node");
+        let mut c = a.clone();
+        c.append_on(4, &Operation::NodeJoin(name("d"))).expect("a join applies");
+        let mut d = a.clone();
+        d.append_on(4, &Operation::NodeJoin(name("e"))).expect("a join applies");
+        assert_ne!(c, d, "shared tail, different newest entries");
+        let mut e = b.clone();
+        e.append_on(4, &Operation::NodeJoin(name("d"))).expect("a join applies");
+        assert_eq!(c, e, "equal newest entries on equal tails held apart");
+        // Different oldest entries under equal newer ones.
+        let mut f = Linear::new(Store::default(), 1);
+        f.append_on(1, &Operation::NodeJoin(name("z"))).expect("a join applies");
+        let mut g = Linear::new(Store::default(), 1);
+        g.append_on(1, &Operation::NodeJoin(name("y"))).expect("a join applies");
+        assert_ne!(f, g);
+        assert_ne!(a, c, "different lengths");
+    }
+
+    #[test]
+    fn kept_histories_share_one_copy_per_level() {
+        let kept = Kept::default();
+        let (mut a, mut b) = (three(), three_again());
+        let mut other = three();
+        other.append_on(4, &Operation::NodeJoin(name("d"))).expect("a join applies");
+        let other_ptr = Arc::as_ptr(&other.entries.0);
+        for h in [&mut a, &mut b, &mut other] {
+            h.keep(&kept);
+        }
+        assert!(Arc::ptr_eq(&a.entries.0, &b.entries.0), "the second equal history takes the first's nodes");
+        assert_eq!(a, three());
+        assert_eq!(Arc::as_ptr(&other.entries.0), other_ptr, "a history met first keeps its own");
+        assert_eq!(kept.len(), 2);
+        kept.clear();
+        assert!(kept.is_empty());
+        let mut c = three_again();
+        let c_ptr = Arc::as_ptr(&c.entries.0);
+        c.keep(&kept);
+        assert_eq!(Arc::as_ptr(&c.entries.0), c_ptr, "a cleared table shares nothing");
     }
 
     #[test]

@@ -33,6 +33,31 @@ use crate::store::Store;
 /// The names of the consistency models, as the CLI spells them.
 pub const NAMES: [&str; 5] = ["synchronous", "monotonic-session", "resettable-session", "optimistic-linear", "causal"];
 
+/// Parts of histories that states waiting in a BFS frontier share
+/// ([`Consistency::keep`]): one copy of each distinct part per level.
+#[derive(Default)]
+pub struct Kept {
+    /// Linear histories' entries.
+    pub(crate) linear: krepis_encodings::HashCons<linear::Entries>,
+}
+
+impl Kept {
+    /// Forgets every part (the states that hold them keep them).
+    pub fn clear(&self) {
+        self.linear.clear();
+    }
+
+    /// How many distinct parts it holds.
+    pub fn len(&self) -> usize {
+        self.linear.len()
+    }
+
+    /// Whether it holds no part.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// What [`Consistency::pick_read_token`] asks: given how many read points
 /// each session has, the `(session, index)` of the one wanted, if any.
 pub type PickPoint<'a> = dyn FnMut(&[u64]) -> Option<(usize, u64)> + 'a;
@@ -57,6 +82,12 @@ pub trait Consistency:
 
     /// A history holding only `initial`, written as revision `rev`.
     fn new(initial: Store, rev: Rev) -> Self;
+
+    /// Replaces parts of this history by equal parts that `kept` met
+    /// before (and remembers the parts it did not meet), so that histories
+    /// of states waiting in one BFS level share their memory. Leaves the
+    /// history equal to what it was. Default: nothing.
+    fn keep(&mut self, _kept: &Kept) {}
 
     /// The newest state, as properties and the environment see it.
     fn latest(&self) -> Cow<'_, Store>;
