@@ -20,9 +20,12 @@ use hashbrown::HashTable;
 /// Shards of a table (a power of two).
 const SHARDS: usize = 256;
 
+/// One shard: values with their hashes.
+type Shard<T> = Mutex<HashTable<(u64, T)>>;
+
 /// A table of distinct values of type `T`, shared between threads.
 pub struct HashCons<T> {
-    shards: Box<[Mutex<HashTable<(u64, T)>>]>,
+    shards: Box<[Shard<T>]>,
 }
 
 impl<T> Default for HashCons<T> {
