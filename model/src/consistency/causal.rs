@@ -22,10 +22,66 @@ use std::borrow::Cow;
 use triomphe::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-struct Node {
+pub(crate) struct Node {
     rev: Rev,
-    preds: Vec<Rev>,
+    /// Hashes and serialises as the `Vec` it replaced (inline: no
+    /// allocation per node of every successor's copy of the history).
+    preds: Preds,
     store: Snapshot,
+}
+
+/// A write's predecessors (one, or a few after concurrent writes).
+type Preds = smallvec::SmallVec<[Rev; 2]>;
+
+/// A history's writes, in increasing revision order, behind one pointer:
+/// a step that writes nothing shares them with the state it came from, and
+/// states of one BFS level with equal writes share one copy
+/// ([`Consistency::keep`]). Compares, hashes and serialises as the vector.
+#[derive(Clone, Hash)]
+pub(crate) struct Nodes(Arc<Vec<Node>>);
+
+impl PartialEq for Nodes {
+    fn eq(&self, o: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &o.0) || *self.0 == *o.0
+    }
+}
+
+impl Eq for Nodes {}
+
+impl Nodes {
+    fn new(nodes: Vec<Node>) -> Self {
+        Nodes(Arc::new(nodes))
+    }
+
+    /// The writes, to change: copied first if another history shares them.
+    fn make_mut(&mut self) -> &mut Vec<Node> {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for Nodes {
+    type Target = Vec<Node>;
+    fn deref(&self) -> &Vec<Node> {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Nodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl serde::Serialize for Nodes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Nodes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::deserialize(d).map(Nodes::new)
+    }
 }
 
 /// A set of a history's nodes, by index, one bit each (inline up to 256).
@@ -295,7 +351,7 @@ fn and(a: &[u64], b: &[u64]) -> Mask {
 /// The causal model, with pruning (`PRUNE`) or without.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CausalHistory<const PRUNE: bool> {
-    nodes: Vec<Node>,
+    nodes: Nodes,
     heads: Vec<Rev>,
     /// The merge of the heads when there are several ([`Consistency::latest`]),
     /// computed once per history: every property reads the newest state, and
@@ -428,7 +484,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
 
     fn new(initial: Store, rev: Rev) -> Self {
         CausalHistory {
-            nodes: vec![Node { rev, preds: vec![], store: Snapshot::new(initial) }],
+            nodes: Nodes::new(vec![Node { rev, preds: Preds::new(), store: Snapshot::new(initial) }]),
             heads: vec![rev],
             latest: Cached::default(),
         }
@@ -549,11 +605,11 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         let rev = self.nodes.iter().map(|n| n.rev).max().unwrap_or(0) + 1;
         let mut store = self.view(read).into_owned();
         apply(&mut store, op, rev)?;
-        let preds = read.components().to_vec();
+        let preds = Preds::from_slice(read.components());
         self.heads.retain(|h| !preds.contains(h));
         self.heads.push(rev);
         self.heads.sort_unstable();
-        self.nodes.push(Node { rev, preds, store: Snapshot::new(store) });
+        self.nodes.make_mut().push(Node { rev, preds, store: Snapshot::new(store) });
         self.latest.clear();
         Ok(())
     }
@@ -596,17 +652,24 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         if dropped.is_empty() {
             return;
         }
-        self.nodes.retain(|m| !dropped.contains(&m.rev));
+        let nodes = self.nodes.make_mut();
+        nodes.retain(|m| !dropped.contains(&m.rev));
         // Heads are never dropped (a head that is an ancestor of `n` is
         // `n`), so the merge of the heads stands; cleared all the same, so
         // that its validity rests on no argument.
         self.latest.clear();
-        for m in &mut self.nodes {
+        for m in nodes {
             m.preds.retain(|p| !dropped.contains(p));
         }
     }
+    /// Shares the writes with an equal history's met before in the same
+    /// BFS level, if any.
+    fn keep(&mut self, kept: &super::Kept) {
+        let hash = krepis_engine::fingerprint::fingerprint_of(&self.nodes);
+        kept.causal.share(hash, &mut self.nodes);
+    }
     fn stamps(&self, set: &mut StampSet) {
-        for n in &self.nodes {
+        for n in self.nodes.iter() {
             set.insert(n.rev);
             n.preds.iter().for_each(|p| set.insert(*p));
             set.union(n.store.stamp_set());
@@ -614,7 +677,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     }
     fn hash_ranked(&self, ranks: &crate::stamp_set::Ranks<'_>, h: &mut dyn std::hash::Hasher) {
         h.write_usize(self.nodes.len());
-        for n in &self.nodes {
+        for n in self.nodes.iter() {
             h.write_u32(ranks.map(n.rev));
             h.write_usize(n.preds.len());
             n.preds.iter().for_each(|p| h.write_u32(ranks.map(*p)));
@@ -624,7 +687,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         self.heads.iter().for_each(|r| h.write_u32(ranks.map(*r)));
     }
     fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
-        for n in &mut self.nodes {
+        for n in self.nodes.make_mut() {
             n.rev = map(n.rev);
             n.preds.iter_mut().for_each(|p| *p = map(*p));
             n.store.renumber(map);
@@ -637,6 +700,25 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_causal_histories_share_their_writes_until_one_writes() {
+        let kept = super::super::Kept::default();
+        let join = |n: &str| Operation::NodeJoin(crate::meta::name(n));
+        let (mut a, mut b) = (Causal::new(Store::default(), 1), Causal::new(Store::default(), 1));
+        for h in [&mut a, &mut b] {
+            h.write(&Revision::at(1), &join("a")).expect("a join applies");
+        }
+        assert!(!Arc::ptr_eq(&a.nodes.0, &b.nodes.0));
+        a.keep(&kept);
+        b.keep(&kept);
+        assert!(Arc::ptr_eq(&a.nodes.0, &b.nodes.0), "the second takes the first's writes");
+        assert_eq!(kept.len(), 1);
+        let before = b.clone();
+        a.write(&a.max(), &join("b")).expect("a join applies");
+        assert_eq!((a.nodes.len(), b.nodes.len()), (3, 2), "a write copies shared writes first");
+        assert_eq!(b, before);
+    }
 
     /// A history of `n` writes (revisions 1..=n) whose predecessors a small
     /// generator draws from `seed`: each write lands on one or two earlier
@@ -656,7 +738,7 @@ mod tests {
         let fork = if n <= 12 { 3 } else { 24 };
         let mut nodes = Vec::new();
         for i in 0..n {
-            let mut preds: Vec<Rev> = Vec::new();
+            let mut preds = Preds::new();
             if i > 0 {
                 for _ in 0..1 + usize::from(next(4) == 0) {
                     let back = if next(fork) == 0 { 1 + next(i.min(4)) } else { 1 };
@@ -668,15 +750,15 @@ mod tests {
             nodes.push(Node { rev: (i + 1) as Rev, preds, store: Snapshot::new(Store::default()) });
         }
         let heads = (1..=n as Rev).filter(|r| nodes.iter().all(|m| !m.preds.contains(r))).collect();
-        CausalHistory { nodes, heads, latest: Cached::default() }
+        CausalHistory { nodes: Nodes::new(nodes), heads, latest: Cached::default() }
     }
 
     /// Every (ancestor, descendant) pair of writes, by walking each write's
     /// predecessors to the start.
     fn ancestors(h: &Causal) -> std::collections::HashSet<(Rev, Rev)> {
         let mut pairs = std::collections::HashSet::new();
-        for n in &h.nodes {
-            let mut todo = n.preds.clone();
+        for n in h.nodes.iter() {
+            let mut todo = n.preds.to_vec();
             while let Some(p) = todo.pop() {
                 if pairs.insert((p, n.rev)) {
                     todo.extend(h.node(p).map_or(&[][..], |m| &m.preds[..]));

@@ -39,17 +39,20 @@ pub const NAMES: [&str; 5] = ["synchronous", "monotonic-session", "resettable-se
 pub struct Kept {
     /// Linear histories' entries.
     pub(crate) linear: krepis_encodings::HashCons<linear::Entries>,
+    /// Causal histories' writes.
+    pub(crate) causal: krepis_encodings::HashCons<causal::Nodes>,
 }
 
 impl Kept {
     /// Forgets every part (the states that hold them keep them).
     pub fn clear(&self) {
         self.linear.clear();
+        self.causal.clear();
     }
 
     /// How many distinct parts it holds.
     pub fn len(&self) -> usize {
-        self.linear.len()
+        self.linear.len() + self.causal.len()
     }
 
     /// Whether it holds no part.
