@@ -37,8 +37,14 @@ type Preds = smallvec::SmallVec<[Rev; 2]>;
 /// a step that writes nothing shares them with the state it came from, and
 /// states of one BFS level with equal writes share one copy
 /// ([`Consistency::keep`]). Compares, hashes and serialises as the vector.
-#[derive(Clone, Hash)]
+#[derive(Clone)]
 pub(crate) struct Nodes(Arc<Vec<Node>>);
+
+impl std::hash::Hash for Nodes {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.hash(h)
+    }
+}
 
 impl PartialEq for Nodes {
     fn eq(&self, o: &Self) -> bool {
