@@ -326,6 +326,8 @@ pub(crate) fn run<M: Model>(
         }
         worker(&shared, Some(&mut leader));
     });
+    // A run stopped within a level leaves parts kept for it.
+    model.forget_kept();
 
     let mut outcome = leader.outcome;
     let log = &shared.log;

@@ -137,15 +137,17 @@ pub trait Model: Sync {
         true
     }
 
-    /// Called by BFS on each new state (one the visited set did not hold)
-    /// before it waits in the frontier for its level to be expanded. A model
+    /// Called by BFS (and by the `eventually` pass that follows it) on each
+    /// new state (one the visited set did not hold) before it waits in the
+    /// frontier for its level to be expanded. A model
     /// may replace parts of `state` by equal parts that other waiting states
     /// hold (hash-consing), so that a level's states share memory instead of
     /// holding equal copies. It must leave the state's value unchanged: equal
     /// (`==`) to what it was, with the same fingerprint. Default: nothing.
     fn keep(&self, _state: &mut Self::State) {}
 
-    /// Called by BFS between levels, when every state [`Model::keep`] was
+    /// Called by BFS between levels and when it ends (and by the
+    /// `eventually` pass likewise), when every state [`Model::keep`] was
     /// given so far waits in the frontier or has been expanded: whatever a
     /// model remembered to share parts with may be forgotten (states hold
     /// their parts themselves). Default: nothing.

@@ -136,6 +136,8 @@ pub(super) fn explore<M: Model>(
                                 let h = holds(&t);
                                 out.claimed.push((id, h));
                                 if h != all {
+                                    let mut t = t;
+                                    model.keep(&mut t);
                                     out.next.push((id, t));
                                 }
                                 id
@@ -148,7 +150,10 @@ pub(super) fn explore<M: Model>(
             }
             Some(out)
         };
-        let outs = run_chunks(std::mem::take(&mut frontier), threads, &expand)?;
+        let outs = run_chunks(std::mem::take(&mut frontier), threads, &expand);
+        // Every state kept in this level waits in `outs` (or was dropped).
+        model.forget_kept();
+        let outs = outs?;
         // Each shard takes in its claims (in parallel over shards).
         let claims: Vec<Known> =
             claims.into_iter().map(|c| c.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
