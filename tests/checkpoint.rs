@@ -2,7 +2,7 @@
 //! with the unique states, verdicts and shortest counterexamples of a run
 //! never interrupted, under every consistency model, with 1 and 2 threads.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use krepis_engine::checkpoint::{Checkpoint, CheckpointTo};
 use krepis_engine::{check, Model, Options, Report, Status, StopReason};
@@ -11,10 +11,29 @@ use krepis_model::consistency::{
 };
 use krepis_model::{KubeModel, Scenario};
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("krepis-kube-checkpoint-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
+/// A path named `name` in a fresh directory, removed with everything in it
+/// when dropped.
+struct Temp {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Temp {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for Temp {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn temp(name: &str) -> Temp {
+    let dir = tempfile::Builder::new().prefix("krepis-kube-checkpoint-").tempdir().expect("temp dir");
+    Temp { path: dir.path().join(name), _dir: dir }
 }
 
 /// Per property: name, verdict, trace length.

@@ -8,12 +8,17 @@ fn krepis(args: &[&str]) -> Output {
 }
 
 /// Runs krepis in a fresh directory of its own (for files it writes there).
-fn krepis_in(dir: &str, args: &[&str]) -> (Output, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("krepis-cli-{}-{dir}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let o = Command::new(env!("CARGO_BIN_EXE_krepis")).args(args).current_dir(&dir).output().expect("krepis runs");
+/// (The directory is removed when the returned handle is dropped.)
+fn krepis_in(args: &[&str]) -> (Output, tempfile::TempDir) {
+    let dir = temp_dir();
+    let o =
+        Command::new(env!("CARGO_BIN_EXE_krepis")).args(args).current_dir(dir.path()).output().expect("krepis runs");
     (o, dir)
+}
+
+/// A fresh directory, removed with everything in it when dropped.
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("krepis-cli-").tempdir().expect("temp dir")
 }
 
 fn stderr(o: &Output) -> String {
@@ -81,8 +86,8 @@ fn json_report_has_the_documented_fields() {
 
 #[test]
 fn a_violation_exits_1_and_writes_the_lasso() {
-    let dir = std::env::temp_dir().join(format!("krepis-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let file = dir.join("traces.json");
     let o = krepis(&["check", "philosophers:3", "-q", "--trace-out", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
@@ -93,26 +98,24 @@ fn a_violation_exits_1_and_writes_the_lasso() {
     let p = v["properties"].as_array().unwrap().iter().find(|p| p["name"] == "philosopher-0-eats").unwrap();
     assert!(p["loop_start"].is_u64());
     assert!(p["trace"].as_array().unwrap().len() > 1);
-    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
 fn memory_exhaustion_exits_3_with_a_message_and_a_checkpoint() {
-    let (o, dir) = krepis_in("memory", &["check", "puzzle15", "-q", "--memory", "1MiB", "--threads", "2"]);
+    let (o, dir) = krepis_in(&["check", "puzzle15", "-q", "--memory", "1MiB", "--threads", "2"]);
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("visited set is full"), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("memory-limit"));
     // Saved where the user is, with the command that continues it.
-    assert!(dir.join("krepis.checkpoint").is_file());
+    assert!(dir.path().join("krepis.checkpoint").is_file());
     let to_continue = "to continue: krepis check puzzle15 -q --memory 1MiB --threads 2 --resume krepis.checkpoint";
     assert!(stderr(&o).contains(to_continue), "{}", stderr(&o));
 }
 
 #[test]
 fn a_killed_run_resumes_from_its_last_periodic_checkpoint() {
-    let dir = std::env::temp_dir().join(format!("krepis-cli-{}-killed", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let mut child = Command::new(env!("CARGO_BIN_EXE_krepis"))
         .args(["check", "puzzle15", "--threads", "2", "-q", "--checkpoint", "cp", "--checkpoint-every", "0.3"])
         .current_dir(&dir)
@@ -150,10 +153,10 @@ fn a_stopped_check_resumes_to_the_same_result_and_bad_resumes_are_refused() {
     let scenario = ["check", "stale-reads", "--consistency", "optimistic-linear", "--format", "json", "-q"];
     let whole = krepis(&[&scenario[..], &["--max-depth", "7"]].concat());
     assert_eq!(whole.status.code(), Some(1), "{}", stderr(&whole));
-    let (first, dir) = krepis_in("resume", &[&scenario[..], &["--max-states", "20000", "--checkpoint", "cp"]].concat());
+    let (first, dir) = krepis_in(&[&scenario[..], &["--max-states", "20000", "--checkpoint", "cp"]].concat());
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     assert_eq!(json(&first)["checkpoint"], "cp");
-    let cp = dir.join("cp");
+    let cp = dir.path().join("cp");
     let cp = cp.to_str().unwrap();
     let resumed = krepis(&[&scenario[..], &["--max-depth", "7", "--threads", "1", "--resume", cp]].concat());
     assert_eq!(resumed.status.code(), Some(1), "{}", stderr(&resumed));
@@ -298,8 +301,8 @@ fn scenario_files_run_and_their_errors_name_file_line_and_field() {
     assert_eq!(v["consistency"], "synchronous");
     assert_eq!(v["scenario"]["name"], "web");
 
-    let dir = std::env::temp_dir().join(format!("krepis-files-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir();
+    let dir = tmp.path();
     for (i, (text, line, needle)) in [
         ("nodes: 1\nreplicas: 3\n", 2, "unknown field `replicas`"),
         ("replicasets:\n  - { name: a, replicas: -1 }\n", 2, "replicas"),
@@ -318,7 +321,6 @@ fn scenario_files_run_and_their_errors_name_file_line_and_field() {
         assert!(e.contains(&format!("bad{i}.yaml:{line}")), "{text:?}: {e}");
         assert!(e.contains(needle), "{text:?}: {e}");
     }
-    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
@@ -337,8 +339,8 @@ fn progress_goes_to_stderr_about_once_a_second() {
 /// or a changed model is one line and exit 2.
 #[test]
 fn saved_traces_replay_and_bad_ones_are_refused() {
-    let dir = std::env::temp_dir().join(format!("krepis-replay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let file = dir.join("stale.trace");
     let f = file.to_str().unwrap();
     let o = krepis(&["check", "stale-reads", "--max-depth", "8", "-q", "--save-trace", f]);
@@ -371,7 +373,6 @@ fn saved_traces_replay_and_bad_ones_are_refused() {
     let o = krepis(&["replay", f]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
-    std::fs::remove_dir_all(dir).ok();
 }
 
 /// The reference's table, in miniature: four consistency models, BFS and

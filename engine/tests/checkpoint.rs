@@ -17,10 +17,29 @@ fn puzzle() -> SlidingPuzzle {
     SlidingPuzzle::puzzle8().with_target(far)
 }
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("krepis-checkpoint-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
+/// A path named `name` in a fresh directory, removed with everything in it
+/// when dropped.
+struct Temp {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Temp {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for Temp {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn temp(name: &str) -> Temp {
+    let dir = tempfile::Builder::new().prefix("krepis-checkpoint-").tempdir().expect("temp dir");
+    Temp { path: dir.path().join(name), _dir: dir }
 }
 
 fn to(path: &Path, any_stop: bool) -> CheckpointTo {
