@@ -118,7 +118,7 @@ fn a_killed_run_resumes_from_its_last_periodic_checkpoint() {
     let dir = tmp.path();
     let mut child = Command::new(env!("CARGO_BIN_EXE_krepis"))
         .args(["check", "puzzle15", "--threads", "2", "-q", "--checkpoint", "cp", "--checkpoint-every", "0.3"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .spawn()
         .expect("krepis starts");
     std::thread::sleep(std::time::Duration::from_millis(1500));
