@@ -238,12 +238,16 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "  {:.3} s  {} states/s  {:.3} µs/state  {:.1} bytes/state  peak memory {}{}",
+            "  {:.3} s  {} states/s  {:.3} µs/state  visited set {:.1} bytes/state  peak memory {}{}{}",
             self.elapsed_s,
             group(self.states_per_s as u64),
             self.us_per_state,
             self.bytes_per_state,
             human_bytes(self.peak_rss_bytes),
+            match self.peak_rss_bytes.checked_div(self.unique_states) {
+                Some(per) if per > 0 => format!(" ({per} bytes/state)"),
+                _ => String::new(),
+            },
             if self.parent_log_bytes > 0 {
                 format!("  parent links on disk {}", human_bytes(self.parent_log_bytes))
             } else {
