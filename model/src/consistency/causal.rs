@@ -33,6 +33,9 @@ pub(crate) struct Node {
 /// A write's predecessors (one, or a few after concurrent writes).
 type Preds = smallvec::SmallVec<[Rev; 2]>;
 
+/// A history's heads (one, or a few while writes are concurrent).
+type Heads = smallvec::SmallVec<[Rev; 2]>;
+
 /// A history's writes, in increasing revision order, behind one pointer:
 /// a step that writes nothing shares them with the state it came from, and
 /// states of one BFS level with equal writes share one copy
@@ -358,7 +361,8 @@ fn and(a: &[u64], b: &[u64]) -> Mask {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CausalHistory<const PRUNE: bool> {
     nodes: Nodes,
-    heads: Vec<Rev>,
+    /// Sorted; inline up to two (hashes and serialises as the `Vec` it was).
+    heads: Heads,
     /// The merge of the heads when there are several ([`Consistency::latest`]),
     /// computed once per history: every property reads the newest state, and
     /// merging it afresh for each was a sixth of a causal simulation step.
@@ -491,7 +495,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     fn new(initial: Store, rev: Rev) -> Self {
         CausalHistory {
             nodes: Nodes::new(vec![Node { rev, preds: Preds::new(), store: Snapshot::new(initial) }]),
-            heads: vec![rev],
+            heads: smallvec::smallvec![rev],
             latest: Cached::default(),
         }
     }
@@ -502,7 +506,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         }
     }
     fn max(&self) -> Revision {
-        Revision::merged(self.heads.clone())
+        // Heads are kept sorted, without repeats.
+        Revision::from_sorted(&self.heads)
     }
     /// Sorted and without duplicates (read sets are built in sorted order).
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
@@ -783,7 +788,7 @@ mod tests {
         let ancestor = |a: Rev, b: Rev| pairs.contains(&(a, b));
         let concurrent = |a: Rev, b: Rev| a != b && !ancestor(a, b) && !ancestor(b, a);
         let starts: Vec<Rev> = match session {
-            None => h.heads.clone(),
+            None => h.heads.to_vec(),
             Some(s) => {
                 revs.iter().copied().filter(|&r| !s.components().iter().any(|&c| c == r || ancestor(r, c))).collect()
             }
