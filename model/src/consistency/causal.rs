@@ -147,7 +147,7 @@ impl Rows {
 /// causal simulation step, most of it counting).
 struct ReadSets<'a, const P: bool> {
     history: &'a CausalHistory<P>,
-    ancestries: Rows,
+    ancestries: std::rc::Rc<Rows>,
     /// For every node from the smallest start on, the later nodes
     /// concurrent with it (not descended from it); empty below.
     later: Rows,
@@ -371,6 +371,13 @@ pub struct CausalHistory<const PRUNE: bool> {
     latest: Cached<Arc<Store>>,
 }
 
+thread_local! {
+    /// This thread's last ancestry table and the nodes it was made for
+    /// ([`CausalHistory::ancestries`]).
+    static LAST_TABLE: std::cell::RefCell<Option<(Nodes, std::rc::Rc<Rows>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Node indices by revision ([`CausalHistory::indexer`]).
 struct Indexer<'a, const P: bool> {
     history: &'a CausalHistory<P>,
@@ -427,7 +434,49 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
     /// one sweep: predecessors are older writes, so they come first. Bitmaps
     /// instead of lists of revisions searched at every step, which were half
     /// of a causal simulation's time.
-    fn ancestries(&self) -> Rows {
+    ///
+    /// The table depends only on the nodes and how they link, so this
+    /// thread's last table is kept with the nodes it was made for (held, so
+    /// their address cannot be reused) and handed out again for the same
+    /// nodes: a simulation step built the table for the state's read points
+    /// after the previous step had built it to prune the same nodes (each a
+    /// tenth of a causal step), and BFS prunes successors that wrote nothing
+    /// with their parent's table.
+    fn ancestries(&self) -> std::rc::Rc<Rows> {
+        LAST_TABLE.with(|last| {
+            let mut last = last.borrow_mut();
+            if let Some((nodes, rows)) = &*last {
+                if Arc::ptr_eq(&nodes.0, &self.nodes.0) {
+                    return rows.clone();
+                }
+            }
+            let rows = std::rc::Rc::new(self.compute_ancestries());
+            *last = Some((self.nodes.clone(), rows.clone()));
+            rows
+        })
+    }
+
+    /// Lets go of this thread's last table if it was made for these
+    /// nodes, which are about to change: held, they would be copied first.
+    /// Returns the table, if any, so that a change that keeps the links
+    /// (renumbering) can hand it back ([`Self::remember_ancestries`]).
+    fn forget_ancestries(&self) -> Option<std::rc::Rc<Rows>> {
+        LAST_TABLE.with(|last| {
+            let mut last = last.borrow_mut();
+            if last.as_ref().is_some_and(|(nodes, _)| Arc::ptr_eq(&nodes.0, &self.nodes.0)) {
+                return last.take().map(|(_, rows)| rows);
+            }
+            None
+        })
+    }
+
+    /// Makes `rows` this thread's last table, for these nodes.
+    fn remember_ancestries(&self, rows: std::rc::Rc<Rows>) {
+        LAST_TABLE.with(|last| *last.borrow_mut() = Some((self.nodes.clone(), rows)));
+    }
+
+    /// [`Self::ancestries`], computed.
+    fn compute_ancestries(&self) -> Rows {
         let mut all = Rows::empty(self.nodes.len(), self.nodes.len());
         let words = all.words;
         let index = self.indexer();
@@ -663,6 +712,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         if dropped.is_empty() {
             return;
         }
+        drop(ancestries);
+        drop(self.forget_ancestries());
         let nodes = self.nodes.make_mut();
         nodes.retain(|m| !dropped.contains(&m.rev));
         // Heads are never dropped (a head that is an ancestor of `n` is
@@ -698,6 +749,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         self.heads.iter().for_each(|r| h.write_u32(ranks.map(*r)));
     }
     fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
+        // The table stands (renumbering keeps the nodes and their links).
+        let table = self.forget_ancestries();
         for n in self.nodes.make_mut() {
             n.rev = map(n.rev);
             n.preds.iter_mut().for_each(|p| *p = map(*p));
@@ -705,12 +758,38 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         }
         self.heads.iter_mut().for_each(|h| *h = map(*h));
         self.latest.clear();
+        if let Some(rows) = table {
+            self.remember_ancestries(rows);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remembered_ancestry_table_is_the_one_its_nodes_give() {
+        let same = |h: &Causal| {
+            let (got, want) = (h.ancestries(), h.compute_ancestries());
+            assert_eq!((got.words, &got.bits), (want.words, &want.bits));
+        };
+        for seed in 0..20 {
+            let mut h = history(12, seed);
+            same(&h);
+            // Renumbered (keeps the table), written on, pruned.
+            h.map_stamps(&|r| 3 * r + 7);
+            same(&h);
+            let before = h.clone();
+            let max = h.max();
+            h.write(&max, &Operation::NodeJoin(crate::meta::name("x"))).expect("a join applies");
+            same(&h);
+            same(&before);
+            h.prune(&[Some(h.max())], false);
+            same(&h);
+            same(&before);
+        }
+    }
 
     #[test]
     fn kept_causal_histories_share_their_writes_until_one_writes() {
