@@ -2,7 +2,8 @@
 //! with the unique states, verdicts and shortest counterexamples of a run
 //! never interrupted, under every consistency model, with 1 and 2 threads.
 
-use std::path::{Path, PathBuf};
+#[path = "../engine/tests/common/temp.rs"]
+mod temp;
 
 use krepis_engine::checkpoint::{Checkpoint, CheckpointTo};
 use krepis_engine::{check, Model, Options, Report, Status, StopReason};
@@ -10,31 +11,7 @@ use krepis_model::consistency::{
     Causal, Consistency, MonotonicSession, OptimisticLinear, ResettableSession, Synchronous,
 };
 use krepis_model::{KubeModel, Scenario};
-
-/// A path named `name` in a fresh directory, removed with everything in it
-/// when dropped.
-struct Temp {
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl std::ops::Deref for Temp {
-    type Target = PathBuf;
-    fn deref(&self) -> &PathBuf {
-        &self.path
-    }
-}
-
-impl AsRef<Path> for Temp {
-    fn as_ref(&self) -> &Path {
-        &self.path
-    }
-}
-
-fn temp(name: &str) -> Temp {
-    let dir = tempfile::Builder::new().prefix("krepis-kube-checkpoint-").tempdir().expect("temp dir");
-    Temp { path: dir.path().join(name), _dir: dir }
-}
+use temp::temp;
 
 /// Per property: name, verdict, trace length.
 type Verdicts = Vec<(String, Status, Option<usize>)>;

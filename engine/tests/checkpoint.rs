@@ -3,43 +3,22 @@
 //! unique states, depth, verdicts, and traces that replay. Every case runs
 //! with 1 and 2 threads (and resumes with the other count).
 
-use std::path::{Path, PathBuf};
+#[path = "common/temp.rs"]
+mod temp;
+
+use std::path::Path;
 
 use krepis_engine::checkpoint::{Checkpoint, CheckpointTo};
 use krepis_engine::models::{PuzzleState, SlidingPuzzle, TwoPhaseCommit};
 use krepis_engine::visited::SLOT_BYTES;
 use krepis_engine::{check, Model, Options, Report, Status, StopReason};
+use temp::temp;
 
 /// The 8-puzzle with the target 31 moves from the start: 181,440 states,
 /// `reach-target` found at the last level.
 fn puzzle() -> SlidingPuzzle {
     let far = PuzzleState::from_tiles(&[8, 6, 7, 2, 5, 4, 3, 0, 1]).expect("a permutation");
     SlidingPuzzle::puzzle8().with_target(far)
-}
-
-/// A path named `name` in a fresh directory, removed with everything in it
-/// when dropped.
-struct Temp {
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl std::ops::Deref for Temp {
-    type Target = PathBuf;
-    fn deref(&self) -> &PathBuf {
-        &self.path
-    }
-}
-
-impl AsRef<Path> for Temp {
-    fn as_ref(&self) -> &Path {
-        &self.path
-    }
-}
-
-fn temp(name: &str) -> Temp {
-    let dir = tempfile::Builder::new().prefix("krepis-checkpoint-").tempdir().expect("temp dir");
-    Temp { path: dir.path().join(name), _dir: dir }
 }
 
 fn to(path: &Path, any_stop: bool) -> CheckpointTo {
