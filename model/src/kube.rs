@@ -861,9 +861,9 @@ impl<C: Consistency> Model for KubeModel<C> {
         }
     }
 
-    /// A new state's history shares its entries with an equal history of
-    /// its BFS level, if one was kept before (linear models; see
-    /// [`Consistency::keep`]).
+    /// A new state's history shares its entries (linear models) or its
+    /// writes (causal) with an equal history of its BFS level, if one was
+    /// kept before (see [`Consistency::keep`]).
     fn keep(&self, s: &mut KubeState<C>) {
         s.history.keep(&self.kept);
     }

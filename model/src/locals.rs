@@ -1,12 +1,15 @@
-//! Every controller instance's local state, packed into two inline buffers.
+//! Every controller instance's local state, packed into two buffers behind
+//! one pointer that states with equal local states share.
 //!
 //! A state held one 56-byte [`Local`] per instance in a heap vector: about
 //! 400 bytes and an allocation per successor on `cluster` (a third of a
 //! state's memory; a BFS frontier holds millions of states, and fresh
 //! memory was a third of a long BFS run's time, the kernel zeroing pages).
-//! [`Locals`] packs the same content into a word per instance plus its
-//! session's revisions, and the kubelets' running pods into one list of
-//! names: no heap allocation up to 20 words of sessions and 4 running pods.
+//! The packed form holds the same content in a word per instance plus its
+//! session's revisions, and the kubelets' running pods in one list of
+//! names (inline up to 20 words of sessions and 4 running pods); a state
+//! holds a pointer to it, found again through a per-thread cache of
+//! recent forms ([`Locals`]).
 //!
 //! Equality, order of instances and `Hash` are exactly those of the
 //! `Vec<Local>` it replaces (the same bytes reach the hasher), and it
