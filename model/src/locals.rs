@@ -27,7 +27,7 @@ use crate::revision::Revision;
 const SESSION_BITS: u32 = 16;
 
 /// The local states of a scenario's controller instances, in instance order:
-/// a pointer to a packed form ([`Packed`]) that states with equal local
+/// a pointer to a packed form (`Packed`) that states with equal local
 /// states share.
 ///
 /// A BFS level of `cluster` holds hundreds of states for each distinct
@@ -35,7 +35,7 @@ const SESSION_BITS: u32 = 16;
 /// synchronous), so a state holds 8 bytes where it held the 136-byte packed
 /// form inline (most of a frontier state's own size). A change builds the
 /// new packed form on the stack and looks it up in a small per-thread cache
-/// of recent ones ([`intern`]): found (nearly always), the state shares it
+/// of recent ones (`intern`): found (nearly always), the state shares it
 /// and nothing is allocated; otherwise it gets an allocation of its own,
 /// which the cache then hands out.
 #[derive(Clone)]
