@@ -7,40 +7,103 @@
 //! states reached along different paths often hold equal parts in separate
 //! allocations, keeps one of each.
 //!
-//! The table is split into 256 shards, each behind its own lock on its own
-//! cache line, picked by the hash: threads sharing values at once rarely
-//! wait for each other. A value shared takes one lock (uncontended, two
-//! atomic operations), as the visited set takes one compare-and-swap per
-//! new state: both touch memory other threads touch, which on many cores
-//! costs a cache-line transfer per call, not a wait.
+//! The table is a lock-free concurrent hash table ([`papaya`]): looking a
+//! value up and remembering a new one take no lock and touch no counter
+//! shared by all threads (the entry count is split per CPU), so threads
+//! sharing values at once do not wait for each other however many there
+//! are; on many cores what they share is the cache lines of the slots
+//! they probe, as with the visited set's compare-and-swap per new state.
 //! It holds every value it was given until [`HashCons::clear`]; a caller
 //! clears it when the values it met have all been given to their holders
-//! (say, between two BFS levels).
+//! (say, between two BFS levels). A cleared value's clone is dropped once
+//! no thread still inside [`HashCons::share`] can read it (epoch-based
+//! reclamation, [`seize`](https://docs.rs/seize)): most at once, the last
+//! few dozen per thread a little later, all when the table is dropped.
 
-use std::sync::Mutex;
+use std::hash::{BuildHasher, Hash, Hasher};
 
-use hashbrown::HashTable;
+use papaya::{Equivalent, HashMap};
 
-/// Shards of a table (a power of two).
-const SHARDS: usize = 256;
+/// A remembered value with its hash.
+struct Keyed<T> {
+    hash: u64,
+    value: T,
+}
 
-/// One shard: values with their hashes, alone on its cache line(s) so that
-/// threads locking neighbouring shards do not slow each other down.
-#[repr(align(64))]
-struct Shard<T>(Mutex<HashTable<(u64, T)>>);
+impl<T> Hash for Keyed<T> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u64(self.hash);
+    }
+}
+
+impl<T: Eq> PartialEq for Keyed<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.value == other.value
+    }
+}
+
+impl<T: Eq> Eq for Keyed<T> {}
+
+/// A value looked up by reference (no clone unless it is new).
+struct Probe<'a, T> {
+    hash: u64,
+    value: &'a T,
+}
+
+impl<T> Hash for Probe<'_, T> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u64(self.hash);
+    }
+}
+
+impl<T: Eq> Equivalent<Keyed<T>> for Probe<'_, T> {
+    fn equivalent(&self, key: &Keyed<T>) -> bool {
+        self.hash == key.hash && *self.value == key.value
+    }
+}
+
+/// Hashes a key to the hash it carries: callers hash their values once,
+/// with the function they choose (xxh3 for states), and the table uses
+/// that.
+#[derive(Clone, Copy, Default)]
+struct Carried;
+
+/// The hasher of [`Carried`]: the last `u64` written.
+#[derive(Default)]
+struct CarriedHasher(u64);
+
+impl Hasher for CarriedHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Keys only write one u64; anything else still gets a hash.
+        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl BuildHasher for Carried {
+    type Hasher = CarriedHasher;
+    fn build_hasher(&self) -> CarriedHasher {
+        CarriedHasher(0)
+    }
+}
 
 /// A table of distinct values of type `T`, shared between threads.
 pub struct HashCons<T> {
-    shards: Box<[Shard<T>]>,
+    map: HashMap<Keyed<T>, (), Carried>,
 }
 
 impl<T> Default for HashCons<T> {
     fn default() -> Self {
-        HashCons { shards: (0..SHARDS).map(|_| Shard(Mutex::new(HashTable::new()))).collect() }
+        HashCons { map: HashMap::builder().hasher(Carried).resize_mode(papaya::ResizeMode::Blocking).build() }
     }
 }
 
-impl<T: Eq + Clone> HashCons<T> {
+impl<T: Eq + Clone + Send + Sync> HashCons<T> {
     /// An empty table.
     pub fn new() -> Self {
         Self::default()
@@ -50,43 +113,43 @@ impl<T: Eq + Clone> HashCons<T> {
     /// caller's hash of it, the same for equal values), replaces `value`
     /// by a clone of it and returns true; otherwise remembers a clone of
     /// `value` and returns false. `value` stays equal to what it was.
+    /// Of several threads sharing equal values at once, exactly one
+    /// remembers its own; the others get its clone.
     pub fn share(&self, hash: u64, value: &mut T) -> bool {
-        let mut table = self.shard(hash);
-        if let Some((_, met)) = table.find(hash, |(h, v)| *h == hash && v == value) {
-            *value = met.clone();
+        let map = self.map.pin();
+        if let Some(met) = map.get_key_value(&Probe { hash, value: &*value }).map(|(k, _)| k.value.clone()) {
+            *value = met;
             return true;
         }
-        table.insert_unique(hash, (hash, value.clone()), |(h, _)| *h);
-        false
+        if map.try_insert(Keyed { hash, value: value.clone() }, ()).is_ok() {
+            return false;
+        }
+        // Another thread remembered an equal value since the lookup.
+        match map.get_key_value(&Probe { hash, value: &*value }).map(|(k, _)| k.value.clone()) {
+            Some(met) => {
+                *value = met;
+                true
+            }
+            // ... and a clear forgot it since: keep ours.
+            None => false,
+        }
     }
 
     /// How many distinct values the table holds.
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.0.lock().unwrap_or_else(|e| e.into_inner()).len()).sum()
+        self.map.len()
     }
 
     /// Whether the table holds no value.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.map.is_empty()
     }
 
-    /// Forgets every value (dropping the table's clones).
+    /// Forgets every value (their clones are dropped as the module doc
+    /// says). Safe while other threads share: a value shared during a
+    /// clear may or may not be remembered.
     pub fn clear(&self) {
-        for shard in self.shards.iter() {
-            // Dropped outside the lock: freeing values can take a while.
-            let old = std::mem::take(&mut *shard.0.lock().unwrap_or_else(|e| e.into_inner()));
-            drop(old);
-        }
-    }
-
-    /// The shard of values with this hash, locked. A shard whose lock a
-    /// panicking thread held is used as it is (its table is never left
-    /// half-changed: `share` changes it in one call).
-    fn shard(&self, hash: u64) -> std::sync::MutexGuard<'_, HashTable<(u64, T)>> {
-        // Bits the tables' own probing uses least (the low bits pick a
-        // bucket, the top seven tag it).
-        let i = (hash >> 32) as usize & (SHARDS - 1);
-        self.shards[i].0.lock().unwrap_or_else(|e| e.into_inner())
+        self.map.pin().clear();
     }
 }
 
@@ -128,9 +191,54 @@ mod tests {
         assert_eq!(Arc::strong_count(&a), 2);
         table.clear();
         assert!(table.is_empty());
-        assert_eq!(Arc::strong_count(&a), 1);
         let mut b = Arc::new(5u64);
         assert!(!table.share(3, &mut b), "forgotten values are not handed out");
+        assert!(!Arc::ptr_eq(&a, &b));
+        drop(table);
+        assert_eq!(Arc::strong_count(&a), 1, "every clone the table held is dropped");
+        assert_eq!(Arc::strong_count(&b), 1);
+    }
+
+    #[test]
+    fn clearing_frees_the_copies_without_waiting_for_the_drop() {
+        let table = HashCons::new();
+        let values: Vec<Arc<u64>> = (0..10_000u64)
+            .map(|v| {
+                let mut a = Arc::new(v);
+                table.share(xxhash_rust::xxh3::xxh3_64(&v.to_le_bytes()), &mut a);
+                a
+            })
+            .collect();
+        assert!(values.iter().all(|a| Arc::strong_count(a) == 2));
+        table.clear();
+        // One more call lets this thread's last batch of cleared entries go.
+        table.share(0, &mut Arc::new(u64::MAX));
+        let held = values.iter().filter(|a| Arc::strong_count(a) > 1).count();
+        assert!(held <= 64, "{held} of 10,000 cleared values still held");
+    }
+
+    #[test]
+    fn clearing_while_others_share_hands_out_only_equal_values() {
+        let table = HashCons::new();
+        std::thread::scope(|s| {
+            for t in 0..3u64 {
+                let table = &table;
+                s.spawn(move || {
+                    for v in 0..20_000u64 {
+                        let x = (v * (t + 1)) % 500;
+                        let mut a = Arc::new(x);
+                        table.share(xxhash_rust::xxh3::xxh3_64(&x.to_le_bytes()), &mut a);
+                        assert_eq!(*a, x);
+                    }
+                });
+            }
+            s.spawn(|| {
+                for _ in 0..200 {
+                    table.clear();
+                    std::thread::yield_now();
+                }
+            });
+        });
     }
 
     #[test]
