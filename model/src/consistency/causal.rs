@@ -690,13 +690,12 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     /// of `n` never passes through `n`'s ancestors. The properties read only
     /// the heads. Restarts do not matter (unlike the linear models). Tests
     /// compare verdicts with [`CausalUnpruned`].
-    fn prune(&mut self, sessions: &[Option<Revision>], _resets_possible: bool) {
+    fn prune(&mut self, sessions: &[Option<&[Rev]>], _resets_possible: bool) {
         if !PRUNE || self.nodes.len() < 2 {
             return;
         }
         let ancestries = self.ancestries();
-        let seen: Vec<Mask> =
-            sessions.iter().flatten().map(|s| self.ancestry_in(&ancestries, s.components())).collect();
+        let seen: Vec<Mask> = sessions.iter().flatten().map(|s| self.ancestry_in(&ancestries, s)).collect();
         let mut order: Vec<usize> = (0..self.nodes.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(self.nodes[i].rev));
         let cut = order.into_iter().find(|&i| {
@@ -785,7 +784,7 @@ mod tests {
             h.write(&max, &Operation::NodeJoin(crate::meta::name("x"))).expect("a join applies");
             same(&h);
             same(&before);
-            h.prune(&[Some(h.max())], false);
+            h.prune(&[Some(h.max().components())], false);
             same(&h);
             same(&before);
         }

@@ -166,9 +166,10 @@ pub trait Consistency:
     fn write(&mut self, read: &Revision, op: &Operation) -> Result<(), Rejection>;
 
     /// Drops the entries no controller can read: `sessions` are the
-    /// controllers' last reads, `resets_possible` whether some controller may
+    /// controllers' last reads (each a read point's components, sorted, as
+    /// [`Revision::components`] gives them), `resets_possible` whether some controller may
     /// still lose its session (a restart the scenario allows).
-    fn prune(&mut self, sessions: &[Option<Revision>], resets_possible: bool);
+    fn prune(&mut self, sessions: &[Option<&[Rev]>], resets_possible: bool);
 
     /// Adds every stamp (revision or uid) the history holds to `set`.
     fn stamps(&self, set: &mut StampSet);
@@ -185,6 +186,6 @@ pub trait Consistency:
 }
 
 /// The smallest session among controllers that have one.
-pub(crate) fn min_session(sessions: &[Option<Revision>]) -> Option<Rev> {
-    sessions.iter().flatten().map(|s| s.components().first().copied().unwrap_or(0)).min()
+pub(crate) fn min_session(sessions: &[Option<&[Rev]>]) -> Option<Rev> {
+    sessions.iter().flatten().map(|s| s.first().copied().unwrap_or(0)).min()
 }

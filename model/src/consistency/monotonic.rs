@@ -53,7 +53,7 @@ impl Consistency for MonotonicSession {
     /// A controller with session `s` reads only entries newer than `s`; one
     /// without a session (now or after a restart) reads only the newest. So
     /// entries no newer than every session are unreadable for ever.
-    fn prune(&mut self, sessions: &[Option<Revision>], _resets_possible: bool) {
+    fn prune(&mut self, sessions: &[Option<&[Rev]>], _resets_possible: bool) {
         match min_session(sessions) {
             Some(min) => self.0.retain(|e| e.rev > min),
             None => self.0.retain(|_| false),

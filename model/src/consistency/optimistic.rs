@@ -51,7 +51,7 @@ impl Consistency for OptimisticLinear {
     /// ever changes to a child of a readable entry: entries off that chain are
     /// unreadable for ever, and so are those no newer than every session
     /// (a controller without a session reads only the newest).
-    fn prune(&mut self, sessions: &[Option<Revision>], _resets_possible: bool) {
+    fn prune(&mut self, sessions: &[Option<&[Rev]>], _resets_possible: bool) {
         let chain = self.chain();
         let min = min_session(sessions);
         self.0.retain(|e| chain.contains(&e.rev) && min.is_some_and(|m| e.rev > m));

@@ -43,7 +43,7 @@ impl Consistency for ResettableSession {
     /// A controller without a session reads any entry, so nothing can go
     /// while one exists or a restart may still make one. Otherwise, as in
     /// monotonic session, entries no newer than every session are unreadable.
-    fn prune(&mut self, sessions: &[Option<Revision>], resets_possible: bool) {
+    fn prune(&mut self, sessions: &[Option<&[Rev]>], resets_possible: bool) {
         if resets_possible || sessions.iter().any(Option::is_none) {
             return;
         }

@@ -38,7 +38,7 @@ impl Consistency for Synchronous {
         self.0.append_on(m, op)
     }
     /// Only the newest state is ever read, so only it is kept.
-    fn prune(&mut self, _sessions: &[Option<Revision>], _resets_possible: bool) {
+    fn prune(&mut self, _sessions: &[Option<&[Rev]>], _resets_possible: bool) {
         self.0.retain(|_| false);
     }
 }
