@@ -68,27 +68,18 @@ fn measure(
     strategy: Strategy,
     threads: usize,
 ) -> Result<Row, String> {
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("check").arg(&args.scenario).args(["--consistency", consistency, "--strategy", strategy.as_str()]);
-    cmd.args(["--keep-going", "--format", "json"]);
-    cmd.arg("--max-depth").arg(args.depth.to_string());
-    cmd.arg("--time-limit").arg(args.seconds.to_string());
-    cmd.arg("--threads").arg(threads.to_string());
+    let mut cmd: Vec<String> = vec![args.scenario.clone()];
+    let mut push = |xs: &[&str]| cmd.extend(xs.iter().map(|x| x.to_string()));
+    push(&["--consistency", consistency, "--strategy", strategy.as_str(), "--keep-going"]);
+    push(&["--max-depth", &args.depth.to_string(), "--time-limit", &args.seconds.to_string()]);
+    push(&["--threads", &threads.to_string()]);
     if strategy == Strategy::Simulation {
-        cmd.args(["--walks", "0"]);
+        push(&["--walks", "0"]);
     }
     if let Some(m) = args.memory {
-        cmd.arg("--memory").arg(m.to_string());
+        push(&["--memory", &m.to_string()]);
     }
-    // A run that fills memory saves a checkpoint in its working directory:
-    // a directory removed afterwards.
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-    cmd.current_dir(dir.path());
-    let output = cmd.stderr(std::process::Stdio::piped()).output().map_err(|e| format!("cannot run {exe:?}: {e}"))?;
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|_| {
-        let err = String::from_utf8_lossy(&output.stderr);
-        format!("the check gave no report ({}): {}", output.status, err.lines().last().unwrap_or(""))
-    })?;
+    let report = crate::child::check_report(exe, &cmd)?;
     let field = |k: &str| report.get(k).and_then(serde_json::Value::as_f64);
     // Saving a checkpoint (after a memory stop) is not checking.
     let saving = field("checkpoint_s").unwrap_or(0.0);
@@ -117,10 +108,10 @@ pub fn run(args: &BenchArgs) -> ExitCode {
          |---|---|---|---|---|---|---|\n",
         args.scenario, args.depth, args.seconds
     );
-    let exe = match std::env::current_exe() {
+    let exe = match crate::child::this_program() {
         Ok(exe) => exe,
         Err(e) => {
-            eprintln!("error: cannot find this program to run the checks: {e}");
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };

@@ -10,8 +10,10 @@ use clap::{Parser, Subcommand};
 use krepis_engine::cli::{self, CheckArgs};
 
 mod bench_table;
+mod child;
 mod run;
 mod scenarios;
+mod symmetry_table;
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -50,6 +52,14 @@ enum Command {
     /// BFS and simulation runs of a fixed time to depth 100, with states
     /// explored and µs per state next to the reference's figures.
     BenchTable(bench_table::BenchArgs),
+    /// Measure symmetry reduction: unique states with and without it, and whether the verdicts agree.
+    ///
+    /// Each row checks a scenario under a consistency model to a depth bound
+    /// twice (--no-symmetry, --symmetry, with --keep-going) with N instances
+    /// of every controller kind the scenario uses, and prints both unique-state
+    /// counts, their ratio and whether every property got the same verdict.
+    /// Exit 1 if some row's verdicts differ.
+    SymmetryTable(symmetry_table::SymmetryArgs),
     /// Replay a trace file written by `check --save-trace FILE`, step by step.
     ///
     /// Rebuilds the model from the arguments stored in the file and replays
@@ -109,6 +119,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::BenchTable(args) => bench_table::run(&args),
+        Command::SymmetryTable(args) => symmetry_table::run(&args),
         Command::Run(args) => run::main(&args),
         Command::Replay { file } => {
             let stored = match krepis_engine::trace_file::TraceFile::load(&file) {

@@ -42,6 +42,11 @@ fn bad_input_is_one_line_and_status_2() {
         &["check", "two-phase-commit:0"],
         &["check", "philosophers:x"],
         &["frobnicate"],
+        &["symmetry-table", "--row", "stale-reads"],
+        &["symmetry-table", "--row", "stale-reads,eventual,3"],
+        &["symmetry-table", "--row", "no-such-scenario,causal,3"],
+        &["symmetry-table", "--row", "puzzle8,causal,3"],
+        &["symmetry-table", "--instances", "0"],
     ] {
         let o = krepis(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
@@ -399,4 +404,51 @@ fn bench_table_prints_the_four_models_for_both_strategies() {
     }
     let o = krepis(&["bench-table", "--seconds", "0"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// Unique states of `check ARGS --keep-going` (JSON report).
+fn unique_states(args: &[&str]) -> u64 {
+    let mut all = vec!["check"];
+    all.extend(args);
+    all.extend(["--keep-going", "--format", "json", "-q", "--threads", "2"]);
+    let o = krepis(&all);
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{all:?}: {e}: {}", stderr(&o)));
+    v["unique_states"].as_u64().expect("unique_states")
+}
+
+/// The symmetry table's counts are those of the checks it describes, run
+/// directly: with one instance per kind nothing is reduced, with two the
+/// ReplicaSet-scale scenario shrinks and keeps its verdicts.
+#[test]
+fn symmetry_table_reports_what_direct_checks_find() {
+    let table = |instances: &str| {
+        let o = krepis(&[
+            "symmetry-table",
+            "--row",
+            "replicaset-scale,synchronous,4",
+            "--instances",
+            instances,
+            "--threads",
+            "2",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        let row = out.lines().find(|l| l.starts_with("| replicaset-scale |")).expect("the row").to_string();
+        row.split('|').map(|c| c.trim().to_string()).collect::<Vec<_>>()
+    };
+    let base = ["replicaset-scale", "--consistency", "synchronous", "--max-depth", "4"];
+    let one = table("1");
+    let plain = unique_states(&base).to_string();
+    assert_eq!((one[4].as_str(), one[5].as_str(), one[6].as_str()), (plain.as_str(), plain.as_str(), "1.0x"));
+    assert_eq!(one[7], "equal");
+    // The scenario runs a scheduler, a ReplicaSet controller and PodGC.
+    let two = table("2");
+    let mut doubled = base.to_vec();
+    doubled.extend(["--schedulers", "2", "--replicaset-controllers", "2", "--podgc-controllers", "2"]);
+    let without = unique_states(&[&doubled[..], &["--no-symmetry"]].concat());
+    let with = unique_states(&[&doubled[..], &["--symmetry"]].concat());
+    assert!(with < without, "{with} < {without}");
+    assert_eq!((two[4].clone(), two[5].clone()), (without.to_string(), with.to_string()));
+    assert_eq!(two[7], "equal");
 }
