@@ -1,7 +1,5 @@
 //! The properties checked on every scenario.
 
-use std::collections::HashSet;
-
 use crate::consistency::Consistency;
 use crate::kube::{KubeModel, KubeState};
 use crate::meta::Kind;
@@ -108,18 +106,25 @@ pub fn applicable_names(scenario: &crate::Scenario) -> Vec<String> {
 fn applicable<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeModel<C>>> {
     let mut props = vec![
         Property::always(PODS_ON_NODES_UNIQUE, |_, s: &KubeState<C>| {
-            let mut seen = HashSet::new();
-            s.locals.iter().flat_map(|l| l.running.iter()).all(|p| seen.insert(p))
+            // Checked on every new state: a few names, compared pairwise
+            // on the stack (a hash set allocated per state).
+            let running: smallvec::SmallVec<[&crate::meta::Name; 16]> =
+                s.locals.iter().flat_map(|l| l.running.iter()).collect();
+            running.iter().enumerate().all(|(i, p)| !running[..i].contains(p))
         }),
         Property::always(UNIQUE_NAMES, |_, s: &KubeState<C>| {
             let st = s.history.latest();
-            let sorted = |names: Vec<&str>| names.windows(2).all(|w| w[0] < w[1]);
-            sorted(st.pods.iter().map(|p| &*p.meta.name).collect())
-                && sorted(st.nodes.iter().map(|p| &*p.meta.name).collect())
-                && sorted(st.statefulsets.iter().map(|p| &*p.meta.name).collect())
-                && sorted(st.replicasets.iter().map(|p| &*p.meta.name).collect())
-                && sorted(st.deployments.iter().map(|p| &*p.meta.name).collect())
-                && sorted(st.jobs.iter().map(|p| &*p.meta.name).collect())
+            // Without collecting the names (six allocations per state).
+            fn increasing<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
+                let Some(mut prev) = names.next() else { return true };
+                names.all(|n| std::mem::replace(&mut prev, n) < n)
+            }
+            increasing(st.pods.iter().map(|p| &*p.meta.name))
+                && increasing(st.nodes.iter().map(|p| &*p.meta.name))
+                && increasing(st.statefulsets.iter().map(|p| &*p.meta.name))
+                && increasing(st.replicasets.iter().map(|p| &*p.meta.name))
+                && increasing(st.deployments.iter().map(|p| &*p.meta.name))
+                && increasing(st.jobs.iter().map(|p| &*p.meta.name))
         }),
     ];
     props.push(Property::eventually(PODS_EVENTUALLY_SCHEDULED, |_, s: &KubeState<C>| {
@@ -226,9 +231,12 @@ fn job_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
         let st = s.history.latest();
         let now = s.history.max().newest();
         let all = st.jobs.iter().filter(|j| stable(&j.meta, j.status.observed_generation, now)).all(|j| {
-            let active: Vec<_> =
-                st.pods.iter().filter(|p| p.active() && p.meta.controller_uid() == Some(j.meta.uid)).collect();
-            ok(j, active.len() as u32, active.iter().filter(|p| p.ready).count() as u32)
+            let (mut active, mut ready) = (0, 0);
+            for p in st.pods.iter().filter(|p| p.active() && p.meta.controller_uid() == Some(j.meta.uid)) {
+                active += 1;
+                ready += u32::from(p.ready);
+            }
+            ok(j, active, ready)
         });
         all
     }
@@ -282,7 +290,7 @@ fn statefulset_status_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>
         let now = s.history.max().newest();
         let all =
             st.statefulsets.iter().filter(|set| stable(&set.meta, set.status.observed_generation, now)).all(|set| {
-                let pods: Vec<&Pod> = st
+                let pods: smallvec::SmallVec<[&Pod; 8]> = st
                     .pods
                     .iter()
                     .filter(|p| {

@@ -695,8 +695,10 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             return;
         }
         let ancestries = self.ancestries();
-        let seen: Vec<Mask> = sessions.iter().flatten().map(|s| self.ancestry_in(&ancestries, s)).collect();
-        let mut order: Vec<usize> = (0..self.nodes.len()).collect();
+        // On the stack for the usual sizes: this runs once per successor.
+        let seen: smallvec::SmallVec<[Mask; 4]> =
+            sessions.iter().flatten().map(|s| self.ancestry_in(&ancestries, s)).collect();
+        let mut order: smallvec::SmallVec<[usize; 16]> = (0..self.nodes.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(self.nodes[i].rev));
         let cut = order.into_iter().find(|&i| {
             let anc = ancestries.row(i);
@@ -704,7 +706,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         });
         let Some(i) = cut else { return };
         let keep_n = self.heads.contains(&self.nodes[i].rev);
-        let dropped: Vec<Rev> = (0..self.nodes.len())
+        let dropped: smallvec::SmallVec<[Rev; 8]> = (0..self.nodes.len())
             .filter(|&j| has(ancestries.row(i), j) && (j != i || !keep_n))
             .map(|j| self.nodes[j].rev)
             .collect();

@@ -103,10 +103,11 @@ impl Entries {
         std::iter::successors(Some(&*self.0), |n| n.older.as_deref()).map(|n| &n.entry)
     }
 
-    /// The entries, oldest first (write order), in a new vector: for the
-    /// paths that are not hot (printing, saving, pruning, renumbering).
-    pub fn iter(&self) -> std::vec::IntoIter<&Entry> {
-        let mut v: Vec<&Entry> = self.newest_first().collect();
+    /// The entries, oldest first (write order), gathered first: on the
+    /// stack up to eight entries (pruning and renumbering go through here
+    /// once per successor), on the heap beyond.
+    pub fn iter(&self) -> smallvec::IntoIter<[&Entry; 8]> {
+        let mut v: smallvec::SmallVec<[&Entry; 8]> = self.newest_first().collect();
         v.reverse();
         v.into_iter()
     }
