@@ -344,7 +344,7 @@ fn split(h: u32) -> (usize, usize) {
     ((h & ((1 << SESSION_BITS) - 1)) as usize, (h >> SESSION_BITS) as usize)
 }
 
-/// The length, then the digest of the contents ([`Packed::digest`]):
+/// The length, then the digest of the contents (an xxh3 of what the vector of local states would hash):
 /// equal local states hash equally.
 impl std::hash::Hash for Locals {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
