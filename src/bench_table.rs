@@ -96,10 +96,7 @@ fn measure(
 
 /// Runs the table and prints it (markdown) on stdout; progress on stderr.
 pub fn run(args: &BenchArgs) -> ExitCode {
-    let threads = args.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |n| usize::try_from(n).unwrap_or(1),
-    );
+    let threads = crate::child::threads(args.threads);
     let mut out = format!(
         "scenario {}, depth {}, {} s per run, {threads} threads\n\n\
          states explored: bfs, successors generated (duplicates included); simulation, states visited\n\

@@ -9,6 +9,11 @@ pub fn this_program() -> Result<PathBuf, String> {
     std::env::current_exe().map_err(|e| format!("cannot find this program to run the checks: {e}"))
 }
 
+/// The checker threads per run: `arg`, or every core.
+pub fn threads(arg: Option<u64>) -> usize {
+    arg.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |n| usize::try_from(n).unwrap_or(1))
+}
+
 /// Runs `exe check ARGS --format json` in a temporary directory (a run that
 /// fills memory saves a checkpoint in its working directory; the directory
 /// is removed afterwards) and returns its JSON report. A run without a

@@ -297,7 +297,8 @@ fn builtin_kube(base: &str, param: Option<&str>, name: &str, file: bool) -> Resu
 }
 
 /// The Kubernetes scenario `name` (built-in or a YAML file) with the flags
-/// `k` applied: what `krepis run` runs.
+/// `k` applied: what `krepis run` runs (and what `krepis symmetry-table`
+/// reads each scenario's controller kinds from).
 pub fn kube_scenario(name: &str, k: &KubeArgs) -> Result<KubeScenario, String> {
     match builtin_kube(name, None, name, is_file(name))? {
         Some(mut s) => {

@@ -137,10 +137,7 @@ pub fn run(args: &SymmetryArgs) -> ExitCode {
 }
 
 fn table(args: &SymmetryArgs) -> Result<(String, bool), String> {
-    let threads = args.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |n| usize::try_from(n).unwrap_or(1),
-    );
+    let threads = crate::child::threads(args.threads);
     let rows: Vec<Row> = if args.rows.is_empty() {
         DEFAULT_ROWS
             .iter()

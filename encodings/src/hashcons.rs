@@ -117,20 +117,19 @@ impl<T: Eq + Clone + Send + Sync> HashCons<T> {
     /// remembers its own; the others get its clone.
     pub fn share(&self, hash: u64, value: &mut T) -> bool {
         let map = self.map.pin();
-        if let Some(met) = map.get_key_value(&Probe { hash, value: &*value }).map(|(k, _)| k.value.clone()) {
-            *value = met;
-            return true;
-        }
-        if map.try_insert(Keyed { hash, value: value.clone() }, ()).is_ok() {
-            return false;
-        }
-        // Another thread remembered an equal value since the lookup.
-        match map.get_key_value(&Probe { hash, value: &*value }).map(|(k, _)| k.value.clone()) {
-            Some(met) => {
-                *value = met;
+        let met = |value: &T| map.get_key_value(&Probe { hash, value }).map(|(k, _)| k.value.clone());
+        let found = match met(value) {
+            Some(found) => Some(found),
+            None if map.try_insert(Keyed { hash, value: value.clone() }, ()).is_ok() => None,
+            // Another thread remembered an equal value since the lookup (or
+            // a clear forgot it since, and ours is kept).
+            None => met(value),
+        };
+        match found {
+            Some(found) => {
+                *value = found;
                 true
             }
-            // ... and a clear forgot it since: keep ours.
             None => false,
         }
     }
