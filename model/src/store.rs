@@ -209,7 +209,10 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
     }
 
     /// Replaces every stamp `x` of every object by `map(x)`, copying only
-    /// the objects it changes (no copy at all when none changes).
+    /// the objects it changes (no copy at all when none changes). A list
+    /// this collection alone holds changes in place, and so does an object
+    /// it alone holds (the one a write just made): renumbering after a
+    /// write copied it, an allocation per renumbering successor.
     fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
         let changes = |o: &Hashed<T>| {
             let mut changes = false;
@@ -220,6 +223,30 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
         let Some(first) = xs.iter().position(|o| changes(o)) else {
             return;
         };
+        let in_place = self.items.with_arc_mut(|list| {
+            let Some(list) = Arc::get_mut(list) else {
+                return false;
+            };
+            for o in list.slice_mut()[first..].iter_mut().filter(|o| changes(o)) {
+                match Arc::get_mut(o) {
+                    // Its body (stamps blanked) stays what it was.
+                    Some(h) => {
+                        h.value.map(map);
+                        h.digest = krepis_engine::fingerprint::fingerprint_of_large(&h.value);
+                    }
+                    None => {
+                        let mut copy = o.value.clone();
+                        copy.map(map);
+                        *o = Hashed::new(copy);
+                    }
+                }
+            }
+            true
+        });
+        if in_place {
+            return;
+        }
+        let xs = self.items();
         let rest = xs[first..].iter().enumerate().map(|(k, o)| {
             // The first is known to change; the others are visited once.
             if k == 0 || changes(o) {

@@ -47,7 +47,10 @@ pub(crate) struct Linear {
 #[derive(Clone)]
 pub(crate) struct Entries(Arc<Node>);
 
-/// One entry of a history and the entries before it.
+/// One entry of a history and the entries before it. Cloned only by
+/// `Arc::make_mut`, when a prune or a renumbering changes a node that other
+/// histories share (a node this history alone holds changes in place).
+#[derive(Clone)]
 struct Node {
     entry: Entry,
     /// Entries up to and including this one.
@@ -79,13 +82,6 @@ impl Entries {
     /// This history with `entry` written after its newest (shares this one).
     fn with(&self, entry: Entry) -> Self {
         Entries(Arc::new(Node { entry, len: self.0.len + 1, older: Some(self.0.clone()) }))
-    }
-
-    /// The history of `entries`, oldest first; `None` if there are none.
-    fn of(entries: impl IntoIterator<Item = Entry>) -> Option<Self> {
-        let mut it = entries.into_iter();
-        let first = Entries::one(it.next()?);
-        Some(it.fold(first, |h, e| h.with(e)))
     }
 
     /// How many entries.
@@ -275,6 +271,14 @@ impl Linear {
     }
 
     /// Keeps the entries for which `keep` holds, and always the last one.
+    ///
+    /// Changes the list in place from the newest node down to the oldest
+    /// that keeps an entry above a dropped one (only those change: their
+    /// length, and their parent if it went); what is older stays shared.
+    /// A node this history alone holds (the one its last write made) is
+    /// changed where it is, a shared one is copied: a synchronous write's
+    /// prune, which drops every entry but the newest, allocated a node per
+    /// successor when the list was rebuilt.
     pub fn retain(&mut self, keep: impl Fn(&Entry) -> bool) {
         let last = self.last().rev;
         let kept: smallvec::SmallVec<[Rev; 16]> =
@@ -282,14 +286,35 @@ impl Linear {
         if kept.len() == self.entries.len() {
             return; // shared as it is
         }
-        // An entry whose parent went has no readable parent any more.
-        let entries = self
-            .entries
-            .iter()
-            .filter(|e| kept.contains(&e.rev))
-            .map(|e| Entry { parent: e.parent.filter(|p| kept.contains(p)), ..e.clone() });
-        if let Some(entries) = Entries::of(entries) {
-            self.entries = entries; // never empty: the newest is kept
+        // Revisions decrease down the list, so `kept` is in list order and
+        // the nodes below one hold the entries kept after it in `kept`.
+        let mut at: &mut Arc<Node> = &mut self.entries.0;
+        for (k, rev) in kept.iter().enumerate() {
+            let node = Arc::make_mut(at);
+            debug_assert_eq!(node.entry.rev, *rev);
+            let below = (kept.len() - k - 1) as u32;
+            node.len = below + 1;
+            // An entry whose parent went has no readable parent any more.
+            node.entry.parent = node.entry.parent.filter(|p| kept.contains(p));
+            // Unlink the dropped entries right below this one (all of
+            // them, freed by `Node`'s drop, if nothing older is kept).
+            let mut older = node.older.take();
+            if below == 0 {
+                older = None;
+            }
+            while let Some(o) = older.take_if(|o| o.entry.rev != kept[k + 1]) {
+                older = match Arc::try_unwrap(o) {
+                    Ok(mut o) => o.older.take(),
+                    Err(o) => o.older.clone(),
+                };
+            }
+            node.older = older;
+            match &mut node.older {
+                // Nothing dropped further down: the rest stays as it is.
+                Some(o) if o.len == below => return,
+                Some(o) => at = o,
+                None => return,
+            }
         }
     }
 
@@ -312,16 +337,32 @@ impl Linear {
         });
     }
 
+    /// Replaces every stamp `x` of the history by `map(x)`, in place from
+    /// the newest node down to the oldest one `map` changes (what is older
+    /// stays shared). A node or snapshot this history alone holds changes
+    /// where it is; a shared one is copied (snapshots through the
+    /// per-thread cache of [`Snapshot::renumber`]).
     pub fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
-        let entries = self.entries.iter().map(|e| {
-            let mut e = e.clone();
+        let changes = |e: &Entry| {
+            let mut changes = map(e.rev) != e.rev || e.parent.is_some_and(|p| map(p) != p);
+            e.store.stamp_set().each(&mut |r| changes |= map(r) != r);
+            changes
+        };
+        let Some(deepest) = self.entries.newest_first().enumerate().filter(|(_, e)| changes(e)).map(|(k, _)| k).last()
+        else {
+            return;
+        };
+        let mut at: &mut Arc<Node> = &mut self.entries.0;
+        for k in 0..=deepest {
+            let node = Arc::make_mut(at);
+            let e = &mut node.entry;
             e.rev = map(e.rev);
             e.parent = e.parent.map(map);
             e.store.renumber(map);
-            e
-        });
-        if let Some(entries) = Entries::of(entries) {
-            self.entries = entries;
+            match &mut node.older {
+                Some(o) if k < deepest => at = o,
+                _ => return,
+            }
         }
     }
 }
@@ -460,6 +501,94 @@ mod tests {
         let revs: Vec<(Rev, Option<Rev>)> = renumbered.entries.iter().map(|e| (e.rev, e.parent)).collect();
         assert_eq!(revs, [(1, None), (2, None), (3, Some(2))]);
         assert_eq!(pruned.entries.iter().map(|e| e.rev).collect::<Vec<_>>(), [1, 3, 4]);
+    }
+
+    /// A history written on the bases `bases` (optimistic linear: a write
+    /// may go on an older entry), one node joining per write.
+    fn written_on(bases: &[Rev]) -> Linear {
+        let mut h = Linear::new(Store::default(), 1);
+        for (k, &base) in bases.iter().enumerate() {
+            h.append_on(base, &Operation::NodeJoin(name(&format!("n{k}")))).expect("a join applies");
+        }
+        h
+    }
+
+    /// Every node's length counts the nodes from it to the oldest.
+    fn lengths_hold(h: &Linear) -> bool {
+        let nodes: Vec<&Node> = std::iter::successors(Some(&*h.entries.0), |n| n.older.as_deref()).collect();
+        nodes.iter().enumerate().all(|(k, n)| n.len as usize == nodes.len() - k)
+    }
+
+    /// Every way of pruning and then renumbering histories of up to five
+    /// writes, each with its nodes from some depth on held by another
+    /// history too, against the obvious vector filter and map: the same
+    /// entries, the other history untouched, a node held by this history
+    /// alone changed where it is.
+    #[test]
+    fn prunes_and_renumberings_in_place_equal_rebuilding() {
+        let histories: Vec<Vec<Rev>> =
+            vec![vec![], vec![1], vec![1, 2], vec![1, 1, 3], vec![1, 2, 2, 4], vec![1, 2, 3, 4, 5]];
+        for bases in &histories {
+            let n = bases.len() + 1;
+            for held_from in 0..=n {
+                for mask in 0u32..1 << n {
+                    let mut h = written_on(bases);
+                    // The nodes from `held_from` (newest first) on are shared.
+                    let held = std::iter::successors(Some(&h.entries.0), |n| n.older.as_ref()).nth(held_from).cloned();
+                    let held_before: Option<Vec<Entry>> =
+                        held.as_ref().map(|n| Entries(n.clone()).iter().cloned().collect());
+                    let newest = Arc::as_ptr(&h.entries.0);
+                    let all: Vec<Entry> = h.entries.iter().cloned().collect();
+                    let keep = |e: &Entry| mask & 1 << (e.rev - 1) != 0;
+                    let last = all.last().map(|e| e.rev);
+                    let kept: Vec<Rev> = all.iter().filter(|e| keep(e) || Some(e.rev) == last).map(|e| e.rev).collect();
+                    let mut want: Vec<Entry> = all
+                        .iter()
+                        .filter(|e| kept.contains(&e.rev))
+                        .map(|e| Entry { parent: e.parent.filter(|p| kept.contains(p)), ..e.clone() })
+                        .collect();
+                    h.retain(keep);
+                    let case = format!("bases {bases:?}, held from {held_from}, mask {mask:b}");
+                    assert_eq!(h.entries.iter().cloned().collect::<Vec<_>>(), want, "{case}");
+                    assert!(lengths_hold(&h), "{case}");
+                    if held_from > 0 {
+                        assert_eq!(Arc::as_ptr(&h.entries.0), newest, "unshared newest node kept in place: {case}");
+                    }
+                    // Nodes older than every dropped entry are the held ones.
+                    let dropped = all.iter().map(|e| e.rev).find(|r| !kept.contains(r));
+                    let held_nodes: Vec<*const Node> =
+                        std::iter::successors(held.as_ref(), |n| n.older.as_ref()).map(Arc::as_ptr).collect();
+                    for node in std::iter::successors(Some(&h.entries.0), |n| n.older.as_ref()) {
+                        let below = dropped.is_some_and(|d| node.entry.rev < d);
+                        let was_held = node.entry.rev as usize + held_from <= n; // depth n - rev
+                        if below && was_held {
+                            assert!(held_nodes.contains(&Arc::as_ptr(node)), "older nodes stay shared: {case}");
+                        }
+                    }
+                    // Renumber densely: the k-th stamp in order becomes k + 1.
+                    let mut stamps = StampSet::new();
+                    h.stamps(&mut stamps);
+                    let mut order = Vec::new();
+                    stamps.each(&mut |r| order.push(r));
+                    let map = |r: Rev| order.iter().position(|&x| x == r).map_or(r, |k| k as Rev + 1);
+                    for e in &mut want {
+                        e.rev = map(e.rev);
+                        e.parent = e.parent.map(map);
+                        e.store.renumber(&map);
+                    }
+                    h.map_stamps(&map);
+                    assert_eq!(h.entries.iter().cloned().collect::<Vec<_>>(), want, "renumbered: {case}");
+                    assert!(lengths_hold(&h), "{case}");
+                    if let (Some(held), Some(before)) = (held, held_before) {
+                        assert_eq!(
+                            Entries(held).iter().cloned().collect::<Vec<_>>(),
+                            before,
+                            "shared nodes untouched: {case}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
