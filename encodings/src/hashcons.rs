@@ -20,9 +20,11 @@
 //! reclamation, [`seize`](https://docs.rs/seize)): most at once, the last
 //! few dozen per thread a little later, all when the table is dropped.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 use papaya::{Equivalent, HashMap};
+
+use crate::Carried;
 
 /// A remembered value with its hash.
 struct Keyed<T> {
@@ -59,36 +61,6 @@ impl<T> Hash for Probe<'_, T> {
 impl<T: Eq> Equivalent<Keyed<T>> for Probe<'_, T> {
     fn equivalent(&self, key: &Keyed<T>) -> bool {
         self.hash == key.hash && *self.value == key.value
-    }
-}
-
-/// Hashes a key to the hash it carries: callers hash their values once,
-/// with the function they choose (xxh3 for states), and the table uses
-/// that.
-#[derive(Clone, Copy, Default)]
-struct Carried;
-
-/// The hasher of [`Carried`]: the last `u64` written.
-#[derive(Default)]
-struct CarriedHasher(u64);
-
-impl Hasher for CarriedHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        // Keys only write one u64; anything else still gets a hash.
-        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl BuildHasher for Carried {
-    type Hasher = CarriedHasher;
-    fn build_hasher(&self) -> CarriedHasher {
-        CarriedHasher(0)
     }
 }
 

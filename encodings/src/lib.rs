@@ -1,14 +1,16 @@
 //! Compact state for krepis: interned strings ([`Sym`]) and lists of
 //! string pairs ([`Pairs`]: label maps), and sharing sessions ([`share`])
 //! that serialise values sharing parts with each part written once, and
-//! hash-consing tables ([`HashCons`]) that keep one copy of equal values
-//! (more to come: bit-packed records, arenas).
+//! hash-consing tables ([`HashCons`]) that keep one copy of equal values,
+//! a hasher for keys that already are hashes ([`Carried`]) (more to come: bit-packed records, arenas).
 
+pub mod carried;
 pub mod hashcons;
 pub mod intern;
 pub mod pairs;
 pub mod share;
 
+pub use carried::Carried;
 pub use hashcons::HashCons;
 pub use intern::Sym;
 pub use pairs::Pairs;

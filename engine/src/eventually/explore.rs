@@ -3,18 +3,22 @@
 //!
 //! Level by level. Within a level every thread expands chunks of the
 //! frontier: successors, canonical forms, fingerprints; a successor is looked
-//! up in the states of earlier levels (read only, no lock) and, if new, in its
-//! shard's claims for this level (one lock per new-looking successor, on one
-//! of [`SHARDS`] shards). The thread that claims a state numbers it, computes
-//! its predicates and keeps it for the next level. Between levels each shard
-//! takes in its claims on its own, so no step is serialised on one thread.
-//! What the graph ends up holding (states, predicates, enabled groups, edges
-//! in successor order) does not depend on the thread count; only the ids do.
+//! up in the states of earlier levels (read only, no lock) and, if new, put
+//! in the level's set of claims, a lock-free table ([`papaya`]): the thread
+//! whose insert puts it there claims it (computes its predicates and keeps
+//! it for the next level). No lock and no counter shared by all threads is
+//! touched per state. An edge to a state first met in this level is
+//! recorded with the target's fingerprint; between levels each shard
+//! numbers its new states in the order of their fingerprints (shards in
+//! parallel), then every chunk's edges and next states get their ids
+//! (chunks in parallel). So the graph (ids included) does not depend on
+//! the thread count or on timing.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use hashbrown::HashMap;
+use krepis_encodings::Carried;
 
 use super::graph::{id_of, shard_of, Edge, Graph, Node, NO_GROUP, SHARDS, SHARD_CAPACITY};
 use crate::fingerprint::{nonzero, Fingerprint};
@@ -35,10 +39,16 @@ struct ChunkOut<S> {
     /// Per state expanded: id, enabled groups, deadlock, its edges' start and length in `edges`.
     expanded: Vec<(u32, u64, bool, u32, u32)>,
     edges: Vec<Edge>,
-    /// States this chunk claimed: id, predicates that hold.
-    claimed: Vec<(u32, u64)>,
+    /// Edges to states first met in this level: index in `edges`, the
+    /// target's fingerprint (its id is known once the level is numbered).
+    unresolved: Vec<(u32, Fingerprint)>,
+    /// States this chunk claimed: fingerprint, predicates that hold; in
+    /// shard order (sorted by the thread that expanded the chunk).
+    claimed: Vec<(Fingerprint, u64)>,
     /// Claimed states some predicate fails in: the next level's.
-    next: Vec<(u32, S)>,
+    next: Vec<(Fingerprint, S)>,
+    /// The same with their ids, once the level is numbered.
+    numbered: Vec<(u32, S)>,
 }
 
 /// Explores the union of the properties' Gs to `max_depth` (0 = no bound)
@@ -88,14 +98,16 @@ pub(super) fn explore<M: Model>(
         counters.live_depth.store(depth + 1, Ordering::Relaxed);
         counters.live_states.store(graph.len() as u64, Ordering::Relaxed);
         let last_level = max_depth > 0 && depth >= max_depth;
-        let claims: Vec<Mutex<Known>> = (0..SHARDS).map(|_| Mutex::new(Known::new())).collect();
-        let bases: Vec<u32> = graph.shards_mut().iter().map(|n| n.len() as u32).collect();
+        let claims: papaya::HashSet<Fingerprint, Carried> = papaya::HashSet::with_hasher(Carried);
         let expand = |states: Vec<(u32, M::State)>| -> Option<ChunkOut<M::State>> {
+            let claims = claims.pin();
             let mut out = ChunkOut {
                 expanded: Vec::with_capacity(states.len()),
                 edges: Vec::new(),
+                unresolved: Vec::new(),
                 claimed: Vec::new(),
                 next: Vec::new(),
+                numbered: Vec::new(),
             };
             let mut succ = Vec::new();
             for (id, s) in states {
@@ -119,61 +131,114 @@ pub(super) fn explore<M: Model>(
                         // On the last level, states not explored stay so.
                         None if last_level => continue,
                         None => {
-                            let mut c = lock(&claims[shard]);
-                            if let Some(&local) = c.get(&tfp) {
-                                id_of(shard, local)
-                            } else {
-                                let local = bases[shard] + c.len() as u32;
-                                if local >= SHARD_CAPACITY {
-                                    // Over 4 billion states: ids are u32 (the
-                                    // pass would need terabytes before this).
-                                    counters.request_stop(StopReason::MemoryLimit);
-                                    return None;
-                                }
-                                c.insert(tfp, local);
-                                drop(c);
-                                let id = id_of(shard, local);
+                            if claims.insert(tfp) {
                                 let h = holds(&t);
-                                out.claimed.push((id, h));
+                                out.claimed.push((tfp, h));
                                 if h != all {
                                     let mut t = t;
                                     model.keep(&mut t);
-                                    out.next.push((id, t));
+                                    out.next.push((tfp, t));
                                 }
-                                id
                             }
+                            out.unresolved.push((out.edges.len() as u32, tfp));
+                            0 // set once the level is numbered
                         }
                     };
                     out.edges.push(Edge { to, group });
                 }
                 out.expanded.push((id, enabled, deadlock, start, out.edges.len() as u32 - start));
             }
+            out.claimed.sort_unstable_by_key(|&(fp, _)| shard_of(fp));
             Some(out)
         };
         let outs = run_chunks(std::mem::take(&mut frontier), threads, &expand);
         // Every state kept in this level waits in `outs` (or was dropped).
         model.forget_kept();
-        let outs = outs?;
-        // Each shard takes in its claims (in parallel over shards).
-        let claims: Vec<Known> =
-            claims.into_iter().map(|c| c.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
-        merge_claims(&mut known, graph.shards_mut(), claims, threads);
+        let mut outs = outs?;
+        drop(claims);
+        if !number_claims(&mut known, graph.shards_mut(), &outs, threads) {
+            // Over 4 billion states in a shard: ids are u32 (the pass
+            // would need terabytes before this).
+            counters.request_stop(StopReason::MemoryLimit);
+            return None;
+        }
+        resolve(&known, &mut outs, threads);
         for out in outs {
-            for &(id, h) in &out.claimed {
-                graph.set_found(id, h);
-            }
             let buffer = graph.add_buffer(out.edges);
             for (id, enabled, deadlock, start, len) in out.expanded {
                 graph.set_expansion(id, enabled, deadlock, (buffer, start, len));
             }
-            if !out.next.is_empty() {
-                frontier.push(out.next);
+            if !out.numbered.is_empty() {
+                frontier.push(out.numbered);
             }
         }
         depth += 1;
     }
     counters.live_states.store(graph.len() as u64, Ordering::Relaxed);
     Some(graph)
+}
+
+/// Runs `f` on every item of `items`, split into up to `threads` runs of
+/// consecutive items done in parallel.
+fn in_parallel<T: Send>(items: &mut [T], threads: usize, f: &(impl Fn(&mut T) + Sync)) {
+    if threads <= 1 || items.len() <= 1 {
+        items.iter_mut().for_each(f);
+        return;
+    }
+    let per = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for run in items.chunks_mut(per) {
+            scope.spawn(move || run.iter_mut().for_each(f));
+        }
+    });
+}
+
+/// Numbers the states the chunks `outs` claimed: each shard (shards split
+/// among `threads` threads) appends its new states to its nodes and its
+/// known states in increasing order of fingerprint. `false` if a shard
+/// would hold more than [`SHARD_CAPACITY`] states.
+fn number_claims<S: Sync>(known: &mut [Known], nodes: &mut [Vec<Node>], outs: &[ChunkOut<S>], threads: usize) -> bool {
+    let fits = AtomicBool::new(true);
+    let mut shards: Vec<(usize, &mut Known, &mut Vec<Node>)> =
+        known.iter_mut().zip(nodes.iter_mut()).enumerate().map(|(s, (k, n))| (s, k, n)).collect();
+    in_parallel(&mut shards, threads, &|(shard, known, nodes)| {
+        let mut new: Vec<(Fingerprint, u64)> = Vec::new();
+        for out in outs {
+            let from = out.claimed.partition_point(|&(fp, _)| shard_of(fp) < *shard);
+            let to = out.claimed.partition_point(|&(fp, _)| shard_of(fp) <= *shard);
+            new.extend_from_slice(&out.claimed[from..to]);
+        }
+        if nodes.len() + new.len() > SHARD_CAPACITY as usize {
+            fits.store(false, Ordering::Relaxed);
+            return;
+        }
+        new.sort_unstable_by_key(|&(fp, _)| fp);
+        known.reserve(new.len());
+        nodes.reserve(new.len());
+        for (fp, h) in new {
+            known.insert(fp, nodes.len() as u32);
+            nodes.push(Node::found(fp, h));
+        }
+    });
+    fits.into_inner()
+}
+
+/// Sets the ids of the chunks' edges to states first met in this level
+/// and of their next states (chunks split among `threads` threads), once
+/// every such state is in `known` (next states move to `numbered`).
+fn resolve<S: Send>(known: &[Known], outs: &mut [ChunkOut<S>], threads: usize) {
+    let id = |fp: Fingerprint| {
+        let shard = shard_of(fp);
+        // Every state claimed in the level was numbered before this.
+        id_of(shard, known[shard][&fp])
+    };
+    in_parallel(outs, threads, &|out| {
+        for &(at, fp) in &out.unresolved {
+            out.edges[at as usize].to = id(fp);
+        }
+        out.unresolved = Vec::new();
+        out.numbered = std::mem::take(&mut out.next).into_iter().map(|(fp, s)| (id(fp), s)).collect();
+    });
 }
 
 /// Runs `work` on the frontier's lists (split where longer than
@@ -225,34 +290,44 @@ fn run_chunks<S: Send, O: Send>(
     Some(outs.into_iter().flatten().collect())
 }
 
-/// Moves each shard's claims of a level into its known states and its nodes
-/// (as found, predicates to be set), shards split among `threads` threads.
-fn merge_claims(known: &mut [Known], nodes: &mut [Vec<Node>], claims: Vec<Known>, threads: usize) {
-    let merge = |known: &mut Known, nodes: &mut Vec<Node>, claims: Known| {
-        let base = nodes.len();
-        nodes.resize(base + claims.len(), Node::found(0, 0));
-        known.reserve(claims.len());
-        for (fp, local) in claims {
-            nodes[local as usize] = Node::found(fp, 0);
-            known.insert(fp, local);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::Philosophers;
+    use crate::property::Kind;
+
+    /// Everything the graph holds, by id: fingerprint, predicates, enabled
+    /// groups, deadlock, edges.
+    type Contents = Vec<(u32, Fingerprint, u64, u64, bool, Vec<Edge>)>;
+
+    fn contents(g: &Graph) -> Contents {
+        let mut out = Vec::new();
+        for id in 0..g.id_bound() as u32 {
+            let local = (id >> super::super::graph::SHARD_BITS) as usize;
+            if local < g.shard_len(id as usize % SHARDS) {
+                let n = g.node(id);
+                out.push((id, n.fp, n.holds, n.enabled, n.deadlock, g.edges(id).to_vec()));
+            }
         }
-    };
-    let per = SHARDS.div_ceil(threads.max(1));
-    let mut claims = claims.into_iter();
-    let mut groups = Vec::new();
-    for (k, n) in known.chunks_mut(per).zip(nodes.chunks_mut(per)) {
-        let c: Vec<Known> = claims.by_ref().take(k.len()).collect();
-        groups.push((k, n, c));
+        out
     }
-    if threads <= 1 {
-        for (k, n, c) in groups {
-            k.iter_mut().zip(n.iter_mut()).zip(c).for_each(|((k, n), c)| merge(k, n, c));
+
+    #[test]
+    fn the_graph_ids_included_is_the_same_on_every_thread_count() {
+        let model = Philosophers::new(8).with_fairness();
+        let props = model.properties();
+        let eventually: Vec<&Property<Philosophers>> = props.iter().filter(|p| p.kind == Kind::Eventually).collect();
+        assert_eq!(eventually.len(), 2);
+        for depth in [0, 6] {
+            let one = explore(&model, &eventually, false, depth, 1, &Counters::new()).expect("not stopped");
+            let want = contents(&one);
+            assert!(want.len() > if depth == 0 { 2 * CHUNK } else { 10 }, "{} states to depth {depth}", want.len());
+            assert_eq!(want.len(), one.len());
+            assert!(want.iter().any(|n| !n.5.is_empty()), "edges recorded");
+            for threads in [2, 3, 4] {
+                let many = explore(&model, &eventually, false, depth, threads, &Counters::new()).expect("not stopped");
+                assert!(contents(&many) == want, "{threads} threads, depth {depth}: a different graph");
+            }
         }
-        return;
     }
-    std::thread::scope(|scope| {
-        for (k, n, c) in groups {
-            scope.spawn(move || k.iter_mut().zip(n.iter_mut()).zip(c).for_each(|((k, n), c)| merge(k, n, c)));
-        }
-    });
 }

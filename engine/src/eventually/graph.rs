@@ -2,13 +2,13 @@
 //! predicates, enabled fairness groups and edges.
 //!
 //! Ids are `local << SHARD_BITS | shard`: a state's shard is chosen by its
-//! fingerprint, and each shard numbers its states from 0 in the order it
-//! meets them. So ids are dense up to the spread between shard sizes (a few
-//! per cent), any thread can name a new state by locking one shard, and
-//! nothing is shared per state between the shards. Which id a state gets
-//! depends on thread timing; nothing decided from the graph does: every
-//! search over it follows the initial states' order and each state's edges
-//! in successor order, never the ids.
+//! fingerprint, and each shard numbers its states from 0, level by level,
+//! within a level in increasing order of fingerprint. So ids are dense up to
+//! the spread between shard sizes (a few per cent), shards number their
+//! states in parallel and share nothing per state, and a state's id does
+//! not depend on the thread count or on timing. Nothing decided from the
+//! graph depends on ids anyway: every search over it follows the initial
+//! states' order and each state's edges in successor order.
 
 use crate::fingerprint::Fingerprint;
 
@@ -101,6 +101,12 @@ impl Graph {
         &mut self.shards
     }
 
+    /// States numbered in shard `shard`.
+    #[cfg(test)]
+    pub fn shard_len(&self, shard: usize) -> usize {
+        self.shards[shard].len()
+    }
+
     /// States explored.
     pub fn len(&self) -> usize {
         self.shards.iter().map(Vec::len).sum()
@@ -115,11 +121,6 @@ impl Graph {
     pub fn add_buffer(&mut self, edges: Vec<Edge>) -> u32 {
         self.buffers.push(edges);
         (self.buffers.len() - 1) as u32
-    }
-
-    /// Records the predicates that hold in state `id`.
-    pub fn set_found(&mut self, id: u32, holds: u64) {
-        self.shards[id as usize % SHARDS][(id >> SHARD_BITS) as usize].holds = holds;
     }
 
     /// Records what expanding state `id` found; its edges are
