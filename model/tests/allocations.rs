@@ -98,7 +98,7 @@ fn allocations_per_successor_stay_under_their_ceilings() {
             per_successor::<ResettableSession>(Scenario::stale_reads("resettable-session", 1), 5),
             3.9,
         ),
-        ("stale-reads causal", per_successor::<Causal>(Scenario::stale_reads("causal", 1), 5), 11.3),
+        ("stale-reads causal", per_successor::<Causal>(Scenario::stale_reads("causal", 1), 5), 9.8),
         ("cluster synchronous", per_successor::<Synchronous>(Scenario::cluster("synchronous"), 3), 7.8),
     ];
     for (name, (generated, per), ceiling) in cases {

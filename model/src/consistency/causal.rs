@@ -442,6 +442,10 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
     /// after the previous step had built it to prune the same nodes (each a
     /// tenth of a causal step), and BFS prunes successors that wrote nothing
     /// with their parent's table.
+    ///
+    /// A new table goes into the last one's allocations when nothing else
+    /// holds that one any more (two allocations per causal successor that
+    /// wrote, before).
     fn ancestries(&self) -> std::rc::Rc<Rows> {
         LAST_TABLE.with(|last| {
             let mut last = last.borrow_mut();
@@ -450,7 +454,11 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
                     return rows.clone();
                 }
             }
-            let rows = std::rc::Rc::new(self.compute_ancestries());
+            let reused = last.take().and_then(|(_, mut rows)| {
+                self.compute_ancestries_into(std::rc::Rc::get_mut(&mut rows)?);
+                Some(rows)
+            });
+            let rows = reused.unwrap_or_else(|| std::rc::Rc::new(self.compute_ancestries()));
             *last = Some((self.nodes.clone(), rows.clone()));
             rows
         })
@@ -477,7 +485,17 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
 
     /// [`Self::ancestries`], computed.
     fn compute_ancestries(&self) -> Rows {
-        let mut all = Rows::empty(self.nodes.len(), self.nodes.len());
+        let mut all = Rows::empty(0, 0);
+        self.compute_ancestries_into(&mut all);
+        all
+    }
+
+    /// [`Self::compute_ancestries`] into `all`'s allocation.
+    fn compute_ancestries_into(&self, all: &mut Rows) {
+        let n = self.nodes.len();
+        all.words = n.div_ceil(64);
+        all.bits.clear();
+        all.bits.resize(n * all.words, 0);
         let words = all.words;
         let index = self.indexer();
         for (i, n) in self.nodes.iter().enumerate() {
@@ -490,7 +508,6 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
                 }
             }
         }
-        all
     }
 
     /// The writes `read` merges and all their ancestors, as a node set: one
