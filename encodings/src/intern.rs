@@ -14,9 +14,12 @@
 //! `ustr`'s precomputed hash is not a specified algorithm.
 //!
 //! Interned texts live for the rest of the process (they are leaked): the set
-//! of names a model checks is small and finite. Interning takes a read lock
-//! when the text is known and a write lock the first time; lookups and
-//! comparisons of existing symbols take no lock.
+//! of names a model checks is small and finite. Interning looks in a small
+//! cache of this thread's recent symbols first (no lock, nothing shared:
+//! a model step that names a pod interns its name, and a read lock on the
+//! one table of every thread would be a cache line all cores write to),
+//! then takes the table's read lock, and its write lock the first time a
+//! text is met; lookups and comparisons of existing symbols take no lock.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -40,22 +43,43 @@ fn table() -> &'static RwLock<HashMap<&'static str, &'static Entry>> {
     TABLE.get_or_init(Default::default)
 }
 
+/// Slots of each thread's cache of recent symbols (direct-mapped by hash).
+const RECENT: usize = 1024;
+
+thread_local! {
+    static RECENT_SYMS: std::cell::RefCell<[Option<&'static Entry>; RECENT]> =
+        const { std::cell::RefCell::new([None; RECENT]) };
+}
+
 impl Sym {
     /// The symbol of `text`, interning it on first use.
     pub fn new(text: &str) -> Sym {
+        let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
+        let slot = (hash >> 32) as usize % RECENT;
+        let recent = RECENT_SYMS.with_borrow(|r| r[slot]);
+        if let Some(e) = recent.filter(|e| e.hash == hash && *e.text == *text) {
+            return Sym(e);
+        }
+        let e = Self::from_table(text, hash);
+        RECENT_SYMS.with_borrow_mut(|r| r[slot] = Some(e));
+        Sym(e)
+    }
+
+    /// The entry of `text` (whose xxh3 hash is `hash`) in the table of
+    /// every thread, made if it is not there.
+    fn from_table(text: &str, hash: u64) -> &'static Entry {
         // A poisoned lock only means another thread panicked while inserting;
         // the map itself is still consistent (inserts are single calls).
         if let Some(e) = table().read().unwrap_or_else(|p| p.into_inner()).get(text) {
-            return Sym(e);
+            return e;
         }
         let mut map = table().write().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = map.get(text) {
-            return Sym(e);
+            return e;
         }
-        let entry: &'static Entry =
-            Box::leak(Box::new(Entry { hash: xxhash_rust::xxh3::xxh3_64(text.as_bytes()), text: text.into() }));
+        let entry: &'static Entry = Box::leak(Box::new(Entry { hash, text: text.into() }));
         map.insert(&entry.text, entry);
-        Sym(entry)
+        entry
     }
 
     /// The text.
@@ -164,6 +188,21 @@ mod tests {
             .map(|t| t.join().unwrap())
             .collect();
         assert_eq!(hashes, vec![want; 4]);
+    }
+
+    #[test]
+    fn texts_sharing_a_cache_slot_stay_apart() {
+        // Four times the cache's slots: many texts share a slot and evict
+        // each other; each still gets its own symbol, the same every time.
+        let texts: Vec<String> = (0..4 * RECENT).map(|i| format!("slot-{i}")).collect();
+        let first: Vec<Sym> = texts.iter().map(|t| Sym::new(t)).collect();
+        for _ in 0..2 {
+            for (t, s) in texts.iter().zip(&first) {
+                let again = Sym::new(t);
+                assert_eq!(again.as_str(), t.as_str());
+                assert!(std::ptr::eq(again.as_str(), s.as_str()));
+            }
+        }
     }
 
     #[test]

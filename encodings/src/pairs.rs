@@ -14,8 +14,11 @@
 //! keep their fingerprints), and it serialises as that sequence.
 //!
 //! Lists live for the rest of the process (they are leaked). Making one
-//! takes a read lock when it is known and a write lock the first time;
-//! copying, comparing and reading take no lock.
+//! looks in a small cache of this thread's recent lists first (no lock,
+//! nothing shared: a Deployment controller step sets labels on a few maps),
+//! then takes the table's read lock, and its write lock the first time a
+//! list is met; copying, comparing and reading take no lock. Lists being
+//! built ([`Pairs::with`], [`Pairs::without`]) are gathered on the stack.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -46,12 +49,39 @@ fn table() -> &'static RwLock<Table> {
     TABLE.get_or_init(Default::default)
 }
 
+/// Slots of each thread's cache of recent lists (direct-mapped by hash).
+const RECENT: usize = 256;
+
+thread_local! {
+    static RECENT_LISTS: std::cell::RefCell<[Option<&'static &'static [Pair]>; RECENT]> =
+        const { std::cell::RefCell::new([None; RECENT]) };
+}
+
+/// A list being built, on the stack up to eight pairs.
+type Building = smallvec::SmallVec<[Pair; 8]>;
+
 impl Pairs {
     /// The interned copy of `pairs` (in the order given).
     pub fn new(pairs: &[Pair]) -> Pairs {
         if pairs.is_empty() {
             return Pairs::empty();
         }
+        let hash = pairs.iter().fold(pairs.len() as u64, |h, (k, v)| {
+            (h ^ k.precomputed_hash()).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ v.precomputed_hash()
+        });
+        let slot = (hash.wrapping_mul(0xff51_afd7_ed55_8ccd) >> 56) as usize % RECENT;
+        // Symbols compare by pointer: a slice comparison is a few words.
+        if let Some(p) = RECENT_LISTS.with_borrow(|r| r[slot]).filter(|p| **p == pairs) {
+            return Pairs(p);
+        }
+        let p = Self::from_table(pairs);
+        RECENT_LISTS.with_borrow_mut(|r| r[slot] = Some(p.0));
+        p
+    }
+
+    /// The list of `pairs` in the table of every thread, made if it is not
+    /// there.
+    fn from_table(pairs: &[Pair]) -> Pairs {
         // A poisoned lock only means another thread panicked while inserting;
         // the table itself is still consistent (inserts are single calls).
         if let Some(p) = table().read().unwrap_or_else(|p| p.into_inner()).get(pairs) {
@@ -80,7 +110,7 @@ impl Pairs {
     /// This list with `key` set to `value`, keeping the list sorted by key
     /// if it was.
     pub fn with(&self, key: Sym, value: Sym) -> Pairs {
-        let mut v = self.0.to_vec();
+        let mut v: Building = self.0.iter().cloned().collect();
         match v.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(i) => v[i].1 = value,
             Err(i) => v.insert(i, (key, value)),
@@ -90,7 +120,7 @@ impl Pairs {
 
     /// This list without the pairs for which `drop` holds.
     pub fn without(&self, drop: impl Fn(&Pair) -> bool) -> Pairs {
-        let v: Vec<Pair> = self.0.iter().filter(|p| !drop(p)).cloned().collect();
+        let v: Building = self.0.iter().filter(|p| !drop(p)).cloned().collect();
         Pairs::new(&v)
     }
 }
@@ -204,6 +234,22 @@ mod tests {
         assert_eq!(json, r#"[["app","web"]]"#);
         let back: Pairs = serde_json::from_str(&json).unwrap();
         assert_eq!(back, a);
+    }
+
+    #[test]
+    fn lists_sharing_a_cache_slot_stay_apart() {
+        // Four times the cache's slots: lists evict each other; each
+        // still gets its own copy, the same every time.
+        let lists: Vec<Vec<Pair>> =
+            (0..4 * RECENT).map(|i| pairs(&[("slot", &format!("{i}")), ("z", &format!("{}", i % 7))])).collect();
+        let first: Vec<Pairs> = lists.iter().map(|l| Pairs::new(l)).collect();
+        for _ in 0..2 {
+            for (l, p) in lists.iter().zip(&first) {
+                let again = Pairs::new(l);
+                assert_eq!(again.as_slice(), &l[..]);
+                assert_eq!(again, *p);
+            }
+        }
     }
 
     #[test]
