@@ -231,21 +231,33 @@ impl<'a, const P: bool> ReadSets<'a, P> {
         extend(self, &mut vec![self.history.nodes[i].rev], &Mask::from_slice(self.later.row(i)), out);
     }
 
-    /// How many read points start at node `i`.
-    fn count_from(&self, i: usize) -> usize {
-        self.count(self.later.row(i))
+    /// How many read points start at node `i` (`memo` as for [`Self::count`]).
+    fn count_from(&self, i: usize, memo: &mut HashMap<Mask, usize>) -> usize {
+        self.count(self.later.row(i), memo)
     }
 
     /// How many sets extend a set whose candidates (later writes concurrent
-    /// with all of it) are `cand`, the set itself included: each visited
-    /// once, none built.
-    fn count(&self, cand: &[u64]) -> usize {
-        bits(cand).fold(1usize, |n, x| n.saturating_add(self.count(&and(cand, self.later.row(x)))))
+    /// with all of it) are `cand`, the set itself included, none built;
+    /// remembering the count of every candidate set met in `memo` (the
+    /// same for every call on this history), as [`Self::count_word`] does
+    /// for one-word sets: without it, counting visited every read point
+    /// (2^k for an antichain of k writes), a third of a causal simulation
+    /// step on `cluster` once histories outgrow one word.
+    fn count(&self, cand: &[u64], memo: &mut HashMap<Mask, usize>) -> usize {
+        if cand.iter().all(|w| *w == 0) {
+            return 1;
+        }
+        if let Some(&n) = memo.get(cand) {
+            return n;
+        }
+        let n = bits(cand).fold(1usize, |n, x| n.saturating_add(self.count(&and(cand, self.later.row(x)), memo)));
+        memo.insert(Mask::from_slice(cand), n);
+        n
     }
 
     /// The `k`-th read point starting at node `i` (`k` less than
     /// [`Self::count_from`]), found by skipping whole subtrees by their counts.
-    fn nth_from(&self, i: usize, mut k: usize) -> Option<Revision> {
+    fn nth_from(&self, i: usize, mut k: usize, memo: &mut HashMap<Mask, usize>) -> Option<Revision> {
         let mut set = vec![self.history.nodes[i].rev];
         let mut cand = Mask::from_slice(self.later.row(i));
         while k > 0 {
@@ -253,7 +265,7 @@ impl<'a, const P: bool> ReadSets<'a, P> {
             let mut chosen = None;
             for x in bits(&cand) {
                 let next = and(&cand, self.later.row(x));
-                let n = self.count(&next);
+                let n = self.count(&next, memo);
                 if k < n {
                     chosen = Some((x, next));
                     break;
@@ -597,7 +609,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             if small {
                 starts.iter().for_each(|&i| sets.tokens_from(i, &mut |t| emit(s, t)));
             } else {
-                let n = starts.iter().fold(0usize, |n, &i| n.saturating_add(sets.count_from(i)));
+                let mut memo = HashMap::new();
+                let n = starts.iter().fold(0usize, |n, &i| n.saturating_add(sets.count_from(i, &mut memo)));
                 (0..n as u64).for_each(|k| emit(s, k));
             }
         }
@@ -610,11 +623,12 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         sets.prepare(starts.iter().filter_map(|s| s.first()).copied().min().unwrap_or(0));
         let small = self.nodes.len() <= SET_NODES;
         let mut memo = HashMap::with_capacity(64);
+        let mut masks = HashMap::new();
         let mut count = |i: usize| {
             if small {
                 sets.count_word(sets.later_word(i), &mut memo)
             } else {
-                sets.count_from(i) as u64
+                sets.count_from(i, &mut masks) as u64
             }
         };
         let counts: smallvec::SmallVec<[u64; 8]> =
@@ -644,10 +658,11 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             let starts = sets.starts(session);
             sets.prepare(starts.first().copied().unwrap_or(0));
             let mut k = usize::try_from(token).ok()?;
+            let mut memo = HashMap::new();
             for i in starts {
-                let n = sets.count_from(i);
+                let n = sets.count_from(i, &mut memo);
                 if k < n {
-                    return sets.nth_from(i, k);
+                    return sets.nth_from(i, k, &mut memo);
                 }
                 k -= n;
             }
