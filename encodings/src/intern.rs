@@ -28,6 +28,8 @@ use std::sync::{OnceLock, RwLock};
 
 use hashbrown::HashMap;
 
+use crate::recent::{recent, Slots};
+
 struct Entry {
     hash: u64,
     text: Box<str>,
@@ -47,22 +49,14 @@ fn table() -> &'static RwLock<HashMap<&'static str, &'static Entry>> {
 const RECENT: usize = 1024;
 
 thread_local! {
-    static RECENT_SYMS: std::cell::RefCell<[Option<&'static Entry>; RECENT]> =
-        const { std::cell::RefCell::new([None; RECENT]) };
+    static RECENT_SYMS: Slots<Entry, RECENT> = const { Slots::new([None; RECENT]) };
 }
 
 impl Sym {
     /// The symbol of `text`, interning it on first use.
     pub fn new(text: &str) -> Sym {
         let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
-        let slot = (hash >> 32) as usize % RECENT;
-        let recent = RECENT_SYMS.with_borrow(|r| r[slot]);
-        if let Some(e) = recent.filter(|e| e.hash == hash && *e.text == *text) {
-            return Sym(e);
-        }
-        let e = Self::from_table(text, hash);
-        RECENT_SYMS.with_borrow_mut(|r| r[slot] = Some(e));
-        Sym(e)
+        Sym(recent(&RECENT_SYMS, hash, |e| e.hash == hash && *e.text == *text, || Self::from_table(text, hash)))
     }
 
     /// The entry of `text` (whose xxh3 hash is `hash`) in the table of

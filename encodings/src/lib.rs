@@ -8,6 +8,7 @@ pub mod carried;
 pub mod hashcons;
 pub mod intern;
 pub mod pairs;
+mod recent;
 pub mod share;
 
 pub use carried::Carried;

@@ -27,6 +27,7 @@ use std::sync::{OnceLock, RwLock};
 
 use hashbrown::HashMap;
 
+use crate::recent::{recent, Slots};
 use crate::Sym;
 
 /// One symbol pair: a key and its value.
@@ -53,8 +54,7 @@ fn table() -> &'static RwLock<Table> {
 const RECENT: usize = 256;
 
 thread_local! {
-    static RECENT_LISTS: std::cell::RefCell<[Option<&'static &'static [Pair]>; RECENT]> =
-        const { std::cell::RefCell::new([None; RECENT]) };
+    static RECENT_LISTS: Slots<&'static [Pair], RECENT> = const { Slots::new([None; RECENT]) };
 }
 
 /// A list being built, on the stack up to eight pairs.
@@ -69,14 +69,8 @@ impl Pairs {
         let hash = pairs.iter().fold(pairs.len() as u64, |h, (k, v)| {
             (h ^ k.precomputed_hash()).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ v.precomputed_hash()
         });
-        let slot = (hash.wrapping_mul(0xff51_afd7_ed55_8ccd) >> 56) as usize % RECENT;
         // Symbols compare by pointer: a slice comparison is a few words.
-        if let Some(p) = RECENT_LISTS.with_borrow(|r| r[slot]).filter(|p| **p == pairs) {
-            return Pairs(p);
-        }
-        let p = Self::from_table(pairs);
-        RECENT_LISTS.with_borrow_mut(|r| r[slot] = Some(p.0));
-        p
+        Pairs(recent(&RECENT_LISTS, hash, |p| *p == pairs, || Self::from_table(pairs).0))
     }
 
     /// The list of `pairs` in the table of every thread, made if it is not
