@@ -51,6 +51,13 @@ impl StampSet {
         }
     }
 
+    /// Whether `map` changes some stamp of the set.
+    pub fn moved_by(&self, map: &dyn Fn(Rev) -> Rev) -> bool {
+        let mut moved = false;
+        self.each(&mut |r| moved |= map(r) != r);
+        moved
+    }
+
     /// Number of stamps.
     pub fn len(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()

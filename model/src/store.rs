@@ -219,26 +219,29 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
             o.value.visit(&mut |r| changes |= map(r) != r);
             changes
         };
+        let copy = |o: &Hashed<T>| {
+            let mut copy = o.value.clone();
+            copy.map(map);
+            Hashed::new(copy)
+        };
         let xs = self.items();
         let Some(first) = xs.iter().position(|o| changes(o)) else {
             return;
         };
+        // The first is known to change; the others are visited once.
+        let moved = |k: usize, o: &Hashed<T>| k == 0 || changes(o);
         let in_place = self.items.with_arc_mut(|list| {
             let Some(list) = Arc::get_mut(list) else {
                 return false;
             };
-            for o in list.slice_mut()[first..].iter_mut().filter(|o| changes(o)) {
+            for (_, o) in list.slice_mut()[first..].iter_mut().enumerate().filter(|(k, o)| moved(*k, o)) {
                 match Arc::get_mut(o) {
                     // Its body (stamps blanked) stays what it was.
                     Some(h) => {
                         h.value.map(map);
                         h.digest = krepis_engine::fingerprint::fingerprint_of_large(&h.value);
                     }
-                    None => {
-                        let mut copy = o.value.clone();
-                        copy.map(map);
-                        *o = Hashed::new(copy);
-                    }
+                    None => *o = copy(o),
                 }
             }
             true
@@ -247,16 +250,7 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
             return;
         }
         let xs = self.items();
-        let rest = xs[first..].iter().enumerate().map(|(k, o)| {
-            // The first is known to change; the others are visited once.
-            if k == 0 || changes(o) {
-                let mut copy = o.value.clone();
-                copy.map(map);
-                Hashed::new(copy)
-            } else {
-                o.clone()
-            }
-        });
+        let rest = xs[first..].iter().enumerate().map(|(k, o)| if moved(k, o) { copy(o) } else { o.clone() });
         self.items = list(xs[..first].iter().cloned().chain(rest), xs.len());
     }
 
@@ -587,9 +581,7 @@ impl Snapshot {
     /// synchronous simulation step).
     pub(crate) fn renumber(&mut self, map: &dyn Fn(Rev) -> Rev) {
         if let Some(frozen) = Arc::get_mut(&mut self.store) {
-            let mut changes = false;
-            frozen.stamps.each(&mut |r| changes |= map(r) != r);
-            if changes {
+            if frozen.stamps.moved_by(map) {
                 frozen.store.map_stamps(&map);
                 let mut stamps = StampSet::new();
                 frozen.store.stamps(&mut |r| stamps.insert(r));

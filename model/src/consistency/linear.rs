@@ -344,9 +344,7 @@ impl Linear {
     /// per-thread cache of [`Snapshot::renumber`]).
     pub fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
         let changes = |e: &Entry| {
-            let mut changes = map(e.rev) != e.rev || e.parent.is_some_and(|p| map(p) != p);
-            e.store.stamp_set().each(&mut |r| changes |= map(r) != r);
-            changes
+            map(e.rev) != e.rev || e.parent.is_some_and(|p| map(p) != p) || e.store.stamp_set().moved_by(map)
         };
         let Some(deepest) = self.entries.newest_first().enumerate().filter(|(_, e)| changes(e)).map(|(k, _)| k).last()
         else {
