@@ -298,10 +298,7 @@ impl Linear {
             node.entry.parent = node.entry.parent.filter(|p| kept.contains(p));
             // Unlink the dropped entries right below this one (all of
             // them, freed by `Node`'s drop, if nothing older is kept).
-            let mut older = node.older.take();
-            if below == 0 {
-                older = None;
-            }
+            let mut older = node.older.take().filter(|_| below > 0);
             while let Some(o) = older.take_if(|o| o.entry.rev != kept[k + 1]) {
                 older = match Arc::try_unwrap(o) {
                     Ok(mut o) => o.older.take(),
