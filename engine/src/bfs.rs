@@ -337,7 +337,7 @@ pub(crate) fn run<M: Model>(
     for (i, fp) in outcome.decided.iter().enumerate() {
         if let Some(fp) = fp {
             match log.chain(*fp) {
-                Ok(fps) => outcome.chains[i] = Some(Chain { fps, loop_start: None, walked: None }),
+                Ok(fps) => outcome.chains[i] = Some(Chain { fps, loop_start: None, walked: None, groups: None }),
                 Err(e) if outcome.error.is_none() => outcome.error = Some(format!("no trace: {e}")),
                 Err(_) => {}
             }

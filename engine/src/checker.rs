@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::eventually::{self, Verdict};
+use crate::eventually::{self, Reduction, Verdict};
 use crate::fingerprint::collision_probability;
 use crate::progress::{monitored, Counters};
 use crate::property::Kind;
@@ -53,6 +53,9 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let counters = Counters::new();
     let start = Instant::now();
     let mut liveness_s = 0.0;
+    let mut liveness_states = 0;
+    // Per property: its chain, from the `eventually` pass, is of real states.
+    let mut unreduced_chain = vec![false; props.len()];
     let mut leftovers = Vec::new();
     let outcome = monitored(opts, &counters, start, || {
         let mut outcome = match opts.strategy {
@@ -74,19 +77,21 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         if opts.strategy != Strategy::Simulation && outcome.stop_reason.explored_a_closed_region() {
             let live: Vec<usize> = (0..props.len()).filter(|&i| props[i].kind == Kind::Eventually).collect();
             let chosen: Vec<&crate::Property<M>> = live.iter().map(|&i| &props[i]).collect();
-            let live_sym = opts.symmetry && model.fairness_is_symmetric();
+            let reduction = Reduction::of(model, opts.symmetry);
             let pass = Instant::now();
-            let verdicts =
-                eventually::check_all(model, &chosen, live_sym, opts.max_depth, opts.threads.max(1), &counters);
+            let (verdicts, states) =
+                eventually::check_all(model, &chosen, reduction, opts.max_depth, opts.threads.max(1), &counters);
+            liveness_states = states;
             liveness_s = pass.elapsed().as_secs_f64();
             for (i, verdict) in live.into_iter().zip(verdicts) {
                 match verdict {
                     Verdict::Holds => {}
-                    Verdict::Violated(chain) => {
+                    Verdict::Violated { chain, on_orbits } => {
                         outcome.decided[i] = chain.fps.last().copied();
                         outcome.chains[i] = Some(chain);
+                        unreduced_chain[i] = !on_orbits;
                     }
-                    Verdict::Unknown => {
+                    Verdict::Unknown | Verdict::CycleOfOrbits => {
                         outcome.stop_reason = counters.stop_reason().unwrap_or(StopReason::Interrupted);
                         break;
                     }
@@ -116,8 +121,11 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             (Kind::Sometimes, false) if closed => Status::NotFound,
             _ => Status::Unknown,
         };
-        // Liveness chains of a model with asymmetric fairness are unreduced.
-        let sym = opts.symmetry && (p.kind != Kind::Eventually || model.fairness_is_symmetric());
+        // The `eventually` pass says which of its chains are unreduced;
+        // simulation's are unreduced when fairness is not symmetric.
+        let sym = opts.symmetry
+            && !unreduced_chain[i]
+            && (p.kind != Kind::Eventually || opts.strategy != Strategy::Simulation || model.fairness_is_symmetric());
         let trace = outcome.chains[i].as_ref().and_then(|c| rebuild(model, sym, c));
         if outcome.chains[i].is_some() && trace.is_none() {
             error = Some(format!(
@@ -148,6 +156,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         walks: outcome.walks,
         elapsed_s: elapsed,
         liveness_s,
+        liveness_states,
         checkpoint_s: outcome.checkpoint_s,
         resume_s: outcome.resume_s,
         states_per_s: if working > 0.0 { found as f64 / working } else { 0.0 },
@@ -167,7 +176,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
 
 fn rebuild<M: Model>(model: &M, symmetry: bool, chain: &Chain) -> Option<Trace<M>> {
     let walked = chain.walked.as_ref().and_then(|w| crate::trace::replay_walk(model, symmetry, &chain.fps, w));
-    let mut t = walked.or_else(|| replay_chain(model, symmetry, &chain.fps))?;
+    let mut t = walked.or_else(|| replay_chain(model, symmetry, &chain.fps, chain.groups.as_deref()))?;
     t.loop_start = chain.loop_start;
     Some(t)
 }

@@ -151,7 +151,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
         if let Some(fp) = d.hits.get(i) {
             outcome.decided[i] = Some(fp);
             let fps = chain_from_parents(fp, |f| d.seen.get(&f).map(|e| e.parent));
-            outcome.chains[i] = Some(Chain { fps, loop_start: None, walked: None });
+            outcome.chains[i] = Some(Chain { fps, loop_start: None, walked: None, groups: None });
         }
     }
     // Within a bound every state ends at its shortest depth: report the BFS

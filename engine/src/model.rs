@@ -181,6 +181,30 @@ pub trait Model: Sync {
         true
     }
 
+    /// Whether [`Model::canonicalize_groups`] reports how canonicalising
+    /// renames the fairness groups. A model whose groups are not symmetric
+    /// ([`Model::fairness_is_symmetric`] false) and that says true here gets
+    /// its `eventually` properties checked on orbits too, the pass following
+    /// each instance through the renamings; otherwise they are checked on
+    /// unreduced states. Default: false.
+    fn reports_group_maps(&self) -> bool {
+        false
+    }
+
+    /// Does what [`Model::canonicalize`] does to `state` and sets `groups`
+    /// to how it renamed the fairness groups: for every group g of `state`
+    /// as it was, `groups.get(g)` is the group whose actions, in the
+    /// canonical state, are the images of g's actions (the same instance's
+    /// group after the permutation). The map must be a permutation; groups
+    /// no action uses may go anywhere that keeps it one. Called by the
+    /// `eventually` pass only when [`Model::reports_group_maps`] is true.
+    /// Default: `canonicalize` and the identity (right when the groups are
+    /// symmetric).
+    fn canonicalize_groups(&self, state: &mut Self::State, groups: &mut crate::GroupMap) {
+        *groups = crate::GroupMap::IDENTITY;
+        self.canonicalize(state);
+    }
+
     /// Appends to `out` an encoding of `state` from which
     /// [`Model::decode_state`] rebuilds an equal state, in this process or a
     /// later one running the same model. Returns false if the model cannot

@@ -118,6 +118,7 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
                         path.push(p.clone());
                     }
                     path.reverse();
+                    let path: Vec<(M::State, u64)> = path.into_iter().map(|s| (s, ANY)).collect();
                     let status = if p.kind == Kind::Always { Status::Violated } else { Status::Found };
                     (status, concretize(model, sym, &path, None))
                 }
@@ -150,6 +151,7 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         walks: None,
         elapsed_s: elapsed,
         liveness_s: 0.0,
+        liveness_states: 0,
         checkpoint_s: 0.0,
         resume_s: 0.0,
         states_per_s: if elapsed > 0.0 { unique as f64 / elapsed } else { 0.0 },
@@ -169,7 +171,13 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
 
 /// Decides an `eventually` property on full states; returns a counterexample
 /// path of canonical states (and its loop start) if there is one.
-fn eventually<M: Model>(model: &M, p: &Property<M>, sym: bool, bound: u64) -> Option<(Vec<M::State>, Option<usize>)> {
+#[allow(clippy::type_complexity)]
+fn eventually<M: Model>(
+    model: &M,
+    p: &Property<M>,
+    sym: bool,
+    bound: u64,
+) -> Option<(Vec<(M::State, u64)>, Option<usize>)> {
     let holds = |s: &M::State| (p.check)(model, s);
     // G: states reachable along ¬P paths of at most `bound` steps.
     let mut parent: HashMap<M::State, Option<M::State>> = HashMap::new();
@@ -222,7 +230,7 @@ fn eventually<M: Model>(model: &M, p: &Property<M>, sym: bool, bound: u64) -> Op
         buf.clear();
         model.successors(s, &mut buf);
         if buf.is_empty() {
-            return Some((path_to(s), None));
+            return Some((path_to(s).into_iter().map(|s| (s, ANY)).collect(), None));
         }
         let mut en = 0;
         let mut inside = Vec::new();
@@ -306,10 +314,12 @@ fn eventually<M: Model>(model: &M, p: &Property<M>, sym: bool, bound: u64) -> Op
     }
     let (first, comp, needed) = best?;
     let entry = order[first].clone();
+    let somewhere = comp.iter().fold(0, |m, s| m | enabled[s]);
     let inside: HashSet<M::State> = comp.into_iter().collect();
-    // Breadth-first path inside the component to an edge accepted by `goal`.
-    let path = |from: &M::State, goal: &dyn Fn(&M::State, u64) -> bool| -> Option<Vec<M::State>> {
-        let mut prev: HashMap<M::State, M::State> = HashMap::new();
+    // Breadth-first path inside the component to an edge accepted by `goal`:
+    // the states after `from`, each with the group bit of the edge into it.
+    let path = |from: &M::State, goal: &dyn Fn(&M::State, u64) -> bool| -> Option<Vec<(M::State, u64)>> {
+        let mut prev: HashMap<M::State, (M::State, u64)> = HashMap::new();
         let mut seen: HashSet<M::State> = [from.clone()].into_iter().collect();
         let mut queue = std::collections::VecDeque::from([from.clone()]);
         while let Some(v) = queue.pop_front() {
@@ -318,32 +328,41 @@ fn eventually<M: Model>(model: &M, p: &Property<M>, sym: bool, bound: u64) -> Op
                     continue;
                 }
                 if goal(w, *b) {
-                    let mut p = vec![w.clone()];
+                    let mut p = vec![(w.clone(), *b)];
                     let mut cur = v.clone();
                     while cur != *from {
-                        p.push(cur.clone());
-                        cur = prev[&cur].clone();
+                        let (before, bit) = prev[&cur].clone();
+                        p.push((cur, bit));
+                        cur = before;
                     }
                     p.reverse();
                     return Some(p);
                 }
                 if seen.insert(w.clone()) {
-                    prev.insert(w.clone(), v.clone());
+                    prev.insert(w.clone(), (v.clone(), *b));
                     queue.push_back(w.clone());
                 }
             }
         }
         None
     };
-    let mut walk = path_to(&entry);
+    // A fair loop: every group enabled somewhere in the component takes a
+    // step or (if not enabled everywhere) meets a state where it is disabled.
+    let mut walk: Vec<(M::State, u64)> = path_to(&entry).into_iter().map(|s| (s, ANY)).collect();
     let loop_start = walk.len() - 1;
     let mut cur = entry.clone();
     for g in 0..64 {
-        if needed >> g & 1 == 1 {
-            let p = path(&cur, &|_, b| b >> g & 1 == 1)?;
-            cur = p.last()?.clone();
-            walk.extend(p);
+        let bit = 1u64 << g;
+        if somewhere & bit == 0 {
+            continue;
         }
+        let met = |s: &M::State, b: u64| b & bit != 0 || (needed & bit == 0 && enabled[s] & bit == 0);
+        if walk[loop_start..].iter().enumerate().any(|(i, (s, b))| met(s, if i == 0 { 0 } else { *b })) {
+            continue;
+        }
+        let p = path(&cur, &met)?;
+        cur = p.last()?.0.clone();
+        walk.extend(p);
     }
     if cur != entry || walk.len() == loop_start + 1 {
         walk.extend(path(&cur, &|w, _| *w == entry)?);
@@ -351,20 +370,25 @@ fn eventually<M: Model>(model: &M, p: &Property<M>, sym: bool, bound: u64) -> Op
     Some((walk, Some(loop_start)))
 }
 
-/// Turns a path of canonical states into a real execution from an initial
-/// state, choosing at each step the first successor whose canonical form is
-/// the next state of the path.
-fn concretize<M: Model>(model: &M, sym: bool, path: &[M::State], loop_start: Option<usize>) -> Option<Trace<M>> {
-    let (first, rest) = path.split_first()?;
+/// In a path's group bits: any action leading to the state will do.
+const ANY: u64 = u64::MAX;
+
+/// Turns a path of canonical states, each with the group bit its step's
+/// action must have ([`ANY`]: any), into a real execution from an initial
+/// state, choosing at each step the first such successor whose canonical
+/// form is the next state of the path.
+fn concretize<M: Model>(model: &M, sym: bool, path: &[(M::State, u64)], loop_start: Option<usize>) -> Option<Trace<M>> {
+    let ((first, _), rest) = path.split_first()?;
     let mut init = Vec::new();
     model.init_states(&mut init);
     let s0 = init.into_iter().find(|s| canon(model, sym, s.clone()) == *first)?;
     let mut steps = vec![(None, s0)];
     let mut buf = Vec::new();
-    for want in rest {
+    for (want, bit) in rest {
         buf.clear();
         model.successors(&steps.last()?.1, &mut buf);
-        let i = buf.iter().position(|(_, t)| canon(model, sym, t.clone()) == *want)?;
+        let fits = |a: &M::Action| *bit == ANY || crate::eventually::group_bit(model, a) == *bit;
+        let i = buf.iter().position(|(a, t)| fits(a) && canon(model, sym, t.clone()) == *want)?;
         let (a, t) = buf.swap_remove(i);
         steps.push((Some(a), t));
     }

@@ -160,6 +160,11 @@ pub struct Report {
     /// Of `elapsed_s`, the seconds of the `eventually` pass (after the search;
     /// 0 when there was none). The rest is the search itself.
     pub liveness_s: f64,
+    /// States the `eventually` pass explored (orbits when symmetry reduced
+    /// it; a second, unreduced exploration that finds a lasso for a fair
+    /// cycle of orbits counts too); 0 when there was no pass.
+    #[serde(default)]
+    pub liveness_states: u64,
     /// Of `elapsed_s`, the seconds spent writing checkpoints (BFS with
     /// `--checkpoint`, `--checkpoint-every` or a memory stop; else 0).
     #[serde(default, skip_serializing_if = "is_zero_f")]
@@ -262,7 +267,8 @@ impl Report {
             }
             let _ = write!(s, "search {search:.3} s");
             if self.liveness_s > 0.0 {
-                let _ = write!(s, ", eventually pass {:.3} s", self.liveness_s);
+                let _ =
+                    write!(s, ", eventually pass {:.3} s ({} states)", self.liveness_s, group(self.liveness_states));
             }
             if self.checkpoint_s > 0.0 {
                 let _ = write!(s, ", saving checkpoints {:.3} s", self.checkpoint_s);

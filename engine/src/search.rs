@@ -104,7 +104,15 @@ pub(crate) struct Chain {
     /// How a walk went (simulation): the trace is rebuilt by taking these
     /// steps again instead of searching each state's successors.
     pub walked: Option<Walked>,
+    /// Per step after the first, the fairness group ([`Model::fairness`](crate::Model::fairness),
+    /// `u8::MAX` for none) its action must have, or [`ANY_GROUP`]: an
+    /// `eventually` lasso's loop must take the steps that make it fair,
+    /// not another action between the same two states.
+    pub groups: Option<Vec<u8>>,
 }
+
+/// In [`Chain::groups`]: any action leading to the step's state will do.
+pub(crate) const ANY_GROUP: u8 = u8::MAX - 1;
 
 /// The steps of a simulation walk: the index of its initial state (in
 /// [`Model::init_states`](crate::Model::init_states) order) and one entry

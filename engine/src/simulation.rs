@@ -285,7 +285,7 @@ impl<'a, M: Model> Walker<'a, M> {
 
     /// The walk so far as a chain (`loop_start` for a lasso).
     fn chain(&self, loop_start: Option<usize>) -> Chain {
-        Chain { fps: self.path.clone(), loop_start, walked: Some(self.walked.clone()) }
+        Chain { fps: self.path.clone(), loop_start, walked: Some(self.walked.clone()), groups: None }
     }
 
     fn fp(&self, s: &M::State) -> Fingerprint {

@@ -108,17 +108,28 @@ pub(crate) fn canonical_fp<M: Model>(model: &M, state: &M::State, symmetry: bool
 /// `chain`, starting from an initial state. Each step takes the first successor
 /// (in the model's order) whose canonical fingerprint is the next in the chain.
 /// Returns `None` if no such execution exists (a fingerprint collision).
-pub(crate) fn replay_chain<M: Model>(model: &M, symmetry: bool, chain: &[Fingerprint]) -> Option<Trace<M>> {
+///
+/// With `groups` (see [`crate::search::Chain::groups`]), a step takes a
+/// successor whose action is in the step's fairness group.
+pub(crate) fn replay_chain<M: Model>(
+    model: &M,
+    symmetry: bool,
+    chain: &[Fingerprint],
+    groups: Option<&[u8]>,
+) -> Option<Trace<M>> {
     let (&first, rest) = chain.split_first()?;
     let mut init = Vec::new();
     model.init_states(&mut init);
     let start = init.into_iter().find(|s| canonical_fp(model, s, symmetry) == first)?;
     let mut steps: Vec<(Option<M::Action>, M::State)> = vec![(None, start)];
     let mut buf = Vec::new();
-    for &want in rest {
+    for (k, &want) in rest.iter().enumerate() {
         buf.clear();
         model.successors(&steps.last()?.1, &mut buf);
-        let i = buf.iter().position(|(_, s)| canonical_fp(model, s, symmetry) == want)?;
+        let group = groups.and_then(|g| g.get(k)).copied().unwrap_or(crate::search::ANY_GROUP);
+        let in_group =
+            |a: &M::Action| group == crate::search::ANY_GROUP || model.fairness(a).map_or(u8::MAX, |g| g % 64) == group;
+        let i = buf.iter().position(|(a, s)| in_group(a) && canonical_fp(model, s, symmetry) == want)?;
         let (a, s) = buf.swap_remove(i);
         steps.push((Some(a), s));
     }

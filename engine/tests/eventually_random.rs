@@ -75,7 +75,16 @@ fn the_pass_agrees_with_the_reference_on_random_graphs() {
         let model = RandomGraph::new(seed);
         for depth in [0, 2, 5] {
             let base = Options::default().symmetry(false).keep_going(true).max_depth(depth);
-            common::agree(&model, base.clone());
+            let reference = common::agree(&model, base.clone());
+            for p in &reference.report.properties {
+                if let Some((t, start)) = reference.trace(&p.name).and_then(|t| Some((t, t.loop_start?))) {
+                    assert!(
+                        common::fair_loop(&model, &t.steps, start),
+                        "seed {seed}, {}: reference's loop unfair",
+                        p.name
+                    );
+                }
+            }
             // Lassos and deadlock paths are the same on every thread count.
             let one = check(&model, &base.clone().threads(1));
             for threads in [2, 4] {
@@ -86,6 +95,11 @@ fn the_pass_agrees_with_the_reference_on_random_graphs() {
                 }
             }
             for p in &one.report.properties {
+                // A lasso's loop is weakly fair as printed: its steps are
+                // the actions that make it so.
+                if let Some((t, start)) = one.trace(&p.name).and_then(|t| Some((t, t.loop_start?))) {
+                    assert!(common::fair_loop(&model, &t.steps, start), "seed {seed}, {}: unfair loop", p.name);
+                }
                 match (p.status, one.trace(&p.name).map(|t| t.loop_start.is_some())) {
                     (Status::Violated, Some(false)) => violated[0] += 1,
                     (Status::Violated, Some(true)) => violated[1] += 1,

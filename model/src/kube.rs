@@ -881,9 +881,34 @@ impl<C: Consistency> Model for KubeModel<C> {
     }
 
     /// Fairness groups are per controller instance, and instances are
-    /// permuted: liveness is checked on unreduced states.
+    /// permuted: liveness is checked on orbits that follow each instance
+    /// through the renamings ([`Model::canonicalize_groups`]).
     fn fairness_is_symmetric(&self) -> bool {
         self.symmetric.is_empty()
+    }
+
+    /// A group per instance, up to 64 instances (beyond, groups are shared
+    /// modulo 64 and a permutation of instances is not one of groups: the
+    /// pass then runs on unreduced states).
+    fn reports_group_maps(&self) -> bool {
+        self.controllers.len() <= 64
+    }
+
+    /// Sorts each run of interchangeable instances as
+    /// [`Model::canonicalize`] does; the instance that moves from place i to
+    /// place k takes its group from i to k.
+    fn canonicalize_groups(&self, s: &mut KubeState<C>, groups: &mut krepis_engine::GroupMap) {
+        *groups = krepis_engine::GroupMap::IDENTITY;
+        for run in &self.symmetric {
+            let locals: smallvec::SmallVec<[LocalRef<'_>; 16]> =
+                s.locals.iter().skip(run.start).take(run.len()).collect();
+            let mut order: smallvec::SmallVec<[usize; 16]> = (0..locals.len()).collect();
+            order.sort_by(|&a, &b| locals[a].cmp(&locals[b]));
+            for (k, &i) in order.iter().enumerate() {
+                groups.set((run.start + i) as u8, (run.start + k) as u8);
+            }
+        }
+        self.canonicalize(s);
     }
 
     /// Every controller instance is weakly fair: one that can step for ever

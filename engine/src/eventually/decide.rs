@@ -10,17 +10,19 @@ use std::collections::VecDeque;
 
 use hashbrown::HashMap;
 
-use super::graph::Graph;
+use super::graph::{Edge, Graph};
 use super::Verdict;
 use crate::fingerprint::Fingerprint;
 use crate::progress::Counters;
-use crate::search::Chain;
+use crate::search::{Chain, ANY_GROUP};
 
 /// No state / not numbered yet.
 const NONE: u32 = u32::MAX;
 
-/// The verdict of the property whose predicate is bit `bit` of each state's `holds`.
-pub(super) fn decide(graph: &Graph, bit: u64, max_depth: u64, counters: &Counters) -> Verdict {
+/// The verdict of the property whose predicate is bit `bit` of each state's
+/// `holds`. With `renaming` (states are orbits whose edges rename fairness
+/// groups) a fair cycle gives [`Verdict::CycleOfOrbits`], not a lasso.
+pub(super) fn decide(graph: &Graph, bit: u64, max_depth: u64, renaming: bool, counters: &Counters) -> Verdict {
     let n = graph.id_bound();
     let in_g = |id: u32| graph.node(id).holds & bit == 0;
     // G, breadth first from the initial states, as a search of this
@@ -46,7 +48,10 @@ pub(super) fn decide(graph: &Graph, bit: u64, max_depth: u64, counters: &Counter
             }
             if graph.node(v).deadlock {
                 let fps = path_to(graph, &parent, v);
-                return Verdict::Violated(Chain { fps, loop_start: None, walked: None });
+                return Verdict::Violated {
+                    chain: Chain { fps, loop_start: None, walked: None, groups: None },
+                    on_orbits: false,
+                };
             }
             if last_level {
                 continue; // its edges lead only to states already in G
@@ -63,9 +68,10 @@ pub(super) fn decide(graph: &Graph, bit: u64, max_depth: u64, counters: &Counter
         depth += 1;
     }
     let in_g = |id: u32| parent[id as usize] != NONE;
-    match fair_component(graph, &order, &in_g, counters) {
+    match fair_component(graph, &order, &in_g, renaming, counters) {
         None => Verdict::Unknown,
         Some(None) => Verdict::Holds,
+        Some(Some(_)) if renaming => Verdict::CycleOfOrbits,
         Some(Some((comp, comp_of, needed))) => {
             // The shallowest state of the component starts the loop.
             let rank: HashMap<u32, usize> = order.iter().enumerate().map(|(i, &v)| (v, i)).collect();
@@ -75,8 +81,15 @@ pub(super) fn decide(graph: &Graph, bit: u64, max_depth: u64, counters: &Counter
             let inside = |v: u32| comp_of[v as usize] == comp_of[entry as usize];
             let mut fps = path_to(graph, &parent, entry);
             let loop_start = fps.len() - 1;
-            fps.extend(fair_walk(graph, &inside, entry, needed).into_iter().map(|v| graph.node(v).fp));
-            Verdict::Violated(Chain { fps, loop_start: Some(loop_start), walked: None })
+            // The loop's steps must be the edges that make it fair.
+            let mut groups = vec![ANY_GROUP; loop_start];
+            let somewhere = comp.iter().fold(0, |m, &w| m | graph.node(w).enabled);
+            for (v, group) in fair_walk(graph, &inside, entry, needed, somewhere) {
+                fps.push(graph.node(v).fp);
+                groups.push(group);
+            }
+            let chain = Chain { fps, loop_start: Some(loop_start), walked: None, groups: Some(groups) };
+            Verdict::Violated { chain, on_orbits: false }
         }
     }
 }
@@ -96,12 +109,14 @@ fn path_to(graph: &Graph, parent: &[u32], v: u32) -> Vec<Fingerprint> {
 /// A component of G with a weakly fair cycle, with every state's component
 /// number and the groups enabled in all of its states; Tarjan's algorithm,
 /// iteratively, from the states in `order`, testing components in the order
-/// they complete. `Some(None)`: none; `None`: a stop was requested.
+/// they complete (with `renaming`, up to the renamings on their edges:
+/// [`super::renaming`]). `Some(None)`: none; `None`: a stop was requested.
 #[allow(clippy::type_complexity)]
 fn fair_component(
     graph: &Graph,
     order: &[u32],
     in_g: &impl Fn(u32) -> bool,
+    renaming: bool,
     counters: &Counters,
 ) -> Option<Option<(Vec<u32>, Vec<u32>, u64)>> {
     let n = graph.id_bound();
@@ -169,6 +184,12 @@ fn fair_component(
             if !cyclic {
                 continue;
             }
+            if renaming {
+                if super::renaming::fair_up_to_renaming(graph, &comp, &|w| comp_of[w as usize] == c) {
+                    return Some(Some((comp, comp_of, 0)));
+                }
+                continue;
+            }
             let enabled_everywhere = comp.iter().fold(u64::MAX, |m, &w| m & graph.node(w).enabled);
             let taken = comp
                 .iter()
@@ -185,15 +206,17 @@ fn fair_component(
 }
 
 /// Shortest path (by edges inside the component) from `from` to a state
-/// satisfying `goal`, as the states after `from`; `goal` is tested on the
-/// target of each edge together with the edge's group bit.
+/// satisfying `goal`, as the states after `from` with the group of the
+/// edge into each; `goal` is tested on the target of each edge together
+/// with the edge's group bit.
 fn path_inside(
     graph: &Graph,
     inside: &impl Fn(u32) -> bool,
     from: u32,
     goal: impl Fn(u32, u64) -> bool,
-) -> Option<Vec<u32>> {
-    let mut prev: HashMap<u32, u32> = HashMap::new();
+) -> Option<Vec<(u32, u8)>> {
+    // Per state reached: the state before it and the group of the edge.
+    let mut prev: HashMap<u32, (u32, u8)> = HashMap::new();
     let mut queue = VecDeque::from([from]);
     let mut seen: hashbrown::HashSet<u32> = [from].into_iter().collect();
     while let Some(v) = queue.pop_front() {
@@ -202,17 +225,18 @@ fn path_inside(
                 continue;
             }
             if goal(e.to, e.bit()) {
-                let mut path = vec![e.to];
+                let mut path = vec![(e.to, e.group)];
                 let mut cur = v;
                 while cur != from {
-                    path.push(cur);
-                    cur = prev[&cur];
+                    let (before, group) = prev[&cur];
+                    path.push((cur, group));
+                    cur = before;
                 }
                 path.reverse();
                 return Some(path);
             }
             if seen.insert(e.to) {
-                prev.insert(e.to, v);
+                prev.insert(e.to, (v, e.group));
                 queue.push_back(e.to);
             }
         }
@@ -220,22 +244,38 @@ fn path_inside(
     None
 }
 
-/// A closed walk from `entry` inside the component that takes an edge of
-/// every group in `needed`, ending back at `entry` (the states after `entry`).
-fn fair_walk(graph: &Graph, inside: &impl Fn(u32) -> bool, entry: u32, needed: u64) -> Vec<u32> {
+/// A closed walk from `entry` inside the component, ending back at
+/// `entry` (the states after `entry`, each with the group of the edge taken
+/// into it), that is weakly fair: every group of `somewhere` (groups enabled
+/// in some state of the component) takes a step on it or is disabled in one
+/// of its states, and every group of `everywhere` (enabled in all of them)
+/// takes a step.
+fn fair_walk(
+    graph: &Graph,
+    inside: &impl Fn(u32) -> bool,
+    entry: u32,
+    everywhere: u64,
+    somewhere: u64,
+) -> Vec<(u32, u8)> {
     let mut walk = Vec::new();
     let mut cur = entry;
-    let mut missing = needed;
+    // Groups taken on the walk so far or disabled in one of its states.
+    let mut done = !graph.node(entry).enabled & !everywhere;
+    let mut missing = somewhere & !done;
     while missing != 0 {
         let bit = missing & missing.wrapping_neg();
-        match path_inside(graph, inside, cur, |_, b| b & bit != 0) {
-            Some(p) => {
-                cur = *p.last().unwrap_or(&cur);
-                walk.extend(p);
+        let disabled_will_do = everywhere & bit == 0;
+        let goal = |w: u32, b: u64| b & bit != 0 || (disabled_will_do && graph.node(w).enabled & bit == 0);
+        // (Always found: the component has such an edge or state.)
+        if let Some(p) = path_inside(graph, inside, cur, goal) {
+            for &(v, group) in &p {
+                done |= (!graph.node(v).enabled & !everywhere) | Edge { to: v, group, map: 0 }.bit();
             }
-            None => break, // cannot happen: the component has an edge of this group
+            cur = p.last().map_or(cur, |&(v, _)| v);
+            walk.extend(p);
         }
-        missing &= !bit;
+        done |= bit;
+        missing = somewhere & !done;
     }
     if cur != entry || walk.is_empty() {
         if let Some(p) = path_inside(graph, inside, cur, |w, _| w == entry) {

@@ -13,6 +13,13 @@
 //! parallel), then every chunk's edges and next states get their ids
 //! (chunks in parallel). So the graph (ids included) does not depend on
 //! the thread count or on timing.
+//!
+//! On orbits ([`Reduction::Orbits`], [`Reduction::Renaming`]) each
+//! successor is canonicalised; under renaming each edge also records how
+//! canonicalising renamed the fairness groups. A chunk numbers the distinct
+//! renamings it meets in a table of its own; between levels the new ones
+//! get numbers in the graph's table (in their order, so again independent
+//! of timing) and the chunk's edges are renumbered.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -21,12 +28,13 @@ use hashbrown::HashMap;
 use krepis_encodings::Carried;
 
 use super::graph::{id_of, shard_of, Edge, Graph, Node, NO_GROUP, SHARDS, SHARD_CAPACITY};
+use super::Reduction;
 use crate::fingerprint::{nonzero, Fingerprint};
 use crate::progress::Counters;
 use crate::property::Property;
 use crate::report::StopReason;
 use crate::sync::lock;
-use crate::Model;
+use crate::{GroupMap, Model};
 
 /// States a thread takes at once.
 const CHUNK: usize = 256;
@@ -49,36 +57,83 @@ struct ChunkOut<S> {
     next: Vec<(Fingerprint, S)>,
     /// The same with their ids, once the level is numbered.
     numbered: Vec<(u32, S)>,
+    /// The group renamings its edges refer to (the first is the identity)
+    /// until the level is numbered, then the graph's.
+    maps: Vec<GroupMap>,
+    /// Where each renaming is in `maps`.
+    map_index: HashMap<GroupMap, u16>,
+    /// More renamings than an edge can refer to, or a model's map that is
+    /// not a permutation: the pass cannot run on orbits.
+    unreducible: bool,
+}
+
+impl<S> ChunkOut<S> {
+    /// The number of `map` in this chunk's table (added if new).
+    fn map_number(&mut self, map: GroupMap) -> u16 {
+        if map.is_identity() {
+            return 0;
+        }
+        if let Some(&n) = self.map_index.get(&map) {
+            return n;
+        }
+        if self.maps.len() > u16::MAX as usize || !map.is_permutation() {
+            debug_assert!(map.is_permutation(), "Model::canonicalize_groups gave {map:?}, not a permutation");
+            self.unreducible = true;
+            return 0;
+        }
+        let n = self.maps.len() as u16;
+        self.maps.push(map);
+        self.map_index.insert(map, n);
+        n
+    }
+}
+
+/// Why the exploration ended without a graph.
+#[derive(Debug)]
+pub(super) enum Halt {
+    /// A stop was requested.
+    Stopped,
+    /// The successors' group renamings cannot be recorded (over 65,535
+    /// distinct ones, or a model's map that is not a permutation): explore
+    /// unreduced states instead.
+    Unreducible,
 }
 
 /// Explores the union of the properties' Gs to `max_depth` (0 = no bound)
-/// on up to `threads` threads; `None` if a stop was requested.
+/// on up to `threads` threads, on states reduced as `reduction` says.
 pub(super) fn explore<M: Model>(
     model: &M,
     props: &[&Property<M>],
-    symmetry: bool,
+    reduction: Reduction,
     max_depth: u64,
     threads: usize,
     counters: &Counters,
-) -> Option<Graph> {
+) -> Result<Graph, Halt> {
     let all: u64 = if props.len() >= 64 { u64::MAX } else { (1u64 << props.len()) - 1 };
     let holds = |s: &M::State| {
         props.iter().enumerate().fold(0u64, |m, (i, p)| if (p.check)(model, s) { m | 1 << i } else { m })
     };
-    let canon = |mut s: M::State| {
-        if symmetry {
-            model.canonicalize(&mut s);
+    // Canonicalises `s` (setting `map` under renaming).
+    let canon = |mut s: M::State, map: &mut GroupMap| {
+        match reduction {
+            Reduction::None => {}
+            Reduction::Orbits => model.canonicalize(&mut s),
+            Reduction::Renaming => model.canonicalize_groups(&mut s, map),
         }
         (nonzero(model.fingerprint(&s)), s)
     };
+    let mut map_index: HashMap<GroupMap, u16> = HashMap::new();
     let mut graph = Graph::new();
     let mut known: Vec<Known> = vec![Known::new(); SHARDS];
     // The next level's states, in the lists the workers made them.
     let mut frontier: Vec<Vec<(u32, M::State)>> = vec![Vec::new()];
     let mut init = Vec::new();
     model.init_states(&mut init);
+    let mut ignored = GroupMap::IDENTITY;
     for s in init {
-        let (fp, s) = canon(s);
+        // An initial state's renaming does not matter: only renamings
+        // along cycles do.
+        let (fp, s) = canon(s, &mut ignored);
         let h = holds(&s);
         let shard = shard_of(fp);
         if h == all || known[shard].contains_key(&fp) {
@@ -108,7 +163,11 @@ pub(super) fn explore<M: Model>(
                 claimed: Vec::new(),
                 next: Vec::new(),
                 numbered: Vec::new(),
+                maps: vec![GroupMap::IDENTITY],
+                map_index: HashMap::new(),
+                unreducible: false,
             };
+            let mut map = GroupMap::IDENTITY;
             let mut succ = Vec::new();
             for (id, s) in states {
                 if counters.stopped() {
@@ -124,7 +183,8 @@ pub(super) fn explore<M: Model>(
                     let fairness = model.fairness(&a);
                     enabled |= super::fairness_bit(fairness);
                     let group = fairness.map_or(NO_GROUP, |g| g % 64);
-                    let (tfp, t) = canon(t);
+                    let (tfp, t) = canon(t, &mut map);
+                    let map = if reduction == Reduction::Renaming { out.map_number(map) } else { 0 };
                     let shard = shard_of(tfp);
                     let to = match known[shard].get(&tfp) {
                         Some(&local) => id_of(shard, local),
@@ -144,7 +204,7 @@ pub(super) fn explore<M: Model>(
                             0 // set once the level is numbered
                         }
                     };
-                    out.edges.push(Edge { to, group });
+                    out.edges.push(Edge { to, group, map });
                 }
                 out.expanded.push((id, enabled, deadlock, start, out.edges.len() as u32 - start));
             }
@@ -154,15 +214,18 @@ pub(super) fn explore<M: Model>(
         let outs = run_chunks(std::mem::take(&mut frontier), threads, &expand);
         // Every state kept in this level waits in `outs` (or was dropped).
         model.forget_kept();
-        let mut outs = outs?;
+        let mut outs = outs.ok_or(Halt::Stopped)?;
         drop(claims);
         if !number_claims(&mut known, graph.shards_mut(), &outs, threads) {
             // Over 4 billion states in a shard: ids are u32 (the pass
             // would need terabytes before this).
             counters.request_stop(StopReason::MemoryLimit);
-            return None;
+            return Err(Halt::Stopped);
         }
-        resolve(&known, &mut outs, threads);
+        if !number_maps(&mut map_index, graph.maps_mut(), &outs) {
+            return Err(Halt::Unreducible);
+        }
+        resolve(&known, &map_index, &mut outs, threads);
         for out in outs {
             let buffer = graph.add_buffer(out.edges);
             for (id, enabled, deadlock, start, len) in out.expanded {
@@ -175,7 +238,29 @@ pub(super) fn explore<M: Model>(
         depth += 1;
     }
     counters.live_states.store(graph.len() as u64, Ordering::Relaxed);
-    Some(graph)
+    Ok(graph)
+}
+
+/// Gives the renamings the chunks `outs` met for the first time numbers in
+/// the graph's table `maps` (and `index`, where each is), in their order;
+/// `false` if a chunk could not record its renamings or the table would
+/// outgrow an edge's 16-bit number.
+fn number_maps<S>(index: &mut HashMap<GroupMap, u16>, maps: &mut Vec<GroupMap>, outs: &[ChunkOut<S>]) -> bool {
+    if outs.iter().any(|o| o.unreducible) {
+        return false;
+    }
+    let mut new: Vec<GroupMap> =
+        outs.iter().flat_map(|o| &o.maps[1..]).filter(|m| !index.contains_key(*m)).copied().collect();
+    new.sort_unstable();
+    new.dedup();
+    if maps.len() + new.len() > u16::MAX as usize + 1 {
+        return false;
+    }
+    for m in new {
+        index.insert(m, maps.len() as u16);
+        maps.push(m);
+    }
+    true
 }
 
 /// Runs `f` on every item of `items`, split into up to `threads` runs of
@@ -225,8 +310,9 @@ fn number_claims<S: Sync>(known: &mut [Known], nodes: &mut [Vec<Node>], outs: &[
 
 /// Sets the ids of the chunks' edges to states first met in this level
 /// and of their next states (chunks split among `threads` threads), once
-/// every such state is in `known` (next states move to `numbered`).
-fn resolve<S: Send>(known: &[Known], outs: &mut [ChunkOut<S>], threads: usize) {
+/// every such state is in `known` (next states move to `numbered`), and
+/// renumbers their edges' renamings as the graph's table (`maps`) numbers them.
+fn resolve<S: Send>(known: &[Known], maps: &HashMap<GroupMap, u16>, outs: &mut [ChunkOut<S>], threads: usize) {
     let id = |fp: Fingerprint| {
         let shard = shard_of(fp);
         // Every state claimed in the level was numbered before this.
@@ -237,6 +323,12 @@ fn resolve<S: Send>(known: &[Known], outs: &mut [ChunkOut<S>], threads: usize) {
             out.edges[at as usize].to = id(fp);
         }
         out.unresolved = Vec::new();
+        if out.maps.len() > 1 {
+            let to: Vec<u16> = out.maps.iter().map(|m| if m.is_identity() { 0 } else { maps[m] }).collect();
+            for e in &mut out.edges {
+                e.map = to[e.map as usize];
+            }
+        }
         out.numbered = std::mem::take(&mut out.next).into_iter().map(|(fp, s)| (id(fp), s)).collect();
     });
 }
@@ -319,13 +411,14 @@ mod tests {
         let eventually: Vec<&Property<Philosophers>> = props.iter().filter(|p| p.kind == Kind::Eventually).collect();
         assert_eq!(eventually.len(), 2);
         for depth in [0, 6] {
-            let one = explore(&model, &eventually, false, depth, 1, &Counters::new()).expect("not stopped");
+            let one = explore(&model, &eventually, Reduction::None, depth, 1, &Counters::new()).expect("not stopped");
             let want = contents(&one);
             assert!(want.len() > if depth == 0 { 2 * CHUNK } else { 10 }, "{} states to depth {depth}", want.len());
             assert_eq!(want.len(), one.len());
             assert!(want.iter().any(|n| !n.5.is_empty()), "edges recorded");
             for threads in [2, 3, 4] {
-                let many = explore(&model, &eventually, false, depth, threads, &Counters::new()).expect("not stopped");
+                let many = explore(&model, &eventually, Reduction::None, depth, threads, &Counters::new())
+                    .expect("not stopped");
                 assert!(contents(&many) == want, "{threads} threads, depth {depth}: a different graph");
             }
         }

@@ -11,6 +11,7 @@
 //! states' order and each state's edges in successor order.
 
 use crate::fingerprint::Fingerprint;
+use crate::GroupMap;
 
 /// Bits of an id that name its shard.
 pub(super) const SHARD_BITS: u32 = 8;
@@ -33,12 +34,14 @@ pub(super) fn id_of(shard: usize, local: u32) -> u32 {
     local << SHARD_BITS | shard as u32
 }
 
-/// An edge: its target's id and the fairness group of its action
-/// ([`NO_GROUP`] for none), 8 bytes.
+/// An edge: its target's id, the fairness group of its action
+/// ([`NO_GROUP`] for none) and how canonicalising its target renamed the
+/// groups (an index into [`Graph::map`]'s table, 0 for none), 8 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Edge {
     pub to: u32,
     pub group: u8,
+    pub map: u16,
 }
 
 impl Edge {
@@ -82,12 +85,31 @@ pub(super) struct Graph {
     buffers: Vec<Vec<Edge>>,
     /// The initial states (explored ones), in [`crate::Model::init_states`] order.
     pub roots: Vec<u32>,
+    /// The group renamings edges refer to; the first is the identity.
+    maps: Vec<GroupMap>,
 }
 
 impl Graph {
     /// An empty graph.
     pub fn new() -> Self {
-        Graph { shards: vec![Vec::new(); SHARDS], buffers: Vec::new(), roots: Vec::new() }
+        Graph {
+            shards: vec![Vec::new(); SHARDS],
+            buffers: Vec::new(),
+            roots: Vec::new(),
+            maps: vec![GroupMap::IDENTITY],
+        }
+    }
+
+    /// How canonicalising the target of `e` renamed the fairness groups.
+    #[inline]
+    pub fn map(&self, e: Edge) -> &GroupMap {
+        &self.maps[e.map as usize]
+    }
+
+    /// The renamings edges refer to, by index (the first is the identity),
+    /// for the pass to extend.
+    pub fn maps_mut(&mut self) -> &mut Vec<GroupMap> {
+        &mut self.maps
     }
 
     /// The node with id `id`.
@@ -154,7 +176,8 @@ mod tests {
             assert_eq!(id as usize % SHARDS, shard);
             assert_eq!(id >> SHARD_BITS, local);
         }
-        assert_eq!(Edge { to: 0, group: NO_GROUP }.bit(), 0);
-        assert_eq!(Edge { to: 0, group: 5 }.bit(), 32);
+        assert_eq!(Edge { to: 0, group: NO_GROUP, map: 0 }.bit(), 0);
+        assert_eq!(Edge { to: 0, group: 5, map: 0 }.bit(), 32);
+        assert_eq!(std::mem::size_of::<Edge>(), 8);
     }
 }

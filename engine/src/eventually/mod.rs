@@ -23,25 +23,72 @@
 //! there that takes an edge of every group the component needs. Under
 //! symmetry reduction G is a set of orbits; a cycle of orbits is a real path
 //! that returns to a permutation of a state it visited, which repeats for ever
-//! since the predicate and the fairness groups are symmetric. A model whose
-//! fairness groups are not symmetric ([`Model::fairness_is_symmetric`]) gets
-//! this pass on unreduced states (the checker turns symmetry off for it).
+//! since the predicate and the fairness groups are symmetric.
+//!
+//! A model whose fairness groups are not symmetric
+//! ([`Model::fairness_is_symmetric`]: a group per instance, and instances are
+//! permuted) gets this pass on orbits only if it reports how canonicalising
+//! renames the groups ([`Model::reports_group_maps`],
+//! [`Model::canonicalize_groups`]); each edge then records its renaming, and a
+//! component is tested up to the renamings on its cycles ([`renaming`]: exact,
+//! the same verdict as on the real states the component stands for). Deadlock
+//! paths found on orbits are real paths (rebuilt as BFS traces are); a fair
+//! cycle of orbits may need several turns to close on a real state, so for
+//! a property violated that way the pass runs again on unreduced states, for
+//! that property alone, and reports the shortest real lasso it finds. A model
+//! that does not report renamings gets the pass on unreduced states.
 
 mod decide;
 mod explore;
 mod graph;
+mod renaming;
 
 use crate::progress::Counters;
 use crate::property::Property;
 use crate::search::Chain;
 use crate::Model;
 
+/// What states the pass explores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reduction {
+    /// Real (unreduced) states.
+    None,
+    /// Orbits, fairness groups symmetric.
+    Orbits,
+    /// Orbits, edges recording how they rename fairness groups.
+    Renaming,
+}
+
+impl Reduction {
+    /// How `model`'s `eventually` properties are checked with symmetry
+    /// reduction on (`symmetry`) or off.
+    pub(crate) fn of<M: Model>(model: &M, symmetry: bool) -> Reduction {
+        if !symmetry {
+            Reduction::None
+        } else if model.fairness_is_symmetric() {
+            Reduction::Orbits
+        } else if model.reports_group_maps() {
+            Reduction::Renaming
+        } else {
+            Reduction::None
+        }
+    }
+}
+
 /// The verdict of the pass on one property.
 pub(crate) enum Verdict {
     Holds,
-    Violated(Chain),
+    /// Violated, with a path to a deadlock or a lasso; `on_orbits`: its
+    /// fingerprints are of canonical forms (rebuild it with symmetry).
+    Violated {
+        chain: Chain,
+        on_orbits: bool,
+    },
     /// A stop was requested before the pass finished.
     Unknown,
+    /// Within [`decide`] under renaming: a fair cycle of orbits, whose real
+    /// lasso is to be found on unreduced states.
+    CycleOfOrbits,
 }
 
 /// The fairness group of an action as a one-bit mask (0 for none).
@@ -55,7 +102,9 @@ pub(crate) fn fairness_bit(g: Option<u8>) -> u64 {
 }
 
 /// Checks the `eventually` properties `props` within `max_depth` (0 = no
-/// bound), one verdict each, in order.
+/// bound), one verdict each, in order, on the states `reduction` says
+/// (see the module docs for what happens to fair cycles of orbits); also
+/// returns how many states its explorations held, summed.
 ///
 /// One exploration serves up to 64 of them (so successors are generated
 /// once, not once per property): it explores every state reachable along
@@ -69,22 +118,63 @@ pub(crate) fn fairness_bit(g: Option<u8>) -> u64 {
 pub(crate) fn check_all<M: Model>(
     model: &M,
     props: &[&Property<M>],
-    symmetry: bool,
+    reduction: Reduction,
     max_depth: u64,
     threads: usize,
     counters: &Counters,
-) -> Vec<Verdict> {
+) -> (Vec<Verdict>, u64) {
+    let (mut out, mut states) = pass(model, props, reduction, max_depth, threads, counters);
+    let cycles: Vec<usize> = (0..out.len()).filter(|&i| matches!(out[i], Verdict::CycleOfOrbits)).collect();
+    if !cycles.is_empty() {
+        let again: Vec<&Property<M>> = cycles.iter().map(|&i| props[i]).collect();
+        let (lassos, more) = pass(model, &again, Reduction::None, max_depth, threads, counters);
+        states += more;
+        for (i, v) in cycles.into_iter().zip(lassos) {
+            // The real states have a fair cycle iff the orbits do
+            // (`renaming`), so this is a lasso unless stopped.
+            debug_assert!(!matches!(v, Verdict::Holds), "{}: a fair cycle of orbits but none of states", props[i].name);
+            out[i] = v;
+        }
+    }
+    counters.live_depth.store(0, std::sync::atomic::Ordering::Relaxed);
+    (out, states)
+}
+
+/// One exploration per 64 properties and a decision for each; on orbits
+/// unless a renaming cannot be recorded (then on real states). Also gives
+/// the states the explorations held.
+fn pass<M: Model>(
+    model: &M,
+    props: &[&Property<M>],
+    reduction: Reduction,
+    max_depth: u64,
+    threads: usize,
+    counters: &Counters,
+) -> (Vec<Verdict>, u64) {
     let mut out = Vec::with_capacity(props.len());
+    let mut states = 0;
     for chunk in props.chunks(64) {
-        let Some(graph) = explore::explore(model, chunk, symmetry, max_depth, threads, counters) else {
+        let mut reduction = reduction;
+        let graph = loop {
+            match explore::explore(model, chunk, reduction, max_depth, threads, counters) {
+                Ok(graph) => break Some(graph),
+                Err(explore::Halt::Unreducible) if reduction != Reduction::None => reduction = Reduction::None,
+                Err(_) => break None,
+            }
+        };
+        let Some(graph) = graph else {
             out.extend(props.iter().map(|_| Verdict::Unknown));
             break;
         };
-        out.extend((0..chunk.len()).map(|i| decide::decide(&graph, 1u64 << i, max_depth, counters)));
+        states += graph.len() as u64;
+        let renaming = reduction == Reduction::Renaming;
+        out.extend((0..chunk.len()).map(|i| match decide::decide(&graph, 1u64 << i, max_depth, renaming, counters) {
+            Verdict::Violated { chain, .. } => Verdict::Violated { chain, on_orbits: reduction != Reduction::None },
+            v => v,
+        }));
     }
     out.truncate(props.len());
-    counters.live_depth.store(0, std::sync::atomic::Ordering::Relaxed);
-    out
+    (out, states)
 }
 
 #[cfg(test)]
@@ -134,7 +224,8 @@ mod tests {
         match v {
             Verdict::Holds => "holds".into(),
             Verdict::Unknown => "unknown".into(),
-            Verdict::Violated(c) => format!("{:?} loop {:?}", c.fps, c.loop_start),
+            Verdict::Violated { chain: c, .. } => format!("{:?} loop {:?}", c.fps, c.loop_start),
+            Verdict::CycleOfOrbits => "cycle of orbits".into(),
         }
     }
 
@@ -143,9 +234,9 @@ mod tests {
         let props = Ring.properties();
         let refs: Vec<&Property<Ring>> = props.iter().collect();
         for depth in [0, 3, 4, 10] {
-            let together = check_all(&Ring, &refs, false, depth, 1, &Counters::new());
+            let (together, _) = check_all(&Ring, &refs, Reduction::None, depth, 1, &Counters::new());
             for (i, p) in refs.iter().enumerate() {
-                let alone = check_all(&Ring, &[*p], false, depth, 1, &Counters::new());
+                let (alone, _) = check_all(&Ring, &[*p], Reduction::None, depth, 1, &Counters::new());
                 assert_eq!(summary(&together[i]), summary(&alone[0]), "{} to depth {depth}", p.name);
             }
             if depth == 0 {

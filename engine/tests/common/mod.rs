@@ -153,3 +153,24 @@ impl Model for Spinner {
         (self.fair && *a == "finish").then_some(0)
     }
 }
+
+/// Whether the loop of a lasso (`steps` from `start` on, the last state
+/// the loop's first) is weakly fair: every fairness group enabled in every
+/// state of the loop takes a step in it.
+pub fn fair_loop<M: Model>(model: &M, steps: &[(Option<M::Action>, M::State)], start: usize) -> bool {
+    let bit = |a: &M::Action| model.fairness(a).map_or(0u64, |g| 1 << (g % 64));
+    let mut always = u64::MAX;
+    let mut moved = 0u64;
+    let mut buf = Vec::new();
+    for (i, (action, s)) in steps.iter().enumerate().skip(start) {
+        if i + 1 < steps.len() {
+            buf.clear();
+            model.successors(s, &mut buf);
+            always &= buf.iter().fold(0, |m, (a, _)| m | bit(a));
+        }
+        if i > start {
+            moved |= action.as_ref().map_or(0, bit);
+        }
+    }
+    always & !moved == 0
+}
