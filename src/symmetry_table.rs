@@ -4,7 +4,9 @@
 //! with N instances of every controller kind the scenario uses (symmetry
 //! permutes interchangeable instances of one kind: with one of each there is
 //! nothing to reduce), and prints the unique states of both runs, their
-//! ratio and whether every property got the same verdict.
+//! ratio, the states the `eventually` pass explored in each (on orbits with
+//! symmetry, since it follows instances' fairness through the permutations)
+//! and whether every property got the same verdict.
 
 use std::process::ExitCode;
 
@@ -77,10 +79,11 @@ fn instance_flags(scenario: &str, instances: u8) -> Result<Vec<String>, String> 
     Ok(kinds.iter().filter(|(_, n)| *n > 0).flat_map(|(flag, _)| [flag.to_string(), instances.to_string()]).collect())
 }
 
-/// What one run found: unique states, whether it completed, and each
-/// property's verdict.
+/// What one run found: unique states, states of the `eventually` pass,
+/// whether it completed, and each property's verdict.
 struct Outcome {
     unique: u64,
+    pass: u64,
     complete: bool,
     verdicts: Vec<(String, String)>,
 }
@@ -94,6 +97,7 @@ fn outcome(report: &serde_json::Value) -> Result<Outcome, String> {
     let text = |p: &serde_json::Value, k: &str| p.get(k).and_then(serde_json::Value::as_str).unwrap_or("?").to_string();
     Ok(Outcome {
         unique,
+        pass: report.get("liveness_states").and_then(serde_json::Value::as_u64).unwrap_or(0),
         // Stopped only by the depth bound: every state within it was seen.
         complete: report.get("stop_reason").and_then(serde_json::Value::as_str).is_none_or(|r| r == "max-depth"),
         verdicts: props.iter().map(|p| (text(p, "name"), text(p, "status"))).collect(),
@@ -152,8 +156,9 @@ fn table(args: &SymmetryArgs) -> Result<(String, bool), String> {
     let exe = crate::child::this_program()?;
     let mut out = format!(
         "{} instances of each controller kind a scenario uses, {threads} threads, --keep-going\n\n\
-         | scenario | consistency | depth | unique states without symmetry | with | reduction | verdicts |\n\
-         |---|---|---|---|---|---|---|\n",
+         | scenario | consistency | depth | unique states without symmetry | with | reduction \
+         | eventually pass states without | with | verdicts |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
         args.instances
     );
     let mut agree = true;
@@ -179,13 +184,15 @@ fn table(args: &SymmetryArgs) -> Result<(String, bool), String> {
             format!("DIFFER: {}", diff.join("; "))
         };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.1}x | {verdicts} |\n",
+            "| {} | {} | {} | {} | {} | {:.1}x | {} | {} | {verdicts} |\n",
             row.scenario,
             row.consistency,
             row.depth,
             without.unique,
             with.unique,
             without.unique as f64 / with.unique.max(1) as f64,
+            without.pass,
+            with.pass,
         ));
     }
     Ok((out, agree))

@@ -79,11 +79,12 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             let chosen: Vec<&crate::Property<M>> = live.iter().map(|&i| &props[i]).collect();
             let reduction = Reduction::of(model, opts.symmetry);
             let pass = Instant::now();
-            let (verdicts, states) =
+            let checked =
                 eventually::check_all(model, &chosen, reduction, opts.max_depth, opts.threads.max(1), &counters);
-            liveness_states = states;
+            liveness_states = checked.states;
             liveness_s = pass.elapsed().as_secs_f64();
-            for (i, verdict) in live.into_iter().zip(verdicts) {
+            outcome.error = outcome.error.take().or(checked.error);
+            for (i, verdict) in live.into_iter().zip(checked.verdicts) {
                 match verdict {
                     Verdict::Holds => {}
                     Verdict::Violated { chain, on_orbits } => {

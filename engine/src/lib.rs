@@ -27,8 +27,14 @@
 //!   birthday bound (about n²/2⁶⁵ for n states). A trace that cannot be rebuilt
 //!   because of a collision is reported as an error, never as a wrong trace.
 //! - Symmetry reduction is sound only if [`Model::canonicalize`] maps each
-//!   state to a representative of its orbit and every property is invariant
-//!   under the permutations; the engine cannot check this.
+//!   state to a representative of its orbit, the permutations are
+//!   automorphisms that fix the set of initial states, and every property is
+//!   invariant under them; the engine cannot check this. For `eventually`
+//!   properties of a model whose symmetry permutes its fairness groups, the
+//!   renamings [`Model::canonicalize_groups`] reports must be right too: a
+//!   wrong one can hide a fair cycle (a wrong `holds`, undetected) or show
+//!   one the states do not have (detected: the lasso search on unreduced
+//!   states finds none, and the report names the problem).
 //! - With a depth bound, verdicts hold for the states within the bound; the
 //!   `eventually` semantics under a bound are stated in the `eventually` module
 //!   docs (a cycle among ¬P states within the bound is a counterexample).

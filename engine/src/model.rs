@@ -52,7 +52,11 @@ pub enum Drawn {
 /// - `fingerprint` is a pure function of the state, equal for equal states.
 /// - `canonicalize` maps every state of one symmetry orbit to one
 ///   representative, and every property gives the same answer on all states of
-///   an orbit. If a model has no symmetry, keep the default (identity).
+///   an orbit. The permutations must be automorphisms (the successors of a
+///   permuted state are the permuted successors) and the set of initial
+///   states must be closed under them (with a depth bound, a state and its
+///   images are then at the same depth). If a model has no symmetry, keep
+///   the default (identity).
 pub trait Model: Sync {
     /// A global state. `Eq + Hash` are used by the reference checker, which keeps
     /// full states; the optimised checkers keep only fingerprints.

@@ -103,8 +103,7 @@ pub(crate) fn fairness_bit(g: Option<u8>) -> u64 {
 
 /// Checks the `eventually` properties `props` within `max_depth` (0 = no
 /// bound), one verdict each, in order, on the states `reduction` says
-/// (see the module docs for what happens to fair cycles of orbits); also
-/// returns how many states its explorations held, summed.
+/// (see the module docs for what happens to fair cycles of orbits).
 ///
 /// One exploration serves up to 64 of them (so successors are generated
 /// once, not once per property): it explores every state reachable along
@@ -122,8 +121,9 @@ pub(crate) fn check_all<M: Model>(
     max_depth: u64,
     threads: usize,
     counters: &Counters,
-) -> (Vec<Verdict>, u64) {
+) -> Checked {
     let (mut out, mut states) = pass(model, props, reduction, max_depth, threads, counters);
+    let mut error = None;
     let cycles: Vec<usize> = (0..out.len()).filter(|&i| matches!(out[i], Verdict::CycleOfOrbits)).collect();
     if !cycles.is_empty() {
         let again: Vec<&Property<M>> = cycles.iter().map(|&i| props[i]).collect();
@@ -132,12 +132,30 @@ pub(crate) fn check_all<M: Model>(
         for (i, v) in cycles.into_iter().zip(lassos) {
             // The real states have a fair cycle iff the orbits do
             // (`renaming`), so this is a lasso unless stopped.
-            debug_assert!(!matches!(v, Verdict::Holds), "{}: a fair cycle of orbits but none of states", props[i].name);
+            if matches!(v, Verdict::Holds) {
+                error = Some(format!(
+                    "'{}': the eventually pass on orbits found a fair cycle that the states themselves do not have \
+                     (does Model::canonicalize_groups report the renaming its canonical form makes?); \
+                     the verdict given is the one on unreduced states",
+                    props[i].name
+                ));
+            }
             out[i] = v;
         }
     }
     counters.live_depth.store(0, std::sync::atomic::Ordering::Relaxed);
-    (out, states)
+    Checked { verdicts: out, states, error }
+}
+
+/// What [`check_all`] found.
+pub(crate) struct Checked {
+    /// One per property, in order.
+    pub verdicts: Vec<Verdict>,
+    /// States its explorations held, summed.
+    pub states: u64,
+    /// A disagreement between the pass on orbits and on states (a model
+    /// whose renamings are wrong), for the report.
+    pub error: Option<String>,
 }
 
 /// One exploration per 64 properties and a decision for each; on orbits
@@ -234,9 +252,9 @@ mod tests {
         let props = Ring.properties();
         let refs: Vec<&Property<Ring>> = props.iter().collect();
         for depth in [0, 3, 4, 10] {
-            let (together, _) = check_all(&Ring, &refs, Reduction::None, depth, 1, &Counters::new());
+            let together = check_all(&Ring, &refs, Reduction::None, depth, 1, &Counters::new()).verdicts;
             for (i, p) in refs.iter().enumerate() {
-                let (alone, _) = check_all(&Ring, &[*p], Reduction::None, depth, 1, &Counters::new());
+                let alone = check_all(&Ring, &[*p], Reduction::None, depth, 1, &Counters::new()).verdicts;
                 assert_eq!(summary(&together[i]), summary(&alone[0]), "{} to depth {depth}", p.name);
             }
             if depth == 0 {
