@@ -7,6 +7,8 @@
 //! Resource managers are interchangeable: [`Model::canonicalize`] sorts them,
 //! which is sound because every property is symmetric in them.
 
+use krepis_encodings::layout::{Field, Layout, LayoutBuilder};
+
 use crate::{Model, Property};
 
 /// Largest number of resource managers supported.
@@ -36,21 +38,41 @@ pub enum TmState {
     Aborted,
 }
 
-/// A global state. Only the first `n` entries of `rm` are used.
+/// A global state: a bit-packed record of the model's [`Layout`] (2 bits
+/// per RM state, the TM's state, the TM's and the message set's bit per RM,
+/// two flags: 4n + 4 bits). Read and written through the model
+/// ([`TwoPhaseCommit::rm`] and the like), which holds the layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TpcState {
-    /// Each resource manager's state.
-    pub rm: [RmState; MAX_RMS],
-    /// The TM's state.
-    pub tm: TmState,
-    /// Resource managers the TM has seen prepared (bit i).
-    pub tm_prepared: u16,
-    /// `Prepared` messages sent (bit i).
-    pub msg_prepared: u16,
-    /// Whether `Commit` was sent.
-    pub msg_commit: bool,
-    /// Whether `Abort` was sent.
-    pub msg_abort: bool,
+    words: [u64; WORDS],
+}
+
+/// Words of a state: enough for [`MAX_RMS`] resource managers.
+const WORDS: usize = 2;
+
+/// Where each part of a state is in its record.
+#[derive(Clone, Debug)]
+struct Fields {
+    layout: Layout,
+    rm: Vec<Field>,
+    tm: Field,
+    tm_prepared: Vec<Field>,
+    msg_prepared: Vec<Field>,
+    msg_commit: Field,
+    msg_abort: Field,
+}
+
+impl Fields {
+    fn new(n: usize) -> Self {
+        let mut b = LayoutBuilder::new();
+        let rm = b.fields("rm", n, RmState::Aborted as u64);
+        let tm = b.field("tm", TmState::Aborted as u64);
+        let tm_prepared = b.fields("tm_prepared", n, 1);
+        let msg_prepared = b.fields("msg_prepared", n, 1);
+        let msg_commit = b.field("msg_commit", 1);
+        let msg_abort = b.field("msg_abort", 1);
+        Fields { layout: b.build(), rm, tm, tm_prepared, msg_prepared, msg_commit, msg_abort }
+    }
 }
 
 /// An action of the protocol.
@@ -76,17 +98,72 @@ pub enum TpcAction {
 #[derive(Clone, Debug)]
 pub struct TwoPhaseCommit {
     n: usize,
+    f: Fields,
 }
+
+const RMS: [RmState; 4] = [RmState::Working, RmState::Prepared, RmState::Committed, RmState::Aborted];
+const TMS: [TmState; 3] = [TmState::Init, TmState::Committed, TmState::Aborted];
 
 impl TwoPhaseCommit {
     /// The protocol with `n` resource managers; `n` is clamped to 1..=12.
     pub fn new(n: usize) -> Self {
-        TwoPhaseCommit { n: n.clamp(1, MAX_RMS) }
+        let n = n.clamp(1, MAX_RMS);
+        let f = Fields::new(n);
+        debug_assert!(f.layout.fits::<WORDS>().is_ok(), "{}", f.layout);
+        TwoPhaseCommit { n, f }
     }
 
     /// Number of resource managers.
     pub fn rms(&self) -> usize {
         self.n
+    }
+
+    /// Where each part of a state is: 4n + 4 bits.
+    pub fn layout(&self) -> &Layout {
+        &self.f.layout
+    }
+
+    /// RM `i`'s state in `s`.
+    pub fn rm(&self, s: &TpcState, i: usize) -> RmState {
+        RMS[(self.f.rm[i].get(&s.words) & 3) as usize]
+    }
+
+    /// The TM's state in `s`.
+    pub fn tm(&self, s: &TpcState) -> TmState {
+        TMS[(self.f.tm.get(&s.words) % 3) as usize]
+    }
+
+    /// Whether the TM has seen RM `i` prepared.
+    pub fn tm_prepared(&self, s: &TpcState, i: usize) -> bool {
+        self.f.tm_prepared[i].get(&s.words) == 1
+    }
+
+    /// Whether RM `i` sent `Prepared`.
+    pub fn msg_prepared(&self, s: &TpcState, i: usize) -> bool {
+        self.f.msg_prepared[i].get(&s.words) == 1
+    }
+
+    /// Whether `Commit` was sent.
+    pub fn msg_commit(&self, s: &TpcState) -> bool {
+        self.f.msg_commit.get(&s.words) == 1
+    }
+
+    /// Whether `Abort` was sent.
+    pub fn msg_abort(&self, s: &TpcState) -> bool {
+        self.f.msg_abort.get(&s.words) == 1
+    }
+
+    /// `s` with `field` set to `v`.
+    fn with(s: &TpcState, field: Field, v: u64) -> TpcState {
+        let mut t = *s;
+        field.put(&mut t.words, v);
+        t
+    }
+
+    /// Every RM's state.
+    fn rms_of(&self, s: &TpcState) -> impl Iterator<Item = RmState> + '_ {
+        let words = s.words;
+        self.f.rm.iter().map(move |f| RMS[(f.get(&words) & 3) as usize])
     }
 }
 
@@ -94,47 +171,38 @@ impl Model for TwoPhaseCommit {
     type State = TpcState;
     type Action = TpcAction;
 
+    /// Every field 0: RMs working, TM in `Init`, nothing sent.
     fn init_states(&self, out: &mut Vec<TpcState>) {
-        out.push(TpcState {
-            rm: [RmState::Working; MAX_RMS],
-            tm: TmState::Init,
-            tm_prepared: 0,
-            msg_prepared: 0,
-            msg_commit: false,
-            msg_abort: false,
-        });
+        out.push(TpcState { words: [0; WORDS] });
     }
 
     fn successors(&self, s: &TpcState, out: &mut Vec<(TpcAction, TpcState)>) {
-        let all = (1u16 << self.n) - 1;
-        if s.tm == TmState::Init {
+        let f = &self.f;
+        if self.tm(s) == TmState::Init {
             for i in 0..self.n {
-                if s.msg_prepared >> i & 1 == 1 {
-                    out.push((TpcAction::TmRcvPrepared(i), TpcState { tm_prepared: s.tm_prepared | 1 << i, ..*s }));
+                if self.msg_prepared(s, i) {
+                    out.push((TpcAction::TmRcvPrepared(i), Self::with(s, f.tm_prepared[i], 1)));
                 }
             }
-            if s.tm_prepared == all {
-                out.push((TpcAction::TmCommit, TpcState { tm: TmState::Committed, msg_commit: true, ..*s }));
+            if (0..self.n).all(|i| self.tm_prepared(s, i)) {
+                let t = Self::with(s, f.tm, TmState::Committed as u64);
+                out.push((TpcAction::TmCommit, Self::with(&t, f.msg_commit, 1)));
             }
-            out.push((TpcAction::TmAbort, TpcState { tm: TmState::Aborted, msg_abort: true, ..*s }));
+            let t = Self::with(s, f.tm, TmState::Aborted as u64);
+            out.push((TpcAction::TmAbort, Self::with(&t, f.msg_abort, 1)));
         }
         for i in 0..self.n {
-            let with = |st: RmState| {
-                let mut t = *s;
-                t.rm[i] = st;
-                t
-            };
-            if s.rm[i] == RmState::Working {
-                let mut t = with(RmState::Prepared);
-                t.msg_prepared |= 1 << i;
-                out.push((TpcAction::RmPrepare(i), t));
-                out.push((TpcAction::RmChooseToAbort(i), with(RmState::Aborted)));
+            let to = |st: RmState| Self::with(s, f.rm[i], st as u64);
+            if self.rm(s, i) == RmState::Working {
+                let t = to(RmState::Prepared);
+                out.push((TpcAction::RmPrepare(i), Self::with(&t, f.msg_prepared[i], 1)));
+                out.push((TpcAction::RmChooseToAbort(i), to(RmState::Aborted)));
             }
-            if s.msg_commit {
-                out.push((TpcAction::RmRcvCommit(i), with(RmState::Committed)));
+            if self.msg_commit(s) {
+                out.push((TpcAction::RmRcvCommit(i), to(RmState::Committed)));
             }
-            if s.msg_abort {
-                out.push((TpcAction::RmRcvAbort(i), with(RmState::Aborted)));
+            if self.msg_abort(s) {
+                out.push((TpcAction::RmRcvAbort(i), to(RmState::Aborted)));
             }
         }
     }
@@ -142,56 +210,53 @@ impl Model for TwoPhaseCommit {
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
             Property::always("consistent", |m: &Self, s: &TpcState| {
-                let rms = &s.rm[..m.n];
-                !(rms.contains(&RmState::Committed) && rms.contains(&RmState::Aborted))
+                !(m.rms_of(s).any(|r| r == RmState::Committed) && m.rms_of(s).any(|r| r == RmState::Aborted))
             }),
-            Property::sometimes("all-committed", |m: &Self, s: &TpcState| {
-                s.rm[..m.n].iter().all(|r| *r == RmState::Committed)
-            }),
+            Property::sometimes("all-committed", |m: &Self, s: &TpcState| m.rms_of(s).all(|r| r == RmState::Committed)),
         ]
     }
 
     /// Sorts the resource managers by (state, prepared message, seen by TM).
     fn canonicalize(&self, s: &mut TpcState) {
-        let mut rms: [(RmState, bool, bool); MAX_RMS] = [(RmState::Working, false, false); MAX_RMS];
-        for (i, r) in rms.iter_mut().enumerate().take(self.n) {
-            *r = (s.rm[i], s.msg_prepared >> i & 1 == 1, s.tm_prepared >> i & 1 == 1);
+        // Each RM as one small key ordered as that triple.
+        let f = &self.f;
+        let mut keys = [0u8; MAX_RMS];
+        for (i, k) in keys.iter_mut().enumerate().take(self.n) {
+            let (st, sent, seen) =
+                (f.rm[i].get(&s.words), f.msg_prepared[i].get(&s.words), f.tm_prepared[i].get(&s.words));
+            *k = (st << 2 | sent << 1 | seen) as u8;
         }
-        rms[..self.n].sort_unstable();
-        s.msg_prepared = 0;
-        s.tm_prepared = 0;
-        for (i, (st, sent, seen)) in rms[..self.n].iter().enumerate() {
-            s.rm[i] = *st;
-            s.msg_prepared |= u16::from(*sent) << i;
-            s.tm_prepared |= u16::from(*seen) << i;
+        let keys = &mut keys[..self.n];
+        if keys.is_sorted() {
+            return;
+        }
+        keys.sort_unstable();
+        for (i, &k) in keys.iter().enumerate() {
+            f.rm[i].put(&mut s.words, u64::from(k >> 2));
+            f.msg_prepared[i].put(&mut s.words, u64::from(k >> 1 & 1));
+            f.tm_prepared[i].put(&mut s.words, u64::from(k & 1));
         }
     }
 
-    /// xxh3 of the state packed into at most 52 bits: 2 bits per RM state, the TM's
-    /// state, both bit sets and both flags.
+    /// xxh3 of the record's words.
     fn fingerprint(&self, s: &TpcState) -> crate::Fingerprint {
-        let mut w = 0u64;
-        for r in &s.rm[..self.n] {
-            w = w << 2 | *r as u64;
+        let mut bytes = [0u8; WORDS * 8];
+        for (b, w) in bytes.chunks_exact_mut(8).zip(&s.words) {
+            b.copy_from_slice(&w.to_le_bytes());
         }
-        w = w << 2 | s.tm as u64;
-        w = w << 12 | u64::from(s.tm_prepared);
-        w = w << 12 | u64::from(s.msg_prepared);
-        w = w << 1 | u64::from(s.msg_commit);
-        w = w << 1 | u64::from(s.msg_abort);
-        crate::fingerprint::fingerprint_bytes(&w.to_le_bytes())
+        crate::fingerprint::fingerprint_bytes(&bytes)
     }
 
     fn format_state(&self, s: &TpcState) -> String {
+        let bits = |b: &dyn Fn(usize) -> bool| (0..self.n).map(|i| if b(i) { '1' } else { '0' }).collect::<String>();
         format!(
-            "tm={:?} rms={:?} tm_prepared={:0w$b} sent: prepared={:0w$b} commit={} abort={}",
-            s.tm,
-            &s.rm[..self.n],
-            s.tm_prepared,
-            s.msg_prepared,
-            s.msg_commit,
-            s.msg_abort,
-            w = self.n
+            "tm={:?} rms={:?} tm_prepared={} sent: prepared={} commit={} abort={}",
+            self.tm(s),
+            self.rms_of(s).collect::<Vec<_>>(),
+            bits(&|i| self.tm_prepared(s, i)),
+            bits(&|i| self.msg_prepared(s, i)),
+            self.msg_commit(s),
+            self.msg_abort(s),
         )
     }
 
@@ -205,5 +270,46 @@ impl Model for TwoPhaseCommit {
 
     fn name(&self) -> String {
         format!("two_phase_commit({})", self.n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_is_4n_plus_4_bits_and_reads_back_what_was_written() {
+        for n in 1..=MAX_RMS {
+            let m = TwoPhaseCommit::new(n);
+            assert_eq!(m.layout().bits() as usize, 4 * n + 4, "{}", m.layout());
+            assert!(m.layout().fits::<WORDS>().is_ok());
+            // Pseudo-random states, written field by field, read back.
+            let mut x = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            for _ in 0..200 {
+                let mut next = |k: u64| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x % k
+                };
+                let rms: Vec<u64> = (0..n).map(|_| next(4)).collect();
+                let bits: Vec<(u64, u64)> = (0..n).map(|_| (next(2), next(2))).collect();
+                let (tm, commit, abort) = (next(3), next(2), next(2));
+                let mut s = TpcState { words: [0; WORDS] };
+                for i in 0..n {
+                    m.f.rm[i].put(&mut s.words, rms[i]);
+                    m.f.tm_prepared[i].put(&mut s.words, bits[i].0);
+                    m.f.msg_prepared[i].put(&mut s.words, bits[i].1);
+                }
+                m.f.tm.put(&mut s.words, tm);
+                m.f.msg_commit.put(&mut s.words, commit);
+                m.f.msg_abort.put(&mut s.words, abort);
+                for i in 0..n {
+                    assert_eq!(m.rm(&s, i), RMS[rms[i] as usize]);
+                    assert_eq!((m.tm_prepared(&s, i), m.msg_prepared(&s, i)), (bits[i].0 == 1, bits[i].1 == 1));
+                }
+                assert_eq!((m.tm(&s), m.msg_commit(&s), m.msg_abort(&s)), (TMS[tm as usize], commit == 1, abort == 1));
+            }
+        }
     }
 }
