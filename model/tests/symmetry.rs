@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use krepis_engine::{check, check_reference, Kind, Model, Options};
+use krepis_engine::{check, check_reference, GroupMap, Kind, Model, Options};
 use krepis_model::consistency::*;
 use krepis_model::controllers::Controller;
 use krepis_model::{KubeModel, KubeState, Scenario};
@@ -142,6 +142,31 @@ fn exact<C: Consistency>(scenario: Scenario, depth: u64) {
     assert_eq!(reduced.unique_states, orbits, "{}", C::NAME);
     assert_eq!(reference.unique_states, orbits, "{}", C::NAME);
     assert!(orbits < all.len() as u64, "{}: the reduction reduces", C::NAME);
+    // Canonicalising reports how it renames the instances' fairness groups:
+    // what group g does in a state, group σ(g) does in its canonical form.
+    let mut renamed = 0;
+    for s in &all {
+        let (mut c, mut sigma) = (s.clone(), GroupMap::IDENTITY);
+        m.canonicalize_groups(&mut c, &mut sigma);
+        let mut plain = s.clone();
+        m.canonicalize(&mut plain);
+        assert!(c == plain && sigma.is_permutation());
+        renamed += usize::from(!sigma.is_identity());
+        let canon = |mut t: KubeState<C>| {
+            m.canonicalize(&mut t);
+            t
+        };
+        let (mut from_s, mut from_c) = (Vec::new(), Vec::new());
+        m.successors(s, &mut from_s);
+        m.successors(&c, &mut from_c);
+        let from_c: HashSet<(Option<u8>, KubeState<C>)> =
+            from_c.into_iter().map(|(a, t)| (m.fairness(&a), canon(t))).collect();
+        for (a, t) in from_s {
+            let g = m.fairness(&a).map(|g| sigma.get(g));
+            assert!(from_c.contains(&(g, canon(t))), "{}: a step of group {:?} has no image", C::NAME, m.fairness(&a));
+        }
+    }
+    assert!(renamed > 0, "some states are not canonical as reached");
     // The `eventually` pass, on orbits too: it holds the orbits of what it
     // holds unreduced (counted by brute force).
     let pass = pass_states(&m, depth);
@@ -203,4 +228,57 @@ fn verdicts_are_the_same_with_and_without_symmetry() {
     // Traces found on reduced states are concrete traces (rebuilt and
     // checked by the engine): some must be there for this to test that.
     assert!(violated.iter().sum::<usize>() > 0);
+}
+
+/// Whether the loop of a lasso (`steps` from `start` on, the last state
+/// the loop's first) is weakly fair: every fairness group enabled in every
+/// state of the loop takes a step in it.
+fn fair_loop<M: Model>(m: &M, steps: &[(Option<M::Action>, M::State)], start: usize) -> bool {
+    let bit = |a: &M::Action| m.fairness(a).map_or(0u64, |g| 1 << (g % 64));
+    let (mut always, mut moved) = (u64::MAX, 0u64);
+    let mut buf = Vec::new();
+    for (i, (action, s)) in steps.iter().enumerate().skip(start) {
+        if i + 1 < steps.len() {
+            buf.clear();
+            m.successors(s, &mut buf);
+            always &= buf.iter().fold(0, |acc, (a, _)| acc | bit(a));
+        }
+        if i > start {
+            moved |= action.as_ref().map_or(0, bit);
+        }
+    }
+    always & !moved == 0
+}
+
+/// The composed model's ReplicaSet part with two schedulers and two
+/// ReplicaSet controllers: with restarts and client writes unbounded, a
+/// kubelet that keeps restarting keeps its node away from the scheduler,
+/// so "pods are eventually scheduled" fails on a weakly fair lasso. Its
+/// `eventually` pass runs on orbits (the instances' fairness groups follow
+/// the permutations), finds the fair cycle there, and the lasso printed is
+/// a real one: the one the pass on unreduced states prints.
+#[test]
+fn a_fair_cycle_found_on_orbits_is_printed_as_a_real_lasso() {
+    let mut s = Scenario::cluster("synchronous");
+    s.statefulsets.clear();
+    s.deployments.clear();
+    s.jobs.clear();
+    (s.statefulset_controllers, s.deployment_controllers, s.job_controllers, s.podgc_controllers) = (0, 0, 0, 0);
+    (s.schedulers, s.replicaset_controllers) = (2, 2);
+    let m = KubeModel::<Synchronous>::new(s);
+    assert!(!m.interchangeable().is_empty());
+    let opts = |sym: bool| Options::default().threads(2).max_depth(5).symmetry(sym).keep_going(true);
+    let (plain, reduced) = (check(&m, &opts(false)), check(&m, &opts(true)));
+    assert_eq!(reduced.report.error, None);
+    let name = krepis_model::properties::PODS_EVENTUALLY_SCHEDULED;
+    for r in [&plain, &reduced] {
+        assert_eq!(r.report.status(name), Some(krepis_engine::Status::Violated));
+        let t = r.trace(name).expect("a trace");
+        let start = t.loop_start.expect("a lasso");
+        t.replays(&m, false).expect("a real lasso, closing on the very state it loops to");
+        assert!(fair_loop(&m, &t.steps, start), "the loop is weakly fair as printed");
+    }
+    let (a, b) = (plain.trace(name).expect("a trace"), reduced.trace(name).expect("a trace"));
+    assert_eq!((a.steps.len(), a.loop_start), (b.steps.len(), b.loop_start));
+    assert!(reduced.report.unique_states < plain.report.unique_states);
 }
