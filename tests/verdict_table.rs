@@ -210,3 +210,39 @@ fn job_parallel() {
 fn statefulset_scale() {
     check_rows("statefulset-scale");
 }
+
+/// Symmetry reduction keeps every verdict of the table: each row with two
+/// instances of every controller kind, to depth 4 (or its own depth if
+/// less), checked with and without it (`keep_going`, so every property,
+/// `eventually` ones included, gets a verdict) gives the same verdicts, and
+/// the reduced run holds fewer states.
+#[test]
+fn symmetry_keeps_every_verdict_of_the_table() {
+    let mut failures = Vec::new();
+    for &(scenario, consistency, instances, depth, ..) in TABLE.iter().filter(|r| r.2 == 2) {
+        let depth = depth.min(4);
+        let run = |symmetry: bool| {
+            let opts = Options::default().threads(2).max_depth(depth).keep_going(true).symmetry(symmetry);
+            check_scenario(build(scenario, consistency, instances), &opts).expect("a known model")
+        };
+        let (plain, reduced) = (run(false), run(true));
+        let verdicts =
+            |r: &krepis_engine::Report| r.properties.iter().map(|p| (p.name.clone(), p.status)).collect::<Vec<_>>();
+        eprintln!(
+            "{scenario} {consistency} x2 depth {depth}: {} / {} states, eventually pass {} / {}",
+            plain.unique_states, reduced.unique_states, plain.liveness_states, reduced.liveness_states
+        );
+        if verdicts(&plain) != verdicts(&reduced) || reduced.error.is_some() {
+            failures.push(format!(
+                "{scenario} {consistency}: {:?} vs {:?} ({:?})",
+                verdicts(&plain),
+                verdicts(&reduced),
+                reduced.error
+            ));
+        }
+        if reduced.unique_states >= plain.unique_states {
+            failures.push(format!("{scenario} {consistency}: nothing reduced"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
