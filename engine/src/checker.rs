@@ -122,11 +122,10 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             (Kind::Sometimes, false) if closed => Status::NotFound,
             _ => Status::Unknown,
         };
-        // The `eventually` pass says which of its chains are unreduced;
-        // simulation's are unreduced when fairness is not symmetric.
-        let sym = opts.symmetry
-            && !unreduced_chain[i]
-            && (p.kind != Kind::Eventually || opts.strategy != Strategy::Simulation || model.fairness_is_symmetric());
+        // Chains are of canonical forms under symmetry (simulation's too:
+        // walks fingerprint canonical forms), except those the `eventually`
+        // pass says are of real states.
+        let sym = opts.symmetry && !unreduced_chain[i];
         let trace = outcome.chains[i].as_ref().and_then(|c| rebuild(model, sym, c));
         if outcome.chains[i].is_some() && trace.is_none() {
             error = Some(format!(
@@ -141,6 +140,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             status,
             trace: trace.as_ref().map(|t| t.to_steps(model)),
             loop_start: trace.as_ref().and_then(|t| t.loop_start),
+            loop_permuted: trace.as_ref().is_some_and(|t| t.loop_is_permuted()),
         });
         traces.push(trace);
     }

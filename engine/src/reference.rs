@@ -132,6 +132,7 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             status,
             trace: trace.as_ref().map(|t: &Trace<M>| t.to_steps(model)),
             loop_start: trace.as_ref().and_then(|t| t.loop_start),
+            loop_permuted: trace.as_ref().is_some_and(|t| t.loop_is_permuted()),
         });
         traces.push(trace);
     }

@@ -121,6 +121,12 @@ pub struct PropertyReport {
     /// index in `trace` of the state the last step returns to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loop_start: Option<usize>,
+    /// For a lasso found on orbits (symmetry reduction): the last state is
+    /// the loop-start state with interchangeable instances permuted, not
+    /// that state itself; going round again with them permuted the same
+    /// way goes on for ever.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub loop_permuted: bool,
 }
 
 fn is_zero_f(x: &f64) -> bool {
@@ -300,8 +306,18 @@ impl Report {
                         }
                     }
                 }
-                if let Some(l) = p.loop_start {
-                    let _ = writeln!(s, "       (the last state equals state {l}: the path loops forever)");
+                match p.loop_start {
+                    Some(l) if p.loop_permuted => {
+                        let _ = writeln!(
+                            s,
+                            "       (the last state is state {l} with interchangeable instances permuted: going round \
+                             again, each time with them permuted the same way, the path goes on forever)"
+                        );
+                    }
+                    Some(l) => {
+                        let _ = writeln!(s, "       (the last state equals state {l}: the path loops forever)");
+                    }
+                    None => {}
                 }
             }
         }

@@ -52,6 +52,15 @@ impl<M: Model> Trace<M> {
             .collect()
     }
 
+    /// Whether it is a lasso whose last state is not its loop-start state
+    /// itself (only the same up to symmetry: found on orbits).
+    pub fn loop_is_permuted(&self) -> bool {
+        match (self.loop_start.and_then(|l| self.steps.get(l)), self.steps.last()) {
+            (Some((_, at)), Some((_, last))) => at != last,
+            _ => false,
+        }
+    }
+
     /// Checks that the trace is a real execution of `model`: the first state is
     /// initial and every step is one of the successors of the state before it
     /// (same action text, equal state). For a lasso, the last state must equal

@@ -7,7 +7,7 @@
 
 mod common;
 
-use krepis_engine::{check, check_reference, GroupMap, Kind, Model, Options, Property, Status};
+use krepis_engine::{check, check_reference, GroupMap, Kind, Model, Options, Property, Status, Strategy};
 
 /// `n` identical processes sharing a global variable: a process in local
 /// state `l` with global `g` may move as `table[l][g]` lists (new local, new
@@ -312,4 +312,37 @@ fn a_token_passed_round_a_ring_is_a_fair_cycle_of_one_orbit() {
         let (plain, reduced) = (check(&m, &Options::default().symmetry(false)), check(&m, &Options::default()));
         assert!(reduced.report.unique_states < plain.report.unique_states, "{n} processes: rotations reduce");
     }
+}
+
+/// Simulation under symmetry: walks fingerprint canonical forms, so a
+/// walk may close its loop on a permutation of the state it left (which,
+/// repeated with the same permutation, goes on for ever, weakly fair when
+/// one turn is). Every violation it reports is one the exhaustive check
+/// finds, its trace is rebuilt and replays, and a loop that does not close
+/// on the very state says so.
+#[test]
+fn simulation_on_orbits_reports_real_violations_with_their_traces() {
+    let (mut violated, mut permuted) = (0, 0);
+    for seed in 0..200 {
+        let m = Processes::new(seed);
+        let sim = Options::default().strategy(Strategy::Simulation).walks(200).max_depth(8).keep_going(true);
+        let r = check(&m, &sim.threads(1));
+        assert_eq!(r.report.error, None, "seed {seed}");
+        let exhaustive = check(&m, &Options::default().symmetry(false).max_depth(8).keep_going(true));
+        for p in &r.report.properties {
+            if p.status != Status::Violated {
+                continue;
+            }
+            violated += 1;
+            assert_eq!(exhaustive.report.status(&p.name), Some(Status::Violated), "seed {seed}: {}", p.name);
+            let t = r.trace(&p.name).expect("a trace");
+            t.replays(&m, true).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            if let Some(start) = t.loop_start {
+                assert!(common::fair_loop(&m, &t.steps, start), "seed {seed}: {}", p.name);
+                assert_eq!(p.loop_permuted, t.steps[start].1 != t.steps[t.steps.len() - 1].1);
+                permuted += usize::from(p.loop_permuted);
+            }
+        }
+    }
+    assert!(violated > 50 && permuted > 5, "{violated} violations, {permuted} loops closing on a permutation");
 }
