@@ -61,6 +61,31 @@ impl<M: Model> Trace<M> {
         }
     }
 
+    /// Whether it is a lasso whose loop is weakly fair as written: every
+    /// fairness group ([`Model::fairness`]) enabled in every state of the
+    /// loop (from `loop_start` to the state before the last) has an action
+    /// among the loop's steps. (A loop that closes on a permutation of its
+    /// state is judged on one turn.) False for a trace that is not a lasso.
+    pub fn loop_is_fair(&self, model: &M) -> bool {
+        let Some(start) = self.loop_start.filter(|&l| l < self.steps.len()) else {
+            return false;
+        };
+        let bit = |a: &M::Action| model.fairness(a).map_or(0u64, |g| 1 << (g % 64));
+        let (mut always, mut moved) = (u64::MAX, 0u64);
+        let mut buf = Vec::new();
+        for (i, (action, s)) in self.steps.iter().enumerate().skip(start) {
+            if i + 1 < self.steps.len() {
+                buf.clear();
+                model.successors(s, &mut buf);
+                always &= buf.iter().fold(0, |m, (a, _)| m | bit(a));
+            }
+            if i > start {
+                moved |= action.as_ref().map_or(0, bit);
+            }
+        }
+        always & !moved == 0
+    }
+
     /// Checks that the trace is a real execution of `model`: the first state is
     /// initial and every step is one of the successors of the state before it
     /// (same action text, equal state). For a lasso, the last state must equal

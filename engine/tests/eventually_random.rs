@@ -20,14 +20,7 @@ const NONE: u8 = u8::MAX;
 
 impl RandomGraph {
     fn new(seed: u64) -> Self {
-        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let mut next = move |k: u64| {
-            // xorshift64*
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) % k
-        };
+        let mut next = common::xorshift(seed);
         let n = 3 + next(30) as u16;
         let edges = (0..n)
             .map(|_| {
@@ -77,12 +70,8 @@ fn the_pass_agrees_with_the_reference_on_random_graphs() {
             let base = Options::default().symmetry(false).keep_going(true).max_depth(depth);
             let reference = common::agree(&model, base.clone());
             for p in &reference.report.properties {
-                if let Some((t, start)) = reference.trace(&p.name).and_then(|t| Some((t, t.loop_start?))) {
-                    assert!(
-                        common::fair_loop(&model, &t.steps, start),
-                        "seed {seed}, {}: reference's loop unfair",
-                        p.name
-                    );
+                if let Some(t) = reference.trace(&p.name).filter(|t| t.loop_start.is_some()) {
+                    assert!(t.loop_is_fair(&model), "seed {seed}, {}: reference's loop unfair", p.name);
                 }
             }
             // Lassos and deadlock paths are the same on every thread count.
@@ -97,8 +86,8 @@ fn the_pass_agrees_with_the_reference_on_random_graphs() {
             for p in &one.report.properties {
                 // A lasso's loop is weakly fair as printed: its steps are
                 // the actions that make it so.
-                if let Some((t, start)) = one.trace(&p.name).and_then(|t| Some((t, t.loop_start?))) {
-                    assert!(common::fair_loop(&model, &t.steps, start), "seed {seed}, {}: unfair loop", p.name);
+                if let Some(t) = one.trace(&p.name).filter(|t| t.loop_start.is_some()) {
+                    assert!(t.loop_is_fair(&model), "seed {seed}, {}: unfair loop", p.name);
                 }
                 match (p.status, one.trace(&p.name).map(|t| t.loop_start.is_some())) {
                     (Status::Violated, Some(false)) => violated[0] += 1,

@@ -34,13 +34,7 @@ type State = (u8, Vec<u8>);
 
 impl Processes {
     fn new(seed: u64) -> Self {
-        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let mut next = move |k: u64| {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) % k
-        };
+        let mut next = common::xorshift(seed);
         let n = 2 + next(2) as usize;
         let table = (0..LOCALS)
             .map(|_| {
@@ -167,16 +161,11 @@ fn the_pass_on_orbits_agrees_with_the_pass_on_states() {
                     assert_eq!(t.loop_start.is_some(), u.loop_start.is_some(), "seed {seed}: {}", p.name);
                     match t.loop_start {
                         None => assert_eq!(t.steps.len(), u.steps.len(), "seed {seed}: shortest deadlock paths"),
-                        Some(start) => {
+                        Some(_) => {
                             // A real lasso: closes on the very state, fairly.
                             t.replays(&m, false).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-                            assert!(
-                                common::fair_loop(&m, &u.steps, start),
-                                "seed {seed}: {} loop unfair unreduced {:?}",
-                                p.name,
-                                u.steps
-                            );
-                            assert!(common::fair_loop(&m, &t.steps, start), "seed {seed}: {} loop unfair", p.name);
+                            assert!(u.loop_is_fair(&m), "seed {seed}: {} loop unfair unreduced {:?}", p.name, u.steps);
+                            assert!(t.loop_is_fair(&m), "seed {seed}: {} loop unfair", p.name);
                             assert_eq!(t.steps.len(), u.steps.len(), "seed {seed}: the lasso of the pass on states");
                         }
                     }
@@ -338,7 +327,7 @@ fn simulation_on_orbits_reports_real_violations_with_their_traces() {
             let t = r.trace(&p.name).expect("a trace");
             t.replays(&m, true).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
             if let Some(start) = t.loop_start {
-                assert!(common::fair_loop(&m, &t.steps, start), "seed {seed}: {}", p.name);
+                assert!(t.loop_is_fair(&m), "seed {seed}: {}", p.name);
                 assert_eq!(p.loop_permuted, t.steps[start].1 != t.steps[t.steps.len() - 1].1);
                 permuted += usize::from(p.loop_permuted);
             }

@@ -154,23 +154,14 @@ impl Model for Spinner {
     }
 }
 
-/// Whether the loop of a lasso (`steps` from `start` on, the last state
-/// the loop's first) is weakly fair: every fairness group enabled in every
-/// state of the loop takes a step in it.
-pub fn fair_loop<M: Model>(model: &M, steps: &[(Option<M::Action>, M::State)], start: usize) -> bool {
-    let bit = |a: &M::Action| model.fairness(a).map_or(0u64, |g| 1 << (g % 64));
-    let mut always = u64::MAX;
-    let mut moved = 0u64;
-    let mut buf = Vec::new();
-    for (i, (action, s)) in steps.iter().enumerate().skip(start) {
-        if i + 1 < steps.len() {
-            buf.clear();
-            model.successors(s, &mut buf);
-            always &= buf.iter().fold(0, |m, (a, _)| m | bit(a));
-        }
-        if i > start {
-            moved |= action.as_ref().map_or(0, bit);
-        }
+/// A small deterministic generator for random test models (xorshift64*):
+/// `next(k)` is uniform enough in `0..k`.
+pub fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    move |k: u64| {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) % k
     }
-    always & !moved == 0
 }
