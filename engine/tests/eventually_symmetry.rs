@@ -330,6 +330,9 @@ fn simulation_on_orbits_reports_real_violations_with_their_traces() {
                 assert!(t.loop_is_fair(&m), "seed {seed}: {}", p.name);
                 assert_eq!(p.loop_permuted, t.steps[start].1 != t.steps[t.steps.len() - 1].1);
                 permuted += usize::from(p.loop_permuted);
+                if p.loop_permuted {
+                    assert!(r.report.to_text().contains(&format!("is state {start} with interchangeable instances permuted")));
+                }
             }
         }
     }
