@@ -1,6 +1,8 @@
 //! Traces: sequences of states from an initial state, rebuilt from
 //! fingerprints by replaying the model.
 
+use hashbrown::HashMap;
+
 use crate::fingerprint::{nonzero, Fingerprint};
 use crate::report::TraceStep;
 use crate::Model;
@@ -156,8 +158,23 @@ pub(crate) fn replay_chain<M: Model>(
     model.init_states(&mut init);
     let start = init.into_iter().find(|s| canonical_fp(model, s, symmetry) == first)?;
     let mut steps: Vec<(Option<M::Action>, M::State)> = vec![(None, start)];
+    follow(model, symmetry, &mut steps, rest, groups)?;
+    Some(Trace { steps, loop_start: None })
+}
+
+/// Extends `steps` from its last state along the canonical fingerprints
+/// `fps` (the states to come), each step taking the first successor whose
+/// canonical fingerprint is the next one (and, with `groups`, whose action
+/// is in that step's group); `None` if some step has no such successor.
+fn follow<M: Model>(
+    model: &M,
+    symmetry: bool,
+    steps: &mut Vec<(Option<M::Action>, M::State)>,
+    fps: &[Fingerprint],
+    groups: Option<&[u8]>,
+) -> Option<()> {
     let mut buf = Vec::new();
-    for (k, &want) in rest.iter().enumerate() {
+    for (k, &want) in fps.iter().enumerate() {
         buf.clear();
         model.successors(&steps.last()?.1, &mut buf);
         let group = groups.and_then(|g| g.get(k)).copied().unwrap_or(crate::search::ANY_GROUP);
@@ -167,7 +184,82 @@ pub(crate) fn replay_chain<M: Model>(
         let (a, s) = buf.swap_remove(i);
         steps.push((Some(a), s));
     }
-    Some(Trace { steps, loop_start: None })
+    Some(())
+}
+
+/// [`close_loop`]'s search: per node (position in the loop's turn, 0 at a
+/// turn's end; real state), the node before it and the action that led
+/// there (`None` for where it starts).
+type Came<M> = HashMap<(usize, <M as Model>::State), Option<((usize, <M as Model>::State), <M as Model>::Action)>>;
+
+/// States [`close_loop`] visits at most.
+const CLOSE_LIMIT: usize = 1 << 16;
+
+/// A lasso rebuilt from canonical fingerprints (`chain`, with its `groups`)
+/// may end on a permutation of its loop-start state rather than on that
+/// state. Going round the loop again from there, along the same
+/// fingerprints, is a real path too, with the instances permuted once more
+/// each turn (weakly fair if one turn is: the enabled and stepping groups
+/// of each turn are the first turn's, permuted), and some number of turns
+/// (the permutation's order, at most) closes on the very state. This finds
+/// the fewest more turns that do, breadth first over the real states that
+/// match each position of the loop (at most [`CLOSE_LIMIT`] of them), and
+/// appends them; `trace` is left as it was if none is found within that.
+pub(crate) fn close_loop<M: Model>(
+    model: &M,
+    symmetry: bool,
+    trace: &mut Trace<M>,
+    chain: &[Fingerprint],
+    groups: Option<&[u8]>,
+) {
+    let Some(l) = trace.loop_start else {
+        return;
+    };
+    if !trace.loop_is_permuted() || chain.len() != trace.steps.len() || l + 1 >= chain.len() {
+        return;
+    }
+    let turn = &chain[l + 1..];
+    let group_at = |k: usize| groups.and_then(|g| g.get(l + k)).copied().unwrap_or(crate::search::ANY_GROUP);
+    let (Some((_, goal)), Some((_, from))) = (trace.steps.get(l), trace.steps.last()) else {
+        return;
+    };
+    let mut prev: Came<M> = HashMap::new();
+    prev.insert((0, from.clone()), None);
+    let mut queue = std::collections::VecDeque::from([(0usize, from.clone())]);
+    let mut buf = Vec::new();
+    while let Some((pos, x)) = queue.pop_front() {
+        if prev.len() > CLOSE_LIMIT {
+            return;
+        }
+        buf.clear();
+        model.successors(&x, &mut buf);
+        let group = group_at(pos);
+        for (a, y) in buf.drain(..) {
+            let fits = group == crate::search::ANY_GROUP || model.fairness(&a).map_or(u8::MAX, |g| g % 64) == group;
+            if !fits || canonical_fp(model, &y, symmetry) != turn[pos] {
+                continue;
+            }
+            let next = ((pos + 1) % turn.len(), y);
+            if prev.contains_key(&next) {
+                continue;
+            }
+            let done = next.0 == 0 && next.1 == *goal;
+            prev.insert(next.clone(), Some(((pos, x.clone()), a)));
+            if done {
+                // Walk back to the first turn's end, then append forwards.
+                let mut more = Vec::new();
+                let mut at = next;
+                while let Some(Some((before, a))) = prev.get(&at) {
+                    more.push((Some(a.clone()), at.1.clone()));
+                    at = before.clone();
+                }
+                more.reverse();
+                trace.steps.extend(more);
+                return;
+            }
+            queue.push_back(next);
+        }
+    }
 }
 
 /// Rebuilds a simulation walk by taking its recorded steps again (one
