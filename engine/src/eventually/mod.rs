@@ -23,7 +23,8 @@
 //! there that takes an edge of every group the component needs. Under
 //! symmetry reduction G is a set of orbits; a cycle of orbits is a real path
 //! that returns to a permutation of a state it visited, which repeats for ever
-//! since the predicate and the fairness groups are symmetric.
+//! since the predicate and the fairness groups are symmetric (the trace is
+//! gone round again until it closes on the very state: `trace::close_loop`).
 //!
 //! A model whose fairness groups are not symmetric
 //! ([`Model::fairness_is_symmetric`]: a group per instance, and instances are
