@@ -13,6 +13,10 @@
 //! controller, no restart or perturbation: 1,316 states, all within depth 8),
 //! measured under all five models for comparison; two bare pods under causal
 //! do not finish in 5 minutes. The stale-reads rows stay at depth 6.
+//!
+//! `keep-going-depth-5/stale-reads-x2` checks every property of stale-reads
+//! with two instances of each kind, search and `eventually` pass, without
+//! and with symmetry (the pass runs on orbits since 2026-11-27).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use krepis_engine::{check, Model, Options};
@@ -82,6 +86,32 @@ fn bfs<C: Consistency>(c: &mut Criterion, scenario: Scenario, depth: u64) {
     g.finish();
 }
 
+/// A whole `--keep-going` check (search, then the `eventually` pass) of
+/// `scenario` to `depth` on 2 threads, without and with symmetry: with two
+/// instances of a kind the pass runs on orbits too. Prints both passes'
+/// states and seconds.
+fn liveness<C: Consistency>(c: &mut Criterion, scenario: Scenario, depth: u64) {
+    let label = scenario.name.clone();
+    let model = KubeModel::<C>::new(scenario);
+    let mut g = c.benchmark_group(format!("keep-going-depth-{depth}/{label}-x2"));
+    g.sample_size(10);
+    for symmetry in [false, true] {
+        let opts = Options::default().threads(2).max_depth(depth).keep_going(true).symmetry(symmetry).memory(1 << 30);
+        let r = check(&model, &opts).report;
+        eprintln!(
+            "{label} x2 {} depth {depth} symmetry={symmetry}: {} unique states, eventually pass {} states in {:.3} s of {:.3} s",
+            C::NAME,
+            r.unique_states,
+            r.liveness_states,
+            r.liveness_s,
+            r.elapsed_s
+        );
+        let id = if symmetry { "symmetry" } else { "no-symmetry" };
+        g.bench_with_input(BenchmarkId::new(C::NAME, id), &opts, |b, o| b.iter(|| check(&model, o)));
+    }
+    g.finish();
+}
+
 /// One ReplicaSet of one pod on one node, no restart, no perturbation.
 fn rs_one(consistency: &str) -> Scenario {
     let mut s = Scenario::replicaset_scale(consistency, 1);
@@ -105,6 +135,7 @@ fn pod_two_nodes(consistency: &str) -> Scenario {
 }
 
 fn model(c: &mut Criterion) {
+    liveness::<MonotonicSession>(c, Scenario::stale_reads(MonotonicSession::NAME, 2), 5);
     bfs::<Synchronous>(c, pod_two_nodes(Synchronous::NAME), 20);
     bfs::<MonotonicSession>(c, pod_two_nodes(MonotonicSession::NAME), 20);
     bfs::<ResettableSession>(c, pod_two_nodes(ResettableSession::NAME), 20);
