@@ -65,7 +65,11 @@ pub struct CheckArgs {
     /// message (exit status 3).
     #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
     pub memory: Option<u64>,
-    /// Reduce states by symmetry (the default).
+    /// Reduce states by symmetry (the default): states that differ only by a
+    /// permutation of interchangeable instances count once, in the search and
+    /// in the `eventually` pass (for Kubernetes models it follows each
+    /// instance's fairness through the permutations); traces printed are
+    /// real executions.
     #[arg(long, overrides_with = "no_symmetry")]
     pub symmetry: bool,
     /// Explore every state, without symmetry reduction.
