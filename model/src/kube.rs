@@ -859,8 +859,8 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// interchangeable here (the scheduler breaks ties between equally loaded
     /// nodes by name, as a deterministic stand-in for Kubernetes' random pick).
     fn canonicalize(&self, s: &mut KubeState<C>) {
-        for run in &self.symmetric {
-            s.locals.sort_run(run.clone());
+        if let Some(order) = s.locals.sorting_order(&self.symmetric) {
+            s.locals = s.locals.permuted(&order);
         }
     }
 
@@ -899,16 +899,12 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// place k takes its group from i to k.
     fn canonicalize_groups(&self, s: &mut KubeState<C>, groups: &mut krepis_engine::GroupMap) {
         *groups = krepis_engine::GroupMap::IDENTITY;
-        for run in &self.symmetric {
-            let locals: smallvec::SmallVec<[LocalRef<'_>; 16]> =
-                s.locals.iter().skip(run.start).take(run.len()).collect();
-            let mut order: smallvec::SmallVec<[usize; 16]> = (0..locals.len()).collect();
-            order.sort_by(|&a, &b| locals[a].cmp(&locals[b]));
+        if let Some(order) = s.locals.sorting_order(&self.symmetric) {
             for (k, &i) in order.iter().enumerate() {
-                groups.set((run.start + i) as u8, (run.start + k) as u8);
+                groups.set(i as u8, k as u8);
             }
+            s.locals = s.locals.permuted(&order);
         }
-        self.canonicalize(s);
     }
 
     /// Every controller instance is weakly fair: one that can step for ever

@@ -264,21 +264,42 @@ impl Locals {
     /// order), leaving the others in place: the canonical form under
     /// permutations of interchangeable instances.
     pub fn sort_run(&mut self, run: std::ops::Range<usize>) {
-        let mut sorted = true;
-        let mut prev: Option<LocalRef<'_>> = None;
-        for l in self.iter().skip(run.start).take(run.len()) {
-            if prev.is_some_and(|p| p > l) {
-                sorted = false;
-                break;
-            }
-            prev = Some(l);
+        if let Some(order) = self.sorting_order(std::slice::from_ref(&run)) {
+            *self = self.permuted(&order);
         }
-        if sorted {
-            return;
+    }
+
+    /// The order that sorts each run of `runs` (in [`Local`]'s order,
+    /// equal states keeping their places) and leaves every other instance
+    /// where it is: `order[k]` is the instance that goes to place k. `None`
+    /// if every run is sorted already.
+    pub fn sorting_order(&self, runs: &[std::ops::Range<usize>]) -> Option<SmallVec<[usize; 16]>> {
+        let refs: SmallVec<[LocalRef<'_>; 16]> = self.iter().collect();
+        let sorted = |run: &std::ops::Range<usize>| refs[run.clone()].windows(2).all(|w| w[0] <= w[1]);
+        if runs.iter().all(sorted) {
+            return None;
         }
-        let mut all: SmallVec<[Local; 16]> = self.iter().map(|l| l.to_local()).collect();
-        all[run].sort_unstable();
-        *self = Locals::from_locals(&all);
+        let mut order: SmallVec<[usize; 16]> = (0..refs.len()).collect();
+        for run in runs {
+            order[run.clone()].sort_by(|&a, &b| refs[a].cmp(&refs[b]));
+        }
+        Some(order)
+    }
+
+    /// The instances' local states in the order `order` gives (`order[k]`
+    /// goes to place k; a permutation of `0..len()`), packed straight from
+    /// this packed form.
+    pub fn permuted(&self, order: &[usize]) -> Locals {
+        assert_eq!(order.len(), self.len(), "a permutation of every instance");
+        let refs: SmallVec<[LocalRef<'_>; 16]> = self.iter().collect();
+        let mut p = Packed { words: SmallVec::new(), names: SmallVec::new(), len: order.len() };
+        for &i in order {
+            let l = refs[i];
+            p.words.push(header(l.session.len(), l.running.len()));
+            p.words.extend_from_slice(l.session);
+            p.names.extend(l.running.iter().cloned());
+        }
+        intern(p)
     }
 
     /// Whether `self` and `other` share one packed form.
@@ -427,6 +448,11 @@ mod tests {
             v[a..b].sort_unstable();
             p.sort_run(a..b);
             prop_assert_eq!(&p, &Locals::from_locals(&v));
+            // Any permutation, packed straight from the packed form.
+            let mut order: Vec<usize> = (0..v.len()).collect();
+            order.sort_by_key(|&i| (i * 7 + a) % v.len().max(1));
+            let moved: Vec<Local> = order.iter().map(|&i| v[i].clone()).collect();
+            prop_assert_eq!(&p.permuted(&order), &Locals::from_locals(&moved));
             let mut shifted = p.clone();
             shifted.map_sessions(&|r| 2 * r + 1);
             for (x, y) in shifted.iter().zip(p.iter()) {
