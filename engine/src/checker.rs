@@ -79,8 +79,13 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             let chosen: Vec<&crate::Property<M>> = live.iter().map(|&i| &props[i]).collect();
             let reduction = Reduction::of(model, opts.symmetry);
             let pass = Instant::now();
-            let checked =
-                eventually::check_all(model, &chosen, reduction, opts.max_depth, opts.threads.max(1), &counters);
+            let run = eventually::Pass {
+                model,
+                max_depth: opts.max_depth,
+                threads: opts.threads.max(1),
+                counters: &counters,
+            };
+            let checked = eventually::check_all(&run, &chosen, reduction);
             liveness_states = checked.states;
             liveness_s = pass.elapsed().as_secs_f64();
             outcome.error = outcome.error.take().or(checked.error);

@@ -28,9 +28,8 @@ use hashbrown::HashMap;
 use krepis_encodings::Carried;
 
 use super::graph::{id_of, shard_of, Edge, Graph, Node, NO_GROUP, SHARDS, SHARD_CAPACITY};
-use super::Reduction;
+use super::{Pass, Reduction};
 use crate::fingerprint::{nonzero, Fingerprint};
-use crate::progress::Counters;
 use crate::property::Property;
 use crate::report::StopReason;
 use crate::sync::lock;
@@ -99,16 +98,14 @@ pub(super) enum Halt {
     Unreducible,
 }
 
-/// Explores the union of the properties' Gs to `max_depth` (0 = no bound)
-/// on up to `threads` threads, on states reduced as `reduction` says.
+/// Explores the union of the properties' Gs to the run's depth bound on
+/// its threads, on states reduced as `reduction` says.
 pub(super) fn explore<M: Model>(
-    model: &M,
+    run: &Pass<'_, M>,
     props: &[&Property<M>],
     reduction: Reduction,
-    max_depth: u64,
-    threads: usize,
-    counters: &Counters,
 ) -> Result<Graph, Halt> {
+    let Pass { model, max_depth, threads, counters } = *run;
     let all: u64 = if props.len() >= 64 { u64::MAX } else { (1u64 << props.len()) - 1 };
     let holds = |s: &M::State| {
         props.iter().enumerate().fold(0u64, |m, (i, p)| if (p.check)(model, s) { m | 1 << i } else { m })
@@ -386,6 +383,7 @@ fn run_chunks<S: Send, O: Send>(
 mod tests {
     use super::*;
     use crate::models::Philosophers;
+    use crate::progress::Counters;
     use crate::property::Kind;
 
     /// Everything the graph holds, by id: fingerprint, predicates, enabled
@@ -411,14 +409,15 @@ mod tests {
         let eventually: Vec<&Property<Philosophers>> = props.iter().filter(|p| p.kind == Kind::Eventually).collect();
         assert_eq!(eventually.len(), 2);
         for depth in [0, 6] {
-            let one = explore(&model, &eventually, Reduction::None, depth, 1, &Counters::new()).expect("not stopped");
+            let counters = Counters::new();
+            let run = |threads| Pass { model: &model, max_depth: depth, threads, counters: &counters };
+            let one = explore(&run(1), &eventually, Reduction::None).expect("not stopped");
             let want = contents(&one);
             assert!(want.len() > if depth == 0 { 2 * CHUNK } else { 10 }, "{} states to depth {depth}", want.len());
             assert_eq!(want.len(), one.len());
             assert!(want.iter().any(|n| !n.5.is_empty()), "edges recorded");
             for threads in [2, 3, 4] {
-                let many = explore(&model, &eventually, Reduction::None, depth, threads, &Counters::new())
-                    .expect("not stopped");
+                let many = explore(&run(threads), &eventually, Reduction::None).expect("not stopped");
                 assert!(contents(&many) == want, "{threads} threads, depth {depth}: a different graph");
             }
         }

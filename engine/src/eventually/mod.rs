@@ -76,6 +76,15 @@ impl Reduction {
     }
 }
 
+/// What every exploration of the pass shares: the model, the depth bound
+/// (0 = none), the threads it may use and the run's counters.
+pub(crate) struct Pass<'a, M> {
+    pub model: &'a M,
+    pub max_depth: u64,
+    pub threads: usize,
+    pub counters: &'a Counters,
+}
+
 /// The verdict of the pass on one property.
 pub(crate) enum Verdict {
     Holds,
@@ -115,20 +124,13 @@ pub(crate) fn fairness_bit(g: Option<u8>) -> u64 {
 /// That G lies inside the explored region: a state reachable within the
 /// bound along states failing one predicate is reachable within it along
 /// states failing some predicate.
-pub(crate) fn check_all<M: Model>(
-    model: &M,
-    props: &[&Property<M>],
-    reduction: Reduction,
-    max_depth: u64,
-    threads: usize,
-    counters: &Counters,
-) -> Checked {
-    let (mut out, mut states) = pass(model, props, reduction, max_depth, threads, counters);
+pub(crate) fn check_all<M: Model>(run: &Pass<'_, M>, props: &[&Property<M>], reduction: Reduction) -> Checked {
+    let (mut out, mut states) = pass(run, props, reduction);
     let mut error = None;
     let cycles: Vec<usize> = (0..out.len()).filter(|&i| matches!(out[i], Verdict::CycleOfOrbits)).collect();
     if !cycles.is_empty() {
         let again: Vec<&Property<M>> = cycles.iter().map(|&i| props[i]).collect();
-        let (lassos, more) = pass(model, &again, Reduction::None, max_depth, threads, counters);
+        let (lassos, more) = pass(run, &again, Reduction::None);
         states += more;
         for (i, v) in cycles.into_iter().zip(lassos) {
             // The real states have a fair cycle iff the orbits do
@@ -144,7 +146,7 @@ pub(crate) fn check_all<M: Model>(
             out[i] = v;
         }
     }
-    counters.live_depth.store(0, std::sync::atomic::Ordering::Relaxed);
+    run.counters.live_depth.store(0, std::sync::atomic::Ordering::Relaxed);
     Checked { verdicts: out, states, error }
 }
 
@@ -162,20 +164,13 @@ pub(crate) struct Checked {
 /// One exploration per 64 properties and a decision for each; on orbits
 /// unless a renaming cannot be recorded (then on real states). Also gives
 /// the states the explorations held.
-fn pass<M: Model>(
-    model: &M,
-    props: &[&Property<M>],
-    reduction: Reduction,
-    max_depth: u64,
-    threads: usize,
-    counters: &Counters,
-) -> (Vec<Verdict>, u64) {
+fn pass<M: Model>(run: &Pass<'_, M>, props: &[&Property<M>], reduction: Reduction) -> (Vec<Verdict>, u64) {
     let mut out = Vec::with_capacity(props.len());
     let mut states = 0;
     for chunk in props.chunks(64) {
         let mut reduction = reduction;
         let graph = loop {
-            match explore::explore(model, chunk, reduction, max_depth, threads, counters) {
+            match explore::explore(run, chunk, reduction) {
                 Ok(graph) => break Some(graph),
                 Err(explore::Halt::Unreducible) if reduction != Reduction::None => reduction = Reduction::None,
                 Err(_) => break None,
@@ -187,9 +182,11 @@ fn pass<M: Model>(
         };
         states += graph.len() as u64;
         let renaming = reduction == Reduction::Renaming;
-        out.extend((0..chunk.len()).map(|i| match decide::decide(&graph, 1u64 << i, max_depth, renaming, counters) {
-            Verdict::Violated { chain, .. } => Verdict::Violated { chain, on_orbits: reduction != Reduction::None },
-            v => v,
+        out.extend((0..chunk.len()).map(|i| {
+            match decide::decide(&graph, 1u64 << i, run.max_depth, renaming, run.counters) {
+                Verdict::Violated { chain, .. } => Verdict::Violated { chain, on_orbits: reduction != Reduction::None },
+                v => v,
+            }
         }));
     }
     out.truncate(props.len());
@@ -253,9 +250,11 @@ mod tests {
         let props = Ring.properties();
         let refs: Vec<&Property<Ring>> = props.iter().collect();
         for depth in [0, 3, 4, 10] {
-            let together = check_all(&Ring, &refs, Reduction::None, depth, 1, &Counters::new()).verdicts;
+            let counters = Counters::new();
+            let run = Pass { model: &Ring, max_depth: depth, threads: 1, counters: &counters };
+            let together = check_all(&run, &refs, Reduction::None).verdicts;
             for (i, p) in refs.iter().enumerate() {
-                let alone = check_all(&Ring, &[*p], Reduction::None, depth, 1, &Counters::new()).verdicts;
+                let alone = check_all(&run, &[*p], Reduction::None).verdicts;
                 assert_eq!(summary(&together[i]), summary(&alone[0]), "{} to depth {depth}", p.name);
             }
             if depth == 0 {
