@@ -311,7 +311,9 @@ impl<'a, M: Model> Walker<'a, M> {
         loop {
             let depth = self.path.len() as u64;
             self.path.push(fp);
-            self.on_path.insert(fp, self.path.len() - 1);
+            // The first visit: a loop from there holds every later loop
+            // back to this state, so it is weakly fair if any of them is.
+            self.on_path.entry(fp).or_insert(self.path.len() - 1);
             r.depth = depth;
             if table.insert(fp) == Insert::New {
                 r.new_states += 1;

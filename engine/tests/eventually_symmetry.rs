@@ -300,6 +300,15 @@ fn a_token_passed_round_a_ring_is_a_fair_cycle_of_one_orbit() {
         }
         let (plain, reduced) = (check(&m, &Options::default().symmetry(false)), check(&m, &Options::default()));
         assert!(reduced.report.unique_states < plain.report.unique_states, "{n} processes: rotations reduce");
+        // Walks find it too: on orbits every pass returns to the one orbit,
+        // and the loop from its first visit, once the token has gone round,
+        // is fair. The trace goes round until it closes on the very state.
+        let sim = Options::default().strategy(Strategy::Simulation).walks(20_000).max_depth(12).threads(1);
+        let r = check(&m, &sim);
+        assert_eq!(r.report.status("someone-finishes"), Some(Status::Violated), "{n} processes, simulation");
+        let t = r.trace("someone-finishes").expect("a lasso");
+        t.replays(&m, false).expect("a real closed lasso");
+        assert!(t.loop_is_fair(&m));
     }
 }
 
