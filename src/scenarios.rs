@@ -63,7 +63,7 @@ pub const ALL: &[Scenario] = &[
     },
     Scenario {
         name: "two-phase-commit:N",
-        about: "engine example: two-phase commit with N resource managers, 1 to 12",
+        about: "engine example: two-phase commit with N resource managers, 1 to 31",
     },
     Scenario {
         name: "philosophers:N",
@@ -336,7 +336,7 @@ pub fn run(name: &str, k: &KubeArgs, args: &CheckArgs) -> Result<ExitCode, Strin
         ("puzzle8", None) => cli::run(&SlidingPuzzle::puzzle8(), args, extra(name)),
         ("puzzle15", None) => cli::run(&SlidingPuzzle::new(4, 4), args, extra(name)),
         ("two-phase-commit", p) => {
-            let n = size(name, p.unwrap_or("3"), 1, 12)?;
+            let n = size(name, p.unwrap_or("3"), 1, 31)?;
             cli::run(&TwoPhaseCommit::new(n), args, extra(&format!("two-phase-commit:{n}")))
         }
         ("philosophers", p) => {

@@ -9,8 +9,8 @@ use krepis_engine::models::TwoPhaseCommit;
 /// Check two-phase commit: no resource manager commits while another aborts.
 #[derive(Parser)]
 struct Args {
-    /// Number of resource managers (1 to 12).
-    #[arg(default_value = "3", value_parser = clap::value_parser!(u8).range(1..=12))]
+    /// Number of resource managers (1 to 31).
+    #[arg(default_value = "3", value_parser = clap::value_parser!(u8).range(1..=31))]
     rms: u8,
     #[command(flatten)]
     check: CheckArgs,

@@ -12,7 +12,7 @@ use krepis_encodings::layout::{Field, Layout, LayoutBuilder};
 use crate::{Model, Property};
 
 /// Largest number of resource managers supported.
-pub const MAX_RMS: usize = 12;
+pub const MAX_RMS: usize = 31;
 
 /// A resource manager's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -94,7 +94,7 @@ pub enum TpcAction {
     RmRcvAbort(usize),
 }
 
-/// Two-phase commit with `n` resource managers (1..=12).
+/// Two-phase commit with `n` resource managers (1..=31).
 #[derive(Clone, Debug)]
 pub struct TwoPhaseCommit {
     n: usize,
@@ -105,7 +105,7 @@ const RMS: [RmState; 4] = [RmState::Working, RmState::Prepared, RmState::Committ
 const TMS: [TmState; 3] = [TmState::Init, TmState::Committed, TmState::Aborted];
 
 impl TwoPhaseCommit {
-    /// The protocol with `n` resource managers; `n` is clamped to 1..=12.
+    /// The protocol with `n` resource managers; `n` is clamped to 1..=31.
     pub fn new(n: usize) -> Self {
         let n = n.clamp(1, MAX_RMS);
         let f = Fields::new(n);
