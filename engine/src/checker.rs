@@ -184,8 +184,7 @@ fn rebuild<M: Model>(model: &M, symmetry: bool, chain: &Chain) -> Option<Trace<M
     let walked = chain.walked.as_ref().and_then(|w| crate::trace::replay_walk(model, symmetry, &chain.fps, w));
     let mut t = walked.or_else(|| replay_chain(model, symmetry, &chain.fps, chain.groups.as_deref()))?;
     t.loop_start = chain.loop_start;
-    if symmetry {
-        crate::trace::close_loop(model, symmetry, &mut t, &chain.fps, chain.groups.as_deref());
-    }
+    // Only a lasso rebuilt from canonical forms can end on a permutation.
+    crate::trace::close_loop(model, symmetry, &mut t, &chain.fps, chain.groups.as_deref());
     Some(t)
 }

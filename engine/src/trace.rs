@@ -5,6 +5,7 @@ use hashbrown::HashMap;
 
 use crate::fingerprint::{nonzero, Fingerprint};
 use crate::report::TraceStep;
+use crate::search::ANY_GROUP;
 use crate::Model;
 
 /// A trace with the model's own actions and states.
@@ -72,7 +73,7 @@ impl<M: Model> Trace<M> {
         let Some(start) = self.loop_start.filter(|&l| l < self.steps.len()) else {
             return false;
         };
-        let bit = |a: &M::Action| model.fairness(a).map_or(0u64, |g| 1 << (g % 64));
+        let bit = |a: &M::Action| crate::eventually::group_bit(model, a);
         let (mut always, mut moved) = (u64::MAX, 0u64);
         let mut buf = Vec::new();
         for (i, (action, s)) in self.steps.iter().enumerate().skip(start) {
@@ -158,33 +159,22 @@ pub(crate) fn replay_chain<M: Model>(
     model.init_states(&mut init);
     let start = init.into_iter().find(|s| canonical_fp(model, s, symmetry) == first)?;
     let mut steps: Vec<(Option<M::Action>, M::State)> = vec![(None, start)];
-    follow(model, symmetry, &mut steps, rest, groups)?;
-    Some(Trace { steps, loop_start: None })
-}
-
-/// Extends `steps` from its last state along the canonical fingerprints
-/// `fps` (the states to come), each step taking the first successor whose
-/// canonical fingerprint is the next one (and, with `groups`, whose action
-/// is in that step's group); `None` if some step has no such successor.
-fn follow<M: Model>(
-    model: &M,
-    symmetry: bool,
-    steps: &mut Vec<(Option<M::Action>, M::State)>,
-    fps: &[Fingerprint],
-    groups: Option<&[u8]>,
-) -> Option<()> {
     let mut buf = Vec::new();
-    for (k, &want) in fps.iter().enumerate() {
+    for (k, &want) in rest.iter().enumerate() {
         buf.clear();
         model.successors(&steps.last()?.1, &mut buf);
-        let group = groups.and_then(|g| g.get(k)).copied().unwrap_or(crate::search::ANY_GROUP);
-        let in_group =
-            |a: &M::Action| group == crate::search::ANY_GROUP || model.fairness(a).map_or(u8::MAX, |g| g % 64) == group;
-        let i = buf.iter().position(|(a, s)| in_group(a) && canonical_fp(model, s, symmetry) == want)?;
+        let group = groups.and_then(|g| g.get(k)).copied().unwrap_or(ANY_GROUP);
+        let i = buf.iter().position(|(a, s)| in_group(model, a, group) && canonical_fp(model, s, symmetry) == want)?;
         let (a, s) = buf.swap_remove(i);
         steps.push((Some(a), s));
     }
-    Some(())
+    Some(Trace { steps, loop_start: None })
+}
+
+/// Whether `a` is in `group`, a [`crate::search::Chain::groups`] entry
+/// ([`ANY_GROUP`] takes any action).
+fn in_group<M: Model>(model: &M, a: &M::Action, group: u8) -> bool {
+    group == ANY_GROUP || crate::eventually::group_of(model, a) == group
 }
 
 /// [`close_loop`]'s search: per node (position in the loop's turn, 0 at a
@@ -219,7 +209,7 @@ pub(crate) fn close_loop<M: Model>(
         return;
     }
     let turn = &chain[l + 1..];
-    let group_at = |k: usize| groups.and_then(|g| g.get(l + k)).copied().unwrap_or(crate::search::ANY_GROUP);
+    let group_at = |k: usize| groups.and_then(|g| g.get(l + k)).copied().unwrap_or(ANY_GROUP);
     let (Some((_, goal)), Some((_, from))) = (trace.steps.get(l), trace.steps.last()) else {
         return;
     };
@@ -235,8 +225,7 @@ pub(crate) fn close_loop<M: Model>(
         model.successors(&x, &mut buf);
         let group = group_at(pos);
         for (a, y) in buf.drain(..) {
-            let fits = group == crate::search::ANY_GROUP || model.fairness(&a).map_or(u8::MAX, |g| g % 64) == group;
-            if !fits || canonical_fp(model, &y, symmetry) != turn[pos] {
+            if !in_group(model, &a, group) || canonical_fp(model, &y, symmetry) != turn[pos] {
                 continue;
             }
             let next = ((pos + 1) % turn.len(), y);

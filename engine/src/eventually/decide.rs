@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use hashbrown::HashMap;
 
-use super::graph::{Edge, Graph};
+use super::graph::{group_bit, Graph};
 use super::Verdict;
 use crate::fingerprint::Fingerprint;
 use crate::progress::Counters;
@@ -269,7 +269,7 @@ fn fair_walk(
         // (Always found: the component has such an edge or state.)
         if let Some(p) = path_inside(graph, inside, cur, goal) {
             for &(v, group) in &p {
-                done |= (!graph.node(v).enabled & !everywhere) | Edge { to: v, group, map: 0 }.bit();
+                done |= (!graph.node(v).enabled & !everywhere) | group_bit(group);
             }
             cur = p.last().map_or(cur, |&(v, _)| v);
             walk.extend(p);

@@ -27,7 +27,7 @@ use std::sync::Mutex;
 use hashbrown::HashMap;
 use krepis_encodings::Carried;
 
-use super::graph::{id_of, shard_of, Edge, Graph, Node, NO_GROUP, SHARDS, SHARD_CAPACITY};
+use super::graph::{group_bit, id_of, shard_of, Edge, Graph, Node, SHARDS, SHARD_CAPACITY};
 use super::{Pass, Reduction};
 use crate::fingerprint::{nonzero, Fingerprint};
 use crate::property::Property;
@@ -177,9 +177,8 @@ pub(super) fn explore<M: Model>(
                 let mut enabled = 0u64;
                 let deadlock = succ.is_empty();
                 for (a, t) in succ.drain(..) {
-                    let fairness = model.fairness(&a);
-                    enabled |= super::fairness_bit(fairness);
-                    let group = fairness.map_or(NO_GROUP, |g| g % 64);
+                    let group = super::group_of(model, &a);
+                    enabled |= group_bit(group);
                     let (tfp, t) = canon(t, &mut map);
                     let map = if reduction == Reduction::Renaming { out.map_number(map) } else { 0 };
                     let shard = shard_of(tfp);

@@ -44,15 +44,21 @@ pub(super) struct Edge {
     pub map: u16,
 }
 
+/// Group `group` (as an edge records it) as a one-bit mask (0 for [`NO_GROUP`]).
+#[inline]
+pub(super) fn group_bit(group: u8) -> u64 {
+    if group == NO_GROUP {
+        0
+    } else {
+        1 << group
+    }
+}
+
 impl Edge {
     /// The edge's group as a one-bit mask (0 for none).
     #[inline]
     pub fn bit(self) -> u64 {
-        if self.group == NO_GROUP {
-            0
-        } else {
-            1 << self.group
-        }
+        group_bit(self.group)
     }
 }
 

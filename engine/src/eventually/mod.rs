@@ -106,6 +106,12 @@ pub(crate) fn group_bit<M: Model>(model: &M, a: &M::Action) -> u64 {
     fairness_bit(model.fairness(a))
 }
 
+/// The fairness group of `a` as an edge of the pass records it (and as
+/// [`crate::search::Chain::groups`] names it): 0 to 63, or `u8::MAX` for none.
+pub(crate) fn group_of<M: Model>(model: &M, a: &M::Action) -> u8 {
+    model.fairness(a).map_or(graph::NO_GROUP, |g| g % 64)
+}
+
 /// The bit of fairness group `g` in a set of groups (0 for none).
 pub(crate) fn fairness_bit(g: Option<u8>) -> u64 {
     g.map_or(0, |g| 1u64 << (g % 64))

@@ -161,9 +161,8 @@ impl TwoPhaseCommit {
     }
 
     /// Every RM's state.
-    fn rms_of(&self, s: &TpcState) -> impl Iterator<Item = RmState> + '_ {
-        let words = s.words;
-        self.f.rm.iter().map(move |f| RMS[(f.get(&words) & 3) as usize])
+    fn rms_of<'a>(&'a self, s: &'a TpcState) -> impl Iterator<Item = RmState> + 'a {
+        (0..self.n).map(move |i| self.rm(s, i))
     }
 }
 
