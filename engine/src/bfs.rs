@@ -24,15 +24,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 
 use crate::checkpoint::{self, Checkpoint, Frontiers, Header};
+use crate::eventually::{self, Recorder, Reduction};
 use crate::fingerprint::{nonzero, Fingerprint};
 use crate::parent_log::{LogBuffer, ParentLog};
 use crate::progress::Counters;
+use crate::property::Kind;
 use crate::property::Property;
 use crate::report::{group, human_bytes, StopReason};
 use crate::search::{Chain, Hits, SearchOutcome};
 use crate::sync::lock;
 use crate::visited::{grown_capacity, mark_for, Insert, VisitedSet, FULL_AT, MIN_SLOTS, SLOT_BYTES};
-use crate::{Model, Options};
+use crate::{GroupMap, Model, Options};
 
 /// Largest chunk of frontier states a thread claims at once.
 const MAX_CHUNK: usize = 1024;
@@ -146,6 +148,8 @@ struct Coord<S> {
     /// Successors the full visited set had no room for: (fingerprint, parent, state).
     unstored: Vec<Pending<S>>,
     max_branching: usize,
+    /// Expansions recorded for the `eventually` pass, one part per thread and phase.
+    recorded: Vec<Recorder>,
 }
 
 type Pending<S> = (Fingerprint, Fingerprint, S);
@@ -170,6 +174,49 @@ struct Shared<'a, M: Model> {
     save_at_ms: AtomicU64,
     /// Set by a worker that saw a periodic checkpoint fall due.
     save_due: AtomicBool,
+    /// What to record for the `eventually` pass (`None`: nothing).
+    record: Option<Recording>,
+}
+
+/// What BFS records for the `eventually` pass: for each state it expands
+/// in which some `eventually` predicate fails, the predicates that hold and
+/// the edges, as the pass on `reduction`'s states would find them
+/// (`eventually::FromSearch`).
+pub(crate) struct Recording {
+    /// The `eventually` properties, by index in the model's list.
+    props: Vec<usize>,
+    /// All their predicates holding.
+    all: u64,
+    /// The pass's states: canonical forms whose renamings are recorded, or not.
+    reduction: Reduction,
+}
+
+impl Recording {
+    /// What to record for a pass after `opts`'s search of `model`, if it
+    /// can use records: BFS from the start (records of a resumed run lack
+    /// its first part), 1 to 64 `eventually` properties, the pass on the
+    /// states the search explores, recording allowed.
+    pub(crate) fn of<M: Model>(model: &M, props: &[Property<M>], opts: &Options) -> Option<Recording> {
+        let live: Vec<usize> = (0..props.len()).filter(|&i| props[i].kind == Kind::Eventually).collect();
+        let reduction = Reduction::of(model, opts.symmetry);
+        let fits = opts.record_for_pass
+            && opts.strategy == crate::Strategy::Bfs
+            && opts.resume.is_none()
+            && (1..=64).contains(&live.len())
+            && (reduction != Reduction::None) == opts.symmetry;
+        let all = if live.len() >= 64 { u64::MAX } else { (1u64 << live.len()) - 1 };
+        fits.then_some(Recording { props: live, all, reduction })
+    }
+
+    /// The states the pass will explore, and the records are of.
+    pub(crate) fn reduction(&self) -> Reduction {
+        self.reduction
+    }
+
+    /// The predicates that hold in `s`.
+    fn holds<M: Model>(&self, model: &M, props: &[Property<M>], s: &M::State) -> u64 {
+        self.props.iter().enumerate().fold(0, |m, (i, &p)| if (props[p].check)(model, s) { m | 1 << i } else { m })
+    }
 }
 
 /// The leader's own state, touched only between barriers.
@@ -198,6 +245,8 @@ struct Buffers<M: Model> {
     hits: Hits,
     /// Parent links of the states this thread stored, not yet written.
     log: LogBuffer,
+    /// Expansions recorded for the `eventually` pass in this phase.
+    rec: Recorder,
 }
 
 impl<M: Model> Buffers<M> {
@@ -209,6 +258,7 @@ impl<M: Model> Buffers<M> {
             unstored: Vec::new(),
             hits: Hits::new(props),
             log: LogBuffer::new(),
+            rec: Recorder::default(),
         }
     }
 
@@ -222,6 +272,9 @@ impl<M: Model> Buffers<M> {
             c.next.push(std::mem::take(&mut self.out));
         }
         c.unstored.append(&mut self.unstored);
+        if !self.rec.is_empty() {
+            c.recorded.push(std::mem::take(&mut self.rec));
+        }
         c.hits.merge(&self.hits);
         self.hits.clear();
         c.max_branching = c.max_branching.max(branching);
@@ -239,15 +292,22 @@ fn append_log<M: Model>(shared: &Shared<'_, M>, buf: &mut LogBuffer) {
 /// The states a stopped run leaves unexpanded.
 pub(crate) type Leftovers<S> = Vec<Vec<Item<S>>>;
 
-/// Runs the search until the space, a limit or a violation ends it. Returns
-/// the states it left unexpanded besides (freeing them takes seconds on large
-/// runs: the caller does it after the report is made).
+/// What a search gives besides its outcome: the states it left unexpanded
+/// (freeing them takes seconds on large runs: the caller does it after the
+/// report is made) and what it recorded for the `eventually` pass
+/// ([`Recording`]; empty if nothing).
+pub(crate) struct Left<S> {
+    pub states: Leftovers<S>,
+    pub recorded: Vec<Recorder>,
+}
+
+/// Runs the search until the space, a limit or a violation ends it.
 pub(crate) fn run<M: Model>(
     model: &M,
     props: &[Property<M>],
     opts: &Options,
     counters: &Counters,
-) -> (SearchOutcome, Leftovers<M::State>) {
+) -> (SearchOutcome, Left<M::State>) {
     let threads = opts.threads.max(1);
     let budget_slots = ((opts.memory / SLOT_BYTES as u64) as usize).max(16);
     let live: Vec<AtomicBool> = props.iter().map(|_| AtomicBool::new(true)).collect();
@@ -257,7 +317,7 @@ pub(crate) fn run<M: Model>(
         Err(e) => {
             outcome.error = Some(e);
             outcome.stop_reason = StopReason::Interrupted;
-            return (outcome, Vec::new());
+            return (outcome, Left { states: Vec::new(), recorded: Vec::new() });
         }
     };
     let shared = Shared {
@@ -274,11 +334,13 @@ pub(crate) fn run<M: Model>(
             hits: Hits::new(props.len()),
             unstored: Vec::new(),
             max_branching: 1,
+            recorded: Vec::new(),
         }),
         grow: AtomicBool::new(false),
         started: std::time::Instant::now(),
         save_at_ms: AtomicU64::new(next_save_ms(opts, 0)),
         save_due: AtomicBool::new(false),
+        record: Recording::of(model, props, opts),
     };
 
     let start = match &opts.resume {
@@ -299,7 +361,7 @@ pub(crate) fn run<M: Model>(
         Err(e) => {
             outcome.error = Some(e);
             outcome.stop_reason = StopReason::Interrupted;
-            return (outcome, Vec::new());
+            return (outcome, Left { states: Vec::new(), recorded: Vec::new() });
         }
     };
     {
@@ -345,9 +407,10 @@ pub(crate) fn run<M: Model>(
     }
     outcome.visited_bytes = leader.table.bytes() as u64;
     outcome.parent_log_bytes = log.bytes();
-    let mut leftovers = leader.stopped.take().map(|f| f.take_remaining()).unwrap_or_default();
-    leftovers.append(&mut lock(&shared.coord).next);
-    (outcome, leftovers)
+    let mut states = leader.stopped.take().map(|f| f.take_remaining()).unwrap_or_default();
+    let c = &mut *lock(&shared.coord);
+    states.append(&mut c.next);
+    (outcome, Left { states, recorded: std::mem::take(&mut c.recorded) })
 }
 
 /// Where a run starts: a table, the level to expand, what is known of the
@@ -526,9 +589,10 @@ fn expand<M: Model>(
     mark: u64,
     bufs: &mut Buffers<M>,
 ) -> usize {
-    let Buffers { out, succ, pending, unstored, hits, log } = bufs;
+    let Buffers { out, succ, pending, unstored, hits, log, rec } = bufs;
     let model = shared.model;
     let symmetry = shared.opts.symmetry;
+    let mut map = GroupMap::IDENTITY;
     let counters = shared.counters;
     let mut max_branching = 0;
     while !counters.stopped() && !shared.grow.load(Ordering::Relaxed) && !shared.save_due.load(Ordering::Relaxed) {
@@ -550,11 +614,24 @@ fn expand<M: Model>(
                 model.successors(state, succ);
                 transitions += succ.len() as u64;
                 max_branching = max_branching.max(succ.len());
-                for (_, mut next) in succ.drain(..) {
-                    if symmetry {
-                        model.canonicalize(&mut next);
+                // Record the expansion if some `eventually` predicate fails here.
+                let recording = shared.record.as_ref().filter(|r| {
+                    let h = r.holds(model, shared.props, state);
+                    if h != r.all {
+                        rec.begin(*fp, h);
+                    }
+                    h != r.all
+                });
+                for (a, mut next) in succ.drain(..) {
+                    match recording {
+                        Some(r) if r.reduction == Reduction::Renaming => model.canonicalize_groups(&mut next, &mut map),
+                        _ if symmetry => model.canonicalize(&mut next),
+                        _ => {}
                     }
                     let nfp = nonzero(model.fingerprint(&next));
+                    if recording.is_some() {
+                        rec.edge(nfp, eventually::group_of(model, &a), &map);
+                    }
                     table.prefetch(nfp);
                     pending.push((nfp, *fp, next));
                 }

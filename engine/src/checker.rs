@@ -54,9 +54,11 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let start = Instant::now();
     let mut liveness_s = 0.0;
     let mut liveness_states = 0;
+    let mut liveness_recorded = false;
     // Per property: its chain, from the `eventually` pass, is of real states.
     let mut unreduced_chain = vec![false; props.len()];
     let mut leftovers = Vec::new();
+    let mut recorded = Vec::new();
     let outcome = monitored(opts, &counters, start, || {
         let mut outcome = match opts.strategy {
             Strategy::Dfs | Strategy::Simulation if opts.resume.is_some() => {
@@ -67,7 +69,8 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             }
             Strategy::Bfs => {
                 let (outcome, left) = crate::bfs::run(model, &props, opts, &counters);
-                leftovers = left;
+                leftovers = left.states;
+                recorded = left.recorded;
                 outcome
             }
             Strategy::Dfs => crate::dfs::run(model, &props, opts, &counters),
@@ -79,14 +82,21 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             let chosen: Vec<&crate::Property<M>> = live.iter().map(|&i| &props[i]).collect();
             let reduction = Reduction::of(model, opts.symmetry);
             let pass = Instant::now();
+            // What BFS recorded for this pass (nothing if no state it
+            // expanded fails a predicate: the pass then has no state either).
+            let from_search = crate::bfs::Recording::of(model, &props, opts).and_then(|r| {
+                eventually::FromSearch::new(std::mem::take(&mut recorded), chosen.len(), r.reduction(), &leftovers)
+            });
             let run = eventually::Pass {
                 model,
                 max_depth: opts.max_depth,
                 threads: opts.threads.max(1),
                 counters: &counters,
+                from_search: from_search.as_ref(),
             };
             let checked = eventually::check_all(&run, &chosen, reduction);
             liveness_states = checked.states;
+            liveness_recorded = checked.recorded;
             liveness_s = pass.elapsed().as_secs_f64();
             outcome.error = outcome.error.take().or(checked.error);
             for (i, verdict) in live.into_iter().zip(checked.verdicts) {
@@ -163,6 +173,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         elapsed_s: elapsed,
         liveness_s,
         liveness_states,
+        liveness_recorded,
         checkpoint_s: outcome.checkpoint_s,
         resume_s: outcome.resume_s,
         states_per_s: if working > 0.0 { found as f64 / working } else { 0.0 },

@@ -82,6 +82,13 @@ pub struct Options {
     pub progress: Option<ProgressFn>,
     /// How often the progress callback is called.
     pub progress_interval: Duration,
+    /// BFS records, for the `eventually` pass that follows it, the
+    /// successors it generates of each state in which some `eventually`
+    /// predicate fails, so that the pass does not generate them again
+    /// (default: true). The verdicts, traces and the pass's graph are the
+    /// same either way; recording costs 12 bytes per such edge while the
+    /// run lasts, also when it stops before the pass (a violation, a limit).
+    pub record_for_pass: bool,
 }
 
 impl Default for Options {
@@ -104,11 +111,18 @@ impl Default for Options {
             resume: None,
             progress: None,
             progress_interval: Duration::from_secs(1),
+            record_for_pass: true,
         }
     }
 }
 
 impl Options {
+    /// Sets whether BFS records successors for the `eventually` pass
+    /// ([`Options::record_for_pass`]).
+    pub fn record_for_pass(mut self, on: bool) -> Self {
+        self.record_for_pass = on;
+        self
+    }
     /// Sets the strategy.
     pub fn strategy(mut self, s: Strategy) -> Self {
         self.strategy = s;

@@ -153,6 +153,7 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         elapsed_s: elapsed,
         liveness_s: 0.0,
         liveness_states: 0,
+        liveness_recorded: false,
         checkpoint_s: 0.0,
         resume_s: 0.0,
         states_per_s: if elapsed > 0.0 { unique as f64 / elapsed } else { 0.0 },

@@ -171,6 +171,10 @@ pub struct Report {
     /// cycle of orbits counts too); 0 when there was no pass.
     #[serde(default)]
     pub liveness_states: u64,
+    /// The `eventually` pass read the successors BFS recorded for it
+    /// ([`crate::Options::record_for_pass`]) instead of generating them again.
+    #[serde(default)]
+    pub liveness_recorded: bool,
     /// Of `elapsed_s`, the seconds spent writing checkpoints (BFS with
     /// `--checkpoint`, `--checkpoint-every` or a memory stop; else 0).
     #[serde(default, skip_serializing_if = "is_zero_f")]
@@ -273,8 +277,13 @@ impl Report {
             }
             let _ = write!(s, "search {search:.3} s");
             if self.liveness_s > 0.0 {
-                let _ =
-                    write!(s, ", eventually pass {:.3} s ({} states)", self.liveness_s, group(self.liveness_states));
+                let from = if self.liveness_recorded { ", on the search's records" } else { "" };
+                let _ = write!(
+                    s,
+                    ", eventually pass {:.3} s ({} states{from})",
+                    self.liveness_s,
+                    group(self.liveness_states)
+                );
             }
             if self.checkpoint_s > 0.0 {
                 let _ = write!(s, ", saving checkpoints {:.3} s", self.checkpoint_s);

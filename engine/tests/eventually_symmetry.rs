@@ -145,6 +145,19 @@ fn the_pass_on_orbits_agrees_with_the_pass_on_states() {
             for threads in [1, 2, 3] {
                 let reduced = check(&m, &base.clone().symmetry(true).threads(threads));
                 assert_eq!(reduced.report.error, None, "seed {seed}");
+                // The pass on the search's records (the default) is the pass
+                // that generates successors itself: same graph, same traces.
+                for symmetry in [false, true] {
+                    let with = if symmetry { &reduced } else { &plain };
+                    let without = check(&m, &base.clone().symmetry(symmetry).threads(threads).record_for_pass(false));
+                    assert_eq!(
+                        format!("{:?}", with.report.properties),
+                        format!("{:?}", without.report.properties),
+                        "seed {seed}, depth {depth}, symmetry {symmetry}, {threads} threads: records change the pass"
+                    );
+                    assert_eq!(with.report.liveness_states, without.report.liveness_states, "seed {seed}");
+                    assert!(with.report.liveness_recorded && !without.report.liveness_recorded, "seed {seed}");
+                }
                 assert_eq!(
                     common::verdicts(&reduced.report),
                     common::verdicts(&plain.report),

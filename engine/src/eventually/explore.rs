@@ -28,6 +28,7 @@ use hashbrown::HashMap;
 use krepis_encodings::Carried;
 
 use super::graph::{group_bit, id_of, shard_of, Edge, Graph, Node, SHARDS, SHARD_CAPACITY};
+use super::recorded::FromSearch;
 use super::{Pass, Reduction};
 use crate::fingerprint::{nonzero, Fingerprint};
 use crate::property::Property;
@@ -52,10 +53,11 @@ struct ChunkOut<S> {
     /// States this chunk claimed: fingerprint, predicates that hold; in
     /// shard order (sorted by the thread that expanded the chunk).
     claimed: Vec<(Fingerprint, u64)>,
-    /// Claimed states some predicate fails in: the next level's.
-    next: Vec<(Fingerprint, S)>,
+    /// Claimed states some predicate fails in: the next level's (without
+    /// the state when the search recorded its expansion or kept it).
+    next: Vec<(Fingerprint, Option<S>)>,
     /// The same with their ids, once the level is numbered.
-    numbered: Vec<(u32, S)>,
+    numbered: Vec<Frontier<S>>,
     /// The group renamings its edges refer to (the first is the identity)
     /// until the level is numbered, then the graph's.
     maps: Vec<GroupMap>,
@@ -64,7 +66,14 @@ struct ChunkOut<S> {
     /// More renamings than an edge can refer to, or a model's map that is
     /// not a permutation: the pass cannot run on orbits.
     unreducible: bool,
+    /// A state the search neither recorded nor left unexpanded: the records
+    /// do not fit this pass (explore without them).
+    unrecorded: bool,
 }
+
+/// A state waiting to be expanded: id, fingerprint, the state itself
+/// unless the search recorded its expansion or left it unexpanded.
+type Frontier<S> = (u32, Fingerprint, Option<S>);
 
 impl<S> ChunkOut<S> {
     /// The number of `map` in this chunk's table (added if new).
@@ -96,6 +105,8 @@ pub(super) enum Halt {
     /// distinct ones, or a model's map that is not a permutation): explore
     /// unreduced states instead.
     Unreducible,
+    /// The search's records lack a state the pass met: explore without them.
+    Unrecorded,
 }
 
 /// Explores the union of the properties' Gs to the run's depth bound on
@@ -105,10 +116,18 @@ pub(super) fn explore<M: Model>(
     props: &[&Property<M>],
     reduction: Reduction,
 ) -> Result<Graph, Halt> {
-    let Pass { model, max_depth, threads, counters } = *run;
+    let Pass { model, max_depth, threads, counters, from_search } = *run;
+    let from = from_search.filter(|f| f.fits(reduction, props.len()));
     let all: u64 = if props.len() >= 64 { u64::MAX } else { (1u64 << props.len()) - 1 };
     let holds = |s: &M::State| {
         props.iter().enumerate().fold(0u64, |m, (i, p)| if (p.check)(model, s) { m | 1 << i } else { m })
+    };
+    // The predicates that hold in a state met by fingerprint alone: the
+    // search recorded every state it expanded in which one fails, and left
+    // the others it met unexpanded; in any other, every predicate holds.
+    let holds_at = |f: &FromSearch<'_, M::State>, fp: Fingerprint| match f.get(fp) {
+        Some(r) => r.holds(),
+        None => f.leftover(fp).map_or(all, &holds),
     };
     // Canonicalises `s` (setting `map` under renaming).
     let canon = |mut s: M::State, map: &mut GroupMap| {
@@ -123,7 +142,7 @@ pub(super) fn explore<M: Model>(
     let mut graph = Graph::new();
     let mut known: Vec<Known> = vec![Known::new(); SHARDS];
     // The next level's states, in the lists the workers made them.
-    let mut frontier: Vec<Vec<(u32, M::State)>> = vec![Vec::new()];
+    let mut frontier: Vec<Vec<Frontier<M::State>>> = vec![Vec::new()];
     let mut init = Vec::new();
     model.init_states(&mut init);
     let mut ignored = GroupMap::IDENTITY;
@@ -141,7 +160,7 @@ pub(super) fn explore<M: Model>(
         known[shard].insert(fp, nodes.len() as u32);
         nodes.push(Node::found(fp, h));
         graph.roots.push(id);
-        frontier[0].push((id, s));
+        frontier[0].push((id, fp, Some(s)));
     }
 
     let mut depth = 0u64;
@@ -151,7 +170,7 @@ pub(super) fn explore<M: Model>(
         counters.live_states.store(graph.len() as u64, Ordering::Relaxed);
         let last_level = max_depth > 0 && depth >= max_depth;
         let claims: papaya::HashSet<Fingerprint, Carried> = papaya::HashSet::with_hasher(Carried);
-        let expand = |states: Vec<(u32, M::State)>| -> Option<ChunkOut<M::State>> {
+        let expand = |states: Vec<Frontier<M::State>>| -> Option<ChunkOut<M::State>> {
             let claims = claims.pin();
             let mut out = ChunkOut {
                 expanded: Vec::with_capacity(states.len()),
@@ -163,24 +182,46 @@ pub(super) fn explore<M: Model>(
                 maps: vec![GroupMap::IDENTITY],
                 map_index: HashMap::new(),
                 unreducible: false,
+                unrecorded: false,
             };
             let mut map = GroupMap::IDENTITY;
             let mut succ = Vec::new();
-            for (id, s) in states {
+            // One state's edges: target, group, renaming (numbered in `out`),
+            // the target itself when generated here.
+            let mut found: Vec<(Fingerprint, u8, u16, Option<M::State>)> = Vec::new();
+            let renaming = reduction == Reduction::Renaming;
+            for (id, fp, s) in states {
                 if counters.stopped() {
                     return None;
                 }
-                succ.clear();
-                model.successors(&s, &mut succ);
+                let record = from.and_then(|f| f.get(fp));
+                let enabled = if let Some(r) = record {
+                    for (tfp, group, m) in r.edges() {
+                        let m = if renaming { out.map_number(*m) } else { 0 };
+                        found.push((tfp, group, m, None));
+                    }
+                    r.enabled()
+                } else {
+                    let Some(s) = s.as_ref().or_else(|| from.and_then(|f| f.leftover(fp))) else {
+                        out.unrecorded = true;
+                        return Some(out);
+                    };
+                    succ.clear();
+                    model.successors(s, &mut succ);
+                    let mut enabled = 0u64;
+                    for (a, t) in succ.drain(..) {
+                        let group = super::group_of(model, &a);
+                        enabled |= group_bit(group);
+                        let (tfp, t) = canon(t, &mut map);
+                        let m = if renaming { out.map_number(map) } else { 0 };
+                        found.push((tfp, group, m, Some(t)));
+                    }
+                    enabled
+                };
                 drop(s);
+                let deadlock = found.is_empty();
                 let start = out.edges.len() as u32;
-                let mut enabled = 0u64;
-                let deadlock = succ.is_empty();
-                for (a, t) in succ.drain(..) {
-                    let group = super::group_of(model, &a);
-                    enabled |= group_bit(group);
-                    let (tfp, t) = canon(t, &mut map);
-                    let map = if reduction == Reduction::Renaming { out.map_number(map) } else { 0 };
+                for (tfp, group, map, t) in found.drain(..) {
                     let shard = shard_of(tfp);
                     let to = match known[shard].get(&tfp) {
                         Some(&local) => id_of(shard, local),
@@ -188,11 +229,18 @@ pub(super) fn explore<M: Model>(
                         None if last_level => continue,
                         None => {
                             if claims.insert(tfp) {
-                                let h = holds(&t);
+                                let h = match (&t, from) {
+                                    (Some(t), _) => holds(t),
+                                    (None, Some(f)) => holds_at(f, tfp),
+                                    (None, None) => unreachable!("only records give targets without states"),
+                                };
                                 out.claimed.push((tfp, h));
                                 if h != all {
-                                    let mut t = t;
-                                    model.keep(&mut t);
+                                    // With records, the state is found again by fingerprint.
+                                    let t = t.filter(|_| from.is_none()).map(|mut t| {
+                                        model.keep(&mut t);
+                                        t
+                                    });
                                     out.next.push((tfp, t));
                                 }
                             }
@@ -212,6 +260,9 @@ pub(super) fn explore<M: Model>(
         model.forget_kept();
         let mut outs = outs.ok_or(Halt::Stopped)?;
         drop(claims);
+        if outs.iter().any(|o| o.unrecorded) {
+            return Err(Halt::Unrecorded);
+        }
         if !number_claims(&mut known, graph.shards_mut(), &outs, threads) {
             // Over 4 billion states in a shard: ids are u32 (the pass
             // would need terabytes before this).
@@ -325,7 +376,7 @@ fn resolve<S: Send>(known: &[Known], maps: &HashMap<GroupMap, u16>, outs: &mut [
                 e.map = to[e.map as usize];
             }
         }
-        out.numbered = std::mem::take(&mut out.next).into_iter().map(|(fp, s)| (id(fp), s)).collect();
+        out.numbered = std::mem::take(&mut out.next).into_iter().map(|(fp, s)| (id(fp), fp, s)).collect();
     });
 }
 
@@ -384,6 +435,7 @@ mod tests {
     use crate::models::Philosophers;
     use crate::progress::Counters;
     use crate::property::Kind;
+    use crate::Options;
 
     /// Everything the graph holds, by id: fingerprint, predicates, enabled
     /// groups, deadlock, edges.
@@ -409,7 +461,8 @@ mod tests {
         assert_eq!(eventually.len(), 2);
         for depth in [0, 6] {
             let counters = Counters::new();
-            let run = |threads| Pass { model: &model, max_depth: depth, threads, counters: &counters };
+            let run =
+                |threads| Pass { model: &model, max_depth: depth, threads, counters: &counters, from_search: None };
             let one = explore(&run(1), &eventually, Reduction::None).expect("not stopped");
             let want = contents(&one);
             assert!(want.len() > if depth == 0 { 2 * CHUNK } else { 10 }, "{} states to depth {depth}", want.len());
@@ -418,6 +471,49 @@ mod tests {
             for threads in [2, 3, 4] {
                 let many = explore(&run(threads), &eventually, Reduction::None).expect("not stopped");
                 assert!(contents(&many) == want, "{threads} threads, depth {depth}: a different graph");
+            }
+        }
+    }
+
+    #[test]
+    fn the_graph_from_the_search_records_is_the_graph_explored() {
+        let model = Philosophers::new(7).with_fairness();
+        let props = model.properties();
+        let eventually: Vec<&Property<Philosophers>> = props.iter().filter(|p| p.kind == Kind::Eventually).collect();
+        for depth in [0, 5] {
+            for symmetry in [false, true] {
+                let opts =
+                    Options::default().threads(2).max_depth(depth).symmetry(symmetry).keep_going(true).memory(64 << 20);
+                let reduction = Reduction::of(&model, symmetry);
+                let counters = Counters::new();
+                let (outcome, left) = crate::bfs::run(&model, &props, &opts, &counters);
+                assert!(outcome.stop_reason.explored_a_closed_region());
+                assert!(!left.recorded.is_empty(), "depth {depth}: recorded");
+                assert_eq!(left.states.is_empty(), depth == 0, "depth {depth}: its last level left unexpanded");
+                let from = FromSearch::new(left.recorded, eventually.len(), reduction, &left.states).expect("numbered");
+                for threads in [1, 3] {
+                    let run = |from_search| Pass {
+                        model: &model,
+                        max_depth: depth,
+                        threads,
+                        counters: &counters,
+                        from_search,
+                    };
+                    let live = contents(&explore(&run(None), &eventually, reduction).expect("not stopped"));
+                    let recorded = contents(&explore(&run(Some(&from)), &eventually, reduction).expect("records fit"));
+                    assert!(live.len() > 100, "{} states", live.len());
+                    assert!(
+                        recorded == live,
+                        "depth {depth}, symmetry {symmetry}, {threads} threads: a different graph"
+                    );
+                }
+                // Without records of the states past the initial ones, the
+                // pass says so rather than taking them for states where
+                // every predicate holds.
+                let none = FromSearch::new(Vec::new(), eventually.len(), reduction, &[]).expect("nothing to number");
+                let run =
+                    Pass { model: &model, max_depth: depth, threads: 1, counters: &counters, from_search: Some(&none) };
+                assert!(matches!(explore(&run, &eventually, reduction), Err(Halt::Unrecorded)));
             }
         }
     }

@@ -42,7 +42,10 @@
 mod decide;
 mod explore;
 mod graph;
+mod recorded;
 mod renaming;
+
+pub(crate) use recorded::{FromSearch, Recorder};
 
 use crate::progress::Counters;
 use crate::property::Property;
@@ -77,12 +80,15 @@ impl Reduction {
 }
 
 /// What every exploration of the pass shares: the model, the depth bound
-/// (0 = none), the threads it may use and the run's counters.
-pub(crate) struct Pass<'a, M> {
+/// (0 = none), the threads it may use, the run's counters and what the
+/// search recorded for it (used by the explorations it fits: of the same
+/// properties on the same states).
+pub(crate) struct Pass<'a, M: Model> {
     pub model: &'a M,
     pub max_depth: u64,
     pub threads: usize,
     pub counters: &'a Counters,
+    pub from_search: Option<&'a FromSearch<'a, M::State>>,
 }
 
 /// The verdict of the pass on one property.
@@ -131,12 +137,12 @@ pub(crate) fn fairness_bit(g: Option<u8>) -> u64 {
 /// bound along states failing one predicate is reachable within it along
 /// states failing some predicate.
 pub(crate) fn check_all<M: Model>(run: &Pass<'_, M>, props: &[&Property<M>], reduction: Reduction) -> Checked {
-    let (mut out, mut states) = pass(run, props, reduction);
+    let (mut out, mut states, recorded) = pass(run, props, reduction);
     let mut error = None;
     let cycles: Vec<usize> = (0..out.len()).filter(|&i| matches!(out[i], Verdict::CycleOfOrbits)).collect();
     if !cycles.is_empty() {
         let again: Vec<&Property<M>> = cycles.iter().map(|&i| props[i]).collect();
-        let (lassos, more) = pass(run, &again, Reduction::None);
+        let (lassos, more, _) = pass(run, &again, Reduction::None);
         states += more;
         for (i, v) in cycles.into_iter().zip(lassos) {
             // The real states have a fair cycle iff the orbits do
@@ -153,7 +159,7 @@ pub(crate) fn check_all<M: Model>(run: &Pass<'_, M>, props: &[&Property<M>], red
         }
     }
     run.counters.live_depth.store(0, std::sync::atomic::Ordering::Relaxed);
-    Checked { verdicts: out, states, error }
+    Checked { verdicts: out, states, error, recorded }
 }
 
 /// What [`check_all`] found.
@@ -165,20 +171,27 @@ pub(crate) struct Checked {
     /// A disagreement between the pass on orbits and on states (a model
     /// whose renamings are wrong), for the report.
     pub error: Option<String>,
+    /// The first exploration read the search's records (it did not
+    /// generate the successors of states the search had expanded).
+    pub recorded: bool,
 }
 
 /// One exploration per 64 properties and a decision for each; on orbits
 /// unless a renaming cannot be recorded (then on real states). Also gives
-/// the states the explorations held.
-fn pass<M: Model>(run: &Pass<'_, M>, props: &[&Property<M>], reduction: Reduction) -> (Vec<Verdict>, u64) {
+/// the states the explorations held and whether they all read the search's
+/// records instead of generating successors.
+fn pass<M: Model>(run: &Pass<'_, M>, props: &[&Property<M>], reduction: Reduction) -> (Vec<Verdict>, u64, bool) {
     let mut out = Vec::with_capacity(props.len());
     let mut states = 0;
+    let mut recorded = true;
     for chunk in props.chunks(64) {
         let mut reduction = reduction;
+        let mut run = Pass { ..*run };
         let graph = loop {
-            match explore::explore(run, chunk, reduction) {
+            match explore::explore(&run, chunk, reduction) {
                 Ok(graph) => break Some(graph),
                 Err(explore::Halt::Unreducible) if reduction != Reduction::None => reduction = Reduction::None,
+                Err(explore::Halt::Unrecorded) if run.from_search.is_some() => run.from_search = None,
                 Err(_) => break None,
             }
         };
@@ -187,6 +200,7 @@ fn pass<M: Model>(run: &Pass<'_, M>, props: &[&Property<M>], reduction: Reductio
             break;
         };
         states += graph.len() as u64;
+        recorded &= run.from_search.is_some_and(|f| f.fits(reduction, chunk.len()));
         let renaming = reduction == Reduction::Renaming;
         out.extend((0..chunk.len()).map(|i| {
             match decide::decide(&graph, 1u64 << i, run.max_depth, renaming, run.counters) {
@@ -196,7 +210,7 @@ fn pass<M: Model>(run: &Pass<'_, M>, props: &[&Property<M>], reduction: Reductio
         }));
     }
     out.truncate(props.len());
-    (out, states)
+    (out, states, recorded)
 }
 
 #[cfg(test)]
@@ -257,7 +271,7 @@ mod tests {
         let refs: Vec<&Property<Ring>> = props.iter().collect();
         for depth in [0, 3, 4, 10] {
             let counters = Counters::new();
-            let run = Pass { model: &Ring, max_depth: depth, threads: 1, counters: &counters };
+            let run = Pass { model: &Ring, max_depth: depth, threads: 1, counters: &counters, from_search: None };
             let together = check_all(&run, &refs, Reduction::None).verdicts;
             for (i, p) in refs.iter().enumerate() {
                 let alone = check_all(&run, &[*p], Reduction::None).verdicts;

@@ -1,0 +1,186 @@
+//! The search's expansions, recorded for the `eventually` pass.
+//!
+//! BFS generates, canonicalises and fingerprints the successors of every
+//! state above its depth bound; the pass needs exactly that of every state
+//! some `eventually` predicate fails in. So BFS records, for each state it
+//! expands in which some predicate fails, which predicates hold there and
+//! its edges (target fingerprint, fairness group, renaming), and the pass
+//! reads them instead of generating the successors again. What BFS does not
+//! expand, the states of its last level under a depth bound, it hands over
+//! as states ([`FromSearch::leftover`]): the pass expands the ones it meets
+//! itself (on its own last level; a state BFS first met at depth D is at
+//! least D steps away along states failing a predicate).
+//!
+//! The graph the pass builds from records is the one it builds by
+//! generating successors, ids included: the same states, met in the same
+//! levels, their edges in successor order (`tests/pass_from_search.rs`
+//! compares them).
+//!
+//! Memory: 12 bytes per recorded edge and 32 per recorded state (held by
+//! the run until the pass ends), against the pass's own copies of every
+//! state of a level when it generates successors.
+
+use hashbrown::HashMap;
+
+use super::Reduction;
+use crate::fingerprint::Fingerprint;
+use crate::GroupMap;
+
+/// Bits of an edge's tag that hold its renaming's number.
+const MAP_BITS: u32 = 24;
+
+/// One state's expansion: where its edges are in its recorder.
+#[derive(Clone, Copy)]
+struct Expanded {
+    fp: Fingerprint,
+    holds: u64,
+    enabled: u64,
+    start: usize,
+    len: u32,
+}
+
+/// One thread's records of one level (a part of [`Recorded`]).
+#[derive(Default)]
+pub(crate) struct Recorder {
+    states: Vec<Expanded>,
+    /// Edge targets' fingerprints, in order of recording.
+    tos: Vec<Fingerprint>,
+    /// Per edge: its group in the top 8 bits, its renaming's number in
+    /// `maps` in the others.
+    tags: Vec<u32>,
+    /// Renamings the edges refer to; the first is the identity.
+    maps: Vec<GroupMap>,
+    map_index: HashMap<GroupMap, u32>,
+    /// More renamings than a tag can number: records unusable.
+    overflow: bool,
+}
+
+impl Recorder {
+    /// True if nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// Starts recording the expansion of the state `fp`, in which the
+    /// predicates `holds` hold (bit i: the i-th `eventually` property).
+    pub fn begin(&mut self, fp: Fingerprint, holds: u64) {
+        self.states.push(Expanded { fp, holds, enabled: 0, start: self.tos.len(), len: 0 });
+    }
+
+    /// Records an edge of the state begun last: to `to`, by an action of
+    /// `group` (as [`super::group_of`] gives it), its target's canonical
+    /// form having renamed the groups by `map`.
+    pub fn edge(&mut self, to: Fingerprint, group: u8, map: &GroupMap) {
+        let n = if map.is_identity() { 0 } else { self.map_number(map) };
+        self.tos.push(to);
+        self.tags.push(u32::from(group) << MAP_BITS | n);
+        if let Some(s) = self.states.last_mut() {
+            s.enabled |= super::graph::group_bit(group);
+            s.len += 1;
+        }
+    }
+
+    fn map_number(&mut self, map: &GroupMap) -> u32 {
+        if let Some(&n) = self.map_index.get(map) {
+            return n;
+        }
+        if self.maps.is_empty() {
+            self.maps.push(GroupMap::IDENTITY);
+        }
+        let n = self.maps.len() as u32;
+        if n >= 1 << MAP_BITS {
+            self.overflow = true;
+            return 0;
+        }
+        self.maps.push(*map);
+        self.map_index.insert(*map, n);
+        n
+    }
+}
+
+/// Everything BFS recorded, indexed by fingerprint, with the states it
+/// left unexpanded.
+pub(crate) struct FromSearch<'a, S> {
+    parts: Vec<Recorder>,
+    /// Where each recorded state is: part, index.
+    index: HashMap<Fingerprint, (u32, u32)>,
+    /// The states BFS left unexpanded (its last level under a depth bound).
+    leftovers: HashMap<Fingerprint, &'a S>,
+    /// The number of properties the records' predicates are of.
+    props: usize,
+    /// The states the records are of.
+    reduction: Reduction,
+}
+
+/// One recorded expansion.
+pub(crate) struct Record<'r> {
+    part: &'r Recorder,
+    state: Expanded,
+}
+
+impl<'r> Record<'r> {
+    /// The predicates that hold in the state.
+    pub fn holds(&self) -> u64 {
+        self.state.holds
+    }
+
+    /// Groups with an action available in the state.
+    pub fn enabled(&self) -> u64 {
+        self.state.enabled
+    }
+
+    /// Its edges in successor order: target, group, renaming.
+    pub fn edges(&self) -> impl Iterator<Item = (Fingerprint, u8, &'r GroupMap)> + 'r {
+        let part = self.part;
+        let range = self.state.start..self.state.start + self.state.len as usize;
+        part.tos[range.clone()].iter().zip(&part.tags[range]).map(move |(&to, &tag)| {
+            let n = (tag & ((1 << MAP_BITS) - 1)) as usize;
+            let map = if n == 0 { &GroupMap::IDENTITY } else { &part.maps[n] };
+            (to, (tag >> MAP_BITS) as u8, map)
+        })
+    }
+}
+
+impl<'a, S> FromSearch<'a, S> {
+    /// Indexes the records `parts` (of `props` properties, made on states
+    /// reduced as `reduction` says) and the states BFS left unexpanded;
+    /// `None` if a part could not number its renamings.
+    pub fn new(
+        parts: Vec<Recorder>,
+        props: usize,
+        reduction: Reduction,
+        leftovers: &'a [Vec<(Fingerprint, S)>],
+    ) -> Option<Self> {
+        if parts.iter().any(|p| p.overflow) {
+            return None;
+        }
+        let total = parts.iter().map(|p| p.states.len()).sum();
+        let mut index = HashMap::with_capacity(total);
+        for (i, part) in parts.iter().enumerate() {
+            for (j, s) in part.states.iter().enumerate() {
+                index.insert(s.fp, (i as u32, j as u32));
+            }
+        }
+        let leftovers = leftovers.iter().flatten().map(|(fp, s)| (*fp, s)).collect();
+        Some(FromSearch { parts, index, leftovers, props, reduction })
+    }
+
+    /// The recorded expansion of the state `fp`, if BFS recorded one (it
+    /// does for every state it expanded in which some predicate fails).
+    pub fn get(&self, fp: Fingerprint) -> Option<Record<'_>> {
+        let &(p, i) = self.index.get(&fp)?;
+        let part = &self.parts[p as usize];
+        Some(Record { part, state: part.states[i as usize] })
+    }
+
+    /// True if these records serve a pass of `props` properties on
+    /// `reduction`'s states (the ones they were made for).
+    pub fn fits(&self, reduction: Reduction, props: usize) -> bool {
+        self.reduction == reduction && self.props == props
+    }
+
+    /// The state `fp` if BFS met it but left it unexpanded.
+    pub fn leftover(&self, fp: Fingerprint) -> Option<&'a S> {
+        self.leftovers.get(&fp).copied()
+    }
+}
