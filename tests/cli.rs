@@ -456,3 +456,22 @@ fn symmetry_table_reports_what_direct_checks_find() {
     assert!(pass[1] < pass[0], "the eventually pass runs on orbits: {pass:?}");
     assert_eq!(two[9], "equal");
 }
+
+#[test]
+fn the_eventually_pass_reads_the_searchs_records_unless_told_not_to() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", "replicaset-scale", "--max-depth", "4", "--keep-going", "-q", "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = krepis(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("a JSON report")
+    };
+    let (on, off) = (run(&[]), run(&["--no-pass-records"]));
+    assert_eq!((on["liveness_recorded"].as_bool(), off["liveness_recorded"].as_bool()), (Some(true), Some(false)));
+    assert!(on["liveness_states"].as_u64() > Some(100), "{}", on["liveness_states"]);
+    for field in ["liveness_states", "unique_states", "properties"] {
+        assert_eq!(on[field], off[field], "{field}");
+    }
+    let text = krepis(&["check", "replicaset-scale", "--max-depth", "4", "--keep-going", "-q"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("states, on the search's records)"));
+}

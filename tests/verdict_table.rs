@@ -246,3 +246,42 @@ fn symmetry_keeps_every_verdict_of_the_table() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn the_pass_on_the_searchs_records_gives_every_report_of_the_pass_on_its_own() {
+    let mut failures = Vec::new();
+    let (mut recorded, mut lassos) = (0, 0);
+    for &(scenario, consistency, instances, depth, ..) in TABLE {
+        let depth = depth.min(5);
+        for symmetry in [true, false] {
+            if !symmetry && instances == 1 {
+                continue;
+            }
+            let run = |records: bool| {
+                let opts = Options::default()
+                    .threads(2)
+                    .max_depth(depth)
+                    .keep_going(true)
+                    .symmetry(symmetry)
+                    .record_for_pass(records);
+                check_scenario(build(scenario, consistency, instances), &opts).expect("a known model")
+            };
+            let (on, off) = (run(true), run(false));
+            let row = format!("{scenario} {consistency} x{instances} depth {depth} symmetry {symmetry}");
+            if format!("{:?}", on.properties) != format!("{:?}", off.properties) {
+                failures.push(format!("{row}: {:?}\nvs {:?}", on.properties, off.properties));
+            }
+            if (on.liveness_states, on.error.clone()) != (off.liveness_states, off.error.clone()) {
+                failures.push(format!("{row}: {} / {} pass states", on.liveness_states, off.liveness_states));
+            }
+            if off.liveness_recorded || (on.liveness_states > 0 && !on.liveness_recorded) {
+                failures.push(format!("{row}: records used {} / {}", on.liveness_recorded, off.liveness_recorded));
+            }
+            recorded += usize::from(on.liveness_recorded);
+            lassos += on.properties.iter().filter(|p| p.loop_start.is_some()).count();
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(recorded > 40, "{recorded} rows read records");
+    eprintln!("{recorded} rows read records, {lassos} lassos");
+}

@@ -84,6 +84,12 @@ pub struct CheckArgs {
     /// Keep exploring after a violation, to decide every property in one run.
     #[arg(long)]
     pub keep_going: bool,
+    /// BFS does not record, for the `eventually` pass, the successors of the
+    /// states in which an `eventually` property's predicate fails: the pass
+    /// generates them again (slower; the same verdicts and traces). Records
+    /// take about 12 bytes per such transition until the pass ends.
+    #[arg(long)]
+    pub no_pass_records: bool,
     /// Report format (json: one object on stdout; progress stays on stderr).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -173,7 +179,8 @@ impl CheckArgs {
             .symmetry(!self.no_symmetry)
             .seed(self.seed)
             .walks(self.walks)
-            .keep_going(self.keep_going);
+            .keep_going(self.keep_going)
+            .record_for_pass(!self.no_pass_records);
         if let Some(t) = self.threads {
             o = o.threads(t);
         }

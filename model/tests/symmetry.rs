@@ -252,4 +252,12 @@ fn a_fair_cycle_found_on_orbits_is_printed_as_a_real_lasso() {
     let (a, b) = (plain.trace(name).expect("a trace"), reduced.trace(name).expect("a trace"));
     assert_eq!((a.steps.len(), a.loop_start), (b.steps.len(), b.loop_start));
     assert!(reduced.report.unique_states < plain.report.unique_states);
+    // The pass read the search's records (the default), and printed what
+    // the pass that generates successors itself prints.
+    for (sym, with) in [(false, &plain), (true, &reduced)] {
+        let without = check(&m, &opts(sym).record_for_pass(false));
+        assert!(with.report.liveness_recorded && !without.report.liveness_recorded);
+        assert_eq!(format!("{:?}", with.report.properties), format!("{:?}", without.report.properties));
+        assert_eq!(with.report.liveness_states, without.report.liveness_states);
+    }
 }

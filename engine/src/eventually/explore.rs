@@ -196,11 +196,13 @@ pub(super) fn explore<M: Model>(
                 }
                 let record = from.and_then(|f| f.get(fp));
                 let enabled = if let Some(r) = record {
+                    let mut enabled = 0u64;
                     for (tfp, group, m) in r.edges() {
+                        enabled |= group_bit(group);
                         let m = if renaming { out.map_number(*m) } else { 0 };
                         found.push((tfp, group, m, None));
                     }
-                    r.enabled()
+                    enabled
                 } else {
                     let Some(s) = s.as_ref().or_else(|| from.and_then(|f| f.leftover(fp))) else {
                         out.unrecorded = true;

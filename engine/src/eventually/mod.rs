@@ -183,7 +183,7 @@ pub(crate) struct Checked {
 fn pass<M: Model>(run: &Pass<'_, M>, props: &[&Property<M>], reduction: Reduction) -> (Vec<Verdict>, u64, bool) {
     let mut out = Vec::with_capacity(props.len());
     let mut states = 0;
-    let mut recorded = true;
+    let mut recorded = !props.is_empty();
     for chunk in props.chunks(64) {
         let mut reduction = reduction;
         let mut run = Pass { ..*run };
