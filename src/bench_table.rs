@@ -75,6 +75,10 @@ fn measure(
     push(&["--threads", &threads.to_string()]);
     if strategy == Strategy::Simulation {
         push(&["--walks", "0"]);
+    } else {
+        // A run stopped by the time limit has no `eventually` pass: records
+        // for it would only take memory (and the reference records nothing).
+        push(&["--no-pass-records"]);
     }
     if let Some(m) = args.memory {
         push(&["--memory", &m.to_string()]);
