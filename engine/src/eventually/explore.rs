@@ -28,7 +28,7 @@ use hashbrown::HashMap;
 use krepis_encodings::Carried;
 
 use super::graph::{group_bit, id_of, shard_of, Edge, Graph, Node, SHARDS, SHARD_CAPACITY};
-use super::recorded::FromSearch;
+use super::recorded::{At, FromSearch};
 use super::{Pass, Reduction};
 use crate::fingerprint::{nonzero, Fingerprint};
 use crate::property::Property;
@@ -53,9 +53,8 @@ struct ChunkOut<S> {
     /// States this chunk claimed: fingerprint, predicates that hold; in
     /// shard order (sorted by the thread that expanded the chunk).
     claimed: Vec<(Fingerprint, u64)>,
-    /// Claimed states some predicate fails in: the next level's (without
-    /// the state when the search recorded its expansion or kept it).
-    next: Vec<(Fingerprint, Option<S>)>,
+    /// Claimed states some predicate fails in: the next level's.
+    next: Vec<(Fingerprint, Waiting<S>)>,
     /// The same with their ids, once the level is numbered.
     numbered: Vec<Frontier<S>>,
     /// The group renamings its edges refer to (the first is the identity)
@@ -71,9 +70,19 @@ struct ChunkOut<S> {
     unrecorded: bool,
 }
 
-/// A state waiting to be expanded: id, fingerprint, the state itself
-/// unless the search recorded its expansion or left it unexpanded.
-type Frontier<S> = (u32, Fingerprint, Option<S>);
+/// A state waiting to be expanded: id, fingerprint, what expands it.
+type Frontier<S> = (u32, Fingerprint, Waiting<S>);
+
+/// What a state waiting to be expanded is expanded from.
+enum Waiting<S> {
+    /// The state itself: its successors are generated.
+    State(S),
+    /// The search's record of its expansion.
+    Recorded(At),
+    /// The search's state, left unexpanded on its last level: its
+    /// successors are generated.
+    Leftover,
+}
 
 impl<S> ChunkOut<S> {
     /// The number of `map` in this chunk's table (added if new).
@@ -122,12 +131,14 @@ pub(super) fn explore<M: Model>(
     let holds = |s: &M::State| {
         props.iter().enumerate().fold(0u64, |m, (i, p)| if (p.check)(model, s) { m | 1 << i } else { m })
     };
-    // The predicates that hold in a state met by fingerprint alone: the
-    // search recorded every state it expanded in which one fails, and left
-    // the others it met unexpanded; in any other, every predicate holds.
-    let holds_at = |f: &FromSearch<'_, M::State>, fp: Fingerprint| match f.get(fp) {
-        Some(r) => r.holds(),
-        None => f.leftover(fp).map_or(all, &holds),
+    // The predicates that hold in a state met by fingerprint alone, and what
+    // expands it: the search recorded every state it expanded in which one
+    // fails, and left the others it met unexpanded; in any other, every
+    // predicate holds. (Records are trusted to be complete here; a state
+    // waiting as `Leftover` that the search did not leave is caught.)
+    let holds_at = |f: &FromSearch<'_, M::State>, fp: Fingerprint| match f.locate(fp) {
+        Some(at) => (f.record(at).holds(), Waiting::Recorded(at)),
+        None => (f.leftover(fp).map_or(all, &holds), Waiting::Leftover),
     };
     // Canonicalises `s` (setting `map` under renaming).
     let canon = |mut s: M::State, map: &mut GroupMap| {
@@ -160,7 +171,11 @@ pub(super) fn explore<M: Model>(
         known[shard].insert(fp, nodes.len() as u32);
         nodes.push(Node::found(fp, h));
         graph.roots.push(id);
-        frontier[0].push((id, fp, Some(s)));
+        let waiting = match from.and_then(|f| f.locate(fp)) {
+            Some(at) => Waiting::Recorded(at),
+            None => Waiting::State(s),
+        };
+        frontier[0].push((id, fp, waiting));
     }
 
     let mut depth = 0u64;
@@ -169,7 +184,10 @@ pub(super) fn explore<M: Model>(
         counters.live_depth.store(depth + 1, Ordering::Relaxed);
         counters.live_states.store(graph.len() as u64, Ordering::Relaxed);
         let last_level = max_depth > 0 && depth >= max_depth;
-        let claims: papaya::HashSet<Fingerprint, Carried> = papaya::HashSet::with_hasher(Carried);
+        // Sized for a next level as large as this one (growing the table
+        // while threads insert was 4% of a pass on records).
+        let size: usize = frontier.iter().map(Vec::len).sum();
+        let claims: papaya::HashSet<Fingerprint, Carried> = papaya::HashSet::with_capacity_and_hasher(size, Carried);
         let expand = |states: Vec<Frontier<M::State>>| -> Option<ChunkOut<M::State>> {
             let claims = claims.pin();
             let mut out = ChunkOut {
@@ -194,7 +212,11 @@ pub(super) fn explore<M: Model>(
                 if counters.stopped() {
                     return None;
                 }
-                let record = from.and_then(|f| f.get(fp));
+                let (record, s) = match (s, from) {
+                    (Waiting::Recorded(at), Some(f)) => (Some(f.record(at)), None),
+                    (Waiting::State(s), _) => (None, Some(s)),
+                    _ => (None, None),
+                };
                 let enabled = if let Some(r) = record {
                     let mut enabled = 0u64;
                     for (tfp, group, m) in r.edges() {
@@ -231,19 +253,26 @@ pub(super) fn explore<M: Model>(
                         None if last_level => continue,
                         None => {
                             if claims.insert(tfp) {
-                                let h = match (&t, from) {
-                                    (Some(t), _) => holds(t),
+                                let (h, waiting) = match (t, from) {
+                                    // With records, the state is found again by
+                                    // fingerprint (its predicates from it when here).
+                                    (Some(t), Some(f)) => {
+                                        let waiting = f.locate(tfp).map_or(Waiting::Leftover, Waiting::Recorded);
+                                        (holds(&t), waiting)
+                                    }
                                     (None, Some(f)) => holds_at(f, tfp),
+                                    (Some(mut t), None) => {
+                                        let h = holds(&t);
+                                        if h != all {
+                                            model.keep(&mut t);
+                                        }
+                                        (h, Waiting::State(t))
+                                    }
                                     (None, None) => unreachable!("only records give targets without states"),
                                 };
                                 out.claimed.push((tfp, h));
                                 if h != all {
-                                    // With records, the state is found again by fingerprint.
-                                    let t = t.filter(|_| from.is_none()).map(|mut t| {
-                                        model.keep(&mut t);
-                                        t
-                                    });
-                                    out.next.push((tfp, t));
+                                    out.next.push((tfp, waiting));
                                 }
                             }
                             out.unresolved.push((out.edges.len() as u32, tfp));
@@ -509,9 +538,10 @@ mod tests {
                         "depth {depth}, symmetry {symmetry}, {threads} threads: a different graph"
                     );
                 }
-                // Without records of the states past the initial ones, the
-                // pass says so rather than taking them for states where
-                // every predicate holds.
+                // Without records, the initial states are expanded from
+                // themselves, and their successors, which are neither
+                // recorded nor left unexpanded, stop the pass instead of
+                // being taken for states where every predicate holds.
                 let none = FromSearch::new(Vec::new(), eventually.len(), reduction, &[]).expect("nothing to number");
                 let run =
                     Pass { model: &model, max_depth: depth, threads: 1, counters: &counters, from_search: Some(&none) };

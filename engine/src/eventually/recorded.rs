@@ -23,6 +23,7 @@
 //! tell which states the pass will reach), about 0.6 GB.
 
 use hashbrown::HashMap;
+use krepis_encodings::Carried;
 
 use super::Reduction;
 use crate::fingerprint::Fingerprint;
@@ -105,15 +106,20 @@ impl Recorder {
 /// left unexpanded.
 pub(crate) struct FromSearch<'a, S> {
     parts: Vec<Recorder>,
-    /// Where each recorded state is: part, index.
-    index: HashMap<Fingerprint, (u32, u32)>,
+    /// Where each recorded state is (fingerprints are hashes already:
+    /// the index hashes nothing again).
+    index: HashMap<Fingerprint, At, Carried>,
     /// The states BFS left unexpanded (its last level under a depth bound).
-    leftovers: HashMap<Fingerprint, &'a S>,
+    leftovers: HashMap<Fingerprint, &'a S, Carried>,
     /// The number of properties the records' predicates are of.
     props: usize,
     /// The states the records are of.
     reduction: Reduction,
 }
+
+/// Where a recorded expansion is: part, index in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct At(u32, u32);
 
 /// One recorded expansion.
 pub(crate) struct Record<'r> {
@@ -154,22 +160,28 @@ impl<'a, S> FromSearch<'a, S> {
             return None;
         }
         let total = parts.iter().map(|p| p.states.len()).sum();
-        let mut index = HashMap::with_capacity(total);
+        let mut index = HashMap::with_capacity_and_hasher(total, Carried);
         for (i, part) in parts.iter().enumerate() {
             for (j, s) in part.states.iter().enumerate() {
-                index.insert(s.fp, (i as u32, j as u32));
+                index.insert(s.fp, At(i as u32, j as u32));
             }
         }
-        let leftovers = leftovers.iter().flatten().map(|(fp, s)| (*fp, s)).collect();
+        let mut kept = HashMap::with_capacity_and_hasher(leftovers.iter().map(Vec::len).sum(), Carried);
+        kept.extend(leftovers.iter().flatten().map(|(fp, s)| (*fp, s)));
+        let leftovers = kept;
         Some(FromSearch { parts, index, leftovers, props, reduction })
     }
 
-    /// The recorded expansion of the state `fp`, if BFS recorded one (it
-    /// does for every state it expanded in which some predicate fails).
-    pub fn get(&self, fp: Fingerprint) -> Option<Record<'_>> {
-        let &(p, i) = self.index.get(&fp)?;
+    /// Where the recorded expansion of the state `fp` is, if BFS recorded
+    /// one (it does for every state it expanded in which some predicate fails).
+    pub fn locate(&self, fp: Fingerprint) -> Option<At> {
+        self.index.get(&fp).copied()
+    }
+
+    /// The recorded expansion at `at` (from [`FromSearch::locate`]).
+    pub fn record(&self, At(p, i): At) -> Record<'_> {
         let part = &self.parts[p as usize];
-        Some(Record { part, state: part.states[i as usize] })
+        Record { part, state: part.states[i as usize] }
     }
 
     /// True if these records serve a pass of `props` properties on
