@@ -125,7 +125,12 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     // States found by this run (a resumed run starts with some).
     let found = unique.saturating_sub(outcome.resumed);
 
-    let mut error = counters.rss_stop_message().or_else(|| outcome.error.clone());
+    // A run that kept records for the pass may fit without them.
+    let records = crate::bfs::Recording::of(model, &props, opts).is_some();
+    let mut error = counters
+        .rss_stop_message()
+        .map(|m| if records { format!("{m}, or pass --no-pass-records (the eventually pass's records)") } else { m })
+        .or_else(|| outcome.error.clone());
     let mut traces = Vec::with_capacity(props.len());
     let mut reports = Vec::with_capacity(props.len());
     for (i, p) in props.iter().enumerate() {

@@ -99,6 +99,18 @@ fn the_process_memory_limit_stops_the_run_before_the_machine_runs_out() {
     assert!(e.contains("of memory") && e.contains("stopped before"), "{e}");
 }
 
+#[test]
+fn a_memory_stop_while_keeping_the_passs_records_says_they_can_be_left_out() {
+    for records in [true, false] {
+        let mut o = Options::default().threads(2).record_for_pass(records);
+        o.rss_limit = krepis_engine::memory::current_rss() + (64 << 20);
+        let r = check(&Philosophers::new(16), &o).report;
+        assert_eq!(r.stop_reason, StopReason::MemoryLimit);
+        let e = r.error.expect("a message");
+        assert_eq!(e.contains("--no-pass-records"), records, "{e}");
+    }
+}
+
 /// Progress goes on during the `eventually` pass and says so: its depth
 /// within the bound and the states it has explored, never more than the
 /// search found.
