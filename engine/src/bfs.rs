@@ -204,8 +204,7 @@ impl Recording {
             && opts.resume.is_none()
             && (1..=64).contains(&live.len())
             && (reduction != Reduction::None) == opts.symmetry;
-        let all = if live.len() >= 64 { u64::MAX } else { (1u64 << live.len()) - 1 };
-        fits.then_some(Recording { props: live, all, reduction })
+        fits.then_some(Recording { all: eventually::all_predicates(live.len()), props: live, reduction })
     }
 
     /// The states the pass will explore, and the records are of.
@@ -215,7 +214,7 @@ impl Recording {
 
     /// The predicates that hold in `s`.
     fn holds<M: Model>(&self, model: &M, props: &[Property<M>], s: &M::State) -> u64 {
-        self.props.iter().enumerate().fold(0, |m, (i, &p)| if (props[p].check)(model, s) { m | 1 << i } else { m })
+        eventually::predicates_holding(model, self.props.iter().map(|&p| &props[p]), s)
     }
 }
 

@@ -127,10 +127,8 @@ pub(super) fn explore<M: Model>(
 ) -> Result<Graph, Halt> {
     let Pass { model, max_depth, threads, counters, from_search } = *run;
     let from = from_search.filter(|f| f.fits(reduction, props.len()));
-    let all: u64 = if props.len() >= 64 { u64::MAX } else { (1u64 << props.len()) - 1 };
-    let holds = |s: &M::State| {
-        props.iter().enumerate().fold(0u64, |m, (i, p)| if (p.check)(model, s) { m | 1 << i } else { m })
-    };
+    let all = super::all_predicates(props.len());
+    let holds = |s: &M::State| super::predicates_holding(model, props.iter().copied(), s);
     // The predicates that hold in a state met by fingerprint alone, and what
     // expands it: the search recorded every state it expanded in which one
     // fails, and left the others it met unexpanded; in any other, every

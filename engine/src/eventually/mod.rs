@@ -118,6 +118,24 @@ pub(crate) fn group_of<M: Model>(model: &M, a: &M::Action) -> u8 {
     model.fairness(a).map_or(graph::NO_GROUP, |g| g % 64)
 }
 
+/// The predicates of `props` that hold in `s`: bit i for the i-th (up to 64).
+pub(crate) fn predicates_holding<'p, M: Model + 'p>(
+    model: &M,
+    props: impl IntoIterator<Item = &'p Property<M>>,
+    s: &M::State,
+) -> u64 {
+    props.into_iter().enumerate().fold(0, |m, (i, p)| if (p.check)(model, s) { m | 1 << i } else { m })
+}
+
+/// Every one of `n` predicates holding (n up to 64).
+pub(crate) fn all_predicates(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
 /// The bit of fairness group `g` in a set of groups (0 for none).
 pub(crate) fn fairness_bit(g: Option<u8>) -> u64 {
     g.map_or(0, |g| 1u64 << (g % 64))
