@@ -14,6 +14,9 @@
 //! measured under all five models for comparison; two bare pods under causal
 //! do not finish in 5 minutes. The stale-reads rows stay at depth 6.
 //!
+//! `pass-records/rs-only-restarts-2` checks a finite scenario whole, with
+//! the `eventually` pass on BFS's records and without them.
+//!
 //! `keep-going-depth-5/stale-reads-x2` checks every property of stale-reads
 //! with two instances of each kind, search and `eventually` pass, without
 //! and with symmetry (the pass runs on orbits since 2026-11-27).
@@ -112,6 +115,46 @@ fn liveness<C: Consistency>(c: &mut Criterion, scenario: Scenario, depth: u64) {
     g.finish();
 }
 
+/// A whole check (search, then the `eventually` pass) of `scenario`, no
+/// depth bound, 2 threads, with the pass reading BFS's records (the
+/// default) and generating successors itself (`record_for_pass(false)`).
+fn pass_records<C: Consistency>(c: &mut Criterion, scenario: Scenario) {
+    let label = scenario.name.clone();
+    let model = KubeModel::<C>::new(scenario);
+    let mut g = c.benchmark_group(format!("pass-records/{label}"));
+    g.sample_size(10);
+    for records in [true, false] {
+        let opts = Options::default().threads(2).keep_going(true).record_for_pass(records).memory(1 << 30);
+        let r = check(&model, &opts).report;
+        eprintln!(
+            "{label} {} records={records}: {} unique states, search {:.3} s, eventually pass {} states in {:.3} s",
+            C::NAME,
+            r.unique_states,
+            r.elapsed_s - r.liveness_s,
+            r.liveness_states,
+            r.liveness_s
+        );
+        let id = if records { "records" } else { "no-records" };
+        g.bench_with_input(BenchmarkId::new(C::NAME, id), &opts, |b, o| b.iter(|| check(&model, o)));
+    }
+    g.finish();
+}
+
+/// The composed model's ReplicaSet part (one node, scheduler, ReplicaSet
+/// controller and ReplicaSet of one pod), two restarts, one client write:
+/// 142,908 states, no depth bound.
+fn rs_only_restarts_2(consistency: &str) -> Scenario {
+    let mut s = Scenario::cluster(consistency);
+    s.name = "rs-only-restarts-2".into();
+    s.statefulsets.clear();
+    s.deployments.clear();
+    s.jobs.clear();
+    s.pods.clear();
+    (s.statefulset_controllers, s.deployment_controllers, s.job_controllers, s.podgc_controllers) = (0, 0, 0, 0);
+    (s.restarts, s.client_writes) = (2, 1);
+    s
+}
+
 /// One ReplicaSet of one pod on one node, no restart, no perturbation.
 fn rs_one(consistency: &str) -> Scenario {
     let mut s = Scenario::replicaset_scale(consistency, 1);
@@ -135,6 +178,7 @@ fn pod_two_nodes(consistency: &str) -> Scenario {
 }
 
 fn model(c: &mut Criterion) {
+    pass_records::<Synchronous>(c, rs_only_restarts_2(Synchronous::NAME));
     liveness::<MonotonicSession>(c, Scenario::stale_reads(MonotonicSession::NAME, 2), 5);
     bfs::<Synchronous>(c, pod_two_nodes(Synchronous::NAME), 20);
     bfs::<MonotonicSession>(c, pod_two_nodes(MonotonicSession::NAME), 20);
