@@ -14,6 +14,11 @@
 //! (chunks in parallel). So the graph (ids included) does not depend on
 //! the thread count or on timing.
 //!
+//! When BFS recorded its expansions ([`FromSearch`]), a state is expanded
+//! from its record (edges with the targets' fingerprints, no successor
+//! generated); only the states BFS left on its last level are expanded by
+//! generating their successors. Either way the graph is the same.
+//!
 //! On orbits ([`Reduction::Orbits`], [`Reduction::Renaming`]) each
 //! successor is canonicalised; under renaming each edge also records how
 //! canonicalising renamed the fairness groups. A chunk numbers the distinct

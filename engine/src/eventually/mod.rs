@@ -26,6 +26,10 @@
 //! since the predicate and the fairness groups are symmetric (the trace is
 //! gone round again until it closes on the very state: `trace::close_loop`).
 //!
+//! After BFS the pass reads the successors BFS recorded for it
+//! ([`recorded`], unless [`crate::Options::record_for_pass`] is off)
+//! instead of generating them again; the graph is the same.
+//!
 //! A model whose fairness groups are not symmetric
 //! ([`Model::fairness_is_symmetric`]: a group per instance, and instances are
 //! permuted) gets this pass on orbits only if it reports how canonicalising

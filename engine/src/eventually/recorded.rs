@@ -13,8 +13,13 @@
 //!
 //! The graph the pass builds from records is the one it builds by
 //! generating successors, ids included: the same states, met in the same
-//! levels, their edges in successor order (`tests/pass_from_search.rs`
-//! compares them).
+//! levels, their edges in successor order (the unit test
+//! `the_graph_from_the_search_records_is_the_graph_explored` compares them;
+//! `engine/tests/eventually_symmetry.rs` and `tests/verdict_table.rs`
+//! compare whole reports). Records are trusted to be complete: a state the
+//! pass meets by fingerprint alone that BFS neither recorded nor left
+//! unexpanded is taken for one where every predicate holds (BFS expanded it
+//! and recorded nothing because they all hold).
 //!
 //! Memory: 12 bytes per recorded edge and 24 per recorded state, plus an
 //! index of about 20 bytes per state while the pass runs (held by the run
