@@ -207,11 +207,6 @@ impl Recording {
         fits.then_some(Recording { all: eventually::all_predicates(live.len()), props: live, reduction })
     }
 
-    /// The states the pass will explore, and the records are of.
-    pub(crate) fn reduction(&self) -> Reduction {
-        self.reduction
-    }
-
     /// The predicates that hold in `s`.
     fn holds<M: Model>(&self, model: &M, props: &[Property<M>], s: &M::State) -> u64 {
         eventually::predicates_holding(model, self.props.iter().map(|&p| &props[p]), s)
@@ -614,12 +609,12 @@ fn expand<M: Model>(
                 transitions += succ.len() as u64;
                 max_branching = max_branching.max(succ.len());
                 // Record the expansion if some `eventually` predicate fails here.
-                let recording = shared.record.as_ref().filter(|r| {
+                let recording = shared.record.as_ref().and_then(|r| {
                     let h = r.holds(model, shared.props, state);
-                    if h != r.all {
+                    (h != r.all).then(|| {
                         rec.begin(*fp, h);
-                    }
-                    h != r.all
+                        r
+                    })
                 });
                 for (a, mut next) in succ.drain(..) {
                     match recording {

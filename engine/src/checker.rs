@@ -59,6 +59,8 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let mut unreduced_chain = vec![false; props.len()];
     let mut leftovers = Vec::new();
     let mut recorded = Vec::new();
+    // Whether BFS keeps records for the `eventually` pass (of `Reduction::of`'s states).
+    let recording = crate::bfs::Recording::of(model, &props, opts).is_some();
     let outcome = monitored(opts, &counters, start, || {
         let mut outcome = match opts.strategy {
             Strategy::Dfs | Strategy::Simulation if opts.resume.is_some() => {
@@ -84,9 +86,11 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             let pass = Instant::now();
             // What BFS recorded for this pass (nothing if no state it
             // expanded fails a predicate: the pass then has no state either).
-            let from_search = crate::bfs::Recording::of(model, &props, opts).and_then(|r| {
-                eventually::FromSearch::new(std::mem::take(&mut recorded), chosen.len(), r.reduction(), &leftovers)
-            });
+            let from_search = recording
+                .then(|| {
+                    eventually::FromSearch::new(std::mem::take(&mut recorded), chosen.len(), reduction, &leftovers)
+                })
+                .flatten();
             let run = eventually::Pass {
                 model,
                 max_depth: opts.max_depth,
@@ -126,10 +130,9 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let found = unique.saturating_sub(outcome.resumed);
 
     // A run that kept records for the pass may fit without them.
-    let records = crate::bfs::Recording::of(model, &props, opts).is_some();
     let mut error = counters
         .rss_stop_message()
-        .map(|m| if records { format!("{m}, or pass --no-pass-records (the eventually pass's records)") } else { m })
+        .map(|m| if recording { format!("{m}, or pass --no-pass-records (the eventually pass's records)") } else { m })
         .or_else(|| outcome.error.clone());
     let mut traces = Vec::with_capacity(props.len());
     let mut reports = Vec::with_capacity(props.len());

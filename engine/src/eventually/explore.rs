@@ -33,6 +33,7 @@ use hashbrown::HashMap;
 use krepis_encodings::Carried;
 
 use super::graph::{group_bit, id_of, shard_of, Edge, Graph, Node, SHARDS, SHARD_CAPACITY};
+use super::map_table::MapTable;
 use super::recorded::{At, FromSearch};
 use super::{Pass, Reduction};
 use crate::fingerprint::{nonzero, Fingerprint};
@@ -62,11 +63,9 @@ struct ChunkOut<S> {
     next: Vec<(Fingerprint, Waiting<S>)>,
     /// The same with their ids, once the level is numbered.
     numbered: Vec<Frontier<S>>,
-    /// The group renamings its edges refer to (the first is the identity)
-    /// until the level is numbered, then the graph's.
-    maps: Vec<GroupMap>,
-    /// Where each renaming is in `maps`.
-    map_index: HashMap<GroupMap, u16>,
+    /// The group renamings its edges refer to until the level is
+    /// numbered, then the graph's.
+    maps: MapTable,
     /// More renamings than an edge can refer to, or a model's map that is
     /// not a permutation: the pass cannot run on orbits.
     unreducible: bool,
@@ -91,22 +90,18 @@ enum Waiting<S> {
 
 impl<S> ChunkOut<S> {
     /// The number of `map` in this chunk's table (added if new).
-    fn map_number(&mut self, map: GroupMap) -> u16 {
-        if map.is_identity() {
-            return 0;
+    fn map_number(&mut self, map: &GroupMap) -> u16 {
+        let admit = |m: &GroupMap| {
+            debug_assert!(m.is_permutation(), "Model::canonicalize_groups gave {m:?}, not a permutation");
+            m.is_permutation()
+        };
+        match self.maps.number(map, u32::from(u16::MAX) + 1, admit) {
+            Some(n) => n as u16,
+            None => {
+                self.unreducible = true;
+                0
+            }
         }
-        if let Some(&n) = self.map_index.get(&map) {
-            return n;
-        }
-        if self.maps.len() > u16::MAX as usize || !map.is_permutation() {
-            debug_assert!(map.is_permutation(), "Model::canonicalize_groups gave {map:?}, not a permutation");
-            self.unreducible = true;
-            return 0;
-        }
-        let n = self.maps.len() as u16;
-        self.maps.push(map);
-        self.map_index.insert(map, n);
-        n
     }
 }
 
@@ -124,14 +119,15 @@ pub(super) enum Halt {
 }
 
 /// Explores the union of the properties' Gs to the run's depth bound on
-/// its threads, on states reduced as `reduction` says.
+/// its threads, on states reduced as `reduction` says (from the search's
+/// records if the run has them: they must be of `props` on those states,
+/// [`FromSearch::fits`]).
 pub(super) fn explore<M: Model>(
     run: &Pass<'_, M>,
     props: &[&Property<M>],
     reduction: Reduction,
 ) -> Result<Graph, Halt> {
-    let Pass { model, max_depth, threads, counters, from_search } = *run;
-    let from = from_search.filter(|f| f.fits(reduction, props.len()));
+    let Pass { model, max_depth, threads, counters, from_search: from } = *run;
     let all = super::all_predicates(props.len());
     let holds = |s: &M::State| super::predicates_holding(model, props.iter().copied(), s);
     // The predicates that hold in a state met by fingerprint alone, and what
@@ -200,8 +196,7 @@ pub(super) fn explore<M: Model>(
                 claimed: Vec::new(),
                 next: Vec::new(),
                 numbered: Vec::new(),
-                maps: vec![GroupMap::IDENTITY],
-                map_index: HashMap::new(),
+                maps: MapTable::default(),
                 unreducible: false,
                 unrecorded: false,
             };
@@ -220,14 +215,11 @@ pub(super) fn explore<M: Model>(
                     (Waiting::State(s), _) => (None, Some(s)),
                     _ => (None, None),
                 };
-                let enabled = if let Some(r) = record {
-                    let mut enabled = 0u64;
+                if let Some(r) = record {
                     for (tfp, group, m) in r.edges() {
-                        enabled |= group_bit(group);
-                        let m = if renaming { out.map_number(*m) } else { 0 };
+                        let m = if renaming { out.map_number(m) } else { 0 };
                         found.push((tfp, group, m, None));
                     }
-                    enabled
                 } else {
                     let Some(s) = s.as_ref().or_else(|| from.and_then(|f| f.leftover(fp))) else {
                         out.unrecorded = true;
@@ -235,17 +227,16 @@ pub(super) fn explore<M: Model>(
                     };
                     succ.clear();
                     model.successors(s, &mut succ);
-                    let mut enabled = 0u64;
                     for (a, t) in succ.drain(..) {
                         let group = super::group_of(model, &a);
-                        enabled |= group_bit(group);
                         let (tfp, t) = canon(t, &mut map);
-                        let m = if renaming { out.map_number(map) } else { 0 };
+                        let m = if renaming { out.map_number(&map) } else { 0 };
                         found.push((tfp, group, m, Some(t)));
                     }
-                    enabled
-                };
+                }
                 drop(s);
+                // Every successor counts, explored or not.
+                let enabled = found.iter().fold(0u64, |e, &(_, group, ..)| e | group_bit(group));
                 let deadlock = found.is_empty();
                 let start = out.edges.len() as u32;
                 for (tfp, group, map, t) in found.drain(..) {
@@ -331,7 +322,7 @@ fn number_maps<S>(index: &mut HashMap<GroupMap, u16>, maps: &mut Vec<GroupMap>, 
         return false;
     }
     let mut new: Vec<GroupMap> =
-        outs.iter().flat_map(|o| &o.maps[1..]).filter(|m| !index.contains_key(*m)).copied().collect();
+        outs.iter().flat_map(|o| &o.maps.maps()[1..]).filter(|m| !index.contains_key(*m)).copied().collect();
     new.sort_unstable();
     new.dedup();
     if maps.len() + new.len() > u16::MAX as usize + 1 {
@@ -404,8 +395,8 @@ fn resolve<S: Send>(known: &[Known], maps: &HashMap<GroupMap, u16>, outs: &mut [
             out.edges[at as usize].to = id(fp);
         }
         out.unresolved = Vec::new();
-        if out.maps.len() > 1 {
-            let to: Vec<u16> = out.maps.iter().map(|m| if m.is_identity() { 0 } else { maps[m] }).collect();
+        if out.maps.maps().len() > 1 {
+            let to: Vec<u16> = out.maps.maps().iter().map(|m| if m.is_identity() { 0 } else { maps[m] }).collect();
             for e in &mut out.edges {
                 e.map = to[e.map as usize];
             }

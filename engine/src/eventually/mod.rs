@@ -46,6 +46,7 @@
 mod decide;
 mod explore;
 mod graph;
+mod map_table;
 mod recorded;
 mod renaming;
 
@@ -210,6 +211,8 @@ fn pass<M: Model>(run: &Pass<'_, M>, props: &[&Property<M>], reduction: Reductio
         let mut reduction = reduction;
         let mut run = Pass { ..*run };
         let graph = loop {
+            // Records serve only the exploration they were made for.
+            run.from_search = run.from_search.filter(|f| f.fits(reduction, chunk.len()));
             match explore::explore(&run, chunk, reduction) {
                 Ok(graph) => break Some(graph),
                 Err(explore::Halt::Unreducible) if reduction != Reduction::None => reduction = Reduction::None,
@@ -222,7 +225,7 @@ fn pass<M: Model>(run: &Pass<'_, M>, props: &[&Property<M>], reduction: Reductio
             break;
         };
         states += graph.len() as u64;
-        recorded &= run.from_search.is_some_and(|f| f.fits(reduction, chunk.len()));
+        recorded &= run.from_search.is_some();
         let renaming = reduction == Reduction::Renaming;
         out.extend((0..chunk.len()).map(|i| {
             match decide::decide(&graph, 1u64 << i, run.max_depth, renaming, run.counters) {

@@ -30,6 +30,7 @@
 use hashbrown::HashMap;
 use krepis_encodings::Carried;
 
+use super::map_table::MapTable;
 use super::Reduction;
 use crate::fingerprint::Fingerprint;
 use crate::GroupMap;
@@ -47,7 +48,7 @@ struct Expanded {
     len: u32,
 }
 
-/// One thread's records of one level (a part of [`Recorded`]).
+/// One thread's records of one level (a part of [`FromSearch`]).
 #[derive(Default)]
 pub(crate) struct Recorder {
     states: Vec<Expanded>,
@@ -56,9 +57,8 @@ pub(crate) struct Recorder {
     /// Per edge: its group in the top 8 bits, its renaming's number in
     /// `maps` in the others.
     tags: Vec<u32>,
-    /// Renamings the edges refer to; the first is the identity.
-    maps: Vec<GroupMap>,
-    map_index: HashMap<GroupMap, u32>,
+    /// Renamings the edges refer to.
+    maps: MapTable,
     /// More renamings than a tag can number, or more edges than a `u32`
     /// can index: records unusable.
     overflow: bool,
@@ -81,29 +81,15 @@ impl Recorder {
     /// `group` (as [`super::group_of`] gives it), its target's canonical
     /// form having renamed the groups by `map`.
     pub fn edge(&mut self, to: Fingerprint, group: u8, map: &GroupMap) {
-        let n = if map.is_identity() { 0 } else { self.map_number(map) };
+        let n = self.maps.number(map, 1 << MAP_BITS, |_| true).unwrap_or_else(|| {
+            self.overflow = true;
+            0
+        });
         self.tos.push(to);
         self.tags.push(u32::from(group) << MAP_BITS | n);
         if let Some(s) = self.states.last_mut() {
             s.len += 1;
         }
-    }
-
-    fn map_number(&mut self, map: &GroupMap) -> u32 {
-        if let Some(&n) = self.map_index.get(map) {
-            return n;
-        }
-        if self.maps.is_empty() {
-            self.maps.push(GroupMap::IDENTITY);
-        }
-        let n = self.maps.len() as u32;
-        if n >= 1 << MAP_BITS {
-            self.overflow = true;
-            return 0;
-        }
-        self.maps.push(*map);
-        self.map_index.insert(*map, n);
-        n
     }
 }
 
@@ -143,11 +129,10 @@ impl<'r> Record<'r> {
         let part = self.part;
         let start = self.state.start as usize;
         let range = start..start + self.state.len as usize;
-        part.tos[range.clone()].iter().zip(&part.tags[range]).map(move |(&to, &tag)| {
-            let n = (tag & ((1 << MAP_BITS) - 1)) as usize;
-            let map = if n == 0 { &GroupMap::IDENTITY } else { &part.maps[n] };
-            (to, (tag >> MAP_BITS) as u8, map)
-        })
+        part.tos[range.clone()]
+            .iter()
+            .zip(&part.tags[range])
+            .map(move |(&to, &tag)| (to, (tag >> MAP_BITS) as u8, part.maps.get(tag & ((1 << MAP_BITS) - 1))))
     }
 }
 
