@@ -21,11 +21,15 @@
 //! unexpanded is taken for one where every predicate holds (BFS expanded it
 //! and recorded nothing because they all hold).
 //!
-//! Memory: 12 bytes per recorded edge and 24 per recorded state, plus an
-//! index of about 20 bytes per state while the pass runs (held by the run
-//! until the pass ends). On `replicaset-scale` BFS records 5.9 M of its
-//! 9.2 M states and 22 M edges (the pass explores 3.5 M of them: BFS cannot
-//! tell which states the pass will reach), about 0.6 GB.
+//! Memory: 12 bytes per recorded edge and 24 per recorded state, plus a
+//! directory of 2 to 4 bytes per state while the pass runs (held by the run
+//! until the pass ends). The recorded states are the index: before the pass
+//! they are gathered into one array grouped by fingerprint (a bucket per
+//! range of mixed fingerprints, 2 to 4 states each on average), where a
+//! lookup scans one bucket; a hash table beside them took 24 bytes a state
+//! more (143 MB on `replicaset-scale`). There BFS records 5.9 M of its 9.2 M
+//! states and 22 M edges (the pass explores 3.5 M of them: BFS cannot tell
+//! which states the pass will reach), about 0.4 GB.
 
 use hashbrown::HashMap;
 use krepis_encodings::Carried;
@@ -37,15 +41,34 @@ use crate::GroupMap;
 
 /// Bits of an edge's tag that hold its renaming's number.
 const MAP_BITS: u32 = 24;
+/// The renaming's number in a tag (in its part's table).
+const MAP_MASK: u32 = (1 << MAP_BITS) - 1;
+/// Bits of a record's span that hold its number of edges (the others: where
+/// the first is).
+const LEN_BITS: u32 = 24;
+/// The number of edges in a span.
+const LEN_MASK: u64 = (1 << LEN_BITS) - 1;
+/// Recorded states per bucket of the index, at most, on average.
+const PER_BUCKET: usize = 4;
 
-/// One state's expansion: where its edges are in its recorder (24 bytes;
-/// the groups enabled are those of its edges).
-#[derive(Clone, Copy)]
+/// One state's expansion: which predicates hold there and where its edges
+/// are (24 bytes; the groups enabled are those of its edges).
+#[derive(Clone, Copy, Default)]
 struct Expanded {
     fp: Fingerprint,
     holds: u64,
-    start: u32,
-    len: u32,
+    /// The first edge's index (in the recorder; in [`FromSearch`], across
+    /// all parts' edges), shifted left by [`LEN_BITS`], plus the number of
+    /// edges.
+    span: u64,
+}
+
+impl Expanded {
+    /// Its edges' indices.
+    fn edges(self) -> std::ops::Range<usize> {
+        let start = (self.span >> LEN_BITS) as usize;
+        start..start + (self.span & LEN_MASK) as usize
+    }
 }
 
 /// One thread's records of one level (a part of [`FromSearch`]).
@@ -59,8 +82,8 @@ pub(crate) struct Recorder {
     tags: Vec<u32>,
     /// Renamings the edges refer to.
     maps: MapTable,
-    /// More renamings than a tag can number, or more edges than a `u32`
-    /// can index: records unusable.
+    /// More renamings than a tag can number, or more edges from one state
+    /// than a span can count: records unusable.
     overflow: bool,
 }
 
@@ -73,8 +96,8 @@ impl Recorder {
     /// Starts recording the expansion of the state `fp`, in which the
     /// predicates `holds` hold (bit i: the i-th `eventually` property).
     pub fn begin(&mut self, fp: Fingerprint, holds: u64) {
-        self.overflow |= self.tos.len() > u32::MAX as usize / 2;
-        self.states.push(Expanded { fp, holds, start: self.tos.len() as u32, len: 0 });
+        self.overflow |= self.tos.len() as u64 > u64::MAX >> LEN_BITS;
+        self.states.push(Expanded { fp, holds, span: (self.tos.len() as u64) << LEN_BITS });
     }
 
     /// Records an edge of the state begun last: to `to`, by an action of
@@ -88,7 +111,11 @@ impl Recorder {
         self.tos.push(to);
         self.tags.push(u32::from(group) << MAP_BITS | n);
         if let Some(s) = self.states.last_mut() {
-            s.len += 1;
+            if s.span & LEN_MASK == LEN_MASK {
+                self.overflow = true;
+            } else {
+                s.span += 1;
+            }
         }
     }
 }
@@ -96,10 +123,17 @@ impl Recorder {
 /// Everything BFS recorded, indexed by fingerprint, with the states it
 /// left unexpanded.
 pub(crate) struct FromSearch<'a, S> {
+    /// The recorded states, bucket by bucket: bucket b (of a fingerprint,
+    /// [`bucket`]) holds `states[dir[b]..dir[b + 1]]`. Their spans count
+    /// edges across the parts, one part after the other.
+    states: Vec<Expanded>,
+    dir: Vec<usize>,
+    /// Bits of a bucket's number.
+    bits: u32,
+    /// The parts, their states moved to `states`; their edges stay.
     parts: Vec<Recorder>,
-    /// Where each recorded state is (fingerprints are hashes already:
-    /// the index hashes nothing again).
-    index: HashMap<Fingerprint, At, Carried>,
+    /// The index of each part's first edge across the parts.
+    firsts: Vec<usize>,
     /// The states BFS left unexpanded (its last level under a depth bound).
     leftovers: HashMap<Fingerprint, &'a S, Carried>,
     /// The number of properties the records' predicates are of.
@@ -108,40 +142,49 @@ pub(crate) struct FromSearch<'a, S> {
     reduction: Reduction,
 }
 
-/// Where a recorded expansion is: part, index in it.
+/// The bucket of fingerprint `fp` among `2^bits`: its top bits once mixed
+/// (fingerprints are hashes, but a model may compute its own; mixing
+/// spreads any that differ in their low bits only).
+#[inline]
+fn bucket(fp: Fingerprint, bits: u32) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        (fp.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
+    }
+}
+
+/// Where a recorded expansion is (from [`FromSearch::locate`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct At(u32, u32);
+pub(crate) struct At(usize);
 
 /// One recorded expansion.
 pub(crate) struct Record<'r> {
-    part: &'r Recorder,
-    state: Expanded,
+    holds: u64,
+    tos: &'r [Fingerprint],
+    tags: &'r [u32],
+    maps: &'r MapTable,
 }
 
 impl<'r> Record<'r> {
     /// The predicates that hold in the state.
     pub fn holds(&self) -> u64 {
-        self.state.holds
+        self.holds
     }
 
     /// Its edges in successor order: target, group, renaming.
     pub fn edges(&self) -> impl Iterator<Item = (Fingerprint, u8, &'r GroupMap)> + 'r {
-        let part = self.part;
-        let start = self.state.start as usize;
-        let range = start..start + self.state.len as usize;
-        part.tos[range.clone()]
-            .iter()
-            .zip(&part.tags[range])
-            .map(move |(&to, &tag)| (to, (tag >> MAP_BITS) as u8, part.maps.get(tag & ((1 << MAP_BITS) - 1))))
+        let maps = self.maps;
+        self.tos.iter().zip(self.tags).map(move |(&to, &tag)| (to, (tag >> MAP_BITS) as u8, maps.get(tag & MAP_MASK)))
     }
 }
 
 impl<'a, S> FromSearch<'a, S> {
     /// Indexes the records `parts` (of `props` properties, made on states
     /// reduced as `reduction` says) and the states BFS left unexpanded;
-    /// `None` if a part could not number its renamings.
+    /// `None` if a part overflowed.
     pub fn new(
-        parts: Vec<Recorder>,
+        mut parts: Vec<Recorder>,
         props: usize,
         reduction: Reduction,
         leftovers: &'a [Vec<(Fingerprint, S)>],
@@ -149,29 +192,59 @@ impl<'a, S> FromSearch<'a, S> {
         if parts.iter().any(|p| p.overflow) {
             return None;
         }
-        let total = parts.iter().map(|p| p.states.len()).sum();
-        let mut index = HashMap::with_capacity_and_hasher(total, Carried);
-        for (i, part) in parts.iter().enumerate() {
-            for (j, s) in part.states.iter().enumerate() {
-                index.insert(s.fp, At(i as u32, j as u32));
+        let total: usize = parts.iter().map(|p| p.states.len()).sum();
+        let mut firsts = Vec::with_capacity(parts.len());
+        let mut edges = 0usize;
+        for p in &parts {
+            firsts.push(edges);
+            edges += p.tos.len();
+        }
+        if edges as u64 > u64::MAX >> LEN_BITS {
+            return None;
+        }
+        let bits = (total / PER_BUCKET).max(1).next_power_of_two().trailing_zeros();
+        // Bucket sizes, then where each bucket begins.
+        let mut dir = vec![0usize; (1 << bits) + 1];
+        for s in parts.iter().flat_map(|p| &p.states) {
+            dir[bucket(s.fp, bits) + 1] += 1;
+        }
+        for b in 1..dir.len() {
+            dir[b] += dir[b - 1];
+        }
+        let mut next = dir.clone();
+        let mut states = vec![Expanded::default(); total];
+        // Part by part, each part's states freed once placed.
+        for (part, &first) in parts.iter_mut().zip(&firsts) {
+            let offset = (first as u64) << LEN_BITS;
+            for s in std::mem::take(&mut part.states) {
+                let at = &mut next[bucket(s.fp, bits)];
+                states[*at] = Expanded { span: s.span + offset, ..s };
+                *at += 1;
             }
         }
         let mut kept = HashMap::with_capacity_and_hasher(leftovers.iter().map(Vec::len).sum(), Carried);
         kept.extend(leftovers.iter().flatten().map(|(fp, s)| (*fp, s)));
-        let leftovers = kept;
-        Some(FromSearch { parts, index, leftovers, props, reduction })
+        Some(FromSearch { states, dir, bits, parts, firsts, leftovers: kept, props, reduction })
     }
 
     /// Where the recorded expansion of the state `fp` is, if BFS recorded
     /// one (it does for every state it expanded in which some predicate fails).
+    #[inline]
     pub fn locate(&self, fp: Fingerprint) -> Option<At> {
-        self.index.get(&fp).copied()
+        let b = bucket(fp, self.bits);
+        let from = self.dir[b];
+        self.states[from..self.dir[b + 1]].iter().position(|s| s.fp == fp).map(|i| At(from + i))
     }
 
     /// The recorded expansion at `at` (from [`FromSearch::locate`]).
-    pub fn record(&self, At(p, i): At) -> Record<'_> {
-        let part = &self.parts[p as usize];
-        Record { part, state: part.states[i as usize] }
+    pub fn record(&self, At(i): At) -> Record<'_> {
+        let s = self.states[i];
+        let edges = s.edges();
+        // The part whose edges these are (a state's edges are all in one).
+        let p = self.firsts.partition_point(|&f| f <= edges.start) - 1;
+        let part = &self.parts[p];
+        let local = edges.start - self.firsts[p]..edges.end - self.firsts[p];
+        Record { holds: s.holds, tos: &part.tos[local.clone()], tags: &part.tags[local], maps: &part.maps }
     }
 
     /// True if these records serve a pass of `props` properties on
@@ -183,5 +256,75 @@ impl<'a, S> FromSearch<'a, S> {
     /// The state `fp` if BFS met it but left it unexpanded.
     pub fn leftover(&self, fp: Fingerprint) -> Option<&'a S> {
         self.leftovers.get(&fp).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A renaming that swaps groups `a` and `b`.
+    fn swap(a: u8, b: u8) -> GroupMap {
+        let mut m = GroupMap::IDENTITY;
+        m.set(a, b);
+        m.set(b, a);
+        m
+    }
+
+    /// Records `states` states over `parts` parts (fingerprints `fp(i)`,
+    /// state i with i % 5 edges, renamings varying by part), gathers them
+    /// and checks every lookup against what was recorded.
+    fn gather_and_check(parts: usize, states: u64, fp: impl Fn(u64) -> Fingerprint) {
+        let maps = [GroupMap::IDENTITY, swap(0, 1), swap(1, 2), swap(0, 2)];
+        let edge = |i: u64, k: u64| (fp(i * 7 + k + 1_000_000), (k % 3) as u8, &maps[((i + k) % 4) as usize]);
+        let mut recs: Vec<Recorder> = (0..parts).map(|_| Recorder::default()).collect();
+        for i in 0..states {
+            let r = &mut recs[(i % parts as u64) as usize];
+            r.begin(fp(i), i % 8);
+            for k in 0..i % 5 {
+                let (to, group, map) = edge(i, k);
+                r.edge(to, group, map);
+            }
+        }
+        let from = FromSearch::<()>::new(recs, 3, Reduction::Renaming, &[]).expect("within limits");
+        assert!(
+            from.fits(Reduction::Renaming, 3) && !from.fits(Reduction::None, 3) && !from.fits(Reduction::Renaming, 2)
+        );
+        for i in 0..states {
+            let at = from.locate(fp(i)).unwrap_or_else(|| panic!("state {i} recorded"));
+            let r = from.record(at);
+            assert_eq!(r.holds(), i % 8, "state {i}");
+            let got: Vec<(Fingerprint, u8, GroupMap)> = r.edges().map(|(t, g, m)| (t, g, *m)).collect();
+            let want: Vec<(Fingerprint, u8, GroupMap)> =
+                (0..i % 5).map(|k| edge(i, k)).map(|(t, g, m)| (t, g, *m)).collect();
+            assert_eq!(got, want, "state {i}");
+        }
+        for i in states..states + 100 {
+            assert_eq!(from.locate(fp(i)), None, "state {i} was not recorded");
+        }
+    }
+
+    #[test]
+    fn every_recorded_state_is_found_with_its_predicates_and_edges() {
+        let hashed = |i: u64| xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes()) | 1;
+        gather_and_check(1, 1, hashed);
+        gather_and_check(3, 1000, hashed);
+        gather_and_check(7, 20_000, hashed);
+        // Fingerprints a model computed itself, differing in low bits only.
+        gather_and_check(4, 5000, |i| i + 1);
+        // Nothing recorded.
+        gather_and_check(2, 0, hashed);
+    }
+
+    #[test]
+    fn a_state_with_more_edges_than_a_span_counts_makes_the_records_unusable() {
+        let mut r = Recorder::default();
+        r.begin(1, 0);
+        for _ in 0..LEN_MASK {
+            r.edge(2, 0, &GroupMap::IDENTITY);
+        }
+        assert!(!r.overflow, "{LEN_MASK} edges fit");
+        r.edge(2, 0, &GroupMap::IDENTITY);
+        assert!(FromSearch::<()>::new(vec![r], 1, Reduction::None, &[]).is_none());
     }
 }
