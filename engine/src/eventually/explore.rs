@@ -26,7 +26,7 @@
 //! get numbers in the graph's table (in their order, so again independent
 //! of timing) and the chunk's edges are renumbered.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use hashbrown::HashMap;
@@ -48,17 +48,48 @@ const CHUNK: usize = 256;
 /// The states of one shard met in earlier levels: fingerprint to local number.
 type Known = HashMap<Fingerprint, u32>;
 
+/// The ids of the states numbered so far (met in earlier levels): a state
+/// the search recorded by its record's number, any other by fingerprint in
+/// its shard's table. (The records are an index already: a table beside
+/// them cost 16-32 bytes a state, about 100 MB of a pass of 3.5 M states on
+/// `replicaset-scale`, and a second lookup per edge.)
+struct Numbered {
+    known: Vec<Known>,
+    /// Per recorded state, its id plus one (0: not numbered).
+    by_record: Vec<AtomicU32>,
+}
+
+impl Numbered {
+    /// Nothing numbered, for `records` recorded states.
+    fn new(records: usize) -> Self {
+        Numbered { known: vec![Known::new(); SHARDS], by_record: (0..records).map(|_| AtomicU32::new(0)).collect() }
+    }
+
+    /// The id of the state `fp`, recorded at `at` if it was, if numbered.
+    #[inline]
+    fn get(&self, fp: Fingerprint, at: Option<At>) -> Option<u32> {
+        match at {
+            Some(at) => self.by_record[at.index()].load(Ordering::Relaxed).checked_sub(1),
+            None => {
+                let shard = shard_of(fp);
+                self.known[shard].get(&fp).map(|&local| id_of(shard, local))
+            }
+        }
+    }
+}
+
 /// What a thread found expanding one chunk.
 struct ChunkOut<S> {
     /// Per state expanded: id, enabled groups, deadlock, its edges' start and length in `edges`.
     expanded: Vec<(u32, u64, bool, u32, u32)>,
     edges: Vec<Edge>,
     /// Edges to states first met in this level: index in `edges`, the
-    /// target's fingerprint (its id is known once the level is numbered).
-    unresolved: Vec<(u32, Fingerprint)>,
-    /// States this chunk claimed: fingerprint, predicates that hold; in
-    /// shard order (sorted by the thread that expanded the chunk).
-    claimed: Vec<(Fingerprint, u64)>,
+    /// target's fingerprint and record (its id is known once the level is
+    /// numbered).
+    unresolved: Vec<(u32, Fingerprint, Option<At>)>,
+    /// States this chunk claimed: fingerprint, predicates that hold,
+    /// record; in shard order (sorted by the thread that expanded the chunk).
+    claimed: Vec<(Fingerprint, u64, Option<At>)>,
     /// Claimed states some predicate fails in: the next level's.
     next: Vec<(Fingerprint, Waiting<S>)>,
     /// The same with their ids, once the level is numbered.
@@ -130,12 +161,13 @@ pub(super) fn explore<M: Model>(
     let Pass { model, max_depth, threads, counters, from_search: from } = *run;
     let all = super::all_predicates(props.len());
     let holds = |s: &M::State| super::predicates_holding(model, props.iter().copied(), s);
-    // The predicates that hold in a state met by fingerprint alone, and what
-    // expands it: the search recorded every state it expanded in which one
-    // fails, and left the others it met unexpanded; in any other, every
-    // predicate holds. (Records are trusted to be complete here; a state
-    // waiting as `Leftover` that the search did not leave is caught.)
-    let holds_at = |f: &FromSearch<'_, M::State>, fp: Fingerprint| match f.locate(fp) {
+    // The predicates that hold in a state met by fingerprint alone (the
+    // search recorded it at `at` if it did), and what expands it: the search
+    // recorded every state it expanded in which one fails, and left the
+    // others it met unexpanded; in any other, every predicate holds.
+    // (Records are trusted to be complete here; a state waiting as
+    // `Leftover` that the search did not leave is caught.)
+    let holds_at = |f: &FromSearch<'_, M::State>, fp: Fingerprint, at: Option<At>| match at {
         Some(at) => (f.record(at).holds(), Waiting::Recorded(at)),
         None => (f.leftover(fp).map_or(all, &holds), Waiting::Leftover),
     };
@@ -150,7 +182,7 @@ pub(super) fn explore<M: Model>(
     };
     let mut map_index: HashMap<GroupMap, u16> = HashMap::new();
     let mut graph = Graph::new();
-    let mut known: Vec<Known> = vec![Known::new(); SHARDS];
+    let mut numbered = Numbered::new(from.map_or(0, FromSearch::len));
     // The next level's states, in the lists the workers made them.
     let mut frontier: Vec<Vec<Frontier<M::State>>> = vec![Vec::new()];
     let mut init = Vec::new();
@@ -162,15 +194,21 @@ pub(super) fn explore<M: Model>(
         let (fp, s) = canon(s, &mut ignored);
         let h = holds(&s);
         let shard = shard_of(fp);
-        if h == all || known[shard].contains_key(&fp) {
+        let at = from.and_then(|f| f.locate(fp));
+        if h == all || numbered.get(fp, at).is_some() {
             continue;
         }
         let nodes = &mut graph.shards_mut()[shard];
         let id = id_of(shard, nodes.len() as u32);
-        known[shard].insert(fp, nodes.len() as u32);
+        match at {
+            Some(at) => numbered.by_record[at.index()].store(id + 1, Ordering::Relaxed),
+            None => {
+                numbered.known[shard].insert(fp, nodes.len() as u32);
+            }
+        }
         nodes.push(Node::found(fp, h));
         graph.roots.push(id);
-        let waiting = match from.and_then(|f| f.locate(fp)) {
+        let waiting = match at {
             Some(at) => Waiting::Recorded(at),
             None => Waiting::State(s),
         };
@@ -240,9 +278,9 @@ pub(super) fn explore<M: Model>(
                 let deadlock = found.is_empty();
                 let start = out.edges.len() as u32;
                 for (tfp, group, map, t) in found.drain(..) {
-                    let shard = shard_of(tfp);
-                    let to = match known[shard].get(&tfp) {
-                        Some(&local) => id_of(shard, local),
+                    let at = from.and_then(|f| f.locate(tfp));
+                    let to = match numbered.get(tfp, at) {
+                        Some(id) => id,
                         // On the last level, states not explored stay so.
                         None if last_level => continue,
                         None => {
@@ -250,11 +288,8 @@ pub(super) fn explore<M: Model>(
                                 let (h, waiting) = match (t, from) {
                                     // With records, the state is found again by
                                     // fingerprint (its predicates from it when here).
-                                    (Some(t), Some(f)) => {
-                                        let waiting = f.locate(tfp).map_or(Waiting::Leftover, Waiting::Recorded);
-                                        (holds(&t), waiting)
-                                    }
-                                    (None, Some(f)) => holds_at(f, tfp),
+                                    (Some(t), Some(_)) => (holds(&t), at.map_or(Waiting::Leftover, Waiting::Recorded)),
+                                    (None, Some(f)) => holds_at(f, tfp, at),
                                     (Some(mut t), None) => {
                                         let h = holds(&t);
                                         if h != all {
@@ -264,12 +299,12 @@ pub(super) fn explore<M: Model>(
                                     }
                                     (None, None) => unreachable!("only records give targets without states"),
                                 };
-                                out.claimed.push((tfp, h));
+                                out.claimed.push((tfp, h, at));
                                 if h != all {
                                     out.next.push((tfp, waiting));
                                 }
                             }
-                            out.unresolved.push((out.edges.len() as u32, tfp));
+                            out.unresolved.push((out.edges.len() as u32, tfp, at));
                             0 // set once the level is numbered
                         }
                     };
@@ -277,7 +312,7 @@ pub(super) fn explore<M: Model>(
                 }
                 out.expanded.push((id, enabled, deadlock, start, out.edges.len() as u32 - start));
             }
-            out.claimed.sort_unstable_by_key(|&(fp, _)| shard_of(fp));
+            out.claimed.sort_unstable_by_key(|&(fp, ..)| shard_of(fp));
             Some(out)
         };
         let outs = run_chunks(std::mem::take(&mut frontier), threads, &expand);
@@ -288,7 +323,7 @@ pub(super) fn explore<M: Model>(
         if outs.iter().any(|o| o.unrecorded) {
             return Err(Halt::Unrecorded);
         }
-        if !number_claims(&mut known, graph.shards_mut(), &outs, threads) {
+        if !number_claims(&mut numbered, graph.shards_mut(), &outs, threads) {
             // Over 4 billion states in a shard: ids are u32 (the pass
             // would need terabytes before this).
             counters.request_stop(StopReason::MemoryLimit);
@@ -297,7 +332,7 @@ pub(super) fn explore<M: Model>(
         if !number_maps(&mut map_index, graph.maps_mut(), &outs) {
             return Err(Halt::Unreducible);
         }
-        resolve(&known, &map_index, &mut outs, threads);
+        resolve(&numbered, &map_index, &mut outs, threads);
         for out in outs {
             let buffer = graph.add_buffer(out.edges);
             for (id, enabled, deadlock, start, len) in out.expanded {
@@ -351,29 +386,41 @@ fn in_parallel<T: Send>(items: &mut [T], threads: usize, f: &(impl Fn(&mut T) + 
 }
 
 /// Numbers the states the chunks `outs` claimed: each shard (shards split
-/// among `threads` threads) appends its new states to its nodes and its
-/// known states in increasing order of fingerprint. `false` if a shard
+/// among `threads` threads) appends its new states to its nodes in
+/// increasing order of fingerprint, and to `numbered`. `false` if a shard
 /// would hold more than [`SHARD_CAPACITY`] states.
-fn number_claims<S: Sync>(known: &mut [Known], nodes: &mut [Vec<Node>], outs: &[ChunkOut<S>], threads: usize) -> bool {
+fn number_claims<S: Sync>(
+    numbered: &mut Numbered,
+    nodes: &mut [Vec<Node>],
+    outs: &[ChunkOut<S>],
+    threads: usize,
+) -> bool {
     let fits = AtomicBool::new(true);
+    let by_record = &numbered.by_record;
     let mut shards: Vec<(usize, &mut Known, &mut Vec<Node>)> =
-        known.iter_mut().zip(nodes.iter_mut()).enumerate().map(|(s, (k, n))| (s, k, n)).collect();
+        numbered.known.iter_mut().zip(nodes.iter_mut()).enumerate().map(|(s, (k, n))| (s, k, n)).collect();
     in_parallel(&mut shards, threads, &|(shard, known, nodes)| {
-        let mut new: Vec<(Fingerprint, u64)> = Vec::new();
+        let mut new: Vec<(Fingerprint, u64, Option<At>)> = Vec::new();
         for out in outs {
-            let from = out.claimed.partition_point(|&(fp, _)| shard_of(fp) < *shard);
-            let to = out.claimed.partition_point(|&(fp, _)| shard_of(fp) <= *shard);
+            let from = out.claimed.partition_point(|&(fp, ..)| shard_of(fp) < *shard);
+            let to = out.claimed.partition_point(|&(fp, ..)| shard_of(fp) <= *shard);
             new.extend_from_slice(&out.claimed[from..to]);
         }
         if nodes.len() + new.len() > SHARD_CAPACITY as usize {
             fits.store(false, Ordering::Relaxed);
             return;
         }
-        new.sort_unstable_by_key(|&(fp, _)| fp);
-        known.reserve(new.len());
+        new.sort_unstable_by_key(|&(fp, ..)| fp);
         nodes.reserve(new.len());
-        for (fp, h) in new {
-            known.insert(fp, nodes.len() as u32);
+        for (fp, h, at) in new {
+            let local = nodes.len() as u32;
+            match at {
+                // Read by the next level's threads, which start after this.
+                Some(at) => by_record[at.index()].store(id_of(*shard, local) + 1, Ordering::Relaxed),
+                None => {
+                    known.insert(fp, local);
+                }
+            }
             nodes.push(Node::found(fp, h));
         }
     });
@@ -382,17 +429,14 @@ fn number_claims<S: Sync>(known: &mut [Known], nodes: &mut [Vec<Node>], outs: &[
 
 /// Sets the ids of the chunks' edges to states first met in this level
 /// and of their next states (chunks split among `threads` threads), once
-/// every such state is in `known` (next states move to `numbered`), and
+/// every such state is `numbered` (next states move to `out.numbered`), and
 /// renumbers their edges' renamings as the graph's table (`maps`) numbers them.
-fn resolve<S: Send>(known: &[Known], maps: &HashMap<GroupMap, u16>, outs: &mut [ChunkOut<S>], threads: usize) {
-    let id = |fp: Fingerprint| {
-        let shard = shard_of(fp);
-        // Every state claimed in the level was numbered before this.
-        id_of(shard, known[shard][&fp])
-    };
+fn resolve<S: Send>(numbered: &Numbered, maps: &HashMap<GroupMap, u16>, outs: &mut [ChunkOut<S>], threads: usize) {
+    // Every state claimed in the level was numbered before this.
+    let id = |fp: Fingerprint, at: Option<At>| numbered.get(fp, at).unwrap_or_else(|| unreachable!("numbered"));
     in_parallel(outs, threads, &|out| {
-        for &(at, fp) in &out.unresolved {
-            out.edges[at as usize].to = id(fp);
+        for &(edge, fp, at) in &out.unresolved {
+            out.edges[edge as usize].to = id(fp, at);
         }
         out.unresolved = Vec::new();
         if out.maps.maps().len() > 1 {
@@ -401,7 +445,13 @@ fn resolve<S: Send>(known: &[Known], maps: &HashMap<GroupMap, u16>, outs: &mut [
                 e.map = to[e.map as usize];
             }
         }
-        out.numbered = std::mem::take(&mut out.next).into_iter().map(|(fp, s)| (id(fp), fp, s)).collect();
+        out.numbered = std::mem::take(&mut out.next)
+            .into_iter()
+            .map(|(fp, s)| {
+                let at = if let Waiting::Recorded(at) = s { Some(at) } else { None };
+                (id(fp, at), fp, s)
+            })
+            .collect();
     });
 }
 

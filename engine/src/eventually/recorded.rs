@@ -158,6 +158,14 @@ fn bucket(fp: Fingerprint, bits: u32) -> usize {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct At(usize);
 
+impl At {
+    /// Its number among the recorded expansions, below [`FromSearch::len`]
+    /// (for arrays indexed by recorded state).
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 /// One recorded expansion.
 pub(crate) struct Record<'r> {
     holds: u64,
@@ -225,6 +233,11 @@ impl<'a, S> FromSearch<'a, S> {
         let mut kept = HashMap::with_capacity_and_hasher(leftovers.iter().map(Vec::len).sum(), Carried);
         kept.extend(leftovers.iter().flatten().map(|(fp, s)| (*fp, s)));
         Some(FromSearch { states, dir, bits, parts, firsts, leftovers: kept, props, reduction })
+    }
+
+    /// The number of recorded expansions.
+    pub fn len(&self) -> usize {
+        self.states.len()
     }
 
     /// Where the recorded expansion of the state `fp` is, if BFS recorded
