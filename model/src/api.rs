@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::meta::{Kind, Name, Rev, Uid};
+use crate::meta::{name_of, with_text, Kind, Name, Rev, Uid};
 use crate::resources::{
     ControllerRevision, Deployment, Job, Node, Object, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
 };
@@ -201,8 +201,8 @@ impl fmt::Display for Operation {
 fn create<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), Rejection> {
     if let Some(prefix) = obj.meta().generate_name.clone() {
         if obj.meta().name.is_empty() {
-            let free = (0u32..).find(|k| c.get(&format!("{prefix}{k}")).is_none()).unwrap_or(0);
-            obj.meta_mut().name = crate::meta::name(&format!("{prefix}{free}"));
+            let free = (0u32..).find(|k| with_text(format_args!("{prefix}{k}"), |n| c.get(n).is_none())).unwrap_or(0);
+            obj.meta_mut().name = name_of(format_args!("{prefix}{free}"));
         }
     }
     if c.get(&obj.meta().name).is_some() {

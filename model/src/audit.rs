@@ -81,7 +81,8 @@ impl Audit {
                     return;
                 }
                 let Some(k) = set.ordinal(&p.meta.name) else { return };
-                let ready = (0..k).all(|j| store.pods.get(&set.pod_name(j)).is_some_and(|q| q.running_and_ready()));
+                let ready = (0..k)
+                    .all(|j| set.with_pod_name(j, |name| store.pods.get(name).is_some_and(|q| q.running_and_ready())));
                 self.created_before_predecessors |= !ready;
             }
             Operation::DeletePod { name, .. } => {

@@ -3,9 +3,13 @@
 //! printed (`cargo test -p krepis-model --test allocations -- --nocapture`)
 //! and each is held under a ceiling about 15% above what it is today, so a
 //! change that allocates more per state fails here instead of going
-//! unnoticed. Today (2026-11-27, late): stale-reads to depth 5 synchronous
-//! 6.4, monotonic 5.5, resettable 3.6, causal 9.8; cluster to depth 3 8.4
-//! (7.2, 5.9, 3.6, 11.8 and 9.4 before linear histories' entries were
+//! unnoticed. Today (2026-11-27, third session): stale-reads to depth 5
+//! synchronous 4.8, monotonic 4.5, resettable 3.0, causal 7.7; cluster to
+//! depth 3 5.5 (5.3, 5.0, 3.5, 8.2 and 6.2 before the names the model
+//! builds to look up or intern, generated names and template hashes, were
+//! formatted on the stack; 6.4, 5.5, 3.6, 9.8 and 8.4 earlier that day
+//! before prunes and renumberings changed in place what a state alone
+//! holds; 7.2, 5.9, 3.6, 11.8 and 9.4 before linear histories' entries were
 //! gathered on the stack and causal pruning's sets held inline; 6.6,
 //! 5.5, 3.4, 13.4 and 9.4 before local states became packed forms that
 //! equal local states share, which a run this short meets for the first
@@ -87,19 +91,19 @@ fn per_successor<C: Consistency>(scenario: Scenario, depth: usize) -> (u64, f64)
 #[test]
 fn allocations_per_successor_stay_under_their_ceilings() {
     let cases: Vec<(&str, (u64, f64), f64)> = vec![
-        ("stale-reads synchronous", per_successor::<Synchronous>(Scenario::stale_reads("synchronous", 1), 5), 6.2),
+        ("stale-reads synchronous", per_successor::<Synchronous>(Scenario::stale_reads("synchronous", 1), 5), 5.5),
         (
             "stale-reads monotonic",
             per_successor::<MonotonicSession>(Scenario::stale_reads("monotonic-session", 1), 5),
-            5.9,
+            5.2,
         ),
         (
             "stale-reads resettable",
             per_successor::<ResettableSession>(Scenario::stale_reads("resettable-session", 1), 5),
-            3.9,
+            3.5,
         ),
-        ("stale-reads causal", per_successor::<Causal>(Scenario::stale_reads("causal", 1), 5), 9.8),
-        ("cluster synchronous", per_successor::<Synchronous>(Scenario::cluster("synchronous"), 3), 7.2),
+        ("stale-reads causal", per_successor::<Causal>(Scenario::stale_reads("causal", 1), 5), 8.9),
+        ("cluster synchronous", per_successor::<Synchronous>(Scenario::cluster("synchronous"), 3), 6.3),
     ];
     for (name, (generated, per), ceiling) in cases {
         println!("{name}: {per:.1} allocations per successor ({generated} successors)");

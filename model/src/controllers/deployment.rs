@@ -17,7 +17,7 @@
 
 use super::View;
 use crate::api::Operation;
-use crate::meta::{name, Kind, Labels, Meta, Name, OwnerRef};
+use crate::meta::{name, name_of, Kind, Labels, Meta, Name, OwnerRef};
 use crate::resources::{
     Deployment, DeploymentStatus, ObservedStatus, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Strategy,
 };
@@ -39,7 +39,7 @@ pub(crate) fn step(view: &View<'_>) -> Option<Operation> {
 /// The pod-template hash of `d` (with its collision count): xxh3 of the
 /// template, low 32 bits in decimal, each digit mapped into Kubernetes'
 /// `SafeEncodeString` alphabet (no vowels, so no words).
-pub fn template_hash(d: &Deployment) -> String {
+pub fn template_hash(d: &Deployment) -> super::hash::SafeHash {
     super::hash::safe_hash(&(&d.spec.template_labels, &d.spec.template_images, d.status.collision_count))
 }
 
@@ -221,8 +221,8 @@ fn proportional(d: &Deployment, active: &[&ReplicaSet]) -> Option<Operation> {
 /// A new ReplicaSet for `d`'s template, or a status write bumping the
 /// collision count when its name is taken.
 fn create_new(d: &Deployment, replicas: u32, view: &View<'_>, revision: u64) -> Operation {
-    let hash = name(&template_hash(d));
-    let rs_name = format!("{}-{hash}", d.meta.name);
+    let hash = name(template_hash(d).as_str());
+    let rs_name = name_of(format_args!("{}-{hash}", d.meta.name));
     if view.store.replicasets.get(&rs_name).is_some() {
         let mut bumped = d.clone();
         bumped.status.collision_count += 1;
@@ -363,7 +363,7 @@ fn status(d: &Deployment, sets: &Sets<'_>, view: &View<'_>) -> Option<Operation>
 
 /// The name a Deployment's ReplicaSet for the current template gets.
 pub fn replicaset_name(d: &Deployment) -> Name {
-    name(&format!("{}-{}", d.meta.name, template_hash(d)))
+    name_of(format_args!("{}-{}", d.meta.name, template_hash(d)))
 }
 
 #[cfg(test)]

@@ -10,13 +10,13 @@
 
 use super::View;
 use crate::api::Operation;
-use crate::meta::{name, Kind, Meta, OwnerRef};
+use crate::meta::{name_of, Kind, Meta, OwnerRef};
 use crate::resources::{ObservedStatus, Phase, Pod, PodSpec, ReplicaSet, ReplicaSetStatus};
 
 /// The pod a ReplicaSet creates (named by the API server from `<rs>-`).
 pub fn pod_for(rs: &ReplicaSet) -> Pod {
     let mut meta = Meta::named("");
-    meta.generate_name = Some(name(&format!("{}-", rs.meta.name)));
+    meta.generate_name = Some(name_of(format_args!("{}-", rs.meta.name)));
     meta.labels = rs.spec.template_labels.clone();
     meta.owners.push(owner(rs));
     Pod {
@@ -86,7 +86,7 @@ mod tests {
     use super::*;
     use crate::api::{apply, Rejection};
     use crate::controllers::testing::{bound, rs, store};
-    use crate::meta::Labels;
+    use crate::meta::{name, Labels};
     use crate::revision::Revision;
     use crate::store::Store;
 

@@ -20,7 +20,7 @@
 
 use super::View;
 use crate::api::Operation;
-use crate::meta::{name, Kind, Meta, OwnerRef};
+use crate::meta::{name, with_text, Kind, Meta, OwnerRef};
 use crate::resources::{
     ControllerRevision, ObservedStatus, PersistentVolumeClaim, Phase, Pod, PodManagement, PodSpec, StatefulSet,
     StatefulSetStatus, UpdateStrategy,
@@ -37,7 +37,7 @@ fn owner(set: &StatefulSet) -> OwnerRef {
 pub fn revision_for(set: &StatefulSet, number: u64) -> ControllerRevision {
     let hash =
         super::hash::safe_hash(&(&set.spec.template_labels, &set.spec.template_images, set.status.collision_count));
-    let mut meta = Meta::named(&format!("{}-{hash}", set.meta.name));
+    let mut meta = with_text(format_args!("{}-{hash}", set.meta.name), Meta::named);
     meta.labels = set.spec.template_labels.clone();
     meta.owners.push(owner(set));
     ControllerRevision {
@@ -50,7 +50,7 @@ pub fn revision_for(set: &StatefulSet, number: u64) -> ControllerRevision {
 
 /// The pod a set creates for ordinal `k` from revision `rev`.
 pub fn pod_for(set: &StatefulSet, k: u32, rev: &ControllerRevision) -> Pod {
-    let mut meta = Meta::named(&set.pod_name(k));
+    let mut meta = set.with_pod_name(k, Meta::named);
     meta.labels = rev.template_labels.clone();
     meta.labels.insert(name(REVISION_LABEL), rev.meta.name.clone());
     meta.owners.push(owner(set));
@@ -64,7 +64,7 @@ pub fn pod_for(set: &StatefulSet, k: u32, rev: &ControllerRevision) -> Pod {
 
 /// The claim `template` of ordinal `k`.
 pub fn claim_for(set: &StatefulSet, template: &str, k: u32) -> PersistentVolumeClaim {
-    let mut meta = Meta::named(&set.claim_name(template, k));
+    let mut meta = set.with_claim_name(template, k, Meta::named);
     meta.labels = set.spec.selector.clone();
     PersistentVolumeClaim { meta }
 }
@@ -132,12 +132,12 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
         .iter()
         .filter(|p| p.meta.labels.matches(&set.spec.selector) && p.meta.controller_uid() == Some(set.meta.uid))
         .collect();
-    let pod = |k: u32| ours.iter().copied().find(|p| *p.meta.name == *set.pod_name(k));
+    let pod = |k: u32| set.with_pod_name(k, |name| ours.iter().copied().find(|p| *p.meta.name == *name));
     let missing_claim = |k: u32| {
         set.spec
             .volume_claim_templates
             .iter()
-            .find(|t| store.pvcs.get(&set.claim_name(t, k)).is_none())
+            .find(|t| set.with_claim_name(t, k, |name| store.pvcs.get(name).is_none()))
             .map(|t| Operation::CreatePvc(claim_for(set, t, k)))
     };
     let ordered = set.spec.pod_management == PodManagement::OrderedReady;
@@ -146,7 +146,7 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
     for k in 0..set.spec.replicas {
         match pod(k) {
             None => {
-                if store.pods.get(&set.pod_name(k)).is_some() {
+                if set.with_pod_name(k, |name| store.pods.get(name).is_some()) {
                     stopped = true; // the name is taken by a pod not ours
                     break;
                 }
