@@ -346,10 +346,12 @@ const RENUMBER_AT: Rev = 240;
 /// renumbering, so leaving stamps as written changes no state's identity
 /// (it saves copying every object whose stamps a renumbering shifts).
 pub fn normalize<C: Consistency>(s: &mut KubeState<C>, keep_stamps: bool) {
-    {
+    if C::PRUNE_READS_SESSIONS {
         // Borrowed from the local states: no read point is built.
         let sessions: smallvec::SmallVec<[Option<&[Rev]>; 16]> = s.locals.iter().map(|l| l.session()).collect();
         s.history.prune(&sessions, s.restarts_left > 0);
+    } else {
+        s.history.prune(&[], s.restarts_left > 0);
     }
     if !keep_stamps || s.history.max().newest() >= RENUMBER_AT {
         renumber(s);

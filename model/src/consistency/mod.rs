@@ -83,6 +83,13 @@ pub trait Consistency:
     /// without a session: ranking was a third of its step). Default: false.
     const RANKED: bool = false;
 
+    /// Whether [`Consistency::prune`] reads the controllers' sessions. A
+    /// model whose pruning does not (synchronous: it keeps the newest
+    /// state only) says false, and is given none: gathering them is a walk
+    /// over every local state per successor (2% of a synchronous
+    /// transition on `cluster`). Default: true.
+    const PRUNE_READS_SESSIONS: bool = true;
+
     /// A history holding only `initial`, written as revision `rev`.
     fn new(initial: Store, rev: Rev) -> Self;
 

@@ -18,6 +18,7 @@ pub struct Synchronous(Linear);
 impl Consistency for Synchronous {
     const NAME: &'static str = "synchronous";
     const RANKED: bool = true;
+    const PRUNE_READS_SESSIONS: bool = false;
 
     linear_common!(Synchronous);
 
