@@ -88,7 +88,14 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             // expanded fails a predicate: the pass then has no state either).
             let from_search = recording
                 .then(|| {
-                    eventually::FromSearch::new(std::mem::take(&mut recorded), chosen.len(), reduction, &leftovers)
+                    let threads = opts.threads.max(1);
+                    eventually::FromSearch::new(
+                        std::mem::take(&mut recorded),
+                        chosen.len(),
+                        reduction,
+                        &leftovers,
+                        threads,
+                    )
                 })
                 .flatten();
             let run = eventually::Pass {

@@ -565,7 +565,8 @@ mod tests {
                 assert!(outcome.stop_reason.explored_a_closed_region());
                 assert!(!left.recorded.is_empty(), "depth {depth}: recorded");
                 assert_eq!(left.states.is_empty(), depth == 0, "depth {depth}: its last level left unexpanded");
-                let from = FromSearch::new(left.recorded, eventually.len(), reduction, &left.states).expect("numbered");
+                let from =
+                    FromSearch::new(left.recorded, eventually.len(), reduction, &left.states, 2).expect("numbered");
                 for threads in [1, 3] {
                     let run = |from_search| Pass {
                         model: &model,
@@ -586,7 +587,7 @@ mod tests {
                 // themselves, and their successors, which are neither
                 // recorded nor left unexpanded, stop the pass instead of
                 // being taken for states where every predicate holds.
-                let none = FromSearch::new(Vec::new(), eventually.len(), reduction, &[]).expect("nothing to number");
+                let none = FromSearch::new(Vec::new(), eventually.len(), reduction, &[], 1).expect("nothing to number");
                 let run =
                     Pass { model: &model, max_depth: depth, threads: 1, counters: &counters, from_search: Some(&none) };
                 assert!(matches!(explore(&run, &eventually, reduction), Err(Halt::Unrecorded)));

@@ -7,6 +7,7 @@ use crate::GroupMap;
 /// Renamings by number, number 0 being the identity, and where each is.
 /// Edges refer to a renaming by its number (the pass's chunks and the
 /// search's records keep one table each).
+#[derive(Clone)]
 pub(super) struct MapTable {
     maps: Vec<GroupMap>,
     index: HashMap<GroupMap, u32>,

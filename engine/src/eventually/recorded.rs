@@ -189,13 +189,15 @@ impl<'r> Record<'r> {
 
 impl<'a, S> FromSearch<'a, S> {
     /// Indexes the records `parts` (of `props` properties, made on states
-    /// reduced as `reduction` says) and the states BFS left unexpanded;
-    /// `None` if a part overflowed.
+    /// reduced as `reduction` says) and the states BFS left unexpanded, on
+    /// up to `threads` threads; `None` if a part overflowed. The index is
+    /// the same on every thread count.
     pub fn new(
         mut parts: Vec<Recorder>,
         props: usize,
         reduction: Reduction,
         leftovers: &'a [Vec<(Fingerprint, S)>],
+        threads: usize,
     ) -> Option<Self> {
         if parts.iter().any(|p| p.overflow) {
             return None;
@@ -211,24 +213,56 @@ impl<'a, S> FromSearch<'a, S> {
             return None;
         }
         let bits = (total / PER_BUCKET).max(1).next_power_of_two().trailing_zeros();
-        // Bucket sizes, then where each bucket begins.
-        let mut dir = vec![0usize; (1 << bits) + 1];
-        for s in parts.iter().flat_map(|p| &p.states) {
-            dir[bucket(s.fp, bits) + 1] += 1;
-        }
+        let buckets = 1usize << bits;
+        // Each thread takes a run of buckets, which is a run of `states`:
+        // it reads every part's states and counts, then places, the ones
+        // in its run, in the order of the parts (so the index does not
+        // depend on the thread count). Every thread reads every record
+        // once per phase, in order; no two write the same memory.
+        let per = buckets.div_ceil(threads.clamp(1, buckets));
+        let recorded = || parts.iter().zip(&firsts).flat_map(|(p, &first)| p.states.iter().map(move |s| (s, first)));
+        // Bucket sizes (bucket b's in `dir[b + 1]`), then where each begins.
+        let mut dir = vec![0usize; buckets + 1];
+        std::thread::scope(|scope| {
+            for (t, counts) in dir[1..].chunks_mut(per).enumerate() {
+                let recorded = &recorded;
+                scope.spawn(move || {
+                    let lo = t * per;
+                    for (s, _) in recorded() {
+                        if let Some(c) = bucket(s.fp, bits).checked_sub(lo).and_then(|i| counts.get_mut(i)) {
+                            *c += 1;
+                        }
+                    }
+                });
+            }
+        });
         for b in 1..dir.len() {
             dir[b] += dir[b - 1];
         }
-        let mut next = dir.clone();
         let mut states = vec![Expanded::default(); total];
-        // Part by part, each part's states freed once placed.
-        for (part, &first) in parts.iter_mut().zip(&firsts) {
-            let offset = (first as u64) << LEN_BITS;
-            for s in std::mem::take(&mut part.states) {
-                let at = &mut next[bucket(s.fp, bits)];
-                states[*at] = Expanded { span: s.span + offset, ..s };
-                *at += 1;
+        std::thread::scope(|scope| {
+            let mut rest: &mut [Expanded] = &mut states;
+            for t in 0..buckets.div_ceil(per) {
+                let (lo, hi) = (t * per, ((t + 1) * per).min(buckets));
+                let (run, tail) = std::mem::take(&mut rest).split_at_mut(dir[hi] - dir[lo]);
+                rest = tail;
+                let (recorded, dir) = (&recorded, &dir);
+                scope.spawn(move || {
+                    // Where the next state of each bucket of the run goes in `run`.
+                    let mut next: Vec<usize> = dir[lo..hi].iter().map(|&d| d - dir[lo]).collect();
+                    for (s, first) in recorded() {
+                        let b = bucket(s.fp, bits);
+                        if (lo..hi).contains(&b) {
+                            let at = &mut next[b - lo];
+                            run[*at] = Expanded { span: s.span + ((first as u64) << LEN_BITS), ..*s };
+                            *at += 1;
+                        }
+                    }
+                });
             }
+        });
+        for part in &mut parts {
+            part.states = Vec::new();
         }
         let mut kept = HashMap::with_capacity_and_hasher(leftovers.iter().map(Vec::len).sum(), Carried);
         kept.extend(leftovers.iter().flatten().map(|(fp, s)| (*fp, s)));
@@ -299,7 +333,27 @@ mod tests {
                 r.edge(to, group, map);
             }
         }
-        let from = FromSearch::<()>::new(recs, 3, Reduction::Renaming, &[]).expect("within limits");
+        let record = |recs: &[Recorder]| {
+            recs.iter()
+                .map(|r| Recorder {
+                    states: r.states.clone(),
+                    tos: r.tos.clone(),
+                    tags: r.tags.clone(),
+                    maps: r.maps.clone(),
+                    overflow: r.overflow,
+                })
+                .collect::<Vec<_>>()
+        };
+        // The same index on every thread count.
+        let layout =
+            |f: &FromSearch<'_, ()>| (f.dir.clone(), f.states.iter().map(|s| (s.fp, s.span)).collect::<Vec<_>>());
+        let one = FromSearch::<()>::new(record(&recs), 3, Reduction::Renaming, &[], 1).expect("within limits");
+        for threads in [2, 3, 8] {
+            let many =
+                FromSearch::<()>::new(record(&recs), 3, Reduction::Renaming, &[], threads).expect("within limits");
+            assert!(layout(&many) == layout(&one), "{threads} threads: a different index");
+        }
+        let from = FromSearch::<()>::new(recs, 3, Reduction::Renaming, &[], 2).expect("within limits");
         assert!(
             from.fits(Reduction::Renaming, 3) && !from.fits(Reduction::None, 3) && !from.fits(Reduction::Renaming, 2)
         );
@@ -338,6 +392,6 @@ mod tests {
         }
         assert!(!r.overflow, "{LEN_MASK} edges fit");
         r.edge(2, 0, &GroupMap::IDENTITY);
-        assert!(FromSearch::<()>::new(vec![r], 1, Reduction::None, &[]).is_none());
+        assert!(FromSearch::<()>::new(vec![r], 1, Reduction::None, &[], 1).is_none());
     }
 }
