@@ -274,12 +274,14 @@ impl Locals {
     /// where it is: `order[k]` is the instance that goes to place k. `None`
     /// if every run is sorted already.
     pub fn sorting_order(&self, runs: &[std::ops::Range<usize>]) -> Option<SmallVec<[usize; 16]>> {
-        let refs: SmallVec<[LocalRef<'_>; 16]> = self.iter().collect();
+        // Only the instances up to the end of the last run are compared.
+        let end = runs.iter().map(|r| r.end).max()?;
+        let refs: SmallVec<[LocalRef<'_>; 16]> = self.iter().take(end).collect();
         let sorted = |run: &std::ops::Range<usize>| refs[run.clone()].windows(2).all(|w| w[0] <= w[1]);
         if runs.iter().all(sorted) {
             return None;
         }
-        let mut order: SmallVec<[usize; 16]> = (0..refs.len()).collect();
+        let mut order: SmallVec<[usize; 16]> = (0..self.len()).collect();
         for run in runs {
             order[run.clone()].sort_by(|&a, &b| refs[a].cmp(&refs[b]));
         }
