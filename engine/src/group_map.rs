@@ -102,16 +102,18 @@ impl std::fmt::Debug for GroupMap {
     }
 }
 
+/// The renaming that swaps groups `a` and `b` (for tests).
+#[cfg(test)]
+pub(crate) fn swap(a: u8, b: u8) -> GroupMap {
+    let mut m = GroupMap::IDENTITY;
+    m.set(a, b);
+    m.set(b, a);
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn swap(a: u8, b: u8) -> GroupMap {
-        let mut m = GroupMap::IDENTITY;
-        m.set(a, b);
-        m.set(b, a);
-        m
-    }
 
     #[test]
     fn composition_inverse_and_images_follow_the_definitions() {

@@ -309,14 +309,7 @@ impl<'a, S> FromSearch<'a, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A renaming that swaps groups `a` and `b`.
-    fn swap(a: u8, b: u8) -> GroupMap {
-        let mut m = GroupMap::IDENTITY;
-        m.set(a, b);
-        m.set(b, a);
-        m
-    }
+    use crate::group_map::swap;
 
     /// Records `states` states over `parts` parts (fingerprints `fp(i)`,
     /// state i with i % 5 edges, renamings varying by part), gathers them
