@@ -176,6 +176,19 @@ impl Packed {
         }
     }
 
+    /// Whether `map` changes some session revision.
+    fn sessions_moved_by(&self, map: &dyn Fn(Rev) -> Rev) -> bool {
+        let mut w = 0;
+        while w < self.words.len() {
+            let (s, _) = split(self.words[w]);
+            if self.words[w + 1..w + 1 + s].iter().any(|&r| map(r) != r) {
+                return true;
+            }
+            w += 1 + s;
+        }
+        false
+    }
+
     fn map_sessions(&mut self, map: &dyn Fn(Rev) -> Rev) {
         let mut w = 0;
         while w < self.words.len() {
@@ -255,6 +268,10 @@ impl Locals {
     /// Replaces every session revision `x` by `map(x)` (order-preserving
     /// maps keep each session sorted).
     pub fn map_sessions(&mut self, map: &dyn Fn(Rev) -> Rev) {
+        // Unchanged, it stays the one packed form (no copy, no lookup).
+        if !self.0.packed.sessions_moved_by(map) {
+            return;
+        }
         let mut p = self.0.packed.clone();
         p.map_sessions(map);
         *self = intern(p);
