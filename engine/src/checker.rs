@@ -83,12 +83,12 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             let live: Vec<usize> = (0..props.len()).filter(|&i| props[i].kind == Kind::Eventually).collect();
             let chosen: Vec<&crate::Property<M>> = live.iter().map(|&i| &props[i]).collect();
             let reduction = Reduction::of(model, opts.symmetry);
+            let threads = opts.threads.max(1);
             let pass = Instant::now();
             // What BFS recorded for this pass (nothing if no state it
             // expanded fails a predicate: the pass then has no state either).
             let from_search = recording
                 .then(|| {
-                    let threads = opts.threads.max(1);
                     eventually::FromSearch::new(
                         std::mem::take(&mut recorded),
                         chosen.len(),
@@ -101,7 +101,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             let run = eventually::Pass {
                 model,
                 max_depth: opts.max_depth,
-                threads: opts.threads.max(1),
+                threads,
                 counters: &counters,
                 from_search: from_search.as_ref(),
             };

@@ -178,15 +178,7 @@ impl Packed {
 
     /// Whether `map` changes some session revision.
     fn sessions_moved_by(&self, map: &dyn Fn(Rev) -> Rev) -> bool {
-        let mut w = 0;
-        while w < self.words.len() {
-            let (s, _) = split(self.words[w]);
-            if self.words[w + 1..w + 1 + s].iter().any(|&r| map(r) != r) {
-                return true;
-            }
-            w += 1 + s;
-        }
-        false
+        self.iter().any(|l| l.session.iter().any(|&r| map(r) != r))
     }
 
     fn map_sessions(&mut self, map: &dyn Fn(Rev) -> Rev) {

@@ -59,6 +59,18 @@ struct Numbered {
     by_record: Vec<AtomicU32>,
 }
 
+/// Numbers the state `fp` of `shard` (recorded at `at` if it was) as the
+/// shard's `local`-th: in `by_record` (a [`Numbered`]'s) if recorded, else
+/// in the shard's table `known`.
+fn set_number(by_record: &[AtomicU32], known: &mut Known, shard: usize, fp: Fingerprint, local: u32, at: Option<At>) {
+    match at {
+        Some(at) => by_record[at.index()].store(id_of(shard, local) + 1, Ordering::Relaxed),
+        None => {
+            known.insert(fp, local);
+        }
+    }
+}
+
 impl Numbered {
     /// Nothing numbered, for `records` recorded states.
     fn new(records: usize) -> Self {
@@ -200,12 +212,7 @@ pub(super) fn explore<M: Model>(
         }
         let nodes = &mut graph.shards_mut()[shard];
         let id = id_of(shard, nodes.len() as u32);
-        match at {
-            Some(at) => numbered.by_record[at.index()].store(id + 1, Ordering::Relaxed),
-            None => {
-                numbered.known[shard].insert(fp, nodes.len() as u32);
-            }
-        }
+        set_number(&numbered.by_record, &mut numbered.known[shard], shard, fp, nodes.len() as u32, at);
         nodes.push(Node::found(fp, h));
         graph.roots.push(id);
         let waiting = match at {
@@ -413,14 +420,8 @@ fn number_claims<S: Sync>(
         new.sort_unstable_by_key(|&(fp, ..)| fp);
         nodes.reserve(new.len());
         for (fp, h, at) in new {
-            let local = nodes.len() as u32;
-            match at {
-                // Read by the next level's threads, which start after this.
-                Some(at) => by_record[at.index()].store(id_of(*shard, local) + 1, Ordering::Relaxed),
-                None => {
-                    known.insert(fp, local);
-                }
-            }
+            // Read by the next level's threads, which start after this.
+            set_number(by_record, known, *shard, fp, nodes.len() as u32, at);
             nodes.push(Node::found(fp, h));
         }
     });
