@@ -22,6 +22,22 @@ pub fn name(s: &str) -> Name {
     Name::new(s)
 }
 
+/// The decimal digits of `n` (ASCII), in `digits[start..]` of the
+/// `(digits, start)` returned: for names built on every state, where
+/// `core::fmt` costs more than the rest of the work.
+pub fn decimal(n: u32) -> ([u8; 10], usize) {
+    let mut digits = [0u8; 10];
+    let (mut at, mut rest) = (digits.len(), n);
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            return (digits, at);
+        }
+    }
+}
+
 /// Text formatted into a buffer on the stack, or on the heap once longer
 /// than the buffer. (A `SmallVec` took 2.6% more instructions per
 /// transition on `cluster` than `format!`: its inserts check for spilling

@@ -4,25 +4,16 @@
 /// mapped into Kubernetes' `SafeEncodeString` alphabet (no vowels, so no
 /// words). Stable across runs and versions (xxh3 is specified).
 pub fn safe_hash<T: std::hash::Hash + ?Sized>(value: &T) -> SafeHash {
-    const ALPHABET: &[u8; 27] = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut n = krepis_engine::fingerprint::fingerprint_of(value) as u32;
-    // The decimal digits from the last, then mapped and put in order.
-    let mut digits = [0u8; 10];
-    let mut len = 0;
-    loop {
-        digits[len] = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    let (digits, start) = crate::meta::decimal(krepis_engine::fingerprint::fingerprint_of(value) as u32);
     let mut text = [0u8; 10];
-    for (t, d) in text.iter_mut().zip(digits[..len].iter().rev()) {
+    for (t, d) in text.iter_mut().zip(&digits[start..]) {
         *t = ALPHABET[usize::from(*d) % 27];
     }
-    SafeHash { text, len: len as u8 }
+    SafeHash { text, len: (digits.len() - start) as u8 }
 }
+
+/// The digits' images: Kubernetes' `SafeEncodeString` alphabet (no vowels).
+const ALPHABET: &[u8; 27] = b"bcdfghjklmnpqrstvwxz2456789";
 
 /// A [`safe_hash`]: up to 10 ASCII letters and digits, held inline (it is
 /// built on every Deployment step).
@@ -52,7 +43,6 @@ mod tests {
 
     #[test]
     fn hashes_are_the_decimal_digits_mapped_into_the_safe_alphabet() {
-        const ALPHABET: &[u8; 27] = b"bcdfghjklmnpqrstvwxz2456789";
         for v in 0u64..2000 {
             // The definition, spelt out with strings.
             let n = krepis_engine::fingerprint::fingerprint_of(&v) as u32;

@@ -101,17 +101,7 @@ impl StatefulSet {
     pub fn with_pod_name<R>(&self, k: u32, f: impl FnOnce(&str) -> R) -> R {
         let set = self.meta.name.as_bytes();
         let mut buf = [0u8; 64];
-        // The ordinal's digits, from the end of `digits`.
-        let mut digits = [0u8; 10];
-        let (mut at, mut rest) = (digits.len(), k);
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
+        let (digits, at) = crate::meta::decimal(k);
         let len = set.len() + 1 + (digits.len() - at);
         if len <= buf.len() {
             buf[..set.len()].copy_from_slice(set);
