@@ -13,7 +13,7 @@ use crate::locals::{LocalRef, Locals};
 use crate::meta::{name, Name, Rev};
 use crate::revision::Revision;
 use crate::scenario::{Perturbations, Scenario, UNBOUNDED};
-use crate::stamp_set::StampSet;
+use crate::stamp_set::{Gather, StampSet};
 use crate::store::Store;
 
 /// A state of the model.
@@ -44,12 +44,12 @@ pub struct KubeState<C> {
 impl<C: Consistency> KubeState<C> {
     /// Every stamp the state holds: its history's and its sessions'.
     pub fn stamp_set(&self) -> StampSet {
-        let mut present = StampSet::new();
+        let mut present = Gather::new();
         self.history.stamps(&mut present);
         for sess in self.locals.iter().filter_map(|l| l.session()) {
             sess.iter().for_each(|r| present.insert(*r));
         }
-        present
+        present.finish()
     }
 
     /// Whether every field is equal as it is (same numbering).

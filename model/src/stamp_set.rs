@@ -140,6 +140,61 @@ impl StampSet {
     }
 }
 
+/// Builds a [`StampSet`] stamp by stamp and set by set: stamps below 256
+/// (nearly all, as normalisation renumbers from 1) go into four words on
+/// the stack with one shift and OR each, unions into those words with four
+/// ORs, and only larger stamps into a set beside. Building a snapshot's set
+/// through [`StampSet::insert`] (a length check and a resize test per
+/// stamp) was about 5% of a synchronous BFS run on `cluster`.
+#[derive(Default)]
+pub struct Gather {
+    low: [u64; LOW_WORDS],
+    high: StampSet,
+}
+
+/// The words [`Gather`] holds on the stack.
+const LOW_WORDS: usize = 4;
+
+impl Gather {
+    /// Nothing gathered yet.
+    pub fn new() -> Self {
+        Gather::default()
+    }
+
+    /// Adds `r`.
+    #[inline]
+    pub fn insert(&mut self, r: Rev) {
+        match self.low.get_mut(r as usize / 64) {
+            Some(w) => *w |= 1 << (r % 64),
+            None => self.high.insert(r),
+        }
+    }
+
+    /// Adds every stamp of `set`.
+    #[inline]
+    pub fn union(&mut self, set: &StampSet) {
+        self.low.iter_mut().zip(&set.words).for_each(|(a, b)| *a |= b);
+        if set.words.len() > LOW_WORDS {
+            self.high.union(set);
+        }
+    }
+
+    /// The set of every stamp added (no trailing zero words, as
+    /// [`StampSet`]'s equality requires).
+    pub fn finish(self) -> StampSet {
+        if self.high.words.is_empty() {
+            // The usual case: the four words, up to the last one in use.
+            let len = self.low.iter().rposition(|w| *w != 0).map_or(0, |w| w + 1);
+            return StampSet { words: SmallVec::from_buf_and_len(self.low, len) };
+        }
+        // `high` holds a stamp of 256 or more: its last word is in use and
+        // comes after the four.
+        let mut words = self.high.words;
+        words.iter_mut().zip(self.low).for_each(|(a, b)| *a |= b);
+        StampSet { words }
+    }
+}
+
 /// The dense renumbering of a [`StampSet`] (see [`StampSet::ranks`]).
 pub struct Ranks<'a> {
     set: &'a StampSet,
@@ -177,6 +232,24 @@ mod tests {
         let mut s = StampSet::new();
         stamps.iter().for_each(|r| s.insert(*r));
         s
+    }
+
+    #[test]
+    fn gathering_equals_inserting_one_by_one() {
+        let cases: [&[Rev]; 6] = [&[], &[1], &[0, 63, 64, 255], &[256], &[3, 300, 1000, 5], &[255, 256, 70, 64]];
+        for stamps in cases {
+            let mut g = Gather::new();
+            stamps.iter().for_each(|r| g.insert(*r));
+            assert_eq!(g.finish(), set(stamps), "{stamps:?}");
+            // Unions of small and large sets, and of nothing.
+            let mut g = Gather::new();
+            g.union(&set(stamps));
+            g.union(&set(&[2, 700]));
+            g.union(&StampSet::new());
+            let mut all = stamps.to_vec();
+            all.extend([2, 700]);
+            assert_eq!(g.finish(), set(&all), "{stamps:?} with 2 and 700");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::meta::{Rev, Uid};
 use crate::resources::{
     ControllerRevision, Deployment, Job, Node, Object, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
 };
-use crate::stamp_set::{Ranks, StampSet};
+use crate::stamp_set::{Gather, Ranks, StampSet};
 use crate::thin::list;
 
 /// Objects of one kind, sorted by name. Objects and whole collections are
@@ -532,8 +532,9 @@ impl Snapshot {
     /// Freezes `store`.
     pub fn new(store: Store) -> Self {
         let digest = krepis_engine::fingerprint::fingerprint_of_large(&store);
-        let mut stamps = StampSet::new();
+        let mut stamps = Gather::new();
         store.stamps(&mut |r| stamps.insert(r));
+        let stamps = stamps.finish();
         Snapshot { store: Arc::new(Frozen { store, stamps, local: std::sync::OnceLock::new() }), digest }
     }
 
@@ -587,8 +588,9 @@ impl Snapshot {
                 // (`map_stamps` maps every stamp `stamps` visits): mapping
                 // the set spares a visit of every object (1.7% of the
                 // instructions of a synchronous BFS run on `cluster`).
-                let mut stamps = StampSet::new();
+                let mut stamps = Gather::new();
                 frozen.stamps.each(&mut |r| stamps.insert(map(r)));
+                let stamps = stamps.finish();
                 debug_assert_eq!(stamps, {
                     let mut visited = StampSet::new();
                     frozen.store.stamps(&mut |r| visited.insert(r));

@@ -15,7 +15,7 @@ use crate::api::{apply, Operation, Rejection};
 use crate::cached::Cached;
 use crate::meta::Rev;
 use crate::revision::Revision;
-use crate::stamp_set::StampSet;
+use crate::stamp_set::Gather;
 use crate::store::{Snapshot, Store};
 use hashbrown::HashMap;
 use std::borrow::Cow;
@@ -763,7 +763,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         let hash = krepis_engine::fingerprint::fingerprint_of(&self.nodes);
         kept.causal.share(hash, &mut self.nodes);
     }
-    fn stamps(&self, set: &mut StampSet) {
+    fn stamps(&self, set: &mut Gather) {
         for n in self.nodes.iter() {
             set.insert(n.rev);
             n.preds.iter().for_each(|p| set.insert(*p));

@@ -5,7 +5,7 @@ use super::Kept;
 use crate::api::{apply, Operation, Rejection};
 use crate::meta::Rev;
 use crate::revision::Revision;
-use crate::stamp_set::{Ranks, StampSet};
+use crate::stamp_set::{Gather, Ranks};
 use crate::store::{Snapshot, Store};
 use krepis_encodings::share;
 use triomphe::Arc;
@@ -315,7 +315,7 @@ impl Linear {
         }
     }
 
-    pub fn stamps(&self, set: &mut StampSet) {
+    pub fn stamps(&self, set: &mut Gather) {
         for e in self.entries.newest_first() {
             set.insert(e.rev);
             if let Some(p) = e.parent {
@@ -379,7 +379,7 @@ macro_rules! linear_common {
         fn view(&self, at: &Revision) -> Cow<'_, Store> {
             Cow::Borrowed(&self.0.get(at.newest()).unwrap_or(self.0.last()).store)
         }
-        fn stamps(&self, set: &mut crate::stamp_set::StampSet) {
+        fn stamps(&self, set: &mut crate::stamp_set::Gather) {
             self.0.stamps(set)
         }
         fn missing(&self, read: &Revision) -> usize {
@@ -561,8 +561,9 @@ mod tests {
                         }
                     }
                     // Renumber densely: the k-th stamp in order becomes k + 1.
-                    let mut stamps = StampSet::new();
+                    let mut stamps = Gather::new();
                     h.stamps(&mut stamps);
+                    let stamps = stamps.finish();
                     let mut order = Vec::new();
                     stamps.each(&mut |r| order.push(r));
                     let map = |r: Rev| order.iter().position(|&x| x == r).map_or(r, |k| k as Rev + 1);

@@ -27,7 +27,7 @@ pub use synchronous::Synchronous;
 use crate::api::{Operation, Rejection};
 use crate::meta::Rev;
 use crate::revision::Revision;
-use crate::stamp_set::StampSet;
+use crate::stamp_set::Gather;
 use crate::store::Store;
 
 /// The names of the consistency models, as the CLI spells them.
@@ -179,7 +179,7 @@ pub trait Consistency:
     fn prune(&mut self, sessions: &[Option<&[Rev]>], resets_possible: bool);
 
     /// Adds every stamp (revision or uid) the history holds to `set`.
-    fn stamps(&self, set: &mut StampSet);
+    fn stamps(&self, set: &mut Gather);
 
     /// Replaces every stamp `x` by `map(x)`; `map` preserves order.
     fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev);
