@@ -35,9 +35,10 @@ struct Entry {
     text: Box<str>,
 }
 
-/// An interned string. Cheap to clone (a pointer); equal iff the texts are
-/// equal; ordered by text; hashes as the xxh3 of its text (one `u64`).
-#[derive(Clone)]
+/// An interned string. A pointer, so `Copy` (lists of names copy as
+/// bytes); equal iff the texts are equal; ordered by text; hashes as the
+/// xxh3 of its text (one `u64`).
+#[derive(Clone, Copy)]
 pub struct Sym(&'static Entry);
 
 fn table() -> &'static RwLock<HashMap<&'static str, &'static Entry>> {

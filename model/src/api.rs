@@ -199,7 +199,7 @@ impl fmt::Display for Operation {
 }
 
 fn create<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), Rejection> {
-    if let Some(prefix) = obj.meta().generate_name.clone() {
+    if let Some(prefix) = obj.meta().generate_name {
         if obj.meta().name.is_empty() {
             let free = (0u32..).find(|k| with_text(format_args!("{prefix}{k}"), |n| c.get(n).is_none())).unwrap_or(0);
             obj.meta_mut().name = name_of(format_args!("{prefix}{free}"));
@@ -382,7 +382,7 @@ mod tests {
         apply(&mut s, &Operation::UpdatePodStatus(p), 2).unwrap();
         let a = s.pods.get("a").unwrap();
         assert_eq!(
-            (a.phase, a.spec.node_name.clone(), a.meta.generation, a.meta.resource_version),
+            (a.phase, a.spec.node_name, a.meta.generation, a.meta.resource_version),
             (Phase::Running, None, 1, 2)
         );
     }

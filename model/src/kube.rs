@@ -672,7 +672,7 @@ impl<C: Consistency> KubeModel<C> {
         match &self.controllers[i] {
             Controller::Kubelet { node } => {
                 let uid = latest.nodes.get(node).filter(|n| n.ready)?.meta.uid;
-                Some(Some(Operation::DeleteNode { name: node.clone(), uid }))
+                Some(Some(Operation::DeleteNode { name: *node, uid }))
             }
             _ if !local.is_default() => Some(None),
             _ => None,

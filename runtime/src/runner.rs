@@ -378,7 +378,7 @@ impl Ctx {
 async fn node_restart(ctx: &Ctx, store: &mut EtcdStore, node: &krepis_model::meta::Name) {
     let choose = |s: &Store| {
         let n = s.nodes.get(node).filter(|n| n.ready)?;
-        Some(Operation::DeleteNode { name: node.clone(), uid: n.meta.uid })
+        Some(Operation::DeleteNode { name: *node, uid: n.meta.uid })
     };
     match write_on_newest(store, ctx.until, choose).await {
         Ok((read, Some((op, w)))) => ctx.record(Actor::NodeRestart(ctx.index), read, Some(op), Some(w)),

@@ -239,7 +239,7 @@ fn restart_step(model: &RunModel, state: &mut KubeState<ResettableSession>, s: &
             let Some(n) = latest.nodes.get(node).filter(|n| n.ready) else {
                 return Err(format!("{c}: the model offers no node restart without a Ready node object"));
             };
-            let op = Operation::DeleteNode { name: node.clone(), uid: n.meta.uid };
+            let op = Operation::DeleteNode { name: *node, uid: n.meta.uid };
             if s.wrote.as_ref() != Some(&op) {
                 return Err(format!("{c}: a node restart writes '{op}', the run wrote {}", show(s.wrote.as_ref())));
             }

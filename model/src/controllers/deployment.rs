@@ -56,7 +56,7 @@ pub fn revision(rs: &ReplicaSet) -> u64 {
 }
 
 fn owner(d: &Deployment) -> OwnerRef {
-    OwnerRef { kind: Kind::Deployment, name: d.meta.name.clone(), uid: d.meta.uid, controller: true }
+    OwnerRef { kind: Kind::Deployment, name: d.meta.name, uid: d.meta.uid, controller: true }
 }
 
 fn annotated(rs: &ReplicaSet, key: &str) -> Option<u32> {
@@ -230,7 +230,7 @@ fn create_new(d: &Deployment, replicas: u32, view: &View<'_>, revision: u64) -> 
     }
     let with_hash = |l: &Labels| {
         let mut l = l.clone();
-        l.insert(name(HASH_LABEL), hash.clone());
+        l.insert(name(HASH_LABEL), hash);
         l
     };
     let surge = d.spec.strategy.fenceposts(d.spec.replicas).0;
@@ -416,7 +416,7 @@ mod tests {
         assert_eq!(s.replicasets.len(), 1, "{log:?}");
         let rs = s.replicasets.iter().next().unwrap();
         let d = s.deployments.get("web").unwrap();
-        let hash = rs.meta.labels.get(HASH_LABEL).unwrap().clone();
+        let hash = *rs.meta.labels.get(HASH_LABEL).unwrap();
         assert_eq!(rs.meta.name, replicaset_name(d));
         assert!(rs.meta.name.ends_with(&*hash));
         assert_eq!(rs.spec.selector.get(HASH_LABEL), Some(&hash));

@@ -32,7 +32,7 @@ pub fn pod_for(job: &Job) -> Pod {
     meta.generate_name = Some(name_of(format_args!("{}-", job.meta.name)));
     meta.labels = job.spec.template_labels.clone();
     meta.finalizers.push(name(FINALIZER));
-    meta.owners.push(OwnerRef { kind: Kind::Job, name: job.meta.name.clone(), uid: job.meta.uid, controller: true });
+    meta.owners.push(OwnerRef { kind: Kind::Job, name: job.meta.name, uid: job.meta.uid, controller: true });
     Pod {
         meta,
         spec: PodSpec { node_name: None, images: job.spec.template_images.clone(), run_to_completion: true },
@@ -143,8 +143,7 @@ fn reconcile(job: &Job, view: &View<'_>) -> Option<Operation> {
     } as usize;
     if active.len() > want {
         // The least useful pod first, as Kubernetes' `ActivePods` ranking.
-        let victim =
-            active.iter().min_by_key(|p| (p.spec.node_name.is_some(), p.phase, p.ready, p.meta.name.clone()))?;
+        let victim = active.iter().min_by_key(|p| (p.spec.node_name.is_some(), p.phase, p.ready, p.meta.name))?;
         return Some(if tracked(victim) { without_finalizer(victim) } else { delete(victim) });
     }
     if active.len() < want {
@@ -156,7 +155,7 @@ fn reconcile(job: &Job, view: &View<'_>) -> Option<Operation> {
 }
 
 fn delete(p: &Pod) -> Operation {
-    Operation::DeletePod { name: p.meta.name.clone(), uid: p.meta.uid }
+    Operation::DeletePod { name: p.meta.name, uid: p.meta.uid }
 }
 
 #[cfg(test)]

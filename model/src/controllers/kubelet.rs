@@ -17,7 +17,7 @@ use crate::resources::Phase;
 pub(crate) fn step(node: &Name, running: &mut super::Running, view: &View<'_>) -> Option<Operation> {
     let store = view.store;
     if store.nodes.get(node).is_none() {
-        return Some(Operation::NodeJoin(node.clone()));
+        return Some(Operation::NodeJoin(*node));
     }
     // Stop what is no longer ours.
     running.retain(|name| store.pods.get(name).is_some_and(|p| p.spec.node_name.as_ref() == Some(node)));
@@ -25,7 +25,7 @@ pub(crate) fn step(node: &Name, running: &mut super::Running, view: &View<'_>) -
         let name = &p.meta.name;
         if p.active() {
             if let Err(at) = running.binary_search(name) {
-                running.insert(at, name.clone());
+                running.insert(at, *name);
                 let mut started = p.clone();
                 started.phase = Phase::Running;
                 started.ready = false;
@@ -51,7 +51,7 @@ pub(crate) fn step(node: &Name, running: &mut super::Running, view: &View<'_>) -
             if let Ok(at) = running.binary_search(name) {
                 running.remove(at);
             }
-            return Some(Operation::RemovePod { name: name.clone(), uid: p.meta.uid });
+            return Some(Operation::RemovePod { name: *name, uid: p.meta.uid });
         }
     }
     None

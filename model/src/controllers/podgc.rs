@@ -16,7 +16,7 @@ pub(crate) fn step(view: &View<'_>) -> Option<Operation> {
         Some(n) => store.nodes.get(n).is_none(),
         None => p.meta.deleting,
     })?;
-    Some(Operation::RemovePod { name: p.meta.name.clone(), uid: p.meta.uid })
+    Some(Operation::RemovePod { name: p.meta.name, uid: p.meta.uid })
 }
 
 #[cfg(test)]

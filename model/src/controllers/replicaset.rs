@@ -28,7 +28,7 @@ pub fn pod_for(rs: &ReplicaSet) -> Pod {
 }
 
 fn owner(rs: &ReplicaSet) -> OwnerRef {
-    OwnerRef { kind: Kind::ReplicaSet, name: rs.meta.name.clone(), uid: rs.meta.uid, controller: true }
+    OwnerRef { kind: Kind::ReplicaSet, name: rs.meta.name, uid: rs.meta.uid, controller: true }
 }
 
 /// One ReplicaSet-controller step.
@@ -63,9 +63,8 @@ fn reconcile(rs: &ReplicaSet, view: &View<'_>) -> Option<Operation> {
         return Some(Operation::CreatePod(pod_for(rs)));
     }
     if owned.len() > want {
-        let victim =
-            owned.iter().min_by_key(|p| (p.spec.node_name.is_some(), p.phase, p.ready, p.meta.name.clone()))?;
-        return Some(Operation::DeletePod { name: victim.meta.name.clone(), uid: victim.meta.uid });
+        let victim = owned.iter().min_by_key(|p| (p.spec.node_name.is_some(), p.phase, p.ready, p.meta.name))?;
+        return Some(Operation::DeletePod { name: victim.meta.name, uid: victim.meta.uid });
     }
     let status = ReplicaSetStatus {
         observed_generation: rs.meta.generation,

@@ -15,7 +15,7 @@ pub(crate) fn step(view: &View<'_>) -> Option<Operation> {
         .filter(|n| n.ready && !n.unschedulable)
         .min_by_key(|n| store.pods.iter().filter(|p| p.spec.node_name.as_ref() == Some(&n.meta.name)).count())?;
     let mut bound = pod.clone();
-    bound.spec.node_name = Some(node.meta.name.clone());
+    bound.spec.node_name = Some(node.meta.name);
     Some(Operation::UpdatePod(bound))
 }
 

@@ -30,7 +30,7 @@ use crate::resources::{
 pub const REVISION_LABEL: &str = "controller-revision-hash";
 
 fn owner(set: &StatefulSet) -> OwnerRef {
-    OwnerRef { kind: Kind::StatefulSet, name: set.meta.name.clone(), uid: set.meta.uid, controller: true }
+    OwnerRef { kind: Kind::StatefulSet, name: set.meta.name, uid: set.meta.uid, controller: true }
 }
 
 /// The revision that `set`'s current template would get (not yet numbered).
@@ -52,7 +52,7 @@ pub fn revision_for(set: &StatefulSet, number: u64) -> ControllerRevision {
 pub fn pod_for(set: &StatefulSet, k: u32, rev: &ControllerRevision) -> Pod {
     let mut meta = set.with_pod_name(k, Meta::named);
     meta.labels = rev.template_labels.clone();
-    meta.labels.insert(name(REVISION_LABEL), rev.meta.name.clone());
+    meta.labels.insert(name(REVISION_LABEL), rev.meta.name);
     meta.owners.push(owner(set));
     Pod {
         meta,
@@ -157,7 +157,7 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
                 return Some(Operation::CreatePod(pod_for(set, k, rev)));
             }
             Some(p) if p.phase == Phase::Failed && !p.meta.deleting => {
-                return Some(Operation::DeletePod { name: p.meta.name.clone(), uid: p.meta.uid });
+                return Some(Operation::DeletePod { name: p.meta.name, uid: p.meta.uid });
             }
             Some(p) => {
                 if p.phase == Phase::Pending {
@@ -188,7 +188,7 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
                 }
                 continue;
             }
-            return Some(Operation::DeletePod { name: p.meta.name.clone(), uid: p.meta.uid });
+            return Some(Operation::DeletePod { name: p.meta.name, uid: p.meta.uid });
         }
     }
     // Rolling update: out-of-date pods go, highest ordinal first, down to the partition.
@@ -196,7 +196,7 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
         for k in (partition..set.spec.replicas).rev() {
             let Some(p) = pod(k) else { break };
             if p.meta.labels.get(REVISION_LABEL) != Some(&update.meta.name) && !p.meta.deleting {
-                return Some(Operation::DeletePod { name: p.meta.name.clone(), uid: p.meta.uid });
+                return Some(Operation::DeletePod { name: p.meta.name, uid: p.meta.uid });
             }
             if !p.running_and_ready() {
                 break;
@@ -216,12 +216,12 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
         ready_replicas: ours.iter().filter(|p| p.running_and_ready()).count() as u32,
         current_replicas: of(current),
         updated_replicas: of(update),
-        current_revision: Some(current.meta.name.clone()),
-        update_revision: Some(update.meta.name.clone()),
+        current_revision: Some(current.meta.name),
+        update_revision: Some(update.meta.name),
         collision_count: set.status.collision_count,
     };
     if status.updated_replicas == set.spec.replicas && status.ready_replicas == set.spec.replicas {
-        status.current_revision = status.update_revision.clone();
+        status.current_revision = status.update_revision;
         status.current_replicas = status.updated_replicas;
     }
     if set.status.worth_writing(&status) {
@@ -346,7 +346,7 @@ mod tests {
         p0.meta.uid = 32;
         s.pods.put(ready(bound(p0, "n")));
         let Some(Operation::UpdateStatefulSetStatus(done)) = run(&s) else { panic!("a status write") };
-        assert_eq!(done.status.current_revision, Some(new.meta.name.clone()));
+        assert_eq!(done.status.current_revision, Some(new.meta.name));
         assert_eq!((done.status.updated_replicas, done.status.current_replicas), (2, 2));
     }
 }
