@@ -9,9 +9,12 @@
 //! and a model holds few distinct maps, so each is interned once, like
 //! [`Sym`].
 //!
-//! Equality is a pointer comparison. Hashing and ordering are those of the
-//! slice of pairs (the same bytes a `SmallVec` of them hashes, so states
-//! keep their fingerprints), and it serialises as that sequence.
+//! Equality is a pointer comparison. Ordering is that of the slice of
+//! pairs, and it serialises as that sequence. It hashes as one `u64`, the
+//! list's digest computed when it is interned (xxh3 of its symbols' text
+//! digests, so the same in every run): an object hashes two to four maps
+//! each time it is written, and feeding every pair to the hasher was about
+//! a fifth of hashing an object.
 //!
 //! Lists live for the rest of the process (they are leaked). Making one
 //! looks in a small cache of this thread's recent lists first (no lock,
@@ -34,16 +37,22 @@ use crate::Sym;
 pub type Pair = (Sym, Sym);
 
 /// An interned list of pairs. Cheap to copy (one thin pointer, to the
-/// list's slice); equal iff the lists are equal; ordered and hashed as its
-/// slice of pairs.
+/// list's entry); equal iff the lists are equal; ordered as its slice of
+/// pairs; hashed as its digest ([`Pairs::digest`]).
 #[derive(Clone, Copy)]
-pub struct Pairs(&'static &'static [Pair]);
+pub struct Pairs(&'static Entry);
 
-/// The empty list's slice.
-static EMPTY: &[Pair] = &[];
+/// An interned list and its digest.
+struct Entry {
+    list: &'static [Pair],
+    digest: u64,
+}
+
+/// The empty list's entry (digest 0).
+static EMPTY: Entry = Entry { list: &[], digest: 0 };
 
 /// Every list made so far, by contents.
-type Table = HashMap<&'static [Pair], &'static &'static [Pair]>;
+type Table = HashMap<&'static [Pair], &'static Entry>;
 
 fn table() -> &'static RwLock<Table> {
     static TABLE: OnceLock<RwLock<Table>> = OnceLock::new();
@@ -54,7 +63,7 @@ fn table() -> &'static RwLock<Table> {
 const RECENT: usize = 256;
 
 thread_local! {
-    static RECENT_LISTS: Slots<&'static [Pair], RECENT> = const { Slots::new([None; RECENT]) };
+    static RECENT_LISTS: Slots<Entry, RECENT> = const { Slots::new([None; RECENT]) };
 }
 
 /// A list being built, on the stack up to eight pairs.
@@ -70,7 +79,7 @@ impl Pairs {
             (h ^ k.precomputed_hash()).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ v.precomputed_hash()
         });
         // Symbols compare by pointer: a slice comparison is a few words.
-        Pairs(recent(&RECENT_LISTS, hash, |p| *p == pairs, || Self::from_table(pairs).0))
+        Pairs(recent(&RECENT_LISTS, hash, |e| e.list == pairs, || Self::from_table(pairs).0))
     }
 
     /// The list of `pairs` in the table of every thread, made if it is not
@@ -86,9 +95,21 @@ impl Pairs {
             return Pairs(p);
         }
         let list: &'static [Pair] = Box::leak(pairs.to_vec().into_boxed_slice());
-        let handle: &'static &'static [Pair] = Box::leak(Box::new(list));
-        map.insert(list, handle);
-        Pairs(handle)
+        let entry: &'static Entry = Box::leak(Box::new(Entry { list, digest: Self::digest_of(list) }));
+        map.insert(list, entry);
+        Pairs(entry)
+    }
+
+    /// xxh3 of the length and each symbol's digest, in order (never 0, the
+    /// empty list's digest, for a list that is not empty).
+    fn digest_of(list: &[Pair]) -> u64 {
+        let mut bytes = Vec::with_capacity(8 + 16 * list.len());
+        bytes.extend_from_slice(&(list.len() as u64).to_le_bytes());
+        for (k, v) in list {
+            bytes.extend_from_slice(&k.precomputed_hash().to_le_bytes());
+            bytes.extend_from_slice(&v.precomputed_hash().to_le_bytes());
+        }
+        xxhash_rust::xxh3::xxh3_64(&bytes).max(1)
     }
 
     /// The empty list (no lock taken).
@@ -98,13 +119,20 @@ impl Pairs {
 
     /// The pairs, in order.
     pub fn as_slice(&self) -> &'static [Pair] {
-        self.0
+        self.0.list
+    }
+
+    /// The list's digest: 0 for the empty list, otherwise xxh3 of its
+    /// length and its symbols' digests ([`Sym::precomputed_hash`]), so the
+    /// same in every run and on every machine. What [`Hash`] feeds.
+    pub fn digest(&self) -> u64 {
+        self.0.digest
     }
 
     /// This list with `key` set to `value`, keeping the list sorted by key
     /// if it was.
     pub fn with(&self, key: Sym, value: Sym) -> Pairs {
-        let mut v: Building = self.0.iter().cloned().collect();
+        let mut v: Building = self.0.list.iter().cloned().collect();
         match v.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(i) => v[i].1 = value,
             Err(i) => v.insert(i, (key, value)),
@@ -114,7 +142,7 @@ impl Pairs {
 
     /// This list without the pairs for which `drop` holds.
     pub fn without(&self, drop: impl Fn(&Pair) -> bool) -> Pairs {
-        let v: Building = self.0.iter().filter(|p| !drop(p)).cloned().collect();
+        let v: Building = self.0.list.iter().filter(|p| !drop(p)).cloned().collect();
         Pairs::new(&v)
     }
 }
@@ -128,7 +156,7 @@ impl Default for Pairs {
 impl std::ops::Deref for Pairs {
     type Target = [Pair];
     fn deref(&self) -> &[Pair] {
-        self.0
+        self.0.list
     }
 }
 
@@ -152,20 +180,20 @@ impl Ord for Pairs {
         if self == other {
             Ordering::Equal
         } else {
-            self.0.cmp(other.0)
+            self.0.list.cmp(other.0.list)
         }
     }
 }
 
 impl Hash for Pairs {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        self.0.hash(h);
+        h.write_u64(self.0.digest);
     }
 }
 
 impl fmt::Debug for Pairs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        self.0.list.fmt(f)
     }
 }
 
@@ -174,7 +202,7 @@ impl fmt::Debug for Pairs {
 /// addresses name them for good).
 impl serde::Serialize for Pairs {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::share::serialize_shared::<Pairs, _, _>(s, std::ptr::from_ref(self.0).cast(), false, *self.0)
+        crate::share::serialize_shared::<Pairs, _, _>(s, std::ptr::from_ref(self.0).cast(), false, self.0.list)
     }
 }
 
@@ -194,7 +222,7 @@ mod tests {
     }
 
     #[test]
-    fn equal_lists_are_one_copy_and_hash_as_their_slice() {
+    fn equal_lists_are_one_copy_and_hash_as_their_digest() {
         let a = Pairs::new(&pairs(&[("app", "web"), ("tier", "front")]));
         let b = Pairs::new(&pairs(&[("app", "web"), ("tier", "front")]));
         let c = Pairs::new(&pairs(&[("app", "web")]));
@@ -207,8 +235,16 @@ mod tests {
             x(&mut h);
             h.finish()
         };
-        let inline: smallvec::SmallVec<[Pair; 2]> = pairs(&[("app", "web"), ("tier", "front")]).into_iter().collect();
-        assert_eq!(hash(&|h| a.hash(h)), hash(&|h| inline.hash(h)));
+        assert_eq!(hash(&|h| a.hash(h)), hash(&|h| h.write_u64(a.digest())));
+        // The digest is a function of the texts, fixed here for good:
+        // fingerprints written to files depend on it.
+        let mut bytes = 2u64.to_le_bytes().to_vec();
+        for text in ["app", "web", "tier", "front"] {
+            bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(text.as_bytes()).to_le_bytes());
+        }
+        assert_eq!(a.digest(), xxhash_rust::xxh3::xxh3_64(&bytes));
+        assert_ne!(a.digest(), c.digest());
+        assert_eq!(Pairs::empty().digest(), 0);
         assert_eq!(a.cmp(&c), a.as_slice().cmp(c.as_slice()));
         assert_eq!(std::mem::size_of::<Pairs>(), 8);
         // Setting keeps the order by key; dropping keeps the rest.
