@@ -149,6 +149,13 @@ pub fn fingerprint_bytes(bytes: &[u8]) -> Fingerprint {
     xxhash_rust::xxh3::xxh3_64(bytes)
 }
 
+/// xxh3-64 of `bytes` with `seed` (stable across versions, like
+/// [`fingerprint_bytes`]): a digest of a few bytes that extends another
+/// digest, the seed, in one call.
+pub fn fingerprint_bytes_seeded(bytes: &[u8], seed: u64) -> Fingerprint {
+    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed)
+}
+
 /// Maps the reserved value 0 to another fixed value, so that 0 can mark empty
 /// slots. This merges two fingerprints; the collision bound in reports counts it.
 #[inline]
