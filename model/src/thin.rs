@@ -24,9 +24,9 @@ impl<I: Iterator> Iterator for Exact<I> {
 
 impl<I: Iterator> ExactSizeIterator for Exact<I> {}
 
-/// The list of the `len` items `it` yields, in one allocation. `ThinArc`
-/// panics if `it` yields a different number: callers pass the length of
-/// what they iterate over.
-pub(crate) fn list<T>(it: impl Iterator<Item = T>, len: usize) -> ThinArc<(), T> {
-    ThinArc::from_header_and_iter((), Exact { it, len })
+/// The list of the `len` items `it` yields, with `header` beside its
+/// length, in one allocation. `ThinArc` panics if `it` yields a different
+/// number: callers pass the length of what they iterate over.
+pub(crate) fn list_with<H, T>(header: H, it: impl Iterator<Item = T>, len: usize) -> ThinArc<H, T> {
+    ThinArc::from_header_and_iter(header, Exact { it, len })
 }
