@@ -13,8 +13,8 @@
 //! pairs, and it serialises as that sequence. It hashes as one `u64`, the
 //! list's digest computed when it is interned (xxh3 of its symbols' text
 //! digests, so the same in every run): an object hashes two to four maps
-//! each time it is written, and feeding every pair to the hasher was about
-//! a fifth of hashing an object.
+//! each time it is written, and feeding every pair to the hasher cost 3.1%
+//! of the instructions of a synchronous BFS run on `cluster`.
 //!
 //! Lists live for the rest of the process (they are leaked). Making one
 //! looks in a small cache of this thread's recent lists first (no lock,

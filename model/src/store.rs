@@ -27,7 +27,7 @@ use crate::thin::list_with;
 /// hashes as that one `u64`. Freezing a store ([`Snapshot::new`]) after a
 /// write thus hashes 8 bytes per kind instead of every object's contents
 /// (hashing was about 30% of a search's time on the `cluster` scenario
-/// before) or every object's digest (3% of a synchronous BFS run).
+/// before) or every object's digest (2.3% of a synchronous BFS run).
 #[derive(Clone)]
 pub struct Collection<T> {
     items: ThinArc<u64, Arc<Hashed<T>>>,
@@ -801,5 +801,59 @@ mod renumbering {
         let entry = Entry { from: from.store.clone(), images: images.into(), to: to.clone() };
         CACHE.with(|c| c.borrow_mut()[at] = Some(entry));
         to
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controllers::testing::{pod, rs};
+
+    /// An object's digest depends on its contents alone, however it came
+    /// to hold them: written afresh, copied by a renumbering (body kept,
+    /// stamps rehashed) or renumbered in place. Otherwise equal states
+    /// would fingerprint apart.
+    #[test]
+    fn digests_are_the_same_written_or_renumbered() {
+        let mut owned = pod("p", 7);
+        owned.meta.owners.push(crate::meta::OwnerRef {
+            kind: crate::meta::Kind::ReplicaSet,
+            name: crate::meta::name("r"),
+            uid: 5,
+            controller: true,
+        });
+        let mut set = rs("r", 2, 5);
+        set.status.observed_revision = Some(9);
+        let shift = |r: Rev| if r > 4 { r - 2 } else { r };
+        fn check<T: Object + std::hash::Hash + Stamps + Clone + PartialEq + std::fmt::Debug>(
+            o: T,
+            shift: &impl Fn(Rev) -> Rev,
+        ) {
+            let h = Hashed::new(o.clone());
+            assert_eq!(h.value, o, "stamps put back after hashing the body");
+            let mut moved = o.clone();
+            moved.map(shift);
+            assert_ne!(moved, o, "the test's map moves a stamp");
+            let fresh = Hashed::new(moved.clone());
+            let copied = Hashed::with_body(moved.clone(), h.body);
+            assert_eq!((copied.digest, copied.body), (fresh.digest, fresh.body));
+            assert_ne!(fresh.digest, h.digest, "stamps are part of the digest");
+            // Lists: the first renumbered while its list and object are
+            // shared with the second (copies), the second then holding
+            // both alone (changed in place).
+            let mut first = Collection::default();
+            first.put(o.clone());
+            let mut second = first.clone();
+            first.map_stamps(shift);
+            second.map_stamps(shift);
+            let mut written = Collection::default();
+            written.put(moved);
+            for c in [&first, &second] {
+                assert_eq!(c.digest(), written.digest());
+                assert!(*c == written);
+            }
+        }
+        check(owned, &shift);
+        check(set, &shift);
     }
 }

@@ -10,7 +10,7 @@ pub mod podgc;
 pub mod replicaset;
 pub mod scheduler;
 pub mod statefulset;
-mod testing;
+pub(crate) mod testing;
 
 use std::fmt;
 
