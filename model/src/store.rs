@@ -27,7 +27,7 @@ use crate::thin::list_with;
 /// hashes as that one `u64`. Freezing a store ([`Snapshot::new`]) after a
 /// write thus hashes 8 bytes per kind instead of every object's contents
 /// (hashing was about 30% of a search's time on the `cluster` scenario
-/// before) or every object's digest (2.3% of a synchronous BFS run).
+/// before) or every object's digest (0.6% of a synchronous BFS run).
 #[derive(Clone)]
 pub struct Collection<T> {
     items: ThinArc<u64, Arc<Hashed<T>>>,
