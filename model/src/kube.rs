@@ -490,23 +490,34 @@ pub fn spend(budget: u8) -> u8 {
 /// (the first container's image gets a "1" appended), pause toggles,
 /// suspend toggles.
 pub fn client_writes(latest: &Store, perturbations: Perturbations) -> Vec<Operation> {
-    let mut offer = Offer { index: 0, wanted: None, ops: Vec::new() };
-    offer_client_writes(latest, perturbations, &mut offer);
-    offer.ops
+    let mut ops = Vec::new();
+    each_client_write(latest, perturbations, &mut |op| ops.push(op));
+    ops
+}
+
+/// Calls `f` on each of [`client_writes`], in order, without gathering
+/// them (BFS turns each into a successor as it comes: the vector and its
+/// growth were one to four allocations per state expanded).
+pub fn each_client_write(latest: &Store, perturbations: Perturbations, f: &mut dyn FnMut(Operation)) {
+    offer_client_writes(latest, perturbations, &mut Offer { index: 0, wanted: None, sink: f });
 }
 
 /// How many client writes [`client_writes`] offers, without building them.
 pub fn client_write_count(latest: &Store, perturbations: Perturbations) -> usize {
-    let mut offer = Offer { index: 0, wanted: Some(usize::MAX), ops: Vec::new() };
+    let mut offer = Offer { index: 0, wanted: Some(usize::MAX), sink: &mut |_| {} };
     offer_client_writes(latest, perturbations, &mut offer);
     offer.index
 }
 
 /// The `k`-th of [`client_writes`], building only it.
 pub fn client_write(latest: &Store, perturbations: Perturbations, k: usize) -> Option<Operation> {
-    let mut offer = Offer { index: 0, wanted: Some(k), ops: Vec::new() };
-    offer_client_writes(latest, perturbations, &mut offer);
-    offer.ops.pop()
+    let mut found = None;
+    offer_client_writes(
+        latest,
+        perturbations,
+        &mut Offer { index: 0, wanted: Some(k), sink: &mut |op| found = Some(op) },
+    );
+    found
 }
 
 /// The choices of a state besides controller steps, which come after them
@@ -527,19 +538,19 @@ impl Environment {
     }
 }
 
-/// Collects the operations offered whose index is wanted (`None`: all).
-/// Building one clones an object (and may format an image name): a
+/// Hands `sink` the operations offered whose index is wanted (`None`:
+/// all). Building one clones an object (and may format an image name): a
 /// simulation step needs one of them, not all (a fifth of its time).
-struct Offer {
+struct Offer<'a> {
     index: usize,
     wanted: Option<usize>,
-    ops: Vec<Operation>,
+    sink: &'a mut dyn FnMut(Operation),
 }
 
-impl Offer {
+impl Offer<'_> {
     fn offer(&mut self, build: impl FnOnce() -> Operation) {
         if self.wanted.is_none_or(|w| w == self.index) {
-            self.ops.push(build());
+            (self.sink)(build());
         }
         self.index += 1;
     }
@@ -748,9 +759,9 @@ impl<C: Consistency> Model for KubeModel<C> {
         let latest = state.history.latest();
         if state.client_left > 0 {
             let max = state.history.max();
-            for op in client_writes(&latest, self.scenario.perturbations) {
+            each_client_write(&latest, self.scenario.perturbations, &mut |op| {
                 out.push(self.client_write(state, &max, op));
-            }
+            });
         }
         if state.restarts_left > 0 {
             out.extend((0..self.controllers.len()).filter_map(|i| self.restart(state, &latest, i)));

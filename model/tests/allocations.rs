@@ -3,9 +3,11 @@
 //! printed (`cargo test -p krepis-model --test allocations -- --nocapture`)
 //! and each is held under a ceiling about 15% above what it is today, so a
 //! change that allocates more per state fails here instead of going
-//! unnoticed. Today (2026-11-27, third session): stale-reads to depth 5
+//! unnoticed. Today (2026-11-27, fourth session): stale-reads to depth 5
 //! synchronous 4.8, monotonic 4.5, resettable 3.0, causal 7.7; cluster to
-//! depth 3 5.5 (5.3, 5.0, 3.5, 8.2 and 6.2 before the names the model
+//! depth 3 5.4 (5.5 before BFS turned client writes into successors as
+//! they are built instead of gathering them in a vector first; 5.3, 5.0,
+//! 3.5, 8.2 and 6.2 before the names the model
 //! builds to look up or intern, generated names and template hashes, were
 //! formatted on the stack; 6.4, 5.5, 3.6, 9.8 and 8.4 earlier that day
 //! before prunes and renumberings changed in place what a state alone
