@@ -64,11 +64,20 @@ impl std::ops::Deref for Interned {
 /// 0 for no session, since a read point is never empty; running pods in the
 /// high 16) followed by the session's revisions; `names` holds every
 /// instance's running pods, in instance order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct Packed {
     words: SmallVec<[u32; 20]>,
     names: SmallVec<[Name; 4]>,
     len: usize,
+}
+
+/// The lists copied as bytes (the derived `Clone` goes through `SmallVec`'s
+/// generic `extend`, an element at a time): every step that changes an
+/// instance's local state copies its state's packed form.
+impl Clone for Packed {
+    fn clone(&self) -> Self {
+        Packed { words: SmallVec::from_slice(&self.words), names: SmallVec::from_slice(&self.names), len: self.len }
+    }
 }
 
 /// One instance's local state, borrowed from [`Locals`]. Ordered as
