@@ -10,8 +10,16 @@ use crate::meta::Rev;
 /// histories, or a set of concurrent writes merged together (causal). Sorted,
 /// without duplicates, never empty. Up to four components are held inline
 /// (no heap allocation: read points are cloned into every successor).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Revision(SmallVec<[Rev; 4]>);
+
+/// Copied as bytes (a derived `Clone` goes through `SmallVec`'s generic
+/// `extend`, a component at a time).
+impl Clone for Revision {
+    fn clone(&self) -> Self {
+        Revision(SmallVec::from_slice(&self.0))
+    }
+}
 
 impl Revision {
     /// The read point of the single write `r`.

@@ -21,13 +21,22 @@ use hashbrown::HashMap;
 use std::borrow::Cow;
 use triomphe::Arc;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Node {
     rev: Rev,
     /// Hashes and serialises as the `Vec` it replaced (inline: no
     /// allocation per node of every successor's copy of the history).
     preds: Preds,
     store: Snapshot,
+}
+
+/// Predecessors copied as bytes (a derived `Clone` goes through
+/// `SmallVec`'s generic `extend`, a revision at a time): a write copies
+/// every node of a shared history.
+impl Clone for Node {
+    fn clone(&self) -> Self {
+        Node { rev: self.rev, preds: Preds::from_slice(&self.preds), store: self.store.clone() }
+    }
 }
 
 /// A write's predecessors (one, or a few after concurrent writes).
@@ -370,7 +379,7 @@ fn and(a: &[u64], b: &[u64]) -> Mask {
 }
 
 /// The causal model, with pruning (`PRUNE`) or without.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CausalHistory<const PRUNE: bool> {
     nodes: Nodes,
     /// Sorted; inline up to two (hashes and serialises as the `Vec` it was).
@@ -381,6 +390,13 @@ pub struct CausalHistory<const PRUNE: bool> {
     /// Cleared by every change to the heads or their stores.
     #[serde(skip)]
     latest: Cached<Arc<Store>>,
+}
+
+/// Heads copied as bytes (every successor copies its history).
+impl<const PRUNE: bool> Clone for CausalHistory<PRUNE> {
+    fn clone(&self) -> Self {
+        CausalHistory { nodes: self.nodes.clone(), heads: Heads::from_slice(&self.heads), latest: self.latest.clone() }
+    }
 }
 
 thread_local! {
