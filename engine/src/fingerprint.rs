@@ -156,6 +156,42 @@ pub fn fingerprint_bytes_seeded(bytes: &[u8], seed: u64) -> Fingerprint {
     xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed)
 }
 
+/// [`fingerprint_bytes_seeded`] of the bytes `fill` puts
+/// ([`Gathered::put`]), gathered in an `N`-byte buffer on the stack and on
+/// the heap once longer: a digest of a few fixed-size values (an object's
+/// stamps, a list's digests) with neither a hasher call per value nor an
+/// allocation.
+pub fn fingerprint_gathered<const N: usize>(seed: u64, fill: impl FnOnce(&mut Gathered<N>)) -> Fingerprint {
+    let mut g = Gathered { stack: [0; N], len: 0, heap: Vec::new() };
+    fill(&mut g);
+    let bytes = if g.heap.is_empty() { &g.stack[..g.len] } else { &g.heap[..] };
+    fingerprint_bytes_seeded(bytes, seed)
+}
+
+/// The bytes being gathered for [`fingerprint_gathered`].
+pub struct Gathered<const N: usize> {
+    stack: [u8; N],
+    len: usize,
+    /// Every byte put, once they outgrew `stack` (empty until then).
+    heap: Vec<u8>,
+}
+
+impl<const N: usize> Gathered<N> {
+    /// Appends `bytes`.
+    #[inline]
+    pub fn put(&mut self, bytes: &[u8]) {
+        if self.heap.is_empty() {
+            if let Some(at) = self.stack.get_mut(self.len..self.len + bytes.len()) {
+                at.copy_from_slice(bytes);
+                self.len += bytes.len();
+                return;
+            }
+            self.heap.extend_from_slice(&self.stack[..self.len]);
+        }
+        self.heap.extend_from_slice(bytes);
+    }
+}
+
 /// Maps the reserved value 0 to another fixed value, so that 0 can mark empty
 /// slots. This merges two fingerprints; the collision bound in reports counts it.
 #[inline]
@@ -182,6 +218,15 @@ mod tests {
     fn xxh3_is_the_specified_function() {
         // Published xxh3_64 test vector: the empty input with seed 0.
         assert_eq!(fingerprint_bytes(b""), 0x2D06_8005_38D3_94C2);
+    }
+
+    #[test]
+    fn gathered_bytes_hash_like_one_shot_xxh3_on_the_stack_or_the_heap() {
+        for n in [0usize, 1, 7, 8, 9, 16, 17, 100] {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 13) as u8).collect();
+            let fp = fingerprint_gathered::<8>(42, |g| bytes.chunks(3).for_each(|c| g.put(c)));
+            assert_eq!(fp, fingerprint_bytes_seeded(&bytes, 42), "{n} bytes");
+        }
     }
 
     #[test]

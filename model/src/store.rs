@@ -77,28 +77,9 @@ impl<T: std::hash::Hash + Stamps + Clone> Hashed<T> {
     /// mean equal objects up to collisions. The stamps are gathered on the
     /// stack (an object has a few: more than 16 go to the heap).
     fn digest(value: &T, body: u64) -> u64 {
-        const ON_STACK: usize = 16;
-        let mut stack = [0u8; 4 * ON_STACK];
-        let (mut n, mut heap) = (0, Vec::new());
-        value.visit(&mut |r| {
-            match stack.get_mut(4 * n..4 * n + 4) {
-                Some(at) => at.copy_from_slice(&r.to_le_bytes()),
-                None => {
-                    if heap.is_empty() {
-                        heap.extend_from_slice(&stack);
-                    }
-                    heap.extend_from_slice(&r.to_le_bytes());
-                }
-            }
-            n += 1;
-        });
-        let bytes = if n > ON_STACK { &heap[..] } else { &stack[..4 * n] };
-        krepis_engine::fingerprint::fingerprint_bytes_seeded(bytes, body)
-    }
-
-    /// The digest of the contents with every stamp replaced by 0.
-    fn body(&self) -> u64 {
-        self.body
+        krepis_engine::fingerprint::fingerprint_gathered::<64>(body, |g| {
+            value.visit(&mut |r| g.put(&r.to_le_bytes()));
+        })
     }
 }
 
@@ -123,17 +104,9 @@ impl<T> Collection<T> {
     /// xxh3, seeded with the number of objects, of their digests in order
     /// (little-endian), gathered on the stack up to 32 objects.
     fn digest_of(items: &[Arc<Hashed<T>>]) -> u64 {
-        const ON_STACK: usize = 32;
-        let seed = items.len() as u64;
-        let mut stack = [0u8; 8 * ON_STACK];
-        if items.len() <= ON_STACK {
-            for (at, o) in stack.chunks_exact_mut(8).zip(items) {
-                at.copy_from_slice(&o.digest.to_le_bytes());
-            }
-            return krepis_engine::fingerprint::fingerprint_bytes_seeded(&stack[..8 * items.len()], seed);
-        }
-        let bytes: Vec<u8> = items.iter().flat_map(|o| o.digest.to_le_bytes()).collect();
-        krepis_engine::fingerprint::fingerprint_bytes_seeded(&bytes, seed)
+        krepis_engine::fingerprint::fingerprint_gathered::<256>(items.len() as u64, |g| {
+            items.iter().for_each(|o| g.put(&o.digest.to_le_bytes()));
+        })
     }
 
     /// The list's digest ([`Self::digest_of`] its objects).
@@ -340,7 +313,7 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
     fn ranked_bytes(&self, ranks: &Ranks<'_>, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.items().len().to_ne_bytes());
         for o in self.items().iter() {
-            out.extend_from_slice(&o.body().to_ne_bytes());
+            out.extend_from_slice(&o.body.to_ne_bytes());
             o.value.visit(&mut |r| out.extend_from_slice(&ranks.map(r).to_ne_bytes()));
         }
     }
