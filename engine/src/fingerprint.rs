@@ -6,6 +6,8 @@
 
 use std::hash::{Hash, Hasher};
 
+use crate::stack_bytes::StackBytes;
+
 /// A state fingerprint. Never 0 inside the engine: 0 marks an empty slot.
 pub type Fingerprint = u64;
 
@@ -15,7 +17,7 @@ pub type Fingerprint = u64;
 /// `usize` and slice lengths writes native-width integers, so fingerprints of
 /// such states differ between 32- and 64-bit targets.
 pub fn fingerprint_of<T: Hash + ?Sized>(value: &T) -> Fingerprint {
-    let mut h = Collect { buf: [0; COLLECT], len: 0, spill: None };
+    let mut h = Collect { buf: StackBytes::new(), spill: None };
     value.hash(&mut h);
     h.finish()
 }
@@ -24,26 +26,12 @@ pub fn fingerprint_of<T: Hash + ?Sized>(value: &T) -> Fingerprint {
 /// hash more than 256 bytes, such as whole states with histories: their
 /// bytes are gathered in a per-thread buffer ([`fingerprint_filled`]) and
 /// hashed at once, instead of spilling into a streaming xxh3 fed a few bytes
-/// at a time.
+/// at a time. (Gathering them on the stack up to 1 KiB first, through
+/// [`Gathered`], took 1.7% more instructions on a synchronous BFS run on
+/// `cluster`, 4.2% more on a causal one.) Small values hash faster through
+/// [`fingerprint_of`], which has no thread-local lookup.
 pub fn fingerprint_of_large<T: Hash + ?Sized>(value: &T) -> Fingerprint {
     fingerprint_filled(|bytes| value.hash(&mut Append(bytes)))
-}
-
-/// The xxh3 fingerprint ([`fingerprint_bytes`]) of what `fill` appends to
-/// an empty buffer. Buffers come from a per-thread pool and go back to it
-/// with their capacity, so once a thread has warmed up no call allocates,
-/// nested calls included (a `Hash` implementation that fingerprints a part
-/// while a whole state is being fingerprinted gets a buffer of its own).
-pub fn fingerprint_filled(fill: impl FnOnce(&mut Vec<u8>)) -> Fingerprint {
-    thread_local! {
-        static POOL: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    let mut bytes = POOL.with_borrow_mut(Vec::pop).unwrap_or_default();
-    bytes.clear();
-    fill(&mut bytes);
-    let fp = fingerprint_bytes(&bytes);
-    POOL.with_borrow_mut(|pool| pool.push(bytes));
-    fp
 }
 
 /// A hasher that appends what it is fed to a buffer (hashed afterwards).
@@ -59,11 +47,42 @@ impl Hasher for Append<'_> {
     }
 }
 
+thread_local! {
+    /// Buffers for hashing values too large for the stack, kept with their
+    /// capacity: once a thread has warmed up, no fingerprint allocates.
+    static POOL: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An empty buffer from this thread's pool.
+fn pooled() -> Vec<u8> {
+    let mut bytes = POOL.with_borrow_mut(Vec::pop).unwrap_or_default();
+    bytes.clear();
+    bytes
+}
+
+/// Gives `bytes` back to this thread's pool.
+fn unpool(bytes: Vec<u8>) {
+    POOL.with_borrow_mut(|pool| pool.push(bytes));
+}
+
+/// The xxh3 fingerprint ([`fingerprint_bytes`]) of what `fill` appends to
+/// an empty buffer. Buffers come from a per-thread pool and go back to it
+/// with their capacity, so once a thread has warmed up no call allocates,
+/// nested calls included (a `Hash` implementation that fingerprints a part
+/// while a whole state is being fingerprinted gets a buffer of its own).
+pub fn fingerprint_filled(fill: impl FnOnce(&mut Vec<u8>)) -> Fingerprint {
+    let mut bytes = pooled();
+    fill(&mut bytes);
+    let fp = fingerprint_bytes(&bytes);
+    unpool(bytes);
+    fp
+}
+
 /// Fingerprint of the bytes `feed` writes into the hasher it is given (the
 /// same streaming xxh3 as [`fingerprint_of`]): for values hashed up to some
 /// equivalence, which no `Hash` implementation can express.
 pub fn fingerprint_with(feed: impl FnOnce(&mut dyn Hasher)) -> Fingerprint {
-    let mut h = Collect { buf: [0; COLLECT], len: 0, spill: None };
+    let mut h = Collect { buf: StackBytes::new(), spill: None };
     feed(&mut h);
     h.finish()
 }
@@ -76,8 +95,7 @@ const COLLECT: usize = 256;
 /// function either way. The one-shot path avoids setting up the streaming
 /// state (about 600 bytes) for every state.
 struct Collect {
-    buf: [u8; COLLECT],
-    len: usize,
+    buf: StackBytes<COLLECT>,
     spill: Option<Box<xxhash_rust::xxh3::Xxh3Default>>,
 }
 
@@ -86,10 +104,7 @@ impl Collect {
     /// instead of calling `memmove` (18% of two-phase commit's time before).
     #[inline(always)]
     fn fixed<const N: usize>(&mut self, bytes: &[u8; N]) {
-        if self.spill.is_none() && self.len + N <= COLLECT {
-            self.buf[self.len..self.len + N].copy_from_slice(bytes);
-            self.len += N;
-        } else {
+        if self.spill.is_some() || !self.buf.try_put(bytes) {
             self.write(bytes);
         }
     }
@@ -100,12 +115,9 @@ impl Hasher for Collect {
     fn write(&mut self, bytes: &[u8]) {
         if let Some(s) = &mut self.spill {
             s.update(bytes);
-        } else if self.len + bytes.len() <= COLLECT {
-            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-            self.len += bytes.len();
-        } else {
+        } else if !self.buf.try_put(bytes) {
             let mut s = Box::new(xxhash_rust::xxh3::Xxh3Default::new());
-            s.update(&self.buf[..self.len]);
+            s.update(self.buf.as_slice());
             s.update(bytes);
             self.spill = Some(s);
         }
@@ -139,7 +151,7 @@ impl Hasher for Collect {
     fn finish(&self) -> u64 {
         match &self.spill {
             Some(s) => s.digest(),
-            None => xxhash_rust::xxh3::xxh3_64(&self.buf[..self.len]),
+            None => xxhash_rust::xxh3::xxh3_64(self.buf.as_slice()),
         }
     }
 }
@@ -157,38 +169,82 @@ pub fn fingerprint_bytes_seeded(bytes: &[u8], seed: u64) -> Fingerprint {
 }
 
 /// [`fingerprint_bytes_seeded`] of the bytes `fill` puts
-/// ([`Gathered::put`]), gathered in an `N`-byte buffer on the stack and on
-/// the heap once longer: a digest of a few fixed-size values (an object's
-/// stamps, a list's digests) with neither a hasher call per value nor an
-/// allocation.
+/// ([`Gathered::put`], or a `Hash` implementation writing into it),
+/// gathered in an `N`-byte buffer on the stack, not zeroed first, and in a
+/// per-thread buffer once longer: a digest of a few fixed-size values (an
+/// object's stamps, a list's digests) with neither a hasher call per value
+/// nor an allocation.
 pub fn fingerprint_gathered<const N: usize>(seed: u64, fill: impl FnOnce(&mut Gathered<N>)) -> Fingerprint {
-    let mut g = Gathered { stack: [0; N], len: 0, heap: Vec::new() };
+    let mut g = Gathered { stack: StackBytes::new(), heap: None };
     fill(&mut g);
-    let bytes = if g.heap.is_empty() { &g.stack[..g.len] } else { &g.heap[..] };
-    fingerprint_bytes_seeded(bytes, seed)
+    match g.heap {
+        None => fingerprint_bytes_seeded(g.stack.as_slice(), seed),
+        Some(heap) => {
+            let fp = fingerprint_bytes_seeded(&heap, seed);
+            unpool(heap);
+            fp
+        }
+    }
 }
 
 /// The bytes being gathered for [`fingerprint_gathered`].
 pub struct Gathered<const N: usize> {
-    stack: [u8; N],
-    len: usize,
-    /// Every byte put, once they outgrew `stack` (empty until then).
-    heap: Vec<u8>,
+    stack: StackBytes<N>,
+    /// Every byte put, once they outgrew `stack` (`None` until then).
+    heap: Option<Vec<u8>>,
 }
 
 impl<const N: usize> Gathered<N> {
     /// Appends `bytes`.
-    #[inline]
+    #[inline(always)]
     pub fn put(&mut self, bytes: &[u8]) {
-        if self.heap.is_empty() {
-            if let Some(at) = self.stack.get_mut(self.len..self.len + bytes.len()) {
-                at.copy_from_slice(bytes);
-                self.len += bytes.len();
-                return;
-            }
-            self.heap.extend_from_slice(&self.stack[..self.len]);
+        match &mut self.heap {
+            None if self.stack.try_put(bytes) => {}
+            Some(heap) => heap.extend_from_slice(bytes),
+            None => self.spill(bytes),
         }
-        self.heap.extend_from_slice(bytes);
+    }
+
+    /// Moves the bytes so far to a pooled buffer and appends `bytes` there.
+    #[cold]
+    fn spill(&mut self, bytes: &[u8]) {
+        let mut heap = pooled();
+        heap.extend_from_slice(self.stack.as_slice());
+        heap.extend_from_slice(bytes);
+        self.heap = Some(heap);
+    }
+}
+
+/// Gathers what a `Hash` implementation writes ([`Gathered::put`]);
+/// integers are written native-endian, as `std`'s hashers see them.
+impl<const N: usize> Hasher for Gathered<N> {
+    #[inline(always)]
+    fn write(&mut self, bytes: &[u8]) {
+        self.put(bytes);
+    }
+    #[inline(always)]
+    fn write_u8(&mut self, v: u8) {
+        self.put(&[v]);
+    }
+    #[inline(always)]
+    fn write_u16(&mut self, v: u16) {
+        self.put(&v.to_ne_bytes());
+    }
+    #[inline(always)]
+    fn write_u32(&mut self, v: u32) {
+        self.put(&v.to_ne_bytes());
+    }
+    #[inline(always)]
+    fn write_u64(&mut self, v: u64) {
+        self.put(&v.to_ne_bytes());
+    }
+    #[inline(always)]
+    fn write_usize(&mut self, v: usize) {
+        self.put(&v.to_ne_bytes());
+    }
+    /// Not a fingerprint: [`fingerprint_gathered`] hashes what was gathered.
+    fn finish(&self) -> u64 {
+        0
     }
 }
 
@@ -233,14 +289,16 @@ mod tests {
     fn short_and_spilled_inputs_hash_like_one_shot_xxh3() {
         for n in [0usize, 1, 8, 255, 256, 257, 1000, 4096, 5000] {
             let bytes: Vec<u8> = (0..n).map(|i| (i * 7) as u8).collect();
-            let mut h = Collect { buf: [0; COLLECT], len: 0, spill: None };
+            let mut h = Collect { buf: StackBytes::new(), spill: None };
             for part in bytes.chunks(100) {
                 h.write(part);
             }
             assert_eq!(h.finish(), fingerprint_bytes(&bytes), "{n} bytes");
+            assert_eq!(fingerprint_bytes_seeded(&bytes, 0), fingerprint_bytes(&bytes), "seed 0 is unseeded");
         }
         // Values: the same fingerprint through either function, nested too.
-        for n in [0u64, 10, 300, 1000] {
+        // 128 values fill the 1 KiB stack buffer of the large path exactly.
+        for n in [0u64, 10, 127, 128, 129, 300, 1000] {
             let v: Vec<u64> = (0..n).collect();
             assert_eq!(fingerprint_of(&v), fingerprint_of_large(&v), "{n} values");
         }

@@ -60,6 +60,7 @@ mod report;
 mod search;
 mod simulation;
 mod slots;
+mod stack_bytes;
 mod sync;
 mod trace;
 pub mod trace_file;

@@ -58,7 +58,7 @@ impl<T: std::hash::Hash + Stamps + Clone> Hashed<T> {
             stamps.push(r);
             0
         });
-        let body = krepis_engine::fingerprint::fingerprint_of_large(&value);
+        let body = krepis_engine::fingerprint::fingerprint_of(&value);
         let mut saved = stamps.iter();
         value.replace(&mut |r| saved.next().copied().unwrap_or(r));
         Self::with_body(value, body)
@@ -586,7 +586,7 @@ impl Snapshot {
 
     /// Freezes `store`.
     pub fn new(store: Store) -> Self {
-        let digest = krepis_engine::fingerprint::fingerprint_of_large(&store);
+        let digest = krepis_engine::fingerprint::fingerprint_of(&store);
         let mut stamps = Gather::new();
         store.stamps(&mut |r| stamps.insert(r));
         let stamps = stamps.finish();
@@ -653,7 +653,7 @@ impl Snapshot {
                 });
                 frozen.stamps = stamps;
                 // `local` is the same for every renumbering.
-                self.digest = krepis_engine::fingerprint::fingerprint_of_large(&frozen.store);
+                self.digest = krepis_engine::fingerprint::fingerprint_of(&frozen.store);
             }
             return;
         }
