@@ -46,9 +46,7 @@ impl<C: Consistency> KubeState<C> {
     pub fn stamp_set(&self) -> StampSet {
         let mut present = Gather::new();
         self.history.stamps(&mut present);
-        for sess in self.locals.iter().filter_map(|l| l.session()) {
-            sess.iter().for_each(|r| present.insert(*r));
-        }
+        present.union(self.locals.session_stamps());
         present.finish()
     }
 
