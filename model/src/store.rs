@@ -335,12 +335,16 @@ pub trait Stamps {
     fn replace(&mut self, f: &mut impl FnMut(Rev) -> Rev);
 }
 
+// Inlined: called for every object of every store a write freezes (a
+// call each was 0.6% of a synchronous BFS run on `cluster`).
+#[inline(always)]
 fn visit_meta(m: &crate::meta::Meta, f: &mut impl FnMut(Rev)) {
     f(m.uid);
     f(m.resource_version);
     m.owners.iter().for_each(|o| f(o.uid));
 }
 
+#[inline(always)]
 fn map_meta(m: &mut crate::meta::Meta, map: &mut impl FnMut(Uid) -> Uid) {
     m.uid = map(m.uid);
     m.resource_version = map(m.resource_version);
