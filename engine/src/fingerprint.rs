@@ -169,8 +169,7 @@ pub fn fingerprint_bytes_seeded(bytes: &[u8], seed: u64) -> Fingerprint {
 }
 
 /// [`fingerprint_bytes_seeded`] of the bytes `fill` puts
-/// ([`Gathered::put`], or a `Hash` implementation writing into it),
-/// gathered in an `N`-byte buffer on the stack, not zeroed first, and in a
+/// ([`Gathered::put`]), gathered in an `N`-byte buffer on the stack, not zeroed first, and in a
 /// per-thread buffer once longer: a digest of a few fixed-size values (an
 /// object's stamps, a list's digests) with neither a hasher call per value
 /// nor an allocation.
@@ -212,39 +211,6 @@ impl<const N: usize> Gathered<N> {
         heap.extend_from_slice(self.stack.as_slice());
         heap.extend_from_slice(bytes);
         self.heap = Some(heap);
-    }
-}
-
-/// Gathers what a `Hash` implementation writes ([`Gathered::put`]);
-/// integers are written native-endian, as `std`'s hashers see them.
-impl<const N: usize> Hasher for Gathered<N> {
-    #[inline(always)]
-    fn write(&mut self, bytes: &[u8]) {
-        self.put(bytes);
-    }
-    #[inline(always)]
-    fn write_u8(&mut self, v: u8) {
-        self.put(&[v]);
-    }
-    #[inline(always)]
-    fn write_u16(&mut self, v: u16) {
-        self.put(&v.to_ne_bytes());
-    }
-    #[inline(always)]
-    fn write_u32(&mut self, v: u32) {
-        self.put(&v.to_ne_bytes());
-    }
-    #[inline(always)]
-    fn write_u64(&mut self, v: u64) {
-        self.put(&v.to_ne_bytes());
-    }
-    #[inline(always)]
-    fn write_usize(&mut self, v: usize) {
-        self.put(&v.to_ne_bytes());
-    }
-    /// Not a fingerprint: [`fingerprint_gathered`] hashes what was gathered.
-    fn finish(&self) -> u64 {
-        0
     }
 }
 

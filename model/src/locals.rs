@@ -193,7 +193,7 @@ impl Packed {
     }
 
     /// Whether `map` changes some session revision.
-    fn map_sessions(&mut self, map: &dyn Fn(Rev) -> Rev) {
+    fn map_sessions(&mut self, map: &impl Fn(Rev) -> Rev) {
         let mut w = 0;
         while w < self.words.len() {
             let (s, _) = split(self.words[w]);
@@ -276,7 +276,7 @@ impl Locals {
 
     /// Replaces every session revision `x` by `map(x)` (order-preserving
     /// maps keep each session sorted).
-    pub fn map_sessions(&mut self, map: &dyn Fn(Rev) -> Rev) {
+    pub fn map_sessions(&mut self, map: &impl Fn(Rev) -> Rev) {
         // Unchanged, it stays the one packed form (no copy, no lookup).
         if !self.0.sessions.moved_by(map) {
             return;

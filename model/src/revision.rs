@@ -52,7 +52,7 @@ impl Revision {
     }
 
     /// Replaces every component `x` by `map(x)` (order-preserving maps keep it sorted).
-    pub fn map(&mut self, map: &dyn Fn(Rev) -> Rev) {
+    pub fn map(&mut self, map: &impl Fn(Rev) -> Rev) {
         self.0.iter_mut().for_each(|r| *r = map(*r));
     }
 }

@@ -52,7 +52,7 @@ impl StampSet {
     }
 
     /// Whether `map` changes some stamp of the set.
-    pub fn moved_by(&self, map: &dyn Fn(Rev) -> Rev) -> bool {
+    pub fn moved_by(&self, map: &impl Fn(Rev) -> Rev) -> bool {
         let mut moved = false;
         self.each(&mut |r| moved |= map(r) != r);
         moved

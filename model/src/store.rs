@@ -639,7 +639,7 @@ impl Snapshot {
     /// one its last write made) is renumbered in place: no other state can
     /// present it again, so caching it would only cost (a third of a
     /// synchronous simulation step).
-    pub(crate) fn renumber(&mut self, map: &dyn Fn(Rev) -> Rev) {
+    pub(crate) fn renumber(&mut self, map: &impl Fn(Rev) -> Rev) {
         if let Some(frozen) = Arc::get_mut(&mut self.store) {
             if frozen.stamps.moved_by(map) {
                 frozen.store.map_stamps(&map);

@@ -797,7 +797,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         h.write_usize(self.heads.len());
         self.heads.iter().for_each(|r| h.write_u32(ranks.map(*r)));
     }
-    fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
+    fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
         // The table stands (renumbering keeps the nodes and their links).
         let table = self.forget_ancestries();
         for n in self.nodes.make_mut() {

@@ -339,7 +339,7 @@ impl Linear {
     /// stays shared). A node or snapshot this history alone holds changes
     /// where it is; a shared one is copied (snapshots through the
     /// per-thread cache of [`Snapshot::renumber`]).
-    pub fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
+    pub fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
         let changes = |e: &Entry| {
             map(e.rev) != e.rev || e.parent.is_some_and(|p| map(p) != p) || e.store.stamp_set().moved_by(map)
         };
@@ -385,7 +385,7 @@ macro_rules! linear_common {
         fn missing(&self, read: &Revision) -> usize {
             self.0.entries.count_after(read.newest())
         }
-        fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev) {
+        fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
             self.0.map_stamps(map)
         }
         fn hash_ranked(&self, ranks: &crate::stamp_set::Ranks<'_>, h: &mut dyn std::hash::Hasher) {

@@ -182,7 +182,7 @@ pub trait Consistency:
     fn stamps(&self, set: &mut Gather);
 
     /// Replaces every stamp `x` by `map(x)`; `map` preserves order.
-    fn map_stamps(&mut self, map: &dyn Fn(Rev) -> Rev);
+    fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev);
 
     /// Feeds `h` the history up to renumbering: every stamp through
     /// `ranks` (the ranks of a set holding all of its stamps), objects by
