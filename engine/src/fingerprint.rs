@@ -169,10 +169,10 @@ pub fn fingerprint_bytes_seeded(bytes: &[u8], seed: u64) -> Fingerprint {
 }
 
 /// [`fingerprint_bytes_seeded`] of the bytes `fill` puts
-/// ([`Gathered::put`]), gathered in an `N`-byte buffer on the stack, not zeroed first, and in a
-/// per-thread buffer once longer: a digest of a few fixed-size values (an
-/// object's stamps, a list's digests) with neither a hasher call per value
-/// nor an allocation.
+/// ([`Gathered::put`]), gathered in an `N`-byte buffer on the stack (not
+/// zeroed first) and in a per-thread buffer once longer: a digest of a few
+/// fixed-size values (an object's stamps, a list's digests) with neither a
+/// hasher call per value nor an allocation.
 pub fn fingerprint_gathered<const N: usize>(seed: u64, fill: impl FnOnce(&mut Gathered<N>)) -> Fingerprint {
     let mut g = Gathered { stack: StackBytes::new(), heap: None };
     fill(&mut g);
@@ -263,7 +263,8 @@ mod tests {
             assert_eq!(fingerprint_bytes_seeded(&bytes, 0), fingerprint_bytes(&bytes), "seed 0 is unseeded");
         }
         // Values: the same fingerprint through either function, nested too.
-        // 128 values fill the 1 KiB stack buffer of the large path exactly.
+        // Around 1 KiB (128 values) as well as far past the stack hasher's
+        // 256 bytes.
         for n in [0u64, 10, 127, 128, 129, 300, 1000] {
             let v: Vec<u64> = (0..n).collect();
             assert_eq!(fingerprint_of(&v), fingerprint_of_large(&v), "{n} values");

@@ -192,7 +192,7 @@ impl Packed {
         }
     }
 
-    /// Whether `map` changes some session revision.
+    /// Replaces every session revision `x` by `map(x)`.
     fn map_sessions(&mut self, map: &impl Fn(Rev) -> Rev) {
         let mut w = 0;
         while w < self.words.len() {
