@@ -2,11 +2,13 @@
 //! string pairs ([`Pairs`]: label maps), and sharing sessions ([`share`])
 //! that serialise values sharing parts with each part written once, and
 //! hash-consing tables ([`HashCons`]) that keep one copy of equal values,
-//! a hasher for keys that already are hashes ([`Carried`]), and bit-packed
+//! a hasher for keys that already are hashes ([`Carried`]), short lists of
+//! `Copy` items held inline ([`InlineVec`]), and bit-packed
 //! records of fixed size laid out at start-up ([`layout`]).
 
 pub mod carried;
 pub mod hashcons;
+pub mod inline_vec;
 pub mod intern;
 pub mod layout;
 pub mod pairs;
@@ -15,6 +17,7 @@ pub mod share;
 
 pub use carried::Carried;
 pub use hashcons::HashCons;
+pub use inline_vec::InlineVec;
 pub use intern::Sym;
 pub use layout::{Field, Layout, LayoutBuilder};
 pub use pairs::Pairs;

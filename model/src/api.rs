@@ -341,7 +341,11 @@ mod tests {
     fn pod(n: &str) -> Pod {
         Pod {
             meta: Meta::named(n),
-            spec: PodSpec { node_name: None, images: smallvec::smallvec![name("img")], run_to_completion: false },
+            spec: PodSpec {
+                node_name: None,
+                images: krepis_encodings::inline_vec![name("img")],
+                run_to_completion: false,
+            },
             phase: Phase::Pending,
             ready: false,
         }

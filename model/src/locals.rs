@@ -21,6 +21,7 @@
 //! before 2026-11-27's digest; a checkpoint from such a build is refused on
 //! load (its saved fingerprints no longer match), not resumed wrongly.
 
+use krepis_encodings::InlineVec;
 use smallvec::SmallVec;
 use triomphe::Arc;
 
@@ -71,26 +72,20 @@ impl std::ops::Deref for Interned {
 /// 0 for no session, since a read point is never empty; running pods in the
 /// high 16) followed by the session's revisions; `names` holds every
 /// instance's running pods, in instance order.
-#[derive(Debug, Default, PartialEq, Eq)]
+///
+/// Its lists are [`InlineVec`]s: every step that changes an instance's
+/// local state copies its state's packed form.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Packed {
-    words: SmallVec<[u32; 20]>,
-    names: SmallVec<[Name; 4]>,
+    words: InlineVec<u32, 20>,
+    names: InlineVec<Name, 4>,
     len: usize,
-}
-
-/// The lists copied as bytes (the derived `Clone` goes through `SmallVec`'s
-/// generic `extend`, an element at a time): every step that changes an
-/// instance's local state copies its state's packed form.
-impl Clone for Packed {
-    fn clone(&self) -> Self {
-        Packed { words: SmallVec::from_slice(&self.words), names: SmallVec::from_slice(&self.names), len: self.len }
-    }
 }
 
 /// One instance's local state, borrowed from [`Locals`]. Ordered as
 /// [`Local`] is (session, then running pods): an empty session orders
 /// first as `None` does, and slices order as `Revision`'s and `Running`'s
-/// `SmallVec`s do.
+/// lists do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LocalRef<'a> {
     /// The session's revisions (empty: no session).
@@ -124,11 +119,11 @@ impl<'a> LocalRef<'a> {
 
 impl Packed {
     fn new(n: usize) -> Self {
-        Packed { words: smallvec::smallvec![0; n], names: SmallVec::new(), len: n }
+        Packed { words: std::iter::repeat_n(0, n).collect(), names: InlineVec::new(), len: n }
     }
 
     fn from_locals(locals: &[Local]) -> Self {
-        let mut out = Packed { words: SmallVec::new(), names: SmallVec::new(), len: locals.len() };
+        let mut out = Packed { words: InlineVec::new(), names: InlineVec::new(), len: locals.len() };
         for l in locals {
             out.push(l);
         }
@@ -320,7 +315,7 @@ impl Locals {
     pub fn permuted(&self, order: &[usize]) -> Locals {
         assert_eq!(order.len(), self.len(), "a permutation of every instance");
         let refs: SmallVec<[LocalRef<'_>; 16]> = self.iter().collect();
-        let mut p = Packed { words: SmallVec::new(), names: SmallVec::new(), len: order.len() };
+        let mut p = Packed { words: InlineVec::new(), names: InlineVec::new(), len: order.len() };
         for &i in order {
             let l = refs[i];
             p.words.push(header(l.session.len(), l.running.len()));

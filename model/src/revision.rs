@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use smallvec::SmallVec;
+use krepis_encodings::InlineVec;
 
 use crate::meta::Rev;
 
@@ -10,35 +10,27 @@ use crate::meta::Rev;
 /// histories, or a set of concurrent writes merged together (causal). Sorted,
 /// without duplicates, never empty. Up to four components are held inline
 /// (no heap allocation: read points are cloned into every successor).
-#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-pub struct Revision(SmallVec<[Rev; 4]>);
-
-/// Copied as bytes (a derived `Clone` goes through `SmallVec`'s generic
-/// `extend`, a component at a time).
-impl Clone for Revision {
-    fn clone(&self) -> Self {
-        Revision(SmallVec::from_slice(&self.0))
-    }
-}
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Revision(InlineVec<Rev, 4>);
 
 impl Revision {
     /// The read point of the single write `r`.
     pub fn at(r: Rev) -> Self {
-        Revision(smallvec::smallvec![r])
+        Revision(krepis_encodings::inline_vec![r])
     }
 
     /// The merge of the writes `rs` (sorted and de-duplicated here).
     pub fn merged(mut rs: Vec<Rev>) -> Self {
         rs.sort_unstable();
         rs.dedup();
-        Revision(SmallVec::from_vec(rs))
+        Revision(InlineVec::from(rs))
     }
 
     /// The read point of the writes `rs`, which are sorted, without
     /// duplicates and not empty (checked in debug builds).
     pub fn from_sorted(rs: &[Rev]) -> Self {
         debug_assert!(!rs.is_empty() && rs.windows(2).all(|w| w[0] < w[1]), "{rs:?}");
-        Revision(SmallVec::from_slice(rs))
+        Revision(InlineVec::from_slice(rs))
     }
 
     /// The writes merged at this point.

@@ -205,10 +205,10 @@ impl Scenario {
                 replicas,
                 selector: labels.clone(),
                 template_labels: labels,
-                template_images: smallvec::smallvec![self::name("app")],
+                template_images: krepis_encodings::inline_vec![self::name("app")],
                 pod_management: PodManagement::OrderedReady,
                 update_strategy: crate::resources::UpdateStrategy::RollingUpdate { partition: 0 },
-                volume_claim_templates: smallvec::smallvec![],
+                volume_claim_templates: krepis_encodings::inline_vec![],
             },
             status: StatefulSetStatus::default(),
         }
@@ -218,7 +218,11 @@ impl Scenario {
     pub fn bare_pod(name: &str, image: &str) -> Pod {
         Pod {
             meta: Meta::named(name),
-            spec: PodSpec { node_name: None, images: smallvec::smallvec![self::name(image)], run_to_completion: false },
+            spec: PodSpec {
+                node_name: None,
+                images: krepis_encodings::inline_vec![self::name(image)],
+                run_to_completion: false,
+            },
             phase: Phase::Pending,
             ready: false,
         }
@@ -233,7 +237,7 @@ impl Scenario {
                 replicas,
                 selector: labels.clone(),
                 template_labels: labels,
-                template_images: smallvec::smallvec![self::name("fake")],
+                template_images: krepis_encodings::inline_vec![self::name("fake")],
             },
             status: ReplicaSetStatus::default(),
         }
@@ -294,7 +298,7 @@ impl Scenario {
                 replicas,
                 selector: labels.clone(),
                 template_labels: labels,
-                template_images: smallvec::smallvec![self::name("fake")],
+                template_images: krepis_encodings::inline_vec![self::name("fake")],
                 strategy: Strategy::DEFAULT,
                 paused: false,
             },
@@ -352,7 +356,7 @@ impl Scenario {
                 parallelism,
                 completions,
                 template_labels: Labels::from_pairs(&[("name", "test")]),
-                template_images: smallvec::smallvec![self::name("fake")],
+                template_images: krepis_encodings::inline_vec![self::name("fake")],
                 suspend: false,
                 backoff_limit: 6,
             },

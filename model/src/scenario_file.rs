@@ -203,7 +203,9 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
             return Err(err(&["name", n], format!("field `name`: {kind} name '{n}' is empty or used twice")));
         }
     }
-    let image = |i: &Option<String>| -> crate::meta::Names { smallvec::smallvec![name(i.as_deref().unwrap_or("app"))] };
+    let image = |i: &Option<String>| -> crate::meta::Names {
+        krepis_encodings::inline_vec![name(i.as_deref().unwrap_or("app"))]
+    };
     let replicasets: Vec<ReplicaSet> = f
         .replicasets
         .iter()

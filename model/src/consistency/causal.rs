@@ -21,7 +21,7 @@ use hashbrown::HashMap;
 use std::borrow::Cow;
 use triomphe::Arc;
 
-#[derive(Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Node {
     rev: Rev,
     /// Hashes and serialises as the `Vec` it replaced (inline: no
@@ -30,20 +30,11 @@ pub(crate) struct Node {
     store: Snapshot,
 }
 
-/// Predecessors copied as bytes (a derived `Clone` goes through
-/// `SmallVec`'s generic `extend`, a revision at a time): a write copies
-/// every node of a shared history.
-impl Clone for Node {
-    fn clone(&self) -> Self {
-        Node { rev: self.rev, preds: Preds::from_slice(&self.preds), store: self.store.clone() }
-    }
-}
-
 /// A write's predecessors (one, or a few after concurrent writes).
-type Preds = smallvec::SmallVec<[Rev; 2]>;
+type Preds = krepis_encodings::InlineVec<Rev, 2>;
 
 /// A history's heads (one, or a few while writes are concurrent).
-type Heads = smallvec::SmallVec<[Rev; 2]>;
+type Heads = krepis_encodings::InlineVec<Rev, 2>;
 
 /// A history's writes, in increasing revision order, behind one pointer:
 /// a step that writes nothing shares them with the state it came from, and
@@ -392,7 +383,10 @@ pub struct CausalHistory<const PRUNE: bool> {
     latest: Cached<Arc<Store>>,
 }
 
-/// Heads copied as bytes (every successor copies its history).
+/// Written out, not derived: a derived `Clone` is marked `#[inline]`, and
+/// inlining it into every state's clone made causal BFS on `cluster`
+/// execute 4.0% more instructions (callgrind, 100,000 states: 1.543 G
+/// against 1.484 G), though it does the same work.
 impl<const PRUNE: bool> Clone for CausalHistory<PRUNE> {
     fn clone(&self) -> Self {
         CausalHistory { nodes: self.nodes.clone(), heads: Heads::from_slice(&self.heads), latest: self.latest.clone() }
@@ -589,7 +583,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     fn new(initial: Store, rev: Rev) -> Self {
         CausalHistory {
             nodes: Nodes::new(vec![Node { rev, preds: Preds::new(), store: Snapshot::new(initial) }]),
-            heads: smallvec::smallvec![rev],
+            heads: krepis_encodings::inline_vec![rev],
             latest: Cached::default(),
         }
     }

@@ -432,7 +432,7 @@ mod tests {
         let mut rev = 10;
         settle(&mut s, &mut rev, pods_follow);
         let mut d = s.deployments.get("web").unwrap().clone();
-        d.spec.template_images = smallvec::smallvec![name("img2")];
+        d.spec.template_images = krepis_encodings::inline_vec![name("img2")];
         rev += 1;
         apply(&mut s, &Operation::UpdateDeployment(d), rev).unwrap();
         // 25% of 4: surge 1, unavailable 1. At every point: at most 5 pods

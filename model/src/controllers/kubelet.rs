@@ -71,13 +71,13 @@ mod tests {
     #[test]
     fn joins_when_its_node_is_missing() {
         let s = store(vec![], vec![]);
-        assert_eq!(run(&mut smallvec::smallvec![], &s), Some(Operation::NodeJoin(name("n1"))));
+        assert_eq!(run(&mut krepis_encodings::inline_vec![], &s), Some(Operation::NodeJoin(name("n1"))));
     }
 
     #[test]
     fn starts_then_reports_ready_then_rests() {
         let mut s = store(vec![node("n1")], vec![bound(pod("a", 3), "n1"), bound(pod("b", 4), "n2")]);
-        let mut running = smallvec::smallvec![];
+        let mut running = krepis_encodings::inline_vec![];
         let Some(Operation::UpdatePodStatus(p)) = run(&mut running, &s) else { panic!("start a") };
         assert_eq!((&*p.meta.name, p.phase, p.ready), ("a", Phase::Running, false));
         assert_eq!(running.as_slice(), [name("a")], "recorded before the write is accepted");
@@ -93,7 +93,7 @@ mod tests {
         let mut deleting = bound(pod("a", 3), "n1");
         deleting.meta.deleting = true;
         let s = store(vec![node("n1")], vec![deleting]);
-        let mut running = smallvec::smallvec![name("a"), name("ghost")];
+        let mut running = krepis_encodings::inline_vec![name("a"), name("ghost")];
         assert_eq!(run(&mut running, &s), Some(Operation::RemovePod { name: name("a"), uid: 3 }));
         assert!(running.is_empty());
     }
@@ -105,7 +105,7 @@ mod tests {
         p.phase = Phase::Running;
         p.ready = true;
         let s = store(vec![node("n1")], vec![p]);
-        let mut running = smallvec::smallvec![name("job-0")];
+        let mut running = krepis_encodings::inline_vec![name("job-0")];
         let Some(Operation::UpdatePodStatus(done)) = run(&mut running, &s) else { panic!("a status write") };
         assert_eq!((done.phase, done.ready), (Phase::Succeeded, false));
         assert!(running.is_empty(), "its containers have exited");
@@ -117,7 +117,7 @@ mod tests {
         p.meta.deleting = true;
         p.meta.finalizers.push(name("batch.kubernetes.io/job-tracking"));
         let mut s = store(vec![node("n1")], vec![p]);
-        let mut running = smallvec::smallvec![name("job-0")];
+        let mut running = krepis_encodings::inline_vec![name("job-0")];
         let op = run(&mut running, &s).expect("the kubelet confirms the stop");
         crate::api::apply(&mut s, &op, 10).unwrap();
         let held = s.pods.get("job-0").expect("held by the finalizer");

@@ -76,7 +76,7 @@ impl fmt::Display for Controller {
 
 /// The pods a kubelet runs, by name, sorted; two are held inline (no heap
 /// allocation when a state is cloned).
-pub type Running = smallvec::SmallVec<[Name; 2]>;
+pub type Running = krepis_encodings::InlineVec<Name, 2>;
 
 /// A controller instance's local state. Lost on restart. Ordered (any fixed
 /// order) so that interchangeable instances can be sorted by it.

@@ -20,7 +20,7 @@ pub fn pod(n: &str, uid: u32) -> Pod {
     meta.resource_version = uid;
     Pod {
         meta,
-        spec: PodSpec { node_name: None, images: smallvec::smallvec![name("img")], run_to_completion: false },
+        spec: PodSpec { node_name: None, images: krepis_encodings::inline_vec![name("img")], run_to_completion: false },
         phase: Phase::Pending,
         ready: false,
     }
@@ -42,10 +42,10 @@ pub fn sts(n: &str, replicas: u32, uid: u32) -> StatefulSet {
             replicas,
             selector: labels.clone(),
             template_labels: labels,
-            template_images: smallvec::smallvec![name("img")],
+            template_images: krepis_encodings::inline_vec![name("img")],
             pod_management: PodManagement::OrderedReady,
             update_strategy: crate::resources::UpdateStrategy::RollingUpdate { partition: 0 },
-            volume_claim_templates: smallvec::smallvec![],
+            volume_claim_templates: krepis_encodings::inline_vec![],
         },
         status: StatefulSetStatus::default(),
     }
@@ -62,7 +62,7 @@ pub fn rs(n: &str, replicas: u32, uid: u32) -> ReplicaSet {
             replicas,
             selector: labels.clone(),
             template_labels: labels,
-            template_images: smallvec::smallvec![name("img")],
+            template_images: krepis_encodings::inline_vec![name("img")],
         },
         status: ReplicaSetStatus::default(),
     }
@@ -87,7 +87,7 @@ pub fn deployment(n: &str, replicas: u32, uid: u32) -> crate::resources::Deploym
             replicas,
             selector: labels.clone(),
             template_labels: labels,
-            template_images: smallvec::smallvec![name("img")],
+            template_images: krepis_encodings::inline_vec![name("img")],
             strategy: Strategy::DEFAULT,
             paused: false,
         },
@@ -106,7 +106,7 @@ pub fn job(n: &str, parallelism: u32, completions: Option<u32>, uid: u32) -> cra
             parallelism,
             completions,
             template_labels: Labels::from_pairs(&[("job", n)]),
-            template_images: smallvec::smallvec![name("img")],
+            template_images: krepis_encodings::inline_vec![name("img")],
             suspend: false,
             backoff_limit: 6,
         },

@@ -144,10 +144,10 @@ mod tests {
                 replicas: 1,
                 selector: Labels::default(),
                 template_labels: Labels::default(),
-                template_images: smallvec::smallvec![],
+                template_images: krepis_encodings::inline_vec![],
                 pod_management: PodManagement::OrderedReady,
                 update_strategy: UpdateStrategy::RollingUpdate { partition: 0 },
-                volume_claim_templates: smallvec::smallvec![],
+                volume_claim_templates: krepis_encodings::inline_vec![],
             },
             status: StatefulSetStatus::default(),
         };
