@@ -351,7 +351,7 @@ pub fn normalize<C: Consistency>(s: &mut KubeState<C>, keep_stamps: bool) {
     } else {
         s.history.prune(&[], s.restarts_left > 0);
     }
-    if !keep_stamps || s.history.max().newest() >= RENUMBER_AT {
+    if !keep_stamps || s.history.newest() >= RENUMBER_AT {
         renumber(s);
     }
 }

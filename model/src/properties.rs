@@ -209,7 +209,7 @@ fn deployment_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
         }),
         Property::always(DEP_OLD_RS_SCALED_DOWN, |_, s: &KubeState<C>| {
             let st = s.history.latest();
-            let now = s.history.max().newest();
+            let now = s.history.newest();
             let ok = st
                 .deployments
                 .iter()
@@ -229,7 +229,7 @@ fn deployment_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
 fn job_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
     fn check<C: Consistency>(s: &KubeState<C>, ok: impl Fn(&crate::resources::Job, u32, u32) -> bool) -> bool {
         let st = s.history.latest();
-        let now = s.history.max().newest();
+        let now = s.history.newest();
         let all = st.jobs.iter().filter(|j| stable(&j.meta, j.status.observed_generation, now)).all(|j| {
             let (mut active, mut ready) = (0, 0);
             for p in st.pods.iter().filter(|p| p.active() && p.meta.controller_uid() == Some(j.meta.uid)) {
@@ -260,7 +260,7 @@ fn job_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>> {
 fn rs_status_replicas<C: Consistency>() -> Property<KubeModel<C>> {
     Property::always(RS_STATUS_REPLICAS, |_, s: &KubeState<C>| {
         let st = s.history.latest();
-        let now = s.history.max().newest();
+        let now = s.history.newest();
         let ok = st.replicasets.iter().filter(|rs| stable(&rs.meta, rs.status.observed_generation, now)).all(|rs| {
             let pods = st.pods.iter().filter(|p| p.active() && p.meta.controller_uid() == Some(rs.meta.uid)).count();
             pods as u32 == rs.status.replicas
@@ -272,7 +272,7 @@ fn rs_status_replicas<C: Consistency>() -> Property<KubeModel<C>> {
 fn rs_status_matches_spec<C: Consistency>() -> Property<KubeModel<C>> {
     Property::always(RS_STATUS_MATCHES_SPEC, |_, s: &KubeState<C>| {
         let st = s.history.latest();
-        let now = s.history.max().newest();
+        let now = s.history.newest();
         let ok = st
             .replicasets
             .iter()
@@ -287,7 +287,7 @@ fn statefulset_status_properties<C: Consistency>() -> Vec<Property<KubeModel<C>>
     /// Whether every stable set satisfies `ok` with its pods of the newest state.
     fn check<C: Consistency>(s: &KubeState<C>, ok: impl Fn(&StatefulSet, &[&Pod]) -> bool) -> bool {
         let st = s.history.latest();
-        let now = s.history.max().newest();
+        let now = s.history.newest();
         let all =
             st.statefulsets.iter().filter(|set| stable(&set.meta, set.status.observed_generation, now)).all(|set| {
                 let pods: smallvec::SmallVec<[&Pod; 8]> = st

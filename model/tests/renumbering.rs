@@ -3,7 +3,8 @@
 //! `==` and hash alike (`Hash`, and the fingerprint of a model in ranked
 //! mode, [`KubeModel::ranked`]). States a default model reaches are dense.
 //! Checked at every state of a fixed walk of every built-in scenario under
-//! every consistency model, in both modes.
+//! every consistency model, in both modes (and `Consistency::newest`
+//! against `max().newest()` on the way).
 
 use krepis_engine::Model;
 use krepis_model::consistency::Consistency;
@@ -37,6 +38,8 @@ impl common::WithModel for Walk {
         let mut succ = Vec::new();
         let mut checked = 0;
         for step in 0..40u64 {
+            let newest = state.history.max().newest();
+            assert_eq!(state.history.newest(), newest, "step {step}: newest() is max().newest()");
             let mut dense = state.clone();
             renumber(&mut dense);
             assert!(dense == state, "step {step}: a state equals its dense renumbering");

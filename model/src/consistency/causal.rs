@@ -597,6 +597,9 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         // Heads are kept sorted, without repeats.
         Revision::from_sorted(&self.heads)
     }
+    fn newest(&self) -> Rev {
+        self.heads.last().copied().unwrap_or(0)
+    }
     /// Sorted and without duplicates (read sets are built in sorted order).
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         let mut sets = ReadSets::new(self);

@@ -382,6 +382,9 @@ macro_rules! linear_common {
         fn max(&self) -> Revision {
             Revision::at(self.0.last().rev)
         }
+        fn newest(&self) -> crate::meta::Rev {
+            self.0.last().rev
+        }
         fn view(&self, at: &Revision) -> Cow<'_, Store> {
             Cow::Borrowed(&self.0.get(at.newest()).unwrap_or(self.0.last()).store)
         }

@@ -105,6 +105,12 @@ pub trait Consistency:
     /// The read point of the newest state.
     fn max(&self) -> Revision;
 
+    /// The newest write's revision: `max().newest()`, without building the
+    /// read point (properties ask for it in every state a search meets).
+    fn newest(&self) -> Rev {
+        self.max().newest()
+    }
+
     /// The points a controller whose last read was `session` (none: it has
     /// not read since it started) may read now, in a fixed order.
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>);
