@@ -346,7 +346,7 @@ const RENUMBER_AT: Rev = 240;
 pub fn normalize<C: Consistency>(s: &mut KubeState<C>, keep_stamps: bool) {
     if C::PRUNE_READS_SESSIONS {
         // Borrowed from the local states: no read point is built.
-        let sessions: smallvec::SmallVec<[Option<&[Rev]>; 16]> = s.locals.iter().map(|l| l.session()).collect();
+        let sessions: krepis_encodings::InlineVec<Option<&[Rev]>, 16> = s.locals.iter().map(|l| l.session()).collect();
         s.history.prune(&sessions, s.restarts_left > 0);
     } else {
         s.history.prune(&[], s.restarts_left > 0);
@@ -403,7 +403,7 @@ impl ReadPoints {
 /// The distinct sessions of `state`'s controller instances, in order of
 /// first appearance, and for each instance the index of its session among
 /// them (instances often share one).
-type Sessions = (smallvec::SmallVec<[usize; 16]>, smallvec::SmallVec<[Option<Revision>; 8]>);
+type Sessions = (krepis_encodings::InlineVec<usize, 16>, smallvec::SmallVec<[Option<Revision>; 8]>);
 
 fn sessions<C: Consistency>(state: &KubeState<C>) -> Sessions {
     let mut distinct: smallvec::SmallVec<[Option<Revision>; 8]> = smallvec::SmallVec::new();
@@ -424,9 +424,9 @@ fn sessions<C: Consistency>(state: &KubeState<C>) -> Sessions {
 /// The read-point tokens ([`Consistency::read_tokens`]) of each controller
 /// instance of `state`, in instance order: `which[i]` indexes the token
 /// list of instance `i`'s session in `tokens`.
-fn read_tokens<C: Consistency>(state: &KubeState<C>) -> (smallvec::SmallVec<[usize; 16]>, Vec<Vec<u64>>) {
+fn read_tokens<C: Consistency>(state: &KubeState<C>) -> (krepis_encodings::InlineVec<usize, 16>, Vec<Vec<u64>>) {
     let (which, distinct) = sessions(state);
-    let sessions: smallvec::SmallVec<[Option<&Revision>; 8]> = distinct.iter().map(|s| s.as_ref()).collect();
+    let sessions: krepis_encodings::InlineVec<Option<&Revision>, 8> = distinct.iter().map(|s| s.as_ref()).collect();
     let mut tokens = vec![Vec::new(); distinct.len()];
     state.history.read_tokens(&sessions, &mut |s, t| tokens[s].push(t));
     (which, tokens)
@@ -794,7 +794,7 @@ impl<C: Consistency> Model for KubeModel<C> {
         }
         let Environment { clients, restarts } = self.environment(state);
         let (which, distinct) = sessions(state);
-        let sessions: smallvec::SmallVec<[Option<&Revision>; 8]> = distinct.iter().map(|s| s.as_ref()).collect();
+        let sessions: krepis_encodings::InlineVec<Option<&Revision>, 8> = distinct.iter().map(|s| s.as_ref()).collect();
         let steps = which.len().min(self.controllers.len());
         // What the pick named: a step of an instance (its token comes back
         // from the history), or another choice.
