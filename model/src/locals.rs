@@ -264,6 +264,14 @@ impl Locals {
         *self = intern(p);
     }
 
+    /// Every instance's running pods, in instance order: the concatenation
+    /// of their `running` lists, read without decoding each instance (the
+    /// property `pods-on-nodes-unique` reads it in every state a search
+    /// meets; going instance by instance was 3.7% of a synchronous BFS run).
+    pub fn all_running(&self) -> &[Name] {
+        &self.0.names
+    }
+
     /// The revisions of every instance's session (of their last reads).
     pub fn session_stamps(&self) -> &StampSet {
         &self.0.sessions
@@ -448,7 +456,8 @@ mod tests {
 
     proptest! {
         /// Packing keeps every instance's state, hashes as the vector's digest,
-        /// serialises as it, and `set` and `sort_run` act as on the vector.
+        /// serialises as it, `set` and `sort_run` act as on the vector, and
+        /// `all_running` is its running pods end to end.
         #[test]
         fn packed_locals_act_as_the_vector(
             mut v in proptest::collection::vec(arb_local(), 0..12),
@@ -470,6 +479,8 @@ mod tests {
                 prop_assert_eq!(fp(&p), fp(&(v.len(), fp(&v))));
                 prop_assert_eq!(&p, &Locals::from_locals(&v), "one packing per content");
                 prop_assert_eq!(p.session_stamps(), &sessions_of(&v));
+                let running: Vec<Name> = v.iter().flat_map(|l| l.running.iter().copied()).collect();
+                prop_assert_eq!(p.all_running(), &running[..]);
             }
             let mut bytes = Vec::new();
             prop_assert!(krepis_engine::checkpoint::postcard_encode(&p, &mut bytes));

@@ -107,9 +107,8 @@ fn applicable<C: Consistency>(scenario: &crate::Scenario) -> Vec<Property<KubeMo
     let mut props = vec![
         Property::always(PODS_ON_NODES_UNIQUE, |_, s: &KubeState<C>| {
             // Checked on every new state: a few names, compared pairwise
-            // on the stack (a hash set allocated per state).
-            let running: smallvec::SmallVec<[&crate::meta::Name; 16]> =
-                s.locals.iter().flat_map(|l| l.running.iter()).collect();
+            // in place (a hash set allocated per state).
+            let running = s.locals.all_running();
             running.iter().enumerate().all(|(i, p)| !running[..i].contains(p))
         }),
         Property::always(UNIQUE_NAMES, |_, s: &KubeState<C>| {
