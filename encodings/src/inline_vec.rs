@@ -38,11 +38,6 @@ impl<T: Copy, const N: usize> InlineVec<T, N> {
         InlineVec(SmallVec::from_slice(items))
     }
 
-    /// A list of exactly the `N` items of `buf`, inline.
-    pub fn from_buf(buf: [T; N]) -> Self {
-        InlineVec(SmallVec::from_buf(buf))
-    }
-
     /// The items, as a slice.
     pub fn as_slice(&self) -> &[T] {
         &self.0
@@ -119,12 +114,6 @@ impl<T: Copy, const N: usize> Extend<T> for InlineVec<T, N> {
         for x in items {
             self.0.push(x);
         }
-    }
-}
-
-impl<T: Copy, const N: usize> From<SmallVec<[T; N]>> for InlineVec<T, N> {
-    fn from(v: SmallVec<[T; N]>) -> Self {
-        InlineVec(v)
     }
 }
 
@@ -210,7 +199,7 @@ mod tests {
 
     #[test]
     fn a_full_buffer_is_inline() {
-        let v = InlineVec::from_buf([7u8, 8]);
+        let v: InlineVec<u8, 2> = [7u8, 8].into_iter().collect();
         assert!(!v.spilled());
         assert_eq!(v.clone().as_slice(), &[7, 8]);
         assert_eq!(InlineVec::<u8, 2>::new().clone().len(), 0);

@@ -281,14 +281,10 @@ impl Linear {
     /// successor when the list was rebuilt.
     pub fn retain(&mut self, keep: impl Fn(&Entry) -> bool) {
         let last = self.last().rev;
-        // Pushed one by one: collecting went through SmallVec's generic
-        // `extend`, a call per prune (0.7% of a synchronous BFS run).
-        let mut kept: smallvec::SmallVec<[Rev; 16]> = smallvec::SmallVec::new();
-        for e in self.entries.newest_first() {
-            if e.rev == last || keep(e) {
-                kept.push(e.rev);
-            }
-        }
+        // An `InlineVec`: collecting into a `SmallVec` went through its
+        // generic `extend`, a call per prune (0.7% of a synchronous BFS run).
+        let kept: krepis_encodings::InlineVec<Rev, 16> =
+            self.entries.newest_first().filter(|e| e.rev == last || keep(e)).map(|e| e.rev).collect();
         if kept.len() == self.entries.len() {
             return; // shared as it is
         }
