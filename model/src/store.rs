@@ -624,7 +624,7 @@ impl Snapshot {
         if ranks.is_identity() {
             return self.store.stamps.hash_words(h);
         }
-        self.store.stamps.images(ranks).hash_words(h);
+        self.store.stamps.hash_images(ranks, h);
     }
 
     /// Replaces every stamp `x` of this snapshot by `map(x)`.
