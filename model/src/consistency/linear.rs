@@ -134,6 +134,16 @@ impl Entries {
         out[from..].reverse();
     }
 
+    /// The read point of the `k`-th entry (from 0, oldest first) of those
+    /// newer than `rev` (of every entry for `None`): `revs_after`'s `k`-th,
+    /// without building the others.
+    pub fn nth_after(&self, rev: Option<Rev>, k: usize) -> Option<Revision> {
+        let newer = |e: &&Entry| rev.is_none_or(|r| e.rev > r);
+        let n = self.newest_first().take_while(newer).count();
+        let back = n.checked_sub(k.checked_add(1)?)?;
+        self.newest_first().nth(back).map(|e| Revision::at(e.rev))
+    }
+
     /// How many entries are newer than `rev`.
     pub fn count_after(&self, rev: Rev) -> usize {
         self.newest_first().take_while(|e| e.rev > rev).count()
@@ -432,7 +442,7 @@ mod tests {
     /// from the counts alone) are the ones `read_tokens` and
     /// `read_of_token` name, in `reads` order, for sessions that have read
     /// nothing, an old write, a middle one and the newest; a place past the
-    /// last point picks nothing.
+    /// last point picks nothing, and a token past them names nothing.
     fn picks_name_the_points_read<C: Consistency>() {
         let mut h = C::new(Store::default(), 1);
         for n in ["a", "b", "c", "d", "e"] {
@@ -460,6 +470,8 @@ mod tests {
                     assert_eq!(h.read_of_token(*session, t).as_ref(), reads.get(k), "{}: session {s}", C::NAME);
                 }
             }
+            let past = reads.len() as u64;
+            assert_eq!(h.read_of_token(*session, past), None, "{}: session {s}, a token past the points", C::NAME);
         }
         assert!(lens.iter().sum::<u64>() >= 3, "{}: sessions read several points ({lens:?})", C::NAME);
     }

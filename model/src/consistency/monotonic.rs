@@ -23,6 +23,15 @@ pub(crate) fn newer(h: &Linear, session: Option<&Revision>, out: &mut Vec<Revisi
     }
 }
 
+/// The `k`-th point [`newer`] gives (its tokens are indices), without
+/// building the others.
+pub(crate) fn nth_newer(h: &Linear, session: Option<&Revision>, k: u64) -> Option<Revision> {
+    match session {
+        None => (k == 0).then(|| Revision::at(h.last().rev)),
+        Some(s) => h.entries.nth_after(Some(s.newest()), usize::try_from(k).ok()?),
+    }
+}
+
 /// How many points [`newer`] gives.
 pub(crate) fn newer_count(h: &Linear, session: Option<&Revision>) -> usize {
     match session {
@@ -42,6 +51,9 @@ impl Consistency for MonotonicSession {
     }
     fn read_count(&self, session: Option<&Revision>) -> usize {
         newer_count(&self.0, session)
+    }
+    fn read_of_token(&self, session: Option<&Revision>, token: u64) -> Option<Revision> {
+        nth_newer(&self.0, session, token)
     }
     fn base(&self, _read: &Revision) -> Cow<'_, Store> {
         self.latest()

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::linear::{linear_common, Linear};
-use super::monotonic::{newer, newer_count};
+use super::monotonic::{newer, newer_count, nth_newer};
 use super::{min_session, Consistency};
 use crate::api::{Operation, Rejection};
 use crate::meta::Rev;
@@ -31,6 +31,15 @@ impl Consistency for ResettableSession {
         match session {
             None => self.0.entries.len(),
             Some(_) => newer_count(&self.0, session),
+        }
+    }
+    /// The `token`-th point of `reads` without building the others
+    /// (building every point of a long history for a controller without a
+    /// session was 4.5% of a simulation step on `cluster`).
+    fn read_of_token(&self, session: Option<&Revision>, token: u64) -> Option<Revision> {
+        match session {
+            None => self.0.entries.nth_after(None, usize::try_from(token).ok()?),
+            Some(_) => nth_newer(&self.0, session, token),
         }
     }
     fn base(&self, _read: &Revision) -> Cow<'_, Store> {
