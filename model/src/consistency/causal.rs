@@ -169,6 +169,22 @@ struct ReadSets<'a, const P: bool> {
     later: Rows,
 }
 
+/// The nodes a session's read points start from ([`ReadSets::starts`]).
+struct Starts(Mask);
+
+impl Starts {
+    /// The smallest start.
+    fn first(&self) -> Option<usize> {
+        let (w, word) = self.0.iter().enumerate().find(|(_, w)| **w != 0)?;
+        Some(w * 64 + word.trailing_zeros() as usize)
+    }
+
+    /// The starts, in increasing order.
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        bits(&self.0)
+    }
+}
+
 /// Histories of up to this many nodes (nearly all of them on `cluster`)
 /// name a read point by its node set: a token with [`SET_TOKEN`] and one
 /// bit per node, which [`Consistency::read_of_token`] turns back into the
@@ -183,14 +199,25 @@ impl<'a, const P: bool> ReadSets<'a, P> {
         ReadSets { history, ancestries: history.ancestries(), later: Rows::empty(0, 0) }
     }
 
-    /// The starts of `session`'s read points, in increasing order.
-    fn starts(&self, session: Option<&Revision>) -> smallvec::SmallVec<[usize; 8]> {
+    /// The starts of `session`'s read points, as a node set: word-wise
+    /// complements of what the session has seen (listing them node by node
+    /// was 4% of a causal simulation step).
+    fn starts(&self, session: Option<&Revision>) -> Starts {
         let h = self.history;
+        let n = h.nodes.len();
         match session {
-            None => h.heads.iter().filter_map(|r| h.index(*r)).collect(),
+            None => {
+                let mut heads: Mask = smallvec::smallvec![0; n.div_ceil(64)];
+                h.heads.iter().filter_map(|r| h.index(*r)).for_each(|i| heads[i / 64] |= 1 << (i % 64));
+                Starts(heads)
+            }
             Some(s) => {
-                let seen = h.ancestry_in(&self.ancestries, s.components());
-                (0..h.nodes.len()).filter(|&i| !has(&seen, i)).collect()
+                let mut unseen = h.ancestry_in(&self.ancestries, s.components());
+                for (w, word) in unseen.iter_mut().enumerate() {
+                    let inside = if (w + 1) * 64 <= n { !0 } else { (1u64 << (n % 64)) - 1 };
+                    *word = !*word & inside;
+                }
+                Starts(unseen)
             }
         }
     }
@@ -451,10 +478,6 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
         self.nodes.binary_search_by_key(&r, |n| n.rev).ok()
     }
 
-    /// [`Self::index`] for many lookups: a table from revision to index
-    /// when revisions are small (they are renumbered densely after every
-    /// step), one lookup each instead of a binary search over the nodes
-    /// (which was most of building the ancestry table, twice a step).
     /// The read point merging the nodes of `set` (node indices, each
     /// below the number of nodes).
     fn point_of_set(&self, set: u64) -> Revision {
@@ -467,6 +490,10 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
         Revision::merged(revs)
     }
 
+    /// [`Self::index`] for many lookups: a table from revision to index
+    /// when revisions are small (they are renumbered densely after every
+    /// step), one lookup each instead of a binary search over the nodes
+    /// (which was most of building the ancestry table, twice a step).
     fn indexer(&self) -> Indexer<'_, PRUNE> {
         let top = self.nodes.last().map_or(0, |n| n.rev as usize);
         if top > 16 * self.nodes.len() + 1024 {
@@ -635,8 +662,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         let mut sets = ReadSets::new(self);
         let starts = sets.starts(session);
-        sets.prepare(starts.first().copied().unwrap_or(0));
-        for i in starts {
+        sets.prepare(starts.first().unwrap_or(0));
+        for i in starts.iter() {
             sets.all_from(i, out);
         }
         debug_assert!(out.windows(2).all(|w| w[0] < w[1]), "read points come out sorted");
@@ -647,14 +674,14 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     fn read_tokens(&self, sessions: &[Option<&Revision>], emit: &mut dyn FnMut(usize, u64)) {
         let mut sets = ReadSets::new(self);
         let starts: smallvec::SmallVec<[_; 4]> = sessions.iter().map(|s| sets.starts(*s)).collect();
-        sets.prepare(starts.iter().filter_map(|s| s.first()).copied().min().unwrap_or(0));
+        sets.prepare(starts.iter().filter_map(|s| s.first()).min().unwrap_or(0));
         let small = self.nodes.len() <= SET_NODES;
         for (s, starts) in starts.iter().enumerate() {
             if small {
-                starts.iter().for_each(|&i| sets.tokens_from(i, &mut |t| emit(s, t)));
+                starts.iter().for_each(|i| sets.tokens_from(i, &mut |t| emit(s, t)));
             } else {
                 let mut memo = HashMap::new();
-                let n = starts.iter().fold(0usize, |n, &i| n.saturating_add(sets.count_from(i, &mut memo)));
+                let n = starts.iter().fold(0usize, |n, i| n.saturating_add(sets.count_from(i, &mut memo)));
                 (0..n as u64).for_each(|k| emit(s, k));
             }
         }
@@ -664,7 +691,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     fn pick_read_token(&self, sessions: &[Option<&Revision>], pick: &mut PickPoint<'_>) -> Option<u64> {
         let mut sets = ReadSets::new(self);
         let starts: smallvec::SmallVec<[_; 4]> = sessions.iter().map(|s| sets.starts(*s)).collect();
-        sets.prepare(starts.iter().filter_map(|s| s.first()).copied().min().unwrap_or(0));
+        sets.prepare(starts.iter().filter_map(|s| s.first()).min().unwrap_or(0));
         let small = self.nodes.len() <= SET_NODES;
         // Node sets of one word are counted as words, whatever the tokens
         // (counting histories of 47 to 64 nodes through slices and a map
@@ -680,7 +707,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             }
         };
         let counts: smallvec::SmallVec<[u64; 8]> =
-            starts.iter().map(|st| st.iter().fold(0u64, |n, &i| n.saturating_add(count(i)))).collect();
+            starts.iter().map(|st| st.iter().fold(0u64, |n, i| n.saturating_add(count(i)))).collect();
         let (s, mut k) = pick(&counts)?;
         if k >= *counts.get(s)? {
             return None;
@@ -688,7 +715,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         if !small {
             return Some(k);
         }
-        for &i in &starts[s] {
+        for i in starts[s].iter() {
             let n = sets.count_word(sets.later_word(i), &mut memo);
             if k < n {
                 return sets.nth_word_from(i, k, &mut memo).map(|set| SET_TOKEN | set);
@@ -704,12 +731,12 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         if self.nodes.len() > SET_NODES {
             let mut sets = ReadSets::new(self);
             let starts = sets.starts(session);
-            sets.prepare(starts.first().copied().unwrap_or(0));
+            sets.prepare(starts.first().unwrap_or(0));
             if self.nodes.len() <= 64 {
                 // One word: counted and found as words, then built.
                 let mut k = token;
                 let mut memo = HashMap::new();
-                for i in starts {
+                for i in starts.iter() {
                     let n = sets.count_word(sets.later_word(i), &mut memo);
                     if k < n {
                         return sets.nth_word_from(i, k, &mut memo).map(|set| self.point_of_set(set));
@@ -720,7 +747,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             }
             let mut k = usize::try_from(token).ok()?;
             let mut memo = HashMap::new();
-            for i in starts {
+            for i in starts.iter() {
                 let n = sets.count_from(i, &mut memo);
                 if k < n {
                     return sets.nth_from(i, k, &mut memo);
