@@ -6,6 +6,7 @@
 //! length. A bitmap holds the stamps below 256 inline (32 bytes), unions are
 //! word-wise ORs, and a stamp's rank is a prefix count plus one popcount.
 
+use krepis_encodings::Pext;
 use smallvec::SmallVec;
 
 use crate::meta::Rev;
@@ -101,14 +102,15 @@ impl StampSet {
             below.push(n);
             n += w.count_ones();
         }
-        Ranks { set: self, below, dense: self.is_dense(), pext: fast_pext() }
+        Ranks { set: self, below, dense: self.is_dense(), pext: Pext::detect() }
     }
 }
 
 impl StampSet {
     /// The set of the images of this set's stamps under `ranks` (the set
-    /// `{ranks.map(r) : r in self}`), built word by word (see
-    /// [`Self::images_into`]).
+    /// `{ranks.map(r) : r in self}`): a word at a time with the
+    /// processor's `pext` where it is fast ([`Pext`]) and the set is a
+    /// subset of the ranked one, else stamp by stamp.
     pub fn images(&self, ranks: &Ranks<'_>) -> StampSet {
         let Some(n) = self.image_words(ranks) else {
             return StampSet::new();
@@ -151,13 +153,10 @@ impl StampSet {
     /// `cluster` stamp by stamp (24.7 M of 171.5 M instructions over 100
     /// walks to depth 100), a popcount and a shift per stamp.
     fn images_into(&self, ranks: &Ranks<'_>, out: &mut [u64]) {
-        #[cfg(target_arch = "x86_64")]
-        if ranks.pext && self.is_subset_of(ranks.set) {
-            // SAFETY: `ranks.pext` is set only where the processor has
-            // BMI2 (`fast_pext`), the one requirement of `images_pext`.
-            return unsafe { self.images_pext(ranks, out) };
+        match ranks.pext {
+            Some(pext) if self.is_subset_of(ranks.set) => self.images_by_word(pext, ranks, out),
+            _ => self.images_by_stamp(ranks, out),
         }
-        self.images_by_stamp(ranks, out)
     }
 
     /// Whether every stamp of this set is one of `other`'s.
@@ -168,22 +167,15 @@ impl StampSet {
     /// [`Self::images_into`] for a subset of the ranked set, a word at a
     /// time: the images of a word's stamps are the ranked set's bits of
     /// that word that the stamps select, packed (`pext`), then moved up
-    /// past the ranked stamps of the words before. Hand-written for the
-    /// hot core (no crate offers `pext` with a fallback chosen at run time).
-    ///
-    /// # Safety
-    /// The processor must have BMI2 ([`fast_pext`] says so).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "bmi2")]
-    unsafe fn images_pext(&self, ranks: &Ranks<'_>, out: &mut [u64]) {
-        use std::arch::x86_64::_pext_u64;
+    /// past the ranked stamps of the words before.
+    fn images_by_word(&self, pext: Pext, ranks: &Ranks<'_>, out: &mut [u64]) {
         for ((&stamps, &set), &below) in self.words.iter().zip(&ranks.set.words[..]).zip(&ranks.below[..]) {
             if stamps == 0 {
                 continue;
             }
             // The stamps' ranks within the word, from bit 0 (the word's
             // lowest ranked stamp): the ranked set is a superset.
-            let packed = _pext_u64(stamps, set);
+            let packed = pext.extract(stamps, set);
             // Its lowest ranked stamp has rank `below + 1`.
             let at = below as usize + 1;
             out[at / 64] |= packed << (at % 64);
@@ -280,44 +272,9 @@ pub struct Ranks<'a> {
     below: SmallVec<[u32; 8]>,
     /// Whether the set is `1..=n`.
     dense: bool,
-    /// Whether [`StampSet::images`] may use the processor's `pext`.
-    pext: bool,
-}
-
-/// Whether the processor has a fast `pext` instruction (BMI2): an x86-64
-/// with BMI2 that is not an AMD processor before Zen 3 (family 19h), where
-/// `pext` is microcoded and takes up to hundreds of cycles per word, more
-/// than the stamp-by-stamp loop it replaces. Checked once per process.
-fn fast_pext() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        static FAST: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *FAST.get_or_init(|| {
-            if !std::arch::is_x86_feature_detected!("bmi2") {
-                return false;
-            }
-            // Miri cannot run `cpuid`: under it BMI2 decides (`scripts/miri`
-            // turns it on to check `images_pext`).
-            if cfg!(miri) {
-                return true;
-            }
-            // `__cpuid` is safe from Rust 1.87 on; this crate builds on 1.85.
-            #[allow(unused_unsafe)]
-            // SAFETY: `cpuid` exists on every x86-64 processor; leaves 0
-            // and 1 always.
-            let (vendor, signature) = unsafe {
-                let v = std::arch::x86_64::__cpuid(0);
-                (v, std::arch::x86_64::__cpuid(1).eax)
-            };
-            let amd = (vendor.ebx, vendor.edx, vendor.ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163);
-            // The family: base family, plus the extended family when the base is 0xF.
-            let base = (signature >> 8) & 0xF;
-            let family = if base == 0xF { base + ((signature >> 20) & 0xFF) } else { base };
-            !amd || family >= 0x19
-        })
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    false
+    /// The processor's `pext`, where it is fast ([`StampSet::images`]
+    /// then maps a word at a time).
+    pext: Option<Pext>,
 }
 
 impl Ranks<'_> {
@@ -441,17 +398,15 @@ mod tests {
             let mut ranks = set_all.ranks();
             let expected = set(&subset.iter().map(|r| ranks.map(*r)).collect::<Vec<_>>());
             proptest::prop_assert_eq!(&sub.images(&ranks), &expected);
-            ranks.pext = false;
+            ranks.pext = None;
             proptest::prop_assert_eq!(&sub.images(&ranks), &expected);
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("bmi2") && !sub.is_empty() {
+            if let Some(pext) = Pext::detect() {
                 let mut words = vec![0; sub.image_words(&ranks).unwrap_or(0)];
-                // SAFETY: BMI2 checked just above.
-                unsafe { sub.images_pext(&ranks, &mut words) };
+                sub.images_by_word(pext, &ranks, &mut words);
                 proptest::prop_assert_eq!(&words[..], &expected.words[..]);
             }
             // Hashing the images on the stack feeds what hashing the set does.
-            for p in [fast_pext(), false] {
+            for p in [Pext::detect(), None] {
                 ranks.pext = p;
                 let (mut a, mut b) = (Words::default(), Words::default());
                 sub.hash_images(&ranks, &mut a);
