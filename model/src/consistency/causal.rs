@@ -185,6 +185,17 @@ impl Starts {
     }
 }
 
+/// Remembered counts of read points for one history's [`ReadSets`]: by
+/// candidate set as a word where the history's node sets fit one (up to 64
+/// nodes, whatever its tokens; counting histories of 47 to 64 nodes through
+/// slices and a map keyed by them was a tenth of a causal simulation step),
+/// else by candidate set as a slice.
+struct Counter {
+    one_word: bool,
+    words: HashMap<u64, u64>,
+    masks: HashMap<Mask, usize>,
+}
+
 /// Histories of up to this many nodes (nearly all of them on `cluster`)
 /// name a read point by its node set: a token with [`SET_TOKEN`] and one
 /// bit per node, which [`Consistency::read_of_token`] turns back into the
@@ -275,6 +286,31 @@ impl<'a, const P: bool> ReadSets<'a, P> {
             }
         }
         extend(self, &mut vec![self.history.nodes[i].rev], &Mask::from_slice(self.later.row(i)), out);
+    }
+
+    /// An empty [`Counter`] for this history.
+    fn counter(&self) -> Counter {
+        Counter { one_word: self.history.nodes.len() <= 64, words: HashMap::with_capacity(64), masks: HashMap::new() }
+    }
+
+    /// How many read points start at node `i`, as words or slices as
+    /// `counter` says.
+    fn count_at(&self, i: usize, counter: &mut Counter) -> u64 {
+        if counter.one_word {
+            self.count_word(self.later_word(i), &mut counter.words)
+        } else {
+            self.count_from(i, &mut counter.masks) as u64
+        }
+    }
+
+    /// The `k`-th read point of those [`Self::count_at`] counts from node
+    /// `i` (`k` below that count).
+    fn nth_at(&self, i: usize, k: u64, counter: &mut Counter) -> Option<Revision> {
+        if counter.one_word {
+            self.nth_word_from(i, k, &mut counter.words).map(|set| self.history.point_of_set(set))
+        } else {
+            self.nth_from(i, usize::try_from(k).ok()?, &mut counter.masks)
+        }
     }
 
     /// How many read points start at node `i` (`memo` as for [`Self::count`]).
@@ -680,45 +716,35 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             if small {
                 starts.iter().for_each(|i| sets.tokens_from(i, &mut |t| emit(s, t)));
             } else {
-                let mut memo = HashMap::new();
-                let n = starts.iter().fold(0usize, |n, i| n.saturating_add(sets.count_from(i, &mut memo)));
-                (0..n as u64).for_each(|k| emit(s, k));
+                let mut counter = sets.counter();
+                let n = starts.iter().fold(0u64, |n, i| n.saturating_add(sets.count_at(i, &mut counter)));
+                (0..n).for_each(|k| emit(s, k));
             }
         }
     }
-    /// Counts the points of every session (memoised over candidate sets
-    /// for histories named by node set) and builds only the token picked.
+    /// Counts the points of every session (memoised over candidate sets,
+    /// [`Counter`]) and builds only the token picked.
     fn pick_read_token(&self, sessions: &[Option<&Revision>], pick: &mut PickPoint<'_>) -> Option<u64> {
         let mut sets = ReadSets::new(self);
         let starts: smallvec::SmallVec<[_; 4]> = sessions.iter().map(|s| sets.starts(*s)).collect();
         sets.prepare(starts.iter().filter_map(|s| s.first()).min().unwrap_or(0));
-        let small = self.nodes.len() <= SET_NODES;
-        // Node sets of one word are counted as words, whatever the tokens
-        // (counting histories of 47 to 64 nodes through slices and a map
-        // keyed by them was a tenth of a causal simulation step).
-        let one_word = self.nodes.len() <= 64;
-        let mut memo = HashMap::with_capacity(64);
-        let mut masks = HashMap::new();
-        let mut count = |i: usize| {
-            if one_word {
-                sets.count_word(sets.later_word(i), &mut memo)
-            } else {
-                sets.count_from(i, &mut masks) as u64
-            }
-        };
-        let counts: smallvec::SmallVec<[u64; 8]> =
-            starts.iter().map(|st| st.iter().fold(0u64, |n, i| n.saturating_add(count(i)))).collect();
+        let mut counter = sets.counter();
+        let counts: smallvec::SmallVec<[u64; 8]> = starts
+            .iter()
+            .map(|st| st.iter().fold(0u64, |n, i| n.saturating_add(sets.count_at(i, &mut counter))))
+            .collect();
         let (s, mut k) = pick(&counts)?;
         if k >= *counts.get(s)? {
             return None;
         }
-        if !small {
+        if self.nodes.len() > SET_NODES {
             return Some(k);
         }
+        // Named by node set: the counter counted words.
         for i in starts[s].iter() {
-            let n = sets.count_word(sets.later_word(i), &mut memo);
+            let n = sets.count_word(sets.later_word(i), &mut counter.words);
             if k < n {
-                return sets.nth_word_from(i, k, &mut memo).map(|set| SET_TOKEN | set);
+                return sets.nth_word_from(i, k, &mut counter.words).map(|set| SET_TOKEN | set);
             }
             k -= n;
         }
@@ -732,25 +758,12 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             let mut sets = ReadSets::new(self);
             let starts = sets.starts(session);
             sets.prepare(starts.first().unwrap_or(0));
-            if self.nodes.len() <= 64 {
-                // One word: counted and found as words, then built.
-                let mut k = token;
-                let mut memo = HashMap::new();
-                for i in starts.iter() {
-                    let n = sets.count_word(sets.later_word(i), &mut memo);
-                    if k < n {
-                        return sets.nth_word_from(i, k, &mut memo).map(|set| self.point_of_set(set));
-                    }
-                    k -= n;
-                }
-                return None;
-            }
-            let mut k = usize::try_from(token).ok()?;
-            let mut memo = HashMap::new();
+            let mut k = token;
+            let mut counter = sets.counter();
             for i in starts.iter() {
-                let n = sets.count_from(i, &mut memo);
+                let n = sets.count_at(i, &mut counter);
                 if k < n {
-                    return sets.nth_from(i, k, &mut memo);
+                    return sets.nth_at(i, k, &mut counter);
                 }
                 k -= n;
             }
