@@ -722,8 +722,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
             }
         }
     }
-    /// Counts the points of every session (memoised over candidate sets,
-    /// [`Counter`]) and builds only the token picked.
+    /// Counts the points of every session (memoised over candidate sets)
+    /// and builds only the token picked.
     fn pick_read_token(&self, sessions: &[Option<&Revision>], pick: &mut PickPoint<'_>) -> Option<u64> {
         let mut sets = ReadSets::new(self);
         let starts: smallvec::SmallVec<[_; 4]> = sessions.iter().map(|s| sets.starts(*s)).collect();
