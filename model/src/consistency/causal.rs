@@ -742,7 +742,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         }
         // Named by node set: the counter counted words.
         for i in starts[s].iter() {
-            let n = sets.count_word(sets.later_word(i), &mut counter.words);
+            let n = sets.count_at(i, &mut counter);
             if k < n {
                 return sets.nth_word_from(i, k, &mut counter.words).map(|set| SET_TOKEN | set);
             }

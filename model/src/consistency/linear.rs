@@ -138,8 +138,7 @@ impl Entries {
     /// newer than `rev` (of every entry for `None`): `revs_after`'s `k`-th,
     /// without building the others.
     pub fn nth_after(&self, rev: Option<Rev>, k: usize) -> Option<Revision> {
-        let newer = |e: &&Entry| rev.is_none_or(|r| e.rev > r);
-        let n = self.newest_first().take_while(newer).count();
+        let n = rev.map_or(self.len(), |r| self.count_after(r));
         let back = n.checked_sub(k.checked_add(1)?)?;
         self.newest_first().nth(back).map(|e| Revision::at(e.rev))
     }
@@ -408,16 +407,6 @@ macro_rules! linear_common {
         }
         fn keep(&mut self, kept: &super::Kept) {
             self.0.keep(kept)
-        }
-        /// The default's, from the counts alone: a linear model names its
-        /// points by their index in `reads` (the default `read_tokens`), so
-        /// the token of `(session, k)` is `k`. Listing every token first was
-        /// 9% of a resettable-session simulation step on `cluster`, where a
-        /// controller without a session may read any of a long history.
-        fn pick_read_token(&self, sessions: &[Option<&Revision>], pick: &mut super::PickPoint<'_>) -> Option<u64> {
-            let counts: smallvec::SmallVec<[u64; 8]> = sessions.iter().map(|s| self.read_count(*s) as u64).collect();
-            let (s, k) = pick(&counts)?;
-            (k < *counts.get(s)?).then_some(k)
         }
     };
 }

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::linear::{linear_common, Linear};
-use super::monotonic::{newer, newer_count, nth_newer};
+use super::monotonic::{newer, newer_count};
 use super::{min_session, Consistency};
 use crate::api::{Operation, Rejection};
 use crate::meta::Rev;
@@ -37,10 +37,7 @@ impl Consistency for ResettableSession {
     /// (building every point of a long history for a controller without a
     /// session was 4.5% of a simulation step on `cluster`).
     fn read_of_token(&self, session: Option<&Revision>, token: u64) -> Option<Revision> {
-        match session {
-            None => self.0.entries.nth_after(None, usize::try_from(token).ok()?),
-            Some(_) => nth_newer(&self.0, session, token),
-        }
+        self.0.entries.nth_after(session.map(Revision::newest), usize::try_from(token).ok()?)
     }
     fn base(&self, _read: &Revision) -> Cow<'_, Store> {
         self.latest()
