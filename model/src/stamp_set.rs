@@ -240,6 +240,13 @@ impl Gather {
         }
     }
 
+    /// Adds the stamps below 256 whose bits `low` sets (bit `r % 64` of
+    /// word `r / 64` for stamp `r`).
+    #[inline]
+    pub fn union_low(&mut self, low: &[u64; LOW_WORDS]) {
+        self.low.iter_mut().zip(low).for_each(|(a, b)| *a |= b);
+    }
+
     /// Adds every stamp of `set`.
     #[inline]
     pub fn union(&mut self, set: &StampSet) {

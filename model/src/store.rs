@@ -30,7 +30,29 @@ use crate::thin::list_with;
 /// before) or every object's digest (0.6% of a synchronous BFS run).
 #[derive(Clone)]
 pub struct Collection<T> {
-    items: ThinArc<u64, Arc<Hashed<T>>>,
+    items: ThinArc<Header, Arc<Hashed<T>>>,
+}
+
+/// What a collection's list keeps beside its objects, computed once when
+/// the list is made or changed in place: the digest of its objects'
+/// digests, and the set of their stamps below 256 as a bitmap (bit `r % 64`
+/// of word `r / 64` for stamp `r`; `high`: some stamp is 256 or more, and
+/// the bitmap does not hold it). Freezing a store after a write
+/// ([`Snapshot::new`]) thus ORs four words per kind instead of visiting
+/// every stamp of every object: only the list the write made visits its
+/// objects' stamps (2.0% fewer instructions on a synchronous or monotonic
+/// BFS run on `cluster`, 1.4% on a causal one; 1% more on a causal
+/// simulation, whose reads merge stores into lists never frozen).
+/// Tried and measured worse: a bitmap per object, ORed into the list's
+/// (1.7% more than visiting, synchronous BFS: 32 bytes more to copy per
+/// object written); the list's bitmap computed on first use (0.8% more
+/// than computing it at once, synchronous BFS; no better on a causal
+/// simulation).
+#[derive(Clone, Copy, Default)]
+struct Header {
+    digest: u64,
+    low: [u64; 4],
+    high: bool,
 }
 
 /// An object with the digest of its contents with every stamp replaced by
@@ -88,19 +110,54 @@ impl<T> Collection<T> {
     fn items(&self) -> &[Arc<Hashed<T>>] {
         &self.items.slice
     }
+}
 
+impl<T: Stamps> Collection<T> {
     /// The collection of the `len` objects `it` yields, in order, with its
-    /// digest.
+    /// header.
     fn of(it: impl Iterator<Item = Arc<Hashed<T>>>, len: usize) -> Self {
-        let mut items = list_with(0, it, len);
+        let mut items = list_with(Header::default(), it, len);
         items.with_arc_mut(|list| {
             if let Some(list) = Arc::get_mut(list) {
-                *list.header_mut() = Self::digest_of(list.slice());
+                *list.header_mut() = Self::header_of(list.slice());
             }
         });
         Collection { items }
     }
 
+    /// The header of a list of `items`: their digest ([`Self::digest_of`])
+    /// and stamps.
+    fn header_of(items: &[Arc<Hashed<T>>]) -> Header {
+        let mut h = Header { digest: Self::digest_of(items), ..Header::default() };
+        for o in items {
+            o.value.visit(&mut |r| match h.low.get_mut(r as usize / 64) {
+                Some(w) => *w |= 1 << (r % 64),
+                None => h.high = true,
+            });
+        }
+        h
+    }
+
+    /// Adds every stamp of its objects to `set`: the header's bitmap, or
+    /// the objects' stamps one by one if some stamp is past it.
+    fn gather_stamps(&self, set: &mut Gather) {
+        let h = &self.items.header.header;
+        if h.high {
+            self.items().iter().for_each(|o| o.value.visit(&mut |r| set.insert(r)));
+        } else {
+            set.union_low(&h.low);
+        }
+        debug_assert!(
+            h.high || {
+                let mut low = [0u64; 4];
+                self.items().iter().for_each(|o| o.value.visit(&mut |r| low[r as usize / 64] |= 1 << (r % 64)));
+                low == h.low
+            }
+        );
+    }
+}
+
+impl<T> Collection<T> {
     /// xxh3, seeded with the number of objects, of their digests in order
     /// (little-endian), gathered on the stack up to 32 objects.
     fn digest_of(items: &[Arc<Hashed<T>>]) -> u64 {
@@ -111,12 +168,12 @@ impl<T> Collection<T> {
 
     /// The list's digest ([`Self::digest_of`] its objects).
     fn digest(&self) -> u64 {
-        debug_assert_eq!(self.items.header.header, Self::digest_of(self.items()));
-        self.items.header.header
+        debug_assert_eq!(self.items.header.header.digest, Self::digest_of(self.items()));
+        self.items.header.header.digest
     }
 }
 
-impl<T> Default for Collection<T> {
+impl<T: Stamps> Default for Collection<T> {
     fn default() -> Self {
         Collection::of(std::iter::empty(), 0)
     }
@@ -132,7 +189,7 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Collection<T> {
 impl<T: PartialEq> PartialEq for Collection<T> {
     fn eq(&self, other: &Self) -> bool {
         self.items.as_ptr() == other.items.as_ptr()
-            || self.items.header.header == other.items.header.header
+            || self.items.header.header.digest == other.items.header.header.digest
                 && self.items().len() == other.items().len()
                 && self
                     .items()
@@ -293,7 +350,7 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
                     None => *o = copy(o),
                 }
             }
-            *list.header_mut() = Self::digest_of(list.slice());
+            *list.header_mut() = Self::header_of(list.slice());
             true
         });
         if in_place {
@@ -424,6 +481,19 @@ pub struct Store {
 }
 
 impl Store {
+    /// Adds every stamp of the store ([`Store::stamps`]) to `set`, from the
+    /// bitmaps its collections keep.
+    pub fn gather_stamps(&self, set: &mut Gather) {
+        self.nodes.gather_stamps(set);
+        self.pods.gather_stamps(set);
+        self.statefulsets.gather_stamps(set);
+        self.replicasets.gather_stamps(set);
+        self.deployments.gather_stamps(set);
+        self.jobs.gather_stamps(set);
+        self.controllerrevisions.gather_stamps(set);
+        self.pvcs.gather_stamps(set);
+    }
+
     /// Calls `f` on every stamp (resource version, uid, owner uid, observed
     /// revision) in the store.
     pub fn stamps(&self, f: &mut impl FnMut(Rev)) {
@@ -592,7 +662,7 @@ impl Snapshot {
     pub fn new(store: Store) -> Self {
         let digest = krepis_engine::fingerprint::fingerprint_of(&store);
         let mut stamps = Gather::new();
-        store.stamps(&mut |r| stamps.insert(r));
+        store.gather_stamps(&mut stamps);
         let stamps = stamps.finish();
         Snapshot { store: Arc::new(Frozen { store, stamps, local: std::sync::OnceLock::new() }), digest }
     }
@@ -832,5 +902,57 @@ mod tests {
         }
         check(owned, &shift);
         check(set, &shift);
+    }
+
+    /// A store's stamps gathered from its lists' bitmaps are the stamps
+    /// its objects hold, however its lists were made (put, remove,
+    /// renumbered in place or as a copy), stamps of 256 and more included.
+    #[test]
+    fn stamps_gathered_from_list_headers_are_the_objects_stamps() {
+        fn visited(s: &Store) -> StampSet {
+            let mut set = StampSet::new();
+            s.stamps(&mut |r| set.insert(r));
+            set
+        }
+        fn gathered(s: &Store) -> StampSet {
+            let mut set = Gather::new();
+            s.gather_stamps(&mut set);
+            set.finish()
+        }
+        let mut store = Store::default();
+        let mut seen = Vec::new();
+        let mut check = |s: &Store, what: &str| {
+            assert_eq!(gathered(s), visited(s), "{what}");
+            assert_eq!(*Snapshot::new(s.clone()).stamp_set(), visited(s), "{what}: frozen");
+            seen.push(visited(s));
+        };
+        check(&store, "empty");
+        for (n, uid) in [("a", 3), ("b", 70), ("c", 200), ("d", 255)] {
+            store.pods.put(pod(n, uid));
+            check(&store, n);
+        }
+        store.replicasets.put(rs("r", 2, 130));
+        check(&store, "a replicaset");
+        store.pods.put(pod("e", 256));
+        check(&store, "a stamp past the bitmap");
+        store.pods.put(pod("f", 1000));
+        check(&store, "a stamp far past it");
+        let shared = store.clone();
+        let down = |r: Rev| if r >= 256 { r - 250 } else { r };
+        store.map_stamps(&down);
+        check(&store, "renumbered as a copy");
+        check(&shared, "the copy's original");
+        drop(shared);
+        let up = |r: Rev| if r > 2 { r + 1 } else { r };
+        store.map_stamps(&up);
+        check(&store, "renumbered in place");
+        assert!(store.pods.remove("c"));
+        check(&store, "removed");
+        let past = |s: &StampSet| {
+            let mut past = false;
+            s.each(&mut |r| past |= r >= 256);
+            past
+        };
+        assert!(seen.iter().any(past), "the test reaches past the bitmap: {seen:?}");
     }
 }
