@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use krepis_engine::cli::{self, CheckArgs};
 
+mod allocator;
 mod bench_table;
 mod child;
 mod run;
@@ -16,7 +17,7 @@ mod scenarios;
 mod symmetry_table;
 
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: allocator::Mimalloc = allocator::Mimalloc;
 
 /// Krepis: a fast explicit-state model checker for the Kubernetes control plane.
 ///
