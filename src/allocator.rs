@@ -12,6 +12,10 @@
 //! 0.992 G), 1.7% on a causal one (1.400 G -> 1.377 G), 0.7% on a
 //! synchronous simulation. Other layouts go through the aligned calls, as
 //! `MiMalloc` does.
+//!
+//! Miri cannot run foreign calls, so the `unsafe` here is not checked under
+//! it; the unit test runs natively, over sizes and alignments on both sides
+//! of the boundary, and the whole test suite runs on this allocator.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::ffi::c_void;
