@@ -151,6 +151,11 @@ impl<T: Stamps> Collection<T> {
         h
     }
 
+    /// Calls `f` on every stamp of its objects, in order ([`Stamps::visit`]).
+    fn visit_stamps(&self, f: &mut impl FnMut(Rev)) {
+        self.items().iter().for_each(|o| o.value.visit(f));
+    }
+
     /// Adds every stamp of its objects to `set`: the header's bitmap, or
     /// the objects' stamps one by one if it does not hold them all.
     fn gather_stamps(&self, set: &mut Gather) {
@@ -493,58 +498,46 @@ pub struct Store {
     pub pvcs: Collection<PersistentVolumeClaim>,
 }
 
+/// Calls `$method($args)` on the collection of every kind of `$store`, in
+/// the order of [`Store`]'s fields (the order stamps are visited and stores
+/// hashed in).
+macro_rules! each_kind {
+    ($store:ident . $method:ident ( $($arg:expr),* )) => {{
+        $store.nodes.$method($($arg),*);
+        $store.pods.$method($($arg),*);
+        $store.statefulsets.$method($($arg),*);
+        $store.replicasets.$method($($arg),*);
+        $store.deployments.$method($($arg),*);
+        $store.jobs.$method($($arg),*);
+        $store.controllerrevisions.$method($($arg),*);
+        $store.pvcs.$method($($arg),*);
+    }};
+}
+
 impl Store {
     /// Adds every stamp of the store ([`Store::stamps`]) to `set`, from the
     /// bitmaps its collections keep.
     pub fn gather_stamps(&self, set: &mut Gather) {
-        self.nodes.gather_stamps(set);
-        self.pods.gather_stamps(set);
-        self.statefulsets.gather_stamps(set);
-        self.replicasets.gather_stamps(set);
-        self.deployments.gather_stamps(set);
-        self.jobs.gather_stamps(set);
-        self.controllerrevisions.gather_stamps(set);
-        self.pvcs.gather_stamps(set);
+        each_kind!(self.gather_stamps(set));
     }
 
     /// Calls `f` on every stamp (resource version, uid, owner uid, observed
     /// revision) in the store.
     pub fn stamps(&self, f: &mut impl FnMut(Rev)) {
-        self.nodes.iter().for_each(|o| o.visit(f));
-        self.pods.iter().for_each(|o| o.visit(f));
-        self.statefulsets.iter().for_each(|o| o.visit(f));
-        self.replicasets.iter().for_each(|o| o.visit(f));
-        self.deployments.iter().for_each(|o| o.visit(f));
-        self.jobs.iter().for_each(|o| o.visit(f));
-        self.controllerrevisions.iter().for_each(|o| o.visit(f));
-        self.pvcs.iter().for_each(|o| o.visit(f));
+        each_kind!(self.visit_stamps(f));
     }
 
     /// Appends this store up to renumbering to `out`: equal bytes iff the
     /// stores are equal once their stamps are mapped by `ranks` (see
     /// [`Collection::ranked_bytes`]).
     fn ranked_bytes(&self, ranks: &Ranks<'_>, out: &mut Vec<u8>) {
-        self.nodes.ranked_bytes(ranks, out);
-        self.pods.ranked_bytes(ranks, out);
-        self.statefulsets.ranked_bytes(ranks, out);
-        self.replicasets.ranked_bytes(ranks, out);
-        self.deployments.ranked_bytes(ranks, out);
-        self.jobs.ranked_bytes(ranks, out);
-        self.controllerrevisions.ranked_bytes(ranks, out);
-        self.pvcs.ranked_bytes(ranks, out);
+        each_kind!(self.ranked_bytes(ranks, out));
     }
 
     /// Replaces every stamp `x` by `map(x)`, copying only the objects whose
     /// stamps change (and the lists that hold them).
     pub fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
-        self.nodes.map_stamps(map);
-        self.pods.map_stamps(map);
-        self.statefulsets.map_stamps(map);
-        self.replicasets.map_stamps(map);
-        self.deployments.map_stamps(map);
-        self.jobs.map_stamps(map);
-        self.controllerrevisions.map_stamps(map);
-        self.pvcs.map_stamps(map);
+        each_kind!(self.map_stamps(map));
     }
 
     /// Merges `other` into `self` (causal reads): per name, the object with
