@@ -152,6 +152,7 @@ impl<T: Stamps> Collection<T> {
     }
 
     /// Calls `f` on every stamp of its objects, in order ([`Stamps::visit`]).
+    #[inline]
     fn visit_stamps(&self, f: &mut impl FnMut(Rev)) {
         self.items().iter().for_each(|o| o.value.visit(f));
     }
@@ -161,15 +162,14 @@ impl<T: Stamps> Collection<T> {
     fn gather_stamps(&self, set: &mut Gather) {
         let h = &self.items.header.header;
         if h.visit {
-            self.items().iter().for_each(|o| o.value.visit(&mut |r| set.insert(r)));
+            self.visit_stamps(&mut |r| set.insert(r));
         } else {
             set.union_low(&h.low);
         }
         debug_assert!(
             h.visit || {
-                let mut low = [0u64; 4];
-                self.items().iter().for_each(|o| o.value.visit(&mut |r| low[r as usize / 64] |= 1 << (r % 64)));
-                low == h.low
+                let fresh = Self::header_of(self.items());
+                (fresh.low, fresh.visit) == (h.low, false)
             }
         );
     }
