@@ -693,6 +693,7 @@ fn save<M: Model>(
     let (model, counters) = (shared.model, shared.counters);
     let header = Header {
         model: model.name(),
+        model_revision: model.revision(),
         args: Vec::new(),
         properties: shared.props.iter().map(|p| p.name.clone()).collect(),
         init: checkpoint::init_fingerprints(model, shared.opts.symmetry),

@@ -10,10 +10,11 @@
 //! the run needs: every state is either expanded (its successors are in the
 //! set) or in one of the saved lists.
 //!
-//! # Format (version 2)
+//! # Format (version 3)
 //! All integers little-endian.
 //! - the 8 bytes `KREPIS\0C`, a `u16` version;
-//! - a `u32` length, then a [`Header`] in postcard;
+//! - a `u32` length, then a [`Header`] in postcard (version 3 added its
+//!   `model_revision`; version 2 files are refused);
 //! - `header.visited` entries of 16 bytes: fingerprint `u64`, parent `u64`,
 //!   in the order of the run's parent log (every parent before its children;
 //!   a file in another order resumes, and its traces take longer to rebuild);
@@ -40,7 +41,10 @@
 //! Only BFS writes and resumes checkpoints. States are saved with the model's
 //! own encoding, so a checkpoint resumes only on a build of the model that
 //! encodes states the same way and gives them the same fingerprints (checked
-//! on load: the initial states' fingerprints and every saved state's).
+//! on load: the initial states' fingerprints and every saved state's) and
+//! has the same [`Model::revision`]: a change that merges states the model
+//! kept apart can leave every saved state's fingerprint as it was, and only
+//! the revision, which such a change must raise, tells.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -58,7 +62,7 @@ use crate::Model;
 /// The first bytes of a checkpoint file.
 pub const MAGIC: [u8; 8] = *b"KREPIS\0C";
 /// The format version this build writes and reads.
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
 
 /// What a checkpoint says about itself: the run it continues and the sizes
 /// of its sections.
@@ -66,6 +70,8 @@ pub const VERSION: u16 = 2;
 pub struct Header {
     /// The model's name ([`Model::name`]).
     pub model: String,
+    /// The model's revision ([`Model::revision`]).
+    pub model_revision: u32,
     /// The command-line arguments of the run that wrote it (empty when
     /// written through the library), to say how to resume it.
     pub args: Vec<String>,
@@ -172,6 +178,14 @@ impl Checkpoint {
         let fail = |what: String| Err(format!("{}: written for {what}{written}", self.path.display()));
         if h.model != model.name() {
             return fail(format!("model '{}', resuming '{}'", h.model, model.name()));
+        }
+        if h.model_revision != model.revision() {
+            return fail(format!(
+                "revision {} of model '{}', this build has revision {} (its states differ)",
+                h.model_revision,
+                h.model,
+                model.revision()
+            ));
         }
         if h.symmetry != symmetry {
             let on = |b: bool| if b { "on" } else { "off" };

@@ -237,6 +237,15 @@ pub trait Model: Sync {
         format!("{state:?}")
     }
 
+    /// The revision of the model's states: raise it whenever a change makes
+    /// the model reach other states while the states it keeps still encode
+    /// and fingerprint as before (states merged that were apart, say), so
+    /// that a checkpoint written before is refused instead of resumed into
+    /// a mix of both. Checkpoints record it. Default: 0.
+    fn revision(&self) -> u32 {
+        0
+    }
+
     /// A short name for reports (e.g. `puzzle8`).
     fn name(&self) -> String {
         "model".to_string()

@@ -327,3 +327,54 @@ fn the_time_limit_of_a_resumed_run_starts_after_loading_the_checkpoint() {
     assert!(r.resume_s >= 0.15, "loading took {} s", r.resume_s);
     assert!(r.states_per_s > 0.0);
 }
+
+/// A 10 x 10 grid walked right and down, whose [`Model::revision`] is its
+/// field: the same states, encodings and fingerprints under every revision.
+struct RevisedGrid(u32);
+
+impl Model for RevisedGrid {
+    type State = (u8, u8);
+    type Action = char;
+    fn init_states(&self, out: &mut Vec<(u8, u8)>) {
+        out.push((0, 0));
+    }
+    fn successors(&self, &(a, b): &(u8, u8), out: &mut Vec<(char, (u8, u8))>) {
+        if a < 9 {
+            out.push(('r', (a + 1, b)));
+        }
+        if b < 9 {
+            out.push(('d', (a, b + 1)));
+        }
+    }
+    fn properties(&self) -> Vec<krepis_engine::Property<Self>> {
+        vec![krepis_engine::Property::sometimes("far-corner", |_, s| *s == (9, 9))]
+    }
+    fn encode_state(&self, s: &(u8, u8), out: &mut Vec<u8>) -> bool {
+        out.extend([s.0, s.1]);
+        true
+    }
+    fn decode_state(&self, bytes: &[u8]) -> Option<(u8, u8)> {
+        match bytes {
+            [a, b] => Some((*a, *b)),
+            _ => None,
+        }
+    }
+    fn revision(&self) -> u32 {
+        self.0
+    }
+    fn name(&self) -> String {
+        "revised-grid".into()
+    }
+}
+
+#[test]
+fn a_checkpoint_of_another_model_revision_is_refused() {
+    let path = temp("revision");
+    let r = check(&RevisedGrid(0), &Options::default().threads(2).max_states(20).checkpoint(to(&path, true))).report;
+    assert_eq!(r.stop_reason, StopReason::MaxStates);
+    assert_eq!(Checkpoint::open(&path).unwrap().header().model_revision, 0);
+    let e = check(&RevisedGrid(1), &Options::default().resume(Checkpoint::open(&path).unwrap())).report.error.unwrap();
+    assert!(e.contains("revision 0 of model 'revised-grid', this build has revision 1"), "{e}");
+    let done = check(&RevisedGrid(0), &Options::default().resume(Checkpoint::open(&path).unwrap())).report;
+    assert_eq!((done.unique_states, &done.error), (100, &None));
+}

@@ -344,6 +344,9 @@ const RENUMBER_AT: Rev = 240;
 /// renumbering, so leaving stamps as written changes no state's identity
 /// (it saves copying every object whose stamps a renumbering shifts).
 pub fn normalize<C: Consistency>(s: &mut KubeState<C>, keep_stamps: bool) {
+    if C::READS_NEWEST_ONLY {
+        s.locals.forget_sessions_before(s.history.newest());
+    }
     if C::PRUNE_READS_SESSIONS {
         // Borrowed from the local states: no read point is built.
         let sessions: krepis_encodings::InlineVec<Option<&[Rev]>, 16> = s.locals.iter().map(|l| l.session()).collect();
@@ -998,6 +1001,13 @@ impl<C: Consistency> Model for KubeModel<C> {
 
     fn name(&self) -> String {
         format!("{} ({})", self.scenario.name, C::NAME)
+    }
+
+    /// 1 since synchronous states drop sessions older than the newest
+    /// revision (2026-11-28): a checkpoint of revision 0 holds states the
+    /// model now merges, with the fingerprints they had.
+    fn revision(&self) -> u32 {
+        1
     }
 }
 

@@ -197,6 +197,24 @@ impl Packed {
         }
     }
 
+    /// Drops every session whose newest revision is below `newest`.
+    fn forget_sessions_before(&mut self, newest: Rev) {
+        let mut words: InlineVec<u32, 20> = InlineVec::new();
+        let mut w = 0;
+        while w < self.words.len() {
+            let (s, r) = split(self.words[w]);
+            let session = &self.words[w + 1..w + 1 + s];
+            if session.last().is_some_and(|&last| last < newest) {
+                words.push(header(0, r));
+            } else {
+                words.push(self.words[w]);
+                session.iter().for_each(|&x| words.push(x));
+            }
+            w += 1 + s;
+        }
+        self.words = words;
+    }
+
     /// The xxh3 of what the `Vec<Local>` this packs writes to a hasher
     /// (its length, then per instance the session as an `Option` of its
     /// revisions and the running pods): stable across runs and platforms
@@ -286,6 +304,20 @@ impl Locals {
         }
         let mut p = self.0.packed.clone();
         p.map_sessions(map);
+        *self = intern(p);
+    }
+
+    /// Drops (sets to none) every session whose newest revision is below
+    /// `newest`: for a consistency model whose reads see only the newest
+    /// state, such a session and none give the instance the same choices
+    /// ([`crate::Consistency::READS_NEWEST_ONLY`]).
+    pub fn forget_sessions_before(&mut self, newest: Rev) {
+        // Nothing to drop (most successors): the same packed form.
+        if !self.0.sessions.has_below(newest) {
+            return;
+        }
+        let mut p = self.0.packed.clone();
+        p.forget_sessions_before(newest);
         *self = intern(p);
     }
 
@@ -505,6 +537,21 @@ mod tests {
             let mut images = StampSet::new();
             p.session_stamps().each(&mut |r| images.insert(2 * r + 1));
             prop_assert_eq!(shifted.session_stamps(), &images);
+            // Forgetting old sessions: those whose newest revision is
+            // below the bound go, the rest (running pods included) stay.
+            for newest in [0, 1, 7, 20, 39, 40] {
+                let mut forgot = p.clone();
+                forgot.forget_sessions_before(newest);
+                let kept: Vec<Local> = v
+                    .iter()
+                    .map(|l| Local {
+                        session: l.session.clone().filter(|s| s.newest() >= newest),
+                        running: l.running.clone(),
+                    })
+                    .collect();
+                prop_assert_eq!(&forgot, &Locals::from_locals(&kept));
+                prop_assert_eq!(forgot.session_stamps(), &sessions_of(&kept));
+            }
         }
     }
 

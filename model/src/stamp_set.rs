@@ -59,6 +59,13 @@ impl StampSet {
         moved
     }
 
+    /// Whether some stamp of the set is below `r`.
+    pub fn has_below(&self, r: Rev) -> bool {
+        let (full, part) = (r as usize / 64, r % 64);
+        let low = self.words.iter().take(full).any(|w| *w != 0);
+        low || self.words.get(full).is_some_and(|w| w & ((1u64 << part) - 1) != 0)
+    }
+
     /// Number of stamps.
     pub fn len(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
@@ -312,6 +319,17 @@ mod tests {
         let mut s = StampSet::new();
         stamps.iter().for_each(|r| s.insert(*r));
         s
+    }
+
+    #[test]
+    fn has_below_is_some_stamp_below() {
+        let cases: [&[Rev]; 6] = [&[], &[1], &[0, 63, 64, 255], &[256], &[3, 300, 1000, 5], &[255, 256, 70, 64]];
+        for stamps in cases {
+            let s = set(stamps);
+            for r in [0, 1, 2, 3, 4, 6, 63, 64, 65, 70, 71, 128, 255, 256, 257, 300, 301, 1000, 1001, 5000] {
+                assert_eq!(s.has_below(r), stamps.iter().any(|x| *x < r), "{stamps:?} below {r}");
+            }
+        }
     }
 
     #[test]

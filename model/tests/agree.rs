@@ -5,7 +5,7 @@
 use krepis_engine::{check, check_reference, Model, Options, Report, Status};
 use krepis_model::consistency::*;
 use krepis_model::properties::PODS_ON_NODES_UNIQUE;
-use krepis_model::{KubeModel, Scenario};
+use krepis_model::{KubeModel, KubeState, Scenario};
 
 fn verdicts(r: &Report) -> Vec<(String, Status)> {
     r.properties.iter().map(|p| (p.name.clone(), p.status)).collect()
@@ -134,5 +134,109 @@ fn causal_pruning_keeps_verdicts() {
         let unpruned = check(&KubeModel::<CausalUnpruned>::new(build("causal", 1)), &opts).report;
         assert_eq!(summary(&pruned), summary(&unpruned), "{}", pruned.model);
         assert!(pruned.unique_states <= unpruned.unique_states);
+    }
+}
+
+/// The states [`Model::successors`] reaches from the initial ones within
+/// `depth` steps (no symmetry), each once.
+fn reachable<M: Model>(model: &M, depth: u64) -> Vec<M::State> {
+    let mut seen = hashbrown::HashSet::new();
+    let mut level = Vec::new();
+    model.init_states(&mut level);
+    level.retain(|s| seen.insert(s.clone()));
+    let mut all = level.clone();
+    let mut out = Vec::new();
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for s in &level {
+            model.successors(s, &mut out);
+            next.extend(out.drain(..).map(|(_, t)| t).filter(|t| seen.insert(t.clone())));
+        }
+        all.extend(next.iter().cloned());
+        level = next;
+    }
+    all
+}
+
+/// Synchronous states drop sessions older than the newest revision
+/// (`Consistency::READS_NEWEST_ONLY`): the verdicts and shortest trace
+/// lengths are those of the model keeping every session, over fewer states.
+#[test]
+fn synchronous_forgetting_old_sessions_keeps_verdicts() {
+    fn summary(r: &Report) -> Vec<(String, Status, usize)> {
+        r.properties.iter().map(|p| (p.name.clone(), p.status, p.trace.as_ref().map_or(0, |t| t.len()))).collect()
+    }
+    for (build, depth) in [
+        (Scenario::stale_reads as Build, 7),
+        (Scenario::replicaset_scale, 6),
+        (Scenario::statefulset_scale, 6),
+        (Scenario::deployment_rollout, 6),
+        (Scenario::job_parallel, 6),
+    ] {
+        let opts = Options::default().threads(2).max_depth(depth).keep_going(true);
+        let merged = check(&KubeModel::<Synchronous>::new(build("synchronous", 1)), &opts).report;
+        let full = check(&KubeModel::<SynchronousKeepingSessions>::new(build("synchronous", 1)), &opts).report;
+        assert_eq!(summary(&merged), summary(&full), "{}", merged.model);
+        assert!(
+            merged.unique_states < full.unique_states,
+            "{}: {} against {}",
+            merged.model,
+            merged.unique_states,
+            full.unique_states
+        );
+    }
+}
+
+/// The states the synchronous model reaches are exactly the states the
+/// model keeping every session reaches, with old sessions dropped, when no
+/// restart can happen; with restarts, some of the latter are not reached
+/// (a restart that only drops an old session is not offered), and none
+/// besides them.
+#[test]
+fn synchronous_states_are_the_full_models_with_old_sessions_dropped() {
+    for (build, depth) in [(Scenario::stale_reads as Build, 7), (Scenario::replicaset_scale, 7)] {
+        for restarts in [0, 2] {
+            let mut scenario = build("synchronous", 1);
+            scenario.restarts = restarts;
+            let merged = KubeModel::<Synchronous>::new(scenario.clone());
+            let full = KubeModel::<SynchronousKeepingSessions>::new(scenario);
+            // A full state with its old sessions dropped, as the merged
+            // model's state.
+            let drop_old = |s: &KubeState<SynchronousKeepingSessions>| {
+                let mut bytes = Vec::new();
+                assert!(full.encode_state(s, &mut bytes));
+                let mut s = merged.decode_state(&bytes).expect("one history serialises as the other");
+                krepis_model::kube::normalize(&mut s, false);
+                s
+            };
+            let states = reachable(&full, depth);
+            let dropped: hashbrown::HashSet<u64> = states.iter().map(|s| merged.fingerprint(&drop_old(s))).collect();
+            let reached: hashbrown::HashSet<u64> =
+                reachable(&merged, depth).iter().map(|s| merged.fingerprint(s)).collect();
+            let name = &merged.scenario().name;
+            if restarts == 0 {
+                // Step for step: a state's successors, old sessions
+                // dropped, are the merged state's successors (so no step
+                // is offered to an instance that has read the newest state).
+                let (mut out, mut out_merged) = (Vec::new(), Vec::new());
+                for s in &states {
+                    full.successors(s, &mut out);
+                    let from_full: hashbrown::HashSet<u64> =
+                        out.drain(..).map(|(_, t)| merged.fingerprint(&drop_old(&t))).collect();
+                    merged.successors(&drop_old(s), &mut out_merged);
+                    let from_merged: hashbrown::HashSet<u64> =
+                        out_merged.drain(..).map(|(_, t)| merged.fingerprint(&t)).collect();
+                    assert_eq!(from_full, from_merged, "{name}: {}", full.format_state(s));
+                }
+            }
+            assert!(reached.is_subset(&dropped), "{name}, {restarts} restarts: a state of its own");
+            if restarts == 0 {
+                assert_eq!(reached.len(), dropped.len(), "{name}");
+            } else {
+                assert!(reached.len() < dropped.len(), "{name}: burnt restarts");
+            }
+            let opts = Options::default().threads(2).max_depth(depth).symmetry(false);
+            assert_eq!(check(&merged, &opts).report.unique_states, reached.len() as u64, "{name}");
+        }
     }
 }

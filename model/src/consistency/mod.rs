@@ -22,7 +22,7 @@ pub use causal::{Causal, CausalHistory, CausalUnpruned};
 pub use monotonic::MonotonicSession;
 pub use optimistic::OptimisticLinear;
 pub use resettable::ResettableSession;
-pub use synchronous::Synchronous;
+pub use synchronous::{SyncHistory, Synchronous, SynchronousKeepingSessions};
 
 use crate::api::{Operation, Rejection};
 use crate::meta::Rev;
@@ -89,6 +89,16 @@ pub trait Consistency:
     /// over every local state per successor (2% of a synchronous
     /// transition on `cluster`). Default: true.
     const PRUNE_READS_SESSIONS: bool = true;
+
+    /// Whether a controller's read always sees the newest state, so that its
+    /// session matters only in whether it is the newest revision (a
+    /// controller that has read that has nothing new to read until someone
+    /// writes; any older session, like none, lets it read the newest state).
+    /// A model that says true has every session older than the newest
+    /// revision dropped when a state is normalised: states that differ
+    /// only in how far behind an instance's last read is are one state.
+    /// Default: false.
+    const READS_NEWEST_ONLY: bool = false;
 
     /// A history holding only `initial`, written as revision `rev`.
     fn new(initial: Store, rev: Rev) -> Self;
