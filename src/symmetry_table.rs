@@ -13,14 +13,16 @@ use std::process::ExitCode;
 use clap::Args;
 
 /// The rows run when none is given: the scenarios and depths of the README's
-/// figures (each a few seconds on two cores).
+/// figures (each a few seconds on two cores). Synchronous rows go to depth
+/// 12: since synchronous states forget old sessions, depth 6 holds a few
+/// thousand states.
 const DEFAULT_ROWS: [(&str, &str, u64); 6] = [
-    ("replicaset-scale", "synchronous", 6),
+    ("replicaset-scale", "synchronous", 12),
     ("replicaset-scale", "resettable-session", 5),
     ("stale-reads", "causal", 5),
     ("stale-reads", "monotonic-session", 6),
-    ("deployment-rollout", "synchronous", 6),
-    ("job-parallel", "synchronous", 6),
+    ("deployment-rollout", "synchronous", 12),
+    ("job-parallel", "synchronous", 12),
 ];
 
 /// Options of `krepis symmetry-table`.
