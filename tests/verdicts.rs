@@ -19,10 +19,13 @@ use krepis_model::{check_scenario, Scenario};
 
 use Status::{Found, Holds, Unknown, Violated};
 
-/// (consistency, instances, depth, pods-on-nodes-unique, unique-names, statefulsets-ready)
+/// (consistency, instances, depth, pods-on-nodes-unique, unique-names,
+/// statefulsets-ready). Depth 0: no bound, the whole state space (finite
+/// under synchronous, where it is 56,458 states with 1 instance and
+/// 489,237 with 2, since synchronous states forget old sessions).
 const TABLE: &[(&str, usize, u64, Status, Status, Status)] = &[
-    ("synchronous", 1, 8, Holds, Holds, Found),
-    ("synchronous", 2, 6, Holds, Holds, Found),
+    ("synchronous", 1, 0, Holds, Holds, Found),
+    ("synchronous", 2, 0, Holds, Holds, Found),
     ("monotonic-session", 1, 7, Holds, Holds, Found), // fails at 11: see stale_reads.rs
     ("monotonic-session", 2, 5, Holds, Holds, Found), // fails at 11 with 1 already
     ("resettable-session", 1, 5, Holds, Holds, Found), // fails at 8: see stale_reads.rs
@@ -40,6 +43,9 @@ fn stale_reads_verdicts_per_consistency_model() {
         let mut s = Scenario::stale_reads(consistency, instances);
         s.consistency = consistency.to_string();
         let report = check_scenario(s, &Options::default().threads(2).max_depth(depth)).expect("a known model");
+        if depth == 0 && !report.complete {
+            failures.push(format!("{consistency} x{instances}: not exhausted ({:?})", report.stop_reason));
+        }
         let got = (report.status(PODS_ON_NODES_UNIQUE), report.status(UNIQUE_NAMES), report.status(STATEFULSETS_READY));
         let want = (Some(unique_on_nodes), Some(unique_names), Some(ready));
         // The liveness pass runs only when the search was not cut short.
