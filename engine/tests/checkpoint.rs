@@ -279,102 +279,92 @@ fn a_stopped_run_hands_back_exactly_the_states_it_saves() {
     }
 }
 
-/// A 60 x 60 grid walked right and down from the corner (3,600 states, 60
-/// per anti-diagonal level) whose states take 5 ms each to decode: loading
-/// a checkpoint of it is slow, checking it is not.
-struct SlowGrid;
+/// A `side` x `side` grid walked right and down from the corner (`side`
+/// states per anti-diagonal level at most), whose states take `decode_ms`
+/// to decode and whose [`Model::revision`] is `revision`: the same states,
+/// encodings and fingerprints under every revision.
+struct Grid {
+    side: u8,
+    decode_ms: u64,
+    revision: u32,
+}
 
-impl Model for SlowGrid {
+/// A 60 x 60 grid (3,600 states) whose states take 5 ms each to decode:
+/// loading a checkpoint of it is slow, checking it is not.
+const SLOW_GRID: Grid = Grid { side: 60, decode_ms: 5, revision: 0 };
+
+impl Model for Grid {
     type State = (u8, u8);
     type Action = char;
     fn init_states(&self, out: &mut Vec<(u8, u8)>) {
         out.push((0, 0));
     }
     fn successors(&self, &(a, b): &(u8, u8), out: &mut Vec<(char, (u8, u8))>) {
-        if a < 59 {
+        if a + 1 < self.side {
             out.push(('r', (a + 1, b)));
         }
-        if b < 59 {
+        if b + 1 < self.side {
             out.push(('d', (a, b + 1)));
         }
     }
     fn properties(&self) -> Vec<krepis_engine::Property<Self>> {
-        vec![krepis_engine::Property::sometimes("far-corner", |_, s| *s == (59, 59))]
+        vec![krepis_engine::Property::sometimes("far-corner", |m, s| *s == (m.side - 1, m.side - 1))]
     }
     fn encode_state(&self, s: &(u8, u8), out: &mut Vec<u8>) -> bool {
         out.extend([s.0, s.1]);
         true
     }
     fn decode_state(&self, bytes: &[u8]) -> Option<(u8, u8)> {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        match bytes {
-            [a, b] => Some((*a, *b)),
-            _ => None,
-        }
-    }
-}
-
-#[test]
-fn the_time_limit_of_a_resumed_run_starts_after_loading_the_checkpoint() {
-    let whole = check(&SlowGrid, &Options::default().threads(2)).report;
-    assert_eq!((whole.unique_states, whole.stop_reason), (3_600, StopReason::Exhausted));
-    let path = temp("slow-grid");
-    let first = check(&SlowGrid, &Options::default().threads(2).max_states(1_000).checkpoint(to(&path, true))).report;
-    assert_eq!(first.stop_reason, StopReason::MaxStates);
-    // Some 40 states wait in the checkpoint: 200 ms to load, twice the limit.
-    let opts = Options::default().threads(2).time_limit(std::time::Duration::from_millis(100));
-    let r = resume_matches(&SlowGrid, &path, opts, &whole);
-    assert!(r.resume_s >= 0.15, "loading took {} s", r.resume_s);
-    assert!(r.states_per_s > 0.0);
-}
-
-/// A 10 x 10 grid walked right and down, whose [`Model::revision`] is its
-/// field: the same states, encodings and fingerprints under every revision.
-struct RevisedGrid(u32);
-
-impl Model for RevisedGrid {
-    type State = (u8, u8);
-    type Action = char;
-    fn init_states(&self, out: &mut Vec<(u8, u8)>) {
-        out.push((0, 0));
-    }
-    fn successors(&self, &(a, b): &(u8, u8), out: &mut Vec<(char, (u8, u8))>) {
-        if a < 9 {
-            out.push(('r', (a + 1, b)));
-        }
-        if b < 9 {
-            out.push(('d', (a, b + 1)));
-        }
-    }
-    fn properties(&self) -> Vec<krepis_engine::Property<Self>> {
-        vec![krepis_engine::Property::sometimes("far-corner", |_, s| *s == (9, 9))]
-    }
-    fn encode_state(&self, s: &(u8, u8), out: &mut Vec<u8>) -> bool {
-        out.extend([s.0, s.1]);
-        true
-    }
-    fn decode_state(&self, bytes: &[u8]) -> Option<(u8, u8)> {
+        std::thread::sleep(std::time::Duration::from_millis(self.decode_ms));
         match bytes {
             [a, b] => Some((*a, *b)),
             _ => None,
         }
     }
     fn revision(&self) -> u32 {
-        self.0
+        self.revision
     }
     fn name(&self) -> String {
-        "revised-grid".into()
+        format!("grid-{}", self.side)
     }
+}
+
+#[test]
+fn the_time_limit_of_a_resumed_run_starts_after_loading_the_checkpoint() {
+    let whole = check(&SLOW_GRID, &Options::default().threads(2)).report;
+    assert_eq!((whole.unique_states, whole.stop_reason), (3_600, StopReason::Exhausted));
+    let path = temp("slow-grid");
+    let first = check(&SLOW_GRID, &Options::default().threads(2).max_states(1_000).checkpoint(to(&path, true))).report;
+    assert_eq!(first.stop_reason, StopReason::MaxStates);
+    // Some 40 states wait in the checkpoint: 200 ms to load, twice the limit.
+    let opts = Options::default().threads(2).time_limit(std::time::Duration::from_millis(100));
+    let r = resume_matches(&SLOW_GRID, &path, opts, &whole);
+    assert!(r.resume_s >= 0.15, "loading took {} s", r.resume_s);
+    assert!(r.states_per_s > 0.0);
 }
 
 #[test]
 fn a_checkpoint_of_another_model_revision_is_refused() {
     let path = temp("revision");
-    let r = check(&RevisedGrid(0), &Options::default().threads(2).max_states(20).checkpoint(to(&path, true))).report;
+    let r = check(
+        &Grid { side: 10, decode_ms: 0, revision: 0 },
+        &Options::default().threads(2).max_states(20).checkpoint(to(&path, true)),
+    )
+    .report;
     assert_eq!(r.stop_reason, StopReason::MaxStates);
     assert_eq!(Checkpoint::open(&path).unwrap().header().model_revision, 0);
-    let e = check(&RevisedGrid(1), &Options::default().resume(Checkpoint::open(&path).unwrap())).report.error.unwrap();
-    assert!(e.contains("revision 0 of model 'revised-grid', this build has revision 1"), "{e}");
-    let done = check(&RevisedGrid(0), &Options::default().resume(Checkpoint::open(&path).unwrap())).report;
+    let e = check(
+        &Grid { side: 10, decode_ms: 0, revision: 1 },
+        &Options::default().resume(Checkpoint::open(&path).unwrap()),
+    )
+    .report
+    .error
+    .unwrap();
+    assert!(e.contains("revision 0 of model 'grid-10', this build has revision 1"), "{e}");
+    let done = check(
+        &Grid { side: 10, decode_ms: 0, revision: 0 },
+        &Options::default().resume(Checkpoint::open(&path).unwrap()),
+    )
+    .report;
     assert_eq!((done.unique_states, &done.error), (100, &None));
 }
