@@ -336,7 +336,9 @@ impl<C: Consistency> KubeModel<C> {
 /// deep a search goes.
 const RENUMBER_AT: Rev = 240;
 
-/// Prunes the history to what can still be read; renumbers the stamps
+/// Drops sessions older than the newest revision where the consistency
+/// model reads only the newest state ([`Consistency::READS_NEWEST_ONLY`]);
+/// prunes the history to what can still be read; renumbers the stamps
 /// densely ([`renumber`]), or with `keep_stamps` ([`KubeModel::ranked`])
 /// only once the largest stamp reaches `RENUMBER_AT` (240). Only the
 /// order and equality of stamps matter to the API server, the controllers
@@ -1004,8 +1006,10 @@ impl<C: Consistency> Model for KubeModel<C> {
     }
 
     /// 1 since synchronous states drop sessions older than the newest
-    /// revision (2026-11-28): a checkpoint of revision 0 holds states the
-    /// model now merges, with the fingerprints they had.
+    /// revision (2026-11-28): a synchronous checkpoint of revision 0 holds
+    /// states the model now merges, with the fingerprints they had. One
+    /// number covers every consistency model (the others' states did not
+    /// change then, and their older checkpoints are refused too).
     fn revision(&self) -> u32 {
         1
     }
