@@ -653,7 +653,6 @@ impl<C: Consistency> KubeModel<C> {
         let store = state.history.view(&read);
         let mut local = state.locals.get(i).to_local();
         let wrote = step(c, &mut local, &View { revision: &read, store: &store });
-        next.locals.set(i, &local);
         let outcome = wrote.as_ref().map(|op| {
             let audited = matches!(c, Controller::StatefulSet | Controller::Deployment);
             let before = audited.then(|| next.history.base(&read).into_owned());
@@ -663,6 +662,13 @@ impl<C: Consistency> KubeModel<C> {
             }
             result
         });
+        if C::READS_NEWEST_ONLY && matches!(outcome, Some(Ok(()))) {
+            // The write leaves every session old: dropped now, in the one
+            // new packed form, rather than by normalisation in a second.
+            next.locals.set_forgetting(i, &local, next.history.newest());
+        } else {
+            next.locals.set(i, &local);
+        }
         let behind = state.history.missing(&read);
         (KubeAction::Step { controller: i, read, behind, wrote: wrote.map(Box::new), outcome }, next)
     }

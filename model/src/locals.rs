@@ -307,6 +307,15 @@ impl Locals {
         *self = intern(p);
     }
 
+    /// [`Self::set`], then [`Self::forget_sessions_before`], making one new
+    /// packed form instead of two.
+    pub fn set_forgetting(&mut self, i: usize, l: &Local, newest: Rev) {
+        let mut p = self.0.packed.clone();
+        p.set(i, l);
+        p.forget_sessions_before(newest);
+        *self = intern(p);
+    }
+
     /// Drops (sets to none) every session whose newest revision is below
     /// `newest`: for a consistency model whose reads see only the newest
     /// state, such a session and none give the instance the same choices
@@ -551,6 +560,14 @@ mod tests {
                     .collect();
                 prop_assert_eq!(&forgot, &Locals::from_locals(&kept));
                 prop_assert_eq!(forgot.session_stamps(), &sessions_of(&kept));
+                if let Some(l) = v.first() {
+                    let mut one = p.clone();
+                    one.set_forgetting(0, l, newest);
+                    let mut two = p.clone();
+                    two.set(0, l);
+                    two.forget_sessions_before(newest);
+                    prop_assert_eq!(&one, &two);
+                }
             }
         }
     }
