@@ -319,7 +319,7 @@ impl Locals {
     /// Drops (sets to none) every session whose newest revision is below
     /// `newest`: for a consistency model whose reads see only the newest
     /// state, such a session and none give the instance the same choices
-    /// ([`crate::Consistency::READS_NEWEST_ONLY`]).
+    /// ([`crate::consistency::Consistency::READS_NEWEST_ONLY`]).
     pub fn forget_sessions_before(&mut self, newest: Rev) {
         // Nothing to drop (most successors): the same packed form.
         if !self.0.sessions.has_below(newest) {
