@@ -7,6 +7,9 @@ use krepis_model::consistency::*;
 use krepis_model::properties::PODS_ON_NODES_UNIQUE;
 use krepis_model::{KubeModel, KubeState, Scenario};
 
+mod reach;
+use reach::reachable;
+
 fn verdicts(r: &Report) -> Vec<(String, Status)> {
     r.properties.iter().map(|p| (p.name.clone(), p.status)).collect()
 }
@@ -135,27 +138,6 @@ fn causal_pruning_keeps_verdicts() {
         assert_eq!(summary(&pruned), summary(&unpruned), "{}", pruned.model);
         assert!(pruned.unique_states <= unpruned.unique_states);
     }
-}
-
-/// The states [`Model::successors`] reaches from the initial ones within
-/// `depth` steps (no symmetry), each once.
-fn reachable<M: Model>(model: &M, depth: u64) -> Vec<M::State> {
-    let mut seen = hashbrown::HashSet::new();
-    let mut level = Vec::new();
-    model.init_states(&mut level);
-    level.retain(|s| seen.insert(s.clone()));
-    let mut all = level.clone();
-    let mut out = Vec::new();
-    for _ in 0..depth {
-        let mut next = Vec::new();
-        for s in &level {
-            model.successors(s, &mut out);
-            next.extend(out.drain(..).map(|(_, t)| t).filter(|t| seen.insert(t.clone())));
-        }
-        all.extend(next.iter().cloned());
-        level = next;
-    }
-    all
 }
 
 /// Synchronous states drop sessions older than the newest revision
