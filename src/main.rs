@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use krepis_engine::cli::{self, CheckArgs};
 
+#[cfg(not(feature = "system-allocator"))]
 mod allocator;
 mod bench_table;
 mod child;
@@ -16,6 +17,7 @@ mod run;
 mod scenarios;
 mod symmetry_table;
 
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOC: allocator::Mimalloc = allocator::Mimalloc;
 

@@ -311,16 +311,21 @@ impl<'a, const P: bool> ReadSets<'a, P> {
     }
 
     /// Appends every read point starting at node `i` to `out`, in order.
+    /// The set being built stays inline and each point is made from it as
+    /// it is (its writes come in node order, which is revision order): a
+    /// vector per start and a copy per point were 0.5 allocations per
+    /// successor of a causal stale-reads search.
     fn all_from(&self, i: usize, out: &mut Vec<Revision>) {
-        fn extend<const P: bool>(s: &ReadSets<'_, P>, set: &mut Vec<Rev>, cand: &Mask, out: &mut Vec<Revision>) {
-            out.push(Revision::merged(set.clone()));
+        type Set = smallvec::SmallVec<[Rev; 8]>;
+        fn extend<const P: bool>(s: &ReadSets<'_, P>, set: &mut Set, cand: &Mask, out: &mut Vec<Revision>) {
+            out.push(Revision::from_sorted(set));
             for x in bits(cand) {
                 set.push(s.history.nodes[x].rev);
                 extend(s, set, &and(cand, s.later.row(x)), out);
                 set.pop();
             }
         }
-        extend(self, &mut vec![self.history.nodes[i].rev], &Mask::from_slice(self.later.row(i)), out);
+        extend(self, &mut smallvec::smallvec![self.history.nodes[i].rev], &Mask::from_slice(self.later.row(i)), out);
     }
 
     /// An empty [`Counter`] for this history.
@@ -734,10 +739,11 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         let mut sets = ReadSets::new(self);
         let starts = sets.starts(session);
         sets.prepare(starts.first().unwrap_or(0));
+        let before = out.len();
         for i in starts.iter() {
             sets.all_from(i, out);
         }
-        debug_assert!(out.windows(2).all(|w| w[0] < w[1]), "read points come out sorted");
+        debug_assert!(out[before..].windows(2).all(|w| w[0] < w[1]), "read points come out sorted");
     }
     /// Histories of at most 46 nodes name points by node set,
     /// larger ones by index (counted, not built); one ancestry table serves

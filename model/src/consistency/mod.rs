@@ -122,7 +122,8 @@ pub trait Consistency:
     }
 
     /// The points a controller whose last read was `session` (none: it has
-    /// not read since it started) may read now, in a fixed order.
+    /// not read since it started) may read now, in a fixed order, appended
+    /// to `out` (what it holds already stays as it is).
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>);
 
     /// How many points `reads` gives for `session`, without building them.
