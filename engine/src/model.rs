@@ -227,9 +227,22 @@ pub trait Model: Sync {
         None
     }
 
-    /// How an action is shown in a trace.
+    /// How an action is shown when the state it was taken from is not at
+    /// hand. Default: its `Debug` form.
     fn format_action(&self, action: &Self::Action) -> String {
         format!("{action:?}")
+    }
+
+    /// How the step `action` from `from` is shown in a trace: what the
+    /// checker prints and what it compares to tell two steps from one state
+    /// apart, so two different actions from one state must read differently.
+    /// A model whose actions leave out what follows from the state they were
+    /// taken from (what a step wrote, say, so that building a successor
+    /// allocates nothing for its label) says it here. Default:
+    /// [`Model::format_action`].
+    fn format_step(&self, from: &Self::State, action: &Self::Action) -> String {
+        let _ = from;
+        self.format_action(action)
     }
 
     /// How a state is shown in a trace.

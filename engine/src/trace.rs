@@ -48,8 +48,9 @@ impl<M: Model> Trace<M> {
     pub fn to_steps(&self, model: &M) -> Vec<TraceStep> {
         self.steps
             .iter()
-            .map(|(a, s)| TraceStep {
-                action: a.as_ref().map(|a| model.format_action(a)),
+            .enumerate()
+            .map(|(i, (a, s))| TraceStep {
+                action: a.as_ref().zip(i.checked_sub(1)).map(|(a, p)| model.format_step(&self.steps[p].1, a)),
                 state: model.format_state(s),
             })
             .collect()
@@ -111,8 +112,8 @@ impl<M: Model> Trace<M> {
             };
             buf.clear();
             model.successors(from, &mut buf);
-            let want = model.format_action(action);
-            if !buf.iter().any(|(a, s)| s == to && model.format_action(a) == want) {
+            let want = model.format_step(from, action);
+            if !buf.iter().any(|(a, s)| s == to && model.format_step(from, a) == want) {
                 return Err(format!("step {} ({want}) is not a successor of the state before it", i + 1));
             }
         }

@@ -96,10 +96,10 @@ impl<M: Model> Trace<M> {
             let ((_, from), (action, to)) = (&w[0], &w[1]);
             succ.clear();
             model.successors(from, &mut succ);
-            let text = action.as_ref().map(|a| model.format_action(a));
+            let text = action.as_ref().map(|a| model.format_step(from, a));
             let i = succ
                 .iter()
-                .position(|(a, s)| s == to && Some(model.format_action(a)) == text)
+                .position(|(a, s)| s == to && Some(model.format_step(from, a)) == text)
                 .or_else(|| succ.iter().position(|(_, s)| s == to))?;
             choices.push(u32::try_from(i).ok()?);
         }
@@ -144,7 +144,7 @@ impl<M: Model> Trace<M> {
                 return Err(format!(
                     "step {}: '{}' reaches another state than the one recorded: the model has changed",
                     k + 1,
-                    model.format_action(&a)
+                    model.format_step(from, &a)
                 ));
             }
             steps.push((Some(a), s));

@@ -15,8 +15,9 @@ fn follow<C: Consistency>(model: &KubeModel<C>, script: &[&str]) -> Vec<KubeStat
     let mut states = vec![init.remove(0)];
     for line in script {
         let mut out = Vec::new();
-        model.successors(states.last().unwrap(), &mut out);
-        let texts: Vec<String> = out.iter().map(|(a, _)| model.format_action(a)).collect();
+        let from = states.last().unwrap();
+        model.successors(from, &mut out);
+        let texts: Vec<String> = out.iter().map(|(a, _)| model.format_step(from, a)).collect();
         let i = texts
             .iter()
             .position(|t| line.split('&').all(|part| t.contains(part)))

@@ -160,8 +160,9 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
             return out;
         }
         let (action, next) = model.controller_step(&state, i, read);
-        let KubeAction::Step { wrote, outcome, .. } = &action else { unreachable!("controller_step returns a step") };
-        let wrote = wrote.as_deref();
+        let KubeAction::Step { outcome, .. } = &action else { unreachable!("controller_step returns a step") };
+        let written = model.written(&state, &action);
+        let wrote = written.as_ref();
         if wrote != s.wrote.as_ref() {
             diverge(
                 &mut out,
