@@ -15,7 +15,7 @@
 //! the annotations (Kubernetes would leave them and keep treating every sync
 //! as a scaling event).
 
-use super::View;
+use super::{Refs, View};
 use crate::api::Operation;
 use crate::meta::{name, name_of, Kind, Labels, Meta, Name, OwnerRef};
 use crate::resources::{
@@ -81,7 +81,7 @@ fn scale(rs: &ReplicaSet, n: u32, d: &Deployment) -> Option<Operation> {
 /// The sets of one Deployment: `new` (its template) and the others, oldest first.
 struct Sets<'a> {
     new: Option<&'a ReplicaSet>,
-    old: Vec<&'a ReplicaSet>,
+    old: Refs<'a, ReplicaSet>,
 }
 
 impl<'a> Sets<'a> {
@@ -114,14 +114,14 @@ fn reconcile(d: &Deployment, view: &View<'_>) -> Option<Operation> {
         }
     }
     // Oldest first (uids are creation stamps), as Kubernetes sorts by creation time.
-    let mut owned: Vec<&ReplicaSet> = store
+    let mut owned: Refs<ReplicaSet> = store
         .replicasets
         .iter()
         .filter(|rs| !rs.meta.deleting && rs.meta.controller_uid() == Some(d.meta.uid))
         .collect();
     owned.sort_by_key(|rs| rs.meta.uid);
     let new = owned.iter().copied().find(|rs| template_eq(rs, d));
-    let old: Vec<&ReplicaSet> =
+    let old: Refs<ReplicaSet> =
         owned.iter().copied().filter(|rs| Some(rs.meta.uid) != new.map(|n| n.meta.uid)).collect();
     let sets = Sets { new, old };
     // The new set's revision follows the old ones'.
@@ -152,7 +152,7 @@ fn scaling_event(d: &Deployment, sets: &Sets<'_>) -> bool {
 
 /// Paused or scaling: resize the sets, never roll out (Kubernetes' `sync`).
 fn sync(d: &Deployment, sets: &Sets<'_>) -> Option<Operation> {
-    let active: Vec<&ReplicaSet> = sets.all().filter(|rs| rs.spec.replicas > 0).collect();
+    let active: Refs<ReplicaSet> = sets.all().filter(|rs| rs.spec.replicas > 0).collect();
     let want = d.spec.replicas;
     // One active set (or none: the new one, else the newest old) takes all.
     let lone = match active.len() {
@@ -182,7 +182,7 @@ fn proportional(d: &Deployment, active: &[&ReplicaSet]) -> Option<Operation> {
     let allowed = if d.spec.replicas > 0 { i64::from(d.spec.replicas + surge) } else { 0 };
     let current: i64 = active.iter().map(|rs| i64::from(rs.spec.replicas)).sum();
     let to_add = allowed - current;
-    let mut order: Vec<&ReplicaSet> = active.to_vec();
+    let mut order: Refs<ReplicaSet> = Refs::from_slice(active);
     // Largest first; ties: newer first when growing, older first when shrinking.
     if to_add > 0 {
         order.sort_by_key(|rs| (std::cmp::Reverse(rs.spec.replicas), std::cmp::Reverse(rs.meta.uid)));
@@ -351,7 +351,7 @@ pub fn computed_status(
 }
 
 fn status(d: &Deployment, sets: &Sets<'_>, view: &View<'_>) -> Option<Operation> {
-    let all: Vec<&ReplicaSet> = sets.all().collect();
+    let all: Refs<ReplicaSet> = sets.all().collect();
     let status = computed_status(d, sets.new, &all, view.revision.newest());
     if !d.status.worth_writing(&status) {
         return None;

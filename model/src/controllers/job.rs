@@ -18,7 +18,7 @@
 //! selects them by a generated `controller-uid` label, which no other object
 //! carries). Deadlines and pod failure policies are not modelled (no clock).
 
-use super::View;
+use super::{Refs, View};
 use crate::api::Operation;
 use crate::meta::{name, name_of, Kind, Meta, OwnerRef};
 use crate::resources::{Job, JobStatus, ObservedStatus, Phase, Pod, PodSpec};
@@ -68,8 +68,8 @@ fn status_write(job: &Job, status: JobStatus) -> Option<Operation> {
 }
 
 fn reconcile(job: &Job, view: &View<'_>) -> Option<Operation> {
-    let pods: Vec<&Pod> = view.store.pods.iter().filter(|p| p.meta.controller_uid() == Some(job.meta.uid)).collect();
-    let active: Vec<&Pod> = pods.iter().copied().filter(|p| p.active()).collect();
+    let pods: Refs<Pod> = view.store.pods.iter().filter(|p| p.meta.controller_uid() == Some(job.meta.uid)).collect();
+    let active: Refs<Pod> = pods.iter().copied().filter(|p| p.active()).collect();
     let ready = active.iter().filter(|p| p.ready).count() as u32;
     let mut status = job.status.clone();
     status.observed_revision = Some(view.revision.newest());

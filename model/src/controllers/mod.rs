@@ -19,6 +19,11 @@ use crate::meta::Name;
 use crate::revision::Revision;
 use crate::store::Store;
 
+/// References to the few objects a step looks at (a set's pods, a
+/// Deployment's ReplicaSets), held inline up to eight: no heap allocation
+/// per step at the sizes scenarios have. Slices and `Vec`s read the same.
+pub type Refs<'a, T> = smallvec::SmallVec<[&'a T; 8]>;
+
 /// What a controller reads: the objects of one state and that state's read point.
 #[derive(Clone, Copy, Debug)]
 pub struct View<'a> {

@@ -8,7 +8,7 @@
 //! Kubernetes' `ActivePods` order (unbound, then Pending, then not ready,
 //! then name order).
 
-use super::View;
+use super::{Refs, View};
 use crate::api::Operation;
 use crate::meta::{name_of, Kind, Meta, OwnerRef};
 use crate::resources::{ObservedStatus, Phase, Pod, PodSpec, ReplicaSet, ReplicaSetStatus};
@@ -41,7 +41,7 @@ fn reconcile(rs: &ReplicaSet, view: &View<'_>) -> Option<Operation> {
         return None;
     }
     let store = view.store;
-    let active: Vec<&Pod> = store.pods.iter().filter(|p| p.active()).collect();
+    let active: Refs<Pod> = store.pods.iter().filter(|p| p.active()).collect();
     // Release owned pods that no longer match; adopt matching orphans.
     for p in &active {
         let matches = p.meta.labels.matches(&rs.spec.selector);
@@ -57,7 +57,7 @@ fn reconcile(rs: &ReplicaSet, view: &View<'_>) -> Option<Operation> {
             return Some(Operation::UpdatePod(adopted));
         }
     }
-    let owned: Vec<&Pod> = active.into_iter().filter(|p| p.meta.controller_uid() == Some(rs.meta.uid)).collect();
+    let owned: Refs<Pod> = active.into_iter().filter(|p| p.meta.controller_uid() == Some(rs.meta.uid)).collect();
     let want = rs.spec.replicas as usize;
     if owned.len() < want {
         return Some(Operation::CreatePod(pod_for(rs)));

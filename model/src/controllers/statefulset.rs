@@ -18,7 +18,7 @@
 //! kept; the scenarios change a template a bounded number of times),
 //! `minReadySeconds` (no clock), adoption of orphans.
 
-use super::View;
+use super::{Refs, View};
 use crate::api::Operation;
 use crate::meta::{name, with_text, Kind, Meta, OwnerRef};
 use crate::resources::{
@@ -110,7 +110,7 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
         return None;
     }
     let store = view.store;
-    let mut revs: Vec<&ControllerRevision> =
+    let mut revs: Refs<ControllerRevision> =
         store.controllerrevisions.iter().filter(|r| r.meta.controller_uid() == Some(set.meta.uid)).collect();
     revs.sort_by(|a, b| (a.revision, &a.meta.name).cmp(&(b.revision, &b.meta.name)));
     let update = match update_revision(set, &revs, view) {
@@ -127,7 +127,7 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
         UpdateStrategy::RollingUpdate { partition } => partition,
         UpdateStrategy::OnDelete => set.spec.replicas,
     };
-    let ours: Vec<&Pod> = store
+    let ours: Refs<Pod> = store
         .pods
         .iter()
         .filter(|p| p.meta.labels.matches(&set.spec.selector) && p.meta.controller_uid() == Some(set.meta.uid))
@@ -204,7 +204,7 @@ fn reconcile(set: &StatefulSet, view: &View<'_>) -> Option<Operation> {
         }
     }
     // Status.
-    let live: Vec<&&Pod> = ours.iter().filter(|p| !matches!(p.phase, Phase::Succeeded | Phase::Failed)).collect();
+    let live: Refs<&Pod> = ours.iter().filter(|p| !matches!(p.phase, Phase::Succeeded | Phase::Failed)).collect();
     let of = |rev: &ControllerRevision| {
         live.iter().filter(|p| !p.meta.deleting && p.meta.labels.get(REVISION_LABEL) == Some(&rev.meta.name)).count()
             as u32
