@@ -15,7 +15,7 @@
 //! generating successors, ids included: the same states, met in the same
 //! levels, their edges in successor order (the unit test
 //! `the_graph_from_the_search_records_is_the_graph_explored` compares them;
-//! `engine/tests/eventually_symmetry.rs` and `tests/verdict_table.rs`
+//! `engine/tests/all/eventually_symmetry.rs` and `tests/all/verdict_table.rs`
 //! compare whole reports). Records are trusted to be complete: a state the
 //! pass meets by fingerprint alone that BFS neither recorded nor left
 //! unexpanded is taken for one where every predicate holds (BFS expanded it

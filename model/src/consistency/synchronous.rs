@@ -15,7 +15,7 @@
 //! (restarts are offered only to instances with a local state), so every
 //! state the merged model reaches stands for states the full one reaches,
 //! and at the same depth. [`SynchronousKeepingSessions`] keeps every
-//! session; `model/tests/agree.rs` shows the two give the same verdicts and
+//! session; `model/tests/all/agree.rs` shows the two give the same verdicts and
 //! shortest traces, and that the merged model's states are exactly the
 //! full one's states with old sessions dropped when no restart can happen.
 

@@ -8,7 +8,7 @@
 //! exhaustively to a depth bound, so a row states what holds *within* that
 //! bound. Rows whose violation lies deeper than CI can afford today say so;
 //! their counterexamples are replayed step by step in
-//! `model/tests/stale_reads.rs`: resettable session's has 8 steps, monotonic
+//! `model/tests/all/stale_reads.rs`: resettable session's has 8 steps, monotonic
 //! session's 11, and the latter breaks the property with *one* instance of
 //! each controller too, which the reference's matrix reports as passing
 //! (its 60-second runs stop far short of depth 11).

@@ -12,7 +12,7 @@ use krepis_model::consistency::{Consistency, Synchronous};
 use krepis_model::{KubeModel, Scenario};
 use proptest::prelude::*;
 
-mod common;
+use crate::common;
 use common::{MODELS, SCENARIOS};
 
 /// Walks `model`, taking successor `choice % n` at each step, and checks

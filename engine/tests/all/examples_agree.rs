@@ -2,7 +2,7 @@
 //! with the reference checker on every thread count, with and without
 //! symmetry, with and without a depth bound.
 
-mod common;
+use crate::common;
 
 use common::{agree, opts, Counters};
 use krepis_engine::models::{Philosophers, PuzzleState, SlidingPuzzle, TwoPhaseCommit};

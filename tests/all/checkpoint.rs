@@ -2,8 +2,7 @@
 //! with the unique states, verdicts and shortest counterexamples of a run
 //! never interrupted, under every consistency model, with 1 and 2 threads.
 
-#[path = "../engine/tests/common/temp.rs"]
-mod temp;
+use crate::temp;
 
 use krepis_engine::checkpoint::{Checkpoint, CheckpointTo};
 use krepis_engine::{check, Model, Options, Report, Status, StopReason};

@@ -1,6 +1,6 @@
 //! Simulation: the same seed gives the same walks on any thread count.
 
-mod common;
+use crate::common;
 
 use krepis_engine::models::{Philosophers, SlidingPuzzle, TwoPhaseCommit};
 use krepis_engine::{check, Options, Status, StopReason, Strategy};

@@ -11,7 +11,7 @@ use krepis_model::consistency::Consistency;
 use krepis_model::kube::renumber;
 use krepis_model::{KubeModel, KubeState};
 
-mod common;
+use crate::common;
 use common::{MODELS, SCENARIOS};
 
 /// `s` with every stamp `r` replaced by `3r + 5` (order-preserving, with gaps).

@@ -10,7 +10,7 @@ use krepis_model::consistency::{Consistency, Synchronous};
 use krepis_model::{KubeModel, Scenario};
 use proptest::prelude::*;
 
-mod common;
+use crate::common;
 use common::{MODELS, SCENARIOS};
 
 /// Walks `model` from its initial state, taking successor `choice % n` at

@@ -3,8 +3,7 @@
 //! unique states, depth, verdicts, and traces that replay. Every case runs
 //! with 1 and 2 threads (and resumes with the other count).
 
-#[path = "common/temp.rs"]
-mod temp;
+use crate::temp;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! deadlocks, fair and unfair cycles, several fairness groups, several
 //! properties at once, with and without a depth bound, on every thread count.
 
-mod common;
+use crate::common;
 
 use krepis_engine::{check, Model, Options, Property, Status};
 

@@ -6,7 +6,7 @@
 //! `format_step` to its contract: two steps from one state that read alike
 //! lead to the same state (trace replay tells steps apart by their text).
 
-mod reach;
+use crate::reach;
 
 use std::collections::HashMap;
 

@@ -11,7 +11,7 @@ use krepis_model::consistency::*;
 use krepis_model::controllers::Controller;
 use krepis_model::{KubeModel, KubeState, Scenario};
 
-mod reach;
+use crate::reach;
 use reach::{reachable, within};
 
 fn permutations(n: usize) -> Vec<Vec<usize>> {

@@ -14,7 +14,7 @@
 //!   property: it compares a stable ReplicaSet's status with the pods that
 //!   exist now, not with the view the controller read. A lagging read is then
 //!   enough to break it, with one instance as with two, under monotonic
-//!   session, resettable session and causal; `tests/replicasets.rs` reads the
+//!   session, resettable session and causal; `tests/all/replicasets.rs` reads the
 //!   4-step trace step by step (Kubernetes' own controller writes the same
 //!   status from a lagging cache). Under optimistic linear a status write
 //!   lands on the state it was computed from, so it cannot disagree with it:
@@ -22,7 +22,7 @@
 //!   failures with 2 instances (it does not record which property failed).
 //!   Deeper, optimistic linear with 2 instances does break replicaset-scale:
 //!   `pods-on-nodes-unique` at 7 steps (a stale bind lands on the state it
-//!   read and drops a node deletion; `tests/replicasets.rs` reads the trace).
+//!   read and drops a node deletion; `tests/all/replicasets.rs` reads the trace).
 //! - The reference's StatefulSet status checks (`sts-status-matches-observed-view`,
 //!   `sts-start-ordinal-in-observed-view`: the status against the view it was
 //!   computed from) hold everywhere, as in the reference. Krepis adds the
@@ -32,12 +32,12 @@
 //!   StatefulSet controller reads a state one write behind in which web-0
 //!   still exists and writes a status that lands after PodGC removed web-0
 //!   (node restart), so the stable set's smallest ordinal is 1.
-//! - `job-stable-status-*` break the same way (`tests/jobs.rs` reads a trace).
+//! - `job-stable-status-*` break the same way (`tests/all/jobs.rs` reads a trace).
 //! - `dep-no-replicaset-created-while-paused` is new (the reference's was a
 //!   constant-true placeholder): under monotonic and resettable session a
 //!   Deployment controller reading a lagging state in which the Deployment is
 //!   not paused creates its ReplicaSet after a client paused it
-//!   (`tests/deployments.rs` reads the trace).
+//!   (`tests/all/deployments.rs` reads the trace).
 //! - Depths are what CI affords (each row a second or two); deeper
 //!   violations are not claimed either way. Most synchronous rows have no
 //!   depth bound: their state spaces are finite and small enough to

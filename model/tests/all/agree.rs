@@ -7,7 +7,7 @@ use krepis_model::consistency::*;
 use krepis_model::properties::PODS_ON_NODES_UNIQUE;
 use krepis_model::{KubeModel, KubeState, Scenario};
 
-mod reach;
+use crate::reach;
 use reach::reachable;
 
 fn verdicts(r: &Report) -> Vec<(String, Status)> {

@@ -5,7 +5,7 @@
 //! unreduced), on every thread count; deadlock traces are as short, and
 //! lassos are real, closed and weakly fair.
 
-mod common;
+use crate::common;
 
 use krepis_engine::{check, check_reference, GroupMap, Kind, Model, Options, Property, Status, Strategy};
 
