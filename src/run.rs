@@ -2,7 +2,10 @@
 
 use std::process::ExitCode;
 
+use std::time::Duration;
+
 use clap::Args;
+use krepis_engine::cli::parse_duration;
 
 use crate::scenarios::KubeArgs;
 
@@ -15,39 +18,34 @@ pub struct RunArgs {
     /// etcd), and nothing else may write it during the run.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:2379")]
     pub etcd: String,
-    /// Run for at most SECS seconds; the run ends earlier once every
-    /// controller has nothing left to do (converged) and no client write is due.
-    #[arg(long = "for", value_name = "SECS", default_value_t = 60.0)]
-    pub duration: f64,
-    /// At SECS after the start, the client performs the first write the
-    /// scenario's perturbations offer on the newest state, as the checker's
-    /// client would (scale, image, pause, suspend). Repeatable; at most the
-    /// scenario's client-write budget.
-    #[arg(long = "client-write-at", value_name = "SECS")]
-    pub client_write_at: Vec<f64>,
-    /// At SECS after the start, every instance of controller KIND
+    /// Run for at most this long (seconds, or with units: 90s, 5m); the run
+    /// ends earlier once every controller has nothing left to do (converged)
+    /// and no client write is due.
+    #[arg(long = "for", value_name = "DURATION", default_value = "60", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// At this time after the start (seconds, or with units: 1.5, 500ms), the
+    /// client performs the first write the scenario's perturbations offer on
+    /// the newest state, as the checker's client would (scale, image, pause,
+    /// suspend). Repeatable; at most the scenario's client-write budget.
+    #[arg(long = "client-write-at", value_name = "TIME", value_parser = parse_duration)]
+    pub client_write_at: Vec<Duration>,
+    /// At TIME after the start (seconds, or with units), every instance of controller KIND
     /// (replicaset-controller, scheduler, ...) loses its local state, as the
     /// checker's restart action does. Repeatable; within the scenario's
     /// restart budget.
-    #[arg(long = "restart-controller", value_name = "KIND@SECS")]
+    #[arg(long = "restart-controller", value_name = "KIND@TIME")]
     pub restart_controller: Vec<String>,
-    /// At SECS after the start, node NAME restarts: its kubelet loses its
+    /// At TIME after the start (seconds, or with units), node NAME restarts: its kubelet loses its
     /// state and the node object is deleted (the kubelet registers it
     /// again), as the checker's node restart does. Repeatable; within the
     /// scenario's restart budget.
-    #[arg(long = "restart-node", value_name = "NAME@SECS")]
+    #[arg(long = "restart-node", value_name = "NAME@TIME")]
     pub restart_node: Vec<String>,
     /// Print the summary only, not every action.
     #[arg(long, short)]
     pub quiet: bool,
     #[command(flatten)]
     pub kube: KubeArgs,
-}
-
-#[cfg(feature = "etcd")]
-fn seconds(what: &str, s: f64) -> Result<std::time::Duration, String> {
-    std::time::Duration::try_from_secs_f64(s)
-        .map_err(|_| format!("{what} must be a number of seconds, 0 or more (got {s})"))
 }
 
 /// Runs `krepis run`. Exit 0: every recorded step is one the model allows
@@ -83,22 +81,17 @@ fn go(args: &RunArgs) -> Result<ExitCode, String> {
     let scenario = scenarios::kube_scenario(&args.scenario, &args.kube)?;
     let opts = RunOptions {
         endpoint: args.etcd.clone(),
-        duration: seconds("--for", args.duration)?,
+        duration: args.duration,
         echo: !args.quiet,
-        client_writes_at: args
-            .client_write_at
-            .iter()
-            .map(|s| seconds("--client-write-at", *s))
-            .collect::<Result<_, _>>()?,
+        client_writes_at: args.client_write_at.clone(),
         restarts_at: vec![],
     };
     let mut opts = opts;
-    let at = |flag: &str, v: &str| -> Result<(String, std::time::Duration), String> {
+    let at = |flag: &str, v: &str| -> Result<(String, Duration), String> {
         let (what, secs) = v
             .rsplit_once('@')
-            .ok_or_else(|| format!("{flag} takes WHAT@SECS (for example {flag} x@1.5), got '{v}'"))?;
-        let secs: f64 = secs.parse().map_err(|_| format!("{flag} {v}: '{secs}' is not a number of seconds"))?;
-        Ok((what.to_string(), seconds(flag, secs)?))
+            .ok_or_else(|| format!("{flag} takes WHAT@TIME (for example {flag} x@1.5), got '{v}'"))?;
+        Ok((what.to_string(), parse_duration(secs).map_err(|e| format!("{flag} {v}: {e}"))?))
     };
     for v in &args.restart_controller {
         let (kind, t) = at("--restart-controller", v)?;

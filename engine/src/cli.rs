@@ -52,9 +52,10 @@ pub struct CheckArgs {
     /// Deepest depth explored; initial states are at depth 0 (0 = no bound).
     #[arg(long, value_name = "D", default_value = "0", value_parser = parse_count, allow_negative_numbers = true)]
     pub max_depth: u64,
-    /// Stop after this many seconds (fractions allowed; with --resume, counted from the end of loading
-    /// the checkpoint); the report says the run is incomplete.
-    #[arg(long, value_name = "SECS", value_parser = parse_secs, allow_negative_numbers = true)]
+    /// Stop after this long: seconds (fractions allowed: 1.5) or a duration with units (90s, 5m,
+    /// 1h 30m); with --resume, counted from the end of loading the checkpoint. The report says the
+    /// run is incomplete.
+    #[arg(long, value_name = "DURATION", value_parser = parse_secs, allow_negative_numbers = true)]
     pub time_limit: Option<Duration>,
     /// Stop after about this many unique states (0 = no bound).
     #[arg(long, value_name = "N", default_value = "0", value_parser = parse_count, allow_negative_numbers = true)]
@@ -110,10 +111,11 @@ pub struct CheckArgs {
     /// --memory still saves one, to krepis.checkpoint.
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
-    /// Also save the --checkpoint every SECS while the run goes on, so a
-    /// crash or a kill loses at most that much work (each save replaces the
-    /// last; a save writes the whole visited set, 16 bytes a state).
-    #[arg(long, value_name = "SECS", value_parser = parse_secs, requires = "checkpoint")]
+    /// Also save the --checkpoint this often while the run goes on (seconds,
+    /// or with units: 10m), so a crash or a kill loses at most that much work
+    /// (each save replaces the last; a save writes the whole visited set, 16
+    /// bytes a state).
+    #[arg(long, value_name = "DURATION", value_parser = parse_secs, requires = "checkpoint")]
     pub checkpoint_every: Option<Duration>,
     /// Continue the BFS run saved in FILE (by --checkpoint, or by a run that
     /// filled --memory). Give the same model arguments and symmetry flag as
@@ -146,11 +148,27 @@ fn parse_count(s: &str) -> Result<u64, String> {
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number of seconds"))?;
-    if !secs.is_finite() || secs <= 0.0 {
-        return Err(format!("must be a positive number of seconds, got {s}"));
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("must be a positive duration, got {s}"));
     }
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s} seconds is too long"))
+    Ok(d)
+}
+
+/// A duration on the command line: a number of seconds (fractions allowed:
+/// `1.5`) or a number with units (`90s`, `5m`, `1h 30m`, `250ms`; humantime's
+/// format). Zero is allowed here; negative, infinite or unparsable values are
+/// refused with a one-line message that says what is accepted.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return Err(format!("must be a number of seconds, 0 or more, got {s}"));
+        }
+        return Duration::try_from_secs_f64(secs).map_err(|_| format!("{s} seconds is too long"));
+    }
+    humantime::parse_duration(t)
+        .map_err(|e| format!("'{s}' is not a duration such as 90, 1.5, 90s, 5m or 1h 30m ({e})"))
 }
 
 fn parse_memory(s: &str) -> Result<u64, String> {
@@ -499,6 +517,27 @@ mod tests {
         let o = t.check.options();
         assert_eq!((o.threads, o.max_depth, o.memory, o.symmetry), (3, 7, 64 << 20, false));
         assert_eq!(o.time_limit, Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn time_limits_take_seconds_or_units() {
+        for (arg, want) in [
+            ("20", Duration::from_secs(20)),
+            ("0.25", Duration::from_millis(250)),
+            ("20s", Duration::from_secs(20)),
+            ("5m", Duration::from_secs(300)),
+            ("1h 30m", Duration::from_secs(5400)),
+            ("250ms", Duration::from_millis(250)),
+        ] {
+            let t = parse(&["--time-limit", arg]).unwrap_or_else(|e| panic!("{arg}: {e}"));
+            assert_eq!(t.check.options().time_limit, Some(want), "{arg}");
+        }
+        for (arg, needle) in
+            [("0s", "positive"), ("-3", "0 or more"), ("5 parsecs", "not a duration"), ("inf", "0 or more")]
+        {
+            let e = parse(&["--time-limit", arg]).expect_err(arg);
+            assert!(e.contains(needle), "{arg}: {e}");
+        }
     }
 
     #[test]

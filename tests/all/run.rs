@@ -46,9 +46,10 @@ fn run_refuses_bad_input_with_exit_2() {
         (vec!["run", "nope.yaml"], "nope.yaml"),
         (vec!["run", "replicaset-scale", "--consistency", "causal"], "--consistency does not apply"),
         (vec!["run", "replicaset-scale", "--client-write-at", "1", "--client-write-at", "2"], "allows 1 client writes"),
-        (vec!["run", "replicaset-scale", "--restart-node", "node-0"], "takes WHAT@SECS"),
-        (vec!["run", "replicaset-scale", "--restart-node", "node-0@x"], "is not a number"),
-        (vec!["run", "replicaset-scale", "--for=-1"], "--for must be"),
+        (vec!["run", "replicaset-scale", "--restart-node", "node-0"], "takes WHAT@TIME"),
+        (vec!["run", "replicaset-scale", "--restart-node", "node-0@x"], "not a duration"),
+        (vec!["run", "replicaset-scale", "--for=-1"], "0 or more"),
+        (vec!["run", "replicaset-scale", "--for", "2 fortnights"], "--for"),
     ] {
         let (code, _, err) = krepis(&args);
         assert_eq!(code, 2, "{args:?}: {err}");
