@@ -667,6 +667,11 @@ impl Snapshot {
         Arc::as_ptr(&self.store) as usize
     }
 
+    /// The xxh3 digest of the store's contents: equal for equal stores.
+    pub(crate) fn digest(&self) -> u64 {
+        self.digest
+    }
+
     /// Freezes `store`.
     pub fn new(store: Store) -> Self {
         let digest = krepis_engine::fingerprint::fingerprint_of(&store);

@@ -8,6 +8,7 @@ use crate::revision::Revision;
 use crate::stamp_set::{Gather, Ranks};
 use crate::store::{Snapshot, Store};
 use krepis_encodings::share;
+use std::sync::atomic::{AtomicU32, Ordering};
 use triomphe::Arc;
 
 /// One state of the history.
@@ -50,12 +51,42 @@ pub(crate) struct Entries(Arc<Node>);
 /// One entry of a history and the entries before it. Cloned only by
 /// `Arc::make_mut`, when a prune or a renumbering changes a node that other
 /// histories share (a node this history alone holds changes in place).
-#[derive(Clone)]
 struct Node {
     entry: Entry,
     /// Entries up to and including this one.
     len: u32,
+    /// A 32-bit hash of the entries up to and including this one, the same
+    /// for equal lists ([`Entries::chain`]), or [`UNKNOWN`] until asked
+    /// for. It sits in what was the node's padding (a node is 48 bytes with
+    /// or without it). Relaxed: every thread that computes it computes the
+    /// same value, so a racing write stores what is already there.
+    chain: AtomicU32,
     older: Option<Arc<Node>>,
+}
+
+// The chain costs no memory: a node stays 48 bytes.
+const _: () = assert!(std::mem::size_of::<Node>() == 48);
+
+/// The [`Node::chain`] of a node whose chain has not been computed (a
+/// computed chain of 0 is stored as 1).
+const UNKNOWN: u32 = 0;
+
+impl Node {
+    fn new(entry: Entry, len: u32, older: Option<Arc<Node>>) -> Self {
+        Node { entry, len, chain: AtomicU32::new(UNKNOWN), older }
+    }
+
+    /// Forgets the chain: this node's entry or what is older changed.
+    fn changed(&mut self) {
+        *self.chain.get_mut() = UNKNOWN;
+    }
+}
+
+impl Clone for Node {
+    fn clone(&self) -> Self {
+        let chain = AtomicU32::new(self.chain.load(Ordering::Relaxed));
+        Node { entry: self.entry.clone(), len: self.len, chain, older: self.older.clone() }
+    }
 }
 
 // Dropping the last state that holds a long history frees its nodes one
@@ -76,12 +107,50 @@ impl Drop for Node {
 impl Entries {
     /// The history of one entry.
     fn one(entry: Entry) -> Self {
-        Entries(Arc::new(Node { entry, len: 1, older: None }))
+        Entries(Arc::new(Node::new(entry, 1, None)))
     }
 
     /// This history with `entry` written after its newest (shares this one).
     fn with(&self, entry: Entry) -> Self {
-        Entries(Arc::new(Node { entry, len: self.0.len + 1, older: Some(self.0.clone()) }))
+        Entries(Arc::new(Node::new(entry, self.0.len + 1, Some(self.0.clone()))))
+    }
+
+    /// A hash of the entries, equal for equal lists, in constant time once
+    /// known: each node keeps the hash of the list it heads ([`Node::chain`]),
+    /// so only the nodes written or changed since it was last asked for are
+    /// hashed (hashing the whole list for every new state of a search was 7%
+    /// of a monotonic-session BFS run on `cluster`). Not the fingerprint:
+    /// that hashes as `Vec<Entry>` does (see the type's doc).
+    pub fn chain(&self) -> u64 {
+        // The nodes down to the newest one whose chain is known, newest first.
+        let mut unknown: smallvec::SmallVec<[&Node; 8]> = smallvec::SmallVec::new();
+        let mut at = Some(&*self.0);
+        let mut below = 0u32;
+        while let Some(n) = at {
+            match n.chain.load(Ordering::Relaxed) {
+                UNKNOWN => unknown.push(n),
+                known => {
+                    below = known;
+                    break;
+                }
+            }
+            at = n.older.as_deref();
+        }
+        for n in unknown.iter().rev() {
+            let e = &n.entry;
+            let parent = e.parent.map_or(0, |p| u64::from(p) + 1);
+            let words = [u64::from(below), u64::from(e.rev), parent, e.store.digest()];
+            let bytes: [u8; 32] = le_bytes(words);
+            let h = xxhash_rust::xxh3::xxh3_64(&bytes);
+            below = match (h ^ (h >> 32)) as u32 {
+                UNKNOWN => 1,
+                c => c,
+            };
+            n.chain.store(below, Ordering::Relaxed);
+        }
+        // Spread over 64 bits, with the length, for the tables that take
+        // their bucket from the low bits and a tag from the high ones.
+        (u64::from(below) | (u64::from(self.0.len) << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 
     /// How many entries.
@@ -147,6 +216,15 @@ impl Entries {
     pub fn count_after(&self, rev: Rev) -> usize {
         self.newest_first().take_while(|e| e.rev > rev).count()
     }
+}
+
+/// Four words as their little-endian bytes, in order.
+fn le_bytes(words: [u64; 4]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (chunk, w) in out.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&w.to_le_bytes());
+    }
+    out
 }
 
 /// Longest history [`Entries::for_each`] walks by recursion (a few dozen
@@ -250,8 +328,7 @@ impl Linear {
     /// often hold equal histories: a fifth to a half of a `cluster` level's
     /// states have a history no other state of the level has).
     pub fn keep(&mut self, kept: &Kept) {
-        let hash = krepis_engine::fingerprint::fingerprint_of(&self.entries);
-        kept.linear.share(hash, &mut self.entries);
+        kept.linear.share(self.entries.chain(), &mut self.entries);
     }
 
     pub fn last(&self) -> &Entry {
@@ -302,6 +379,7 @@ impl Linear {
         let mut at: &mut Arc<Node> = &mut self.entries.0;
         for (k, rev) in kept.iter().enumerate() {
             let node = Arc::make_mut(at);
+            node.changed();
             debug_assert_eq!(node.entry.rev, *rev);
             let below = (kept.len() - k - 1) as u32;
             node.len = below + 1;
@@ -361,6 +439,7 @@ impl Linear {
         let mut at: &mut Arc<Node> = &mut self.entries.0;
         for k in 0..=deepest {
             let node = Arc::make_mut(at);
+            node.changed();
             let e = &mut node.entry;
             e.rev = map(e.rev);
             e.parent = e.parent.map(map);
@@ -375,9 +454,16 @@ impl Linear {
 
 /// The methods every model over a [`Linear`] history shares (the history is
 /// field 0 of the model): construction, the newest state, views by revision,
-/// and stamp handling.
+/// stamp handling, and (unless `without keep`) sharing equal histories of a
+/// level ([`Linear::keep`]).
 macro_rules! linear_common {
     ($model:ident) => {
+        linear_common!($model, without keep);
+        fn keep(&mut self, kept: &super::Kept) {
+            self.0.keep(kept)
+        }
+    };
+    ($model:ident, without keep) => {
         fn new(initial: Store, rev: Rev) -> Self {
             $model(Linear::new(initial, rev))
         }
@@ -404,9 +490,6 @@ macro_rules! linear_common {
         }
         fn hash_ranked(&self, ranks: &crate::stamp_set::Ranks<'_>, h: &mut dyn std::hash::Hasher) {
             self.0.hash_ranked(ranks, h)
-        }
-        fn keep(&mut self, kept: &super::Kept) {
-            self.0.keep(kept)
         }
     };
 }
@@ -541,6 +624,30 @@ mod tests {
         assert_eq!(Arc::as_ptr(&c.entries.0), c_ptr, "a cleared table shares nothing");
     }
 
+    /// Two equal histories of model `C` written apart, kept one after the
+    /// other: how many histories the table remembers.
+    fn remembered<C: Consistency>() -> usize {
+        let kept = Kept::default();
+        for _ in 0..2 {
+            let mut h = C::new(Store::default(), 1);
+            for n in ["a", "b"] {
+                let at = h.max();
+                h.write(&at, &Operation::NodeJoin(name(n))).expect("a join applies");
+            }
+            h.keep(&kept);
+        }
+        kept.len()
+    }
+
+    #[test]
+    fn every_linear_model_but_synchronous_shares_its_histories() {
+        use crate::consistency::{MonotonicSession, OptimisticLinear, ResettableSession, Synchronous};
+        assert_eq!(remembered::<MonotonicSession>(), 1);
+        assert_eq!(remembered::<ResettableSession>(), 1);
+        assert_eq!(remembered::<OptimisticLinear>(), 1);
+        assert_eq!(remembered::<Synchronous>(), 0, "synchronous keeps nothing");
+    }
+
     #[test]
     fn a_history_left_as_it_was_is_shared_and_a_changed_one_is_not() {
         let h = three();
@@ -590,6 +697,8 @@ mod tests {
             for held_from in 0..=n {
                 for mask in 0u32..1 << n {
                     let mut h = written_on(bases);
+                    // Chains known before the change, so a stale one would show.
+                    h.entries.chain();
                     // The nodes from `held_from` (newest first) on are shared.
                     let held = std::iter::successors(Some(&h.entries.0), |n| n.older.as_ref()).nth(held_from).cloned();
                     let held_before: Option<Vec<Entry>> =
@@ -608,6 +717,7 @@ mod tests {
                     let case = format!("bases {bases:?}, held from {held_from}, mask {mask:b}");
                     assert_eq!(h.entries.iter().cloned().collect::<Vec<_>>(), want, "{case}");
                     assert!(lengths_hold(&h), "{case}");
+                    assert_eq!(h.entries.chain(), built(&want).chain(), "chain after the prune: {case}");
                     if held_from > 0 {
                         assert_eq!(Arc::as_ptr(&h.entries.0), newest, "unshared newest node kept in place: {case}");
                     }
@@ -637,6 +747,7 @@ mod tests {
                     h.map_stamps(&map);
                     assert_eq!(h.entries.iter().cloned().collect::<Vec<_>>(), want, "renumbered: {case}");
                     assert!(lengths_hold(&h), "{case}");
+                    assert_eq!(h.entries.chain(), built(&want).chain(), "chain after renumbering: {case}");
                     if let (Some(held), Some(before)) = (held, held_before) {
                         assert_eq!(
                             Entries(held).iter().cloned().collect::<Vec<_>>(),
@@ -647,6 +758,43 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A list of `entries` (oldest first) made node by node, no chain known.
+    fn built(entries: &[Entry]) -> Entries {
+        let (first, rest) = entries.split_first().expect("a history has an entry");
+        rest.iter().fold(Entries::one(first.clone()), |l, e| l.with(e.clone()))
+    }
+
+    #[test]
+    fn chains_are_equal_for_equal_lists_and_differ_otherwise() {
+        let (a, b) = (three(), three_again());
+        // `a`'s chain known node by node as it was written, `b`'s at once.
+        let mut grown = Linear::new(Store::default(), 1);
+        for (base, n) in [(1, "a"), (2, "b"), (3, "c")] {
+            grown.entries.chain();
+            grown.append_on(base, &Operation::NodeJoin(name(n))).expect("a join applies");
+        }
+        assert_eq!(grown.entries.chain(), b.entries.chain());
+        assert_eq!(a.entries.chain(), b.entries.chain());
+        let mut c = a.clone();
+        c.append_on(4, &Operation::NodeJoin(name("d"))).expect("a join applies");
+        let mut d = a.clone();
+        d.append_on(4, &Operation::NodeJoin(name("e"))).expect("a join applies");
+        let mut e = b.clone();
+        e.append_on(4, &Operation::NodeJoin(name("d"))).expect("a join applies");
+        assert_eq!(c.entries.chain(), e.entries.chain(), "equal newest entries on equal tails");
+        assert_ne!(c.entries.chain(), d.entries.chain(), "different newest entries");
+        assert_ne!(a.entries.chain(), c.entries.chain(), "different lengths");
+        // The same entries in another order, and another parent.
+        let entries: Vec<Entry> = c.entries.iter().cloned().collect();
+        let mut swapped = entries.clone();
+        swapped.swap(3, 4);
+        assert_ne!(built(&swapped).chain(), c.entries.chain(), "order matters");
+        let mut reparented = entries.clone();
+        reparented[4].parent = Some(2);
+        assert_ne!(built(&reparented).chain(), c.entries.chain(), "parents matter");
+        assert_eq!(built(&entries).chain(), c.entries.chain());
     }
 
     #[test]

@@ -50,7 +50,12 @@ impl<const FORGET: bool> Consistency for SyncHistory<FORGET> {
     const PRUNE_READS_SESSIONS: bool = false;
     const READS_NEWEST_ONLY: bool = FORGET;
 
-    linear_common!(SyncHistory);
+    // No sharing of equal histories ([`Consistency::keep`]): a synchronous
+    // history is its newest entry alone after every prune, and that entry's
+    // store is shared with the state it came from already, so the table cost
+    // more than it saved. Measured on `cluster`, BFS stopped at 1 M states,
+    // one thread: peak 679 bytes per state with it, 652 without.
+    linear_common!(SyncHistory, without keep);
 
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
         let m = self.0.last().rev;
