@@ -112,6 +112,24 @@ impl Nodes {
         self.0 = list_with((), kept, n);
     }
 
+    /// A hash of the writes, the same for equal lists, for the level's
+    /// table of histories ([`Consistency::keep`]): each node's revision,
+    /// predecessors and store digest folded in by a multiply and a rotate.
+    /// Not the fingerprint, which hashes as `Vec<Node>` does through xxh3:
+    /// this saves about 60 instructions a new state (0.5% of a causal BFS
+    /// run's on `cluster`; causal histories are a few writes long).
+    fn table_hash(&self) -> u64 {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mix = |h: u64, x: u64| (h.rotate_left(26) ^ x).wrapping_mul(K);
+        let h = self.iter().fold(self.len() as u64, |h, m| {
+            let h = mix(h, u64::from(m.rev) << 8 | m.preds.len() as u64);
+            let h = m.preds.iter().fold(h, |h, p| mix(h, u64::from(*p)));
+            mix(h, m.store.digest())
+        });
+        // The high bits into the low ones, where tables take their bucket.
+        h ^ (h >> 29)
+    }
+
     /// Appends `node`, in a new list with room for it.
     fn push(&mut self, node: Node) {
         let n = self.len() + 1;
@@ -892,8 +910,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     /// Shares the writes with an equal history's met before in the same
     /// BFS level, if any.
     fn keep(&mut self, kept: &super::Kept) {
-        let hash = krepis_engine::fingerprint::fingerprint_of(&self.nodes);
-        kept.causal.share(hash, &mut self.nodes);
+        kept.causal.share(self.nodes.table_hash(), &mut self.nodes);
     }
     fn stamps(&self, set: &mut Gather) {
         for n in self.nodes.iter() {
@@ -973,6 +990,14 @@ mod tests {
         a.write(&a.max(), &join("b")).expect("a join applies");
         assert_eq!((a.nodes.len(), b.nodes.len()), (3, 2), "a write copies shared writes first");
         assert_eq!(b, before);
+        let mut c = before.clone();
+        c.write(&c.max(), &join("c")).expect("a join applies");
+        let mut again = before.clone();
+        again.write(&again.max(), &join("b")).expect("a join applies");
+        assert!(!again.nodes.same(&a.nodes));
+        assert_eq!(again.nodes.table_hash(), a.nodes.table_hash(), "equal writes, equal hashes");
+        assert_ne!(c.nodes.table_hash(), a.nodes.table_hash(), "another write, another hash");
+        assert_ne!(b.nodes.table_hash(), a.nodes.table_hash(), "fewer writes, another hash");
     }
 
     /// A history of `n` writes (revisions 1..=n) whose predecessors a small
