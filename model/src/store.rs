@@ -337,16 +337,25 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
     /// this collection alone holds changes in place, and so does an object
     /// it alone holds (the one a write just made): renumbering after a
     /// write copied it, an allocation per renumbering successor.
-    fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
+    fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev)
+    where
+        T: 'static,
+    {
         let changes = |o: &Hashed<T>| {
             let mut changes = false;
             o.value.visit(&mut |r| changes |= map(r) != r);
             changes
         };
-        let copy = |o: &Hashed<T>| {
-            let mut copy = o.value.clone();
-            copy.map(map);
-            Hashed::with_body(copy, o.body)
+        // Siblings renumber the objects they share with their parent the
+        // same way, so copies come from this thread's cache when one did.
+        let copy = |o: &Arc<Hashed<T>>| {
+            let mut images: smallvec::SmallVec<[Rev; 8]> = smallvec::SmallVec::new();
+            o.value.visit(&mut |r| images.push(map(r)));
+            objects_renumbered::lookup(o, &images, || {
+                let mut copy = o.value.clone();
+                copy.map(map);
+                Hashed::with_body(copy, o.body)
+            })
         };
         let xs = self.items();
         let Some(first) = xs.iter().position(|o| changes(o)) else {
@@ -865,6 +874,65 @@ mod renumbering {
     }
 }
 
+/// The per-thread cache of renumbered objects behind [`Collection`]'s
+/// `map_stamps`: the siblings of a BFS state share their parent's objects,
+/// and renumbering after each one's write shifts most of them alike.
+mod objects_renumbered {
+    use std::any::Any;
+    use std::cell::RefCell;
+
+    use triomphe::Arc;
+
+    use super::{Hashed, Rev};
+
+    /// Entries (direct-mapped: an entry replaces whatever shared its index).
+    const ENTRIES: usize = 1024;
+
+    struct Entry {
+        /// Where the object renumbered is.
+        from: usize,
+        /// The images of its stamps, in [`super::Stamps::visit`] order.
+        images: smallvec::SmallVec<[Rev; 8]>,
+        /// The object renumbered and its copy, as `(Arc<Hashed<T>>,
+        /// Arc<Hashed<T>>)`: holding the object keeps its address from being
+        /// reused by another while the entry lives.
+        pair: Box<dyn Any>,
+    }
+
+    thread_local! {
+        static CACHE: RefCell<Vec<Option<Entry>>> = RefCell::new((0..ENTRIES).map(|_| None).collect());
+    }
+
+    /// `from` with its stamps mapped to `images`, from the cache or made by
+    /// `compute` (and cached).
+    pub(super) fn lookup<T: 'static>(
+        from: &Arc<Hashed<T>>,
+        images: &[Rev],
+        compute: impl FnOnce() -> Arc<Hashed<T>>,
+    ) -> Arc<Hashed<T>> {
+        let ptr = Arc::as_ptr(from) as usize;
+        let mut h = (ptr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for &r in images {
+            h = (h ^ u64::from(r)).wrapping_mul(0x0100_0000_01B3);
+        }
+        let at = (h >> 32) as usize % ENTRIES;
+        let hit = CACHE.with(|c| {
+            c.borrow()[at]
+                .as_ref()
+                .filter(|e| e.from == ptr && e.images[..] == *images)
+                .and_then(|e| e.pair.downcast_ref::<(Arc<Hashed<T>>, Arc<Hashed<T>>)>())
+                .map(|(_, to)| to.clone())
+        });
+        if let Some(to) = hit {
+            return to;
+        }
+        let to = compute();
+        let entry = Entry { from: ptr, images: images.into(), pair: Box::new((from.clone(), to.clone())) };
+        CACHE.with(|c| c.borrow_mut()[at] = Some(entry));
+        to
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -886,7 +954,7 @@ mod tests {
         let mut set = rs("r", 2, 5);
         set.status.observed_revision = Some(9);
         let shift = |r: Rev| if r > 4 { r - 2 } else { r };
-        fn check<T: Object + std::hash::Hash + Stamps + Clone + PartialEq + std::fmt::Debug>(
+        fn check<T: Object + std::hash::Hash + Stamps + Clone + PartialEq + std::fmt::Debug + 'static>(
             o: T,
             shift: &impl Fn(Rev) -> Rev,
         ) {
@@ -916,6 +984,36 @@ mod tests {
         }
         check(owned, &shift);
         check(set, &shift);
+    }
+
+    /// Siblings that renumber an object they share the same way get one
+    /// copy of it (the thread's cache); another renumbering gets its own,
+    /// and every copy holds what renumbering it afresh gives.
+    #[test]
+    fn objects_renumbered_alike_share_one_copy() {
+        let mut parent = Collection::default();
+        parent.put(pod("a", 7));
+        parent.put(pod("b", 9));
+        let (mut x, mut y, mut z) = (parent.clone(), parent.clone(), parent.clone());
+        let down = |r: Rev| if r > 4 { r - 2 } else { r };
+        let up = |r: Rev| if r > 4 { r + 1 } else { r };
+        x.map_stamps(&down);
+        y.map_stamps(&down);
+        z.map_stamps(&up);
+        for k in 0..2 {
+            assert!(Arc::ptr_eq(&x.items()[k], &y.items()[k]), "object {k}: one copy for both siblings");
+            assert!(!Arc::ptr_eq(&x.items()[k], &z.items()[k]), "object {k}: another map, another copy");
+            assert!(!Arc::ptr_eq(&x.items()[k], &parent.items()[k]), "object {k}: the parent's is not changed");
+        }
+        let written = |map: &dyn Fn(Rev) -> Rev| {
+            let mut c = Collection::default();
+            c.put(pod("a", map(7)));
+            c.put(pod("b", map(9)));
+            c
+        };
+        assert!(x == written(&down) && x.digest() == written(&down).digest());
+        assert!(z == written(&up) && z.digest() == written(&up).digest());
+        assert_eq!(parent.items()[0].value.meta.uid, 7, "the parent keeps its stamps");
     }
 
     /// A store's stamps gathered from its lists' bitmaps are the stamps

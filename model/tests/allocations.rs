@@ -3,9 +3,10 @@
 //! printed (`cargo test -p krepis-model --test allocations -- --nocapture`)
 //! and each is held under a ceiling about 15% above what it is today, so a
 //! change that allocates more per state fails here instead of going
-//! unnoticed. Today (2026-11-28, tenth session): stale-reads to depth 5
-//! synchronous 3.4, monotonic 3.2, resettable 2.0, causal 4.4; cluster to
-//! depth 3 4.4 (3.8, 3.7, 2.4, 4.9 and 4.6 before the controllers' lists of
+//! unnoticed. Today (2026-11-28, twelfth session): stale-reads to depth 5
+//! synchronous 3.0, monotonic 3.1, resettable 2.0, causal 4.3; cluster to
+//! depth 3 4.2 (3.4, 3.2, 2.0, 4.4 and 4.4 in the tenth session, before
+//! renumbered objects were cached per thread; 3.8, 3.7, 2.4, 4.9 and 4.6 before the controllers' lists of
 //! the objects a step looks at were held inline; 4.3, 4.2, 2.8, 5.3 and 5.4 before actions stopped keeping
 //! the operation they wrote, boxed; 4.5, 4.5, 3.0, 6.7 and 5.5 before the read points of a
 //! state's sessions went into one vector the thread keeps, and causal
