@@ -826,6 +826,16 @@ impl std::hash::Hash for Snapshot {
     }
 }
 
+/// The slot, among `entries`, of a direct-mapped cache of renumberings that
+/// the thing at `address` with its stamps mapped to `images` takes.
+fn slot(address: usize, images: &[Rev], entries: usize) -> usize {
+    let mut h = (address as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for &r in images {
+        h = (h ^ u64::from(r)).wrapping_mul(0x0100_0000_01B3);
+    }
+    (h >> 32) as usize % entries
+}
+
 /// The per-thread cache of renumbered snapshots behind [`Snapshot::renumbered`].
 mod renumbering {
     use std::cell::RefCell;
@@ -853,11 +863,7 @@ mod renumbering {
     /// `from` renumbered so that its stamps become `images`, from the cache
     /// or computed by `compute` (and cached).
     pub(super) fn lookup(from: &Snapshot, images: &[Rev], compute: impl FnOnce() -> Snapshot) -> Snapshot {
-        let mut h = (Arc::as_ptr(&from.store) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        for &r in images {
-            h = (h ^ u64::from(r)).wrapping_mul(0x0100_0000_01B3);
-        }
-        let at = (h >> 32) as usize % ENTRIES;
+        let at = super::slot(Arc::as_ptr(&from.store) as usize, images, ENTRIES);
         let hit = CACHE.with(|c| {
             c.borrow()[at]
                 .as_ref()
@@ -911,11 +917,7 @@ mod objects_renumbered {
         compute: impl FnOnce() -> Arc<Hashed<T>>,
     ) -> Arc<Hashed<T>> {
         let ptr = Arc::as_ptr(from) as usize;
-        let mut h = (ptr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        for &r in images {
-            h = (h ^ u64::from(r)).wrapping_mul(0x0100_0000_01B3);
-        }
-        let at = (h >> 32) as usize % ENTRIES;
+        let at = super::slot(ptr, images, ENTRIES);
         let hit = CACHE.with(|c| {
             c.borrow()[at]
                 .as_ref()
