@@ -146,6 +146,11 @@ impl Entries {
             let parent = e.parent.map_or(0, |p| u64::from(p) + 1);
             let words = [u64::from(below), u64::from(e.rev), parent, e.store.digest()];
             let bytes: [u8; 32] = le_bytes(words);
+            // xxh3 called here, on 32 bytes it sees the length of: through
+            // `fingerprint_bytes` (a call into the engine, the length not
+            // known) 0.56% more instructions on a monotonic-session BFS run
+            // on `cluster`, through `fingerprint_of` of the tuple 0.6% more,
+            // and a rotate-and-multiply fold 0.23% more.
             let h = xxhash_rust::xxh3::xxh3_64(&bytes);
             below = match (h ^ (h >> 32)) as u32 {
                 UNKNOWN => 1,
