@@ -543,6 +543,13 @@ struct Table {
     /// Revisions are renumbered densely after every step, so the table is
     /// a few dozen entries.
     index: Vec<u32>,
+    /// For every node, its predecessors as a node set, when the history's
+    /// node sets fit one word (up to 64 nodes, nearly every history on
+    /// `cluster`); empty otherwise. Both tables are built from these, one
+    /// `or` of words per link: through the revision lists, slices of rows
+    /// and the index, building them took about 2,500 instructions each for
+    /// a history of 25 nodes, 9% of a causal simulation step.
+    preds: Vec<u64>,
     /// For every node, the later nodes concurrent with it
     /// ([`CausalHistory::compute_later`]), made the first time read points
     /// are counted or named.
@@ -662,7 +669,8 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
 
     /// [`Self::table`], computed.
     fn compute_table(&self) -> Table {
-        let mut table = Table { ancestries: Rows::empty(0, 0), index: Vec::new(), later: Default::default() };
+        let mut table =
+            Table { ancestries: Rows::empty(0, 0), index: Vec::new(), preds: Vec::new(), later: Default::default() };
         self.compute_table_into(&mut table);
         table
     }
@@ -671,10 +679,33 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
     /// the ancestries in one sweep (predecessors are older writes, so they
     /// come first); the later nodes are left to be made when first read.
     fn compute_table_into(&self, table: &mut Table) {
-        let Table { ancestries: all, index, later } = table;
+        let Table { ancestries: all, index, preds, later } = table;
         self.fill_index(index);
         *later = Default::default();
         let n = self.nodes.len();
+        preds.clear();
+        if n <= 64 {
+            // One word per row: each node's predecessors as a set, then its
+            // ancestry as the union of theirs.
+            all.words = usize::from(n > 0);
+            all.bits.clear();
+            for (i, node) in self.nodes.iter().enumerate() {
+                let mine = node
+                    .preds
+                    .iter()
+                    .filter_map(|p| index_in(index, self, *p))
+                    .filter(|&j| j < i)
+                    .fold(0u64, |m, j| m | 1 << j);
+                preds.push(mine);
+                let (mut row, mut rest) = (1u64 << i, mine);
+                while rest != 0 {
+                    row |= all.bits[rest.trailing_zeros() as usize];
+                    rest &= rest - 1;
+                }
+                all.bits.push(row);
+            }
+            return;
+        }
         all.words = n.div_ceil(64);
         all.bits.clear();
         all.bits.resize(n * all.words, 0);
@@ -704,6 +735,23 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
     fn compute_later(&self, table: &Table) -> Rows {
         let n = self.nodes.len();
         let mut rows = Rows::empty(n, n);
+        if n <= 64 && n > 0 {
+            // One word per row, from the predecessor sets.
+            for c in (0..n).rev() {
+                let row = rows.bits[c] | 1 << c;
+                rows.bits[c] = row;
+                let mut rest = table.preds[c];
+                while rest != 0 {
+                    rows.bits[rest.trailing_zeros() as usize] |= row;
+                    rest &= rest - 1;
+                }
+            }
+            let inside = if n == 64 { !0 } else { (1u64 << n) - 1 };
+            for (i, row) in rows.bits.iter_mut().enumerate() {
+                *row = !*row & (!0u64 << i << 1) & inside;
+            }
+            return rows;
+        }
         let words = rows.words;
         for (c, node) in self.nodes.iter().enumerate().rev() {
             let (older, rest) = rows.bits.split_at_mut(c * words);
@@ -752,6 +800,11 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
     /// for these nodes): a union of a few bitmaps instead of a sweep over
     /// the nodes.
     fn ancestry_in(&self, table: &Table, read: &[Rev]) -> Mask {
+        if table.ancestries.words == 1 {
+            let rows = &table.ancestries.bits;
+            let word = read.iter().filter_map(|r| table.of(self, *r)).fold(0, |w, i| w | rows[i]);
+            return smallvec::smallvec![word];
+        }
         let mut mask: Mask = smallvec::smallvec![0; self.nodes.len().div_ceil(64)];
         for i in read.iter().filter_map(|r| table.of(self, *r)) {
             mask.iter_mut().zip(table.ancestries.row(i)).for_each(|(a, b)| *a |= b);
@@ -1090,6 +1143,34 @@ mod tests {
         }
         let heads = (1..=n as Rev).filter(|r| nodes.iter().all(|m| !m.preds.contains(r))).collect();
         CausalHistory { nodes: Nodes::new(nodes), heads, latest: Cached::default() }
+    }
+
+    /// The table's ancestries and later concurrent nodes are those the
+    /// definitions give, for histories whose node sets fit one word (built
+    /// from predecessor sets) and larger ones (built row by row), and for
+    /// a history whose revisions are too sparse for an index.
+    #[test]
+    fn tables_follow_their_definitions() {
+        for (n, seeds) in [(1, 1), (2, 3), (12, 20), (63, 3), (64, 3), (65, 3), (130, 2)] {
+            for seed in 0..seeds {
+                let mut h = history(n, seed);
+                if seed == 1 {
+                    h.map_stamps(&|r| r * 5000);
+                }
+                let anc = ancestors(&h);
+                let table = h.compute_table();
+                assert_eq!(table.index.is_empty(), seed == 1 && n > 1, "{n} writes, seed {seed}: index");
+                let later = h.compute_later(&table);
+                for (i, a) in h.nodes.iter().enumerate() {
+                    for (j, b) in h.nodes.iter().enumerate() {
+                        let ancestor = i == j || anc.contains(&(b.rev, a.rev));
+                        assert_eq!(has(table.ancestries.row(i), j), ancestor, "{n} writes, seed {seed}: {j} under {i}");
+                        let concurrent = j > i && !anc.contains(&(a.rev, b.rev));
+                        assert_eq!(has(later.row(i), j), concurrent, "{n} writes, seed {seed}: {j} later than {i}");
+                    }
+                }
+            }
+        }
     }
 
     /// Every (ancestor, descendant) pair of writes, by walking each write's
