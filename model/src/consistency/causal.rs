@@ -812,6 +812,42 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
         mask
     }
 
+    /// The newest write that every other write is an ancestor or a
+    /// descendant of and that every session of `sessions` has seen
+    /// ([`Consistency::prune`]), by node index, from `table` (made for these
+    /// nodes); `one_word` (node sets of one word) takes the word-wise test.
+    fn cut(&self, table: &Table, sessions: &[Option<&[Rev]>], one_word: bool) -> Option<usize> {
+        let ancestries = &table.ancestries;
+        let n = self.nodes.len();
+        // Nodes are in increasing revision order: the newest cut is the
+        // first met from the end.
+        if one_word {
+            // One word per row: `i` is a cut iff its ancestry is every node
+            // up to it (no older node is concurrent with it) and it is in
+            // the ancestry of every newer node (nor any newer one), tested
+            // with the intersection of the newer nodes' ancestries, kept
+            // as the scan goes down (testing node pairs bit by bit was 4% of
+            // a causal simulation step).
+            let rows = &ancestries.bits;
+            let seen = sessions.iter().flatten().fold(!0u64, |all, s| all & self.ancestry_in(table, s)[0]);
+            let mut newer = !0u64;
+            (0..n).rev().find(|&i| {
+                let upto = !0u64 >> (63 - i);
+                let cut = rows[i] == upto && newer >> i & 1 == 1 && seen >> i & 1 == 1;
+                newer &= rows[i];
+                cut
+            })
+        } else {
+            // On the stack for the usual sizes: this runs once per successor.
+            let seen: smallvec::SmallVec<[Mask; 4]> =
+                sessions.iter().flatten().map(|s| self.ancestry_in(table, s)).collect();
+            (0..n).rev().find(|&i| {
+                let anc = ancestries.row(i);
+                (0..n).all(|j| has(anc, j) || has(ancestries.row(j), i)) && seen.iter().all(|s| has(s, i))
+            })
+        }
+    }
+
     fn merge_of(&self, revs: &[Rev]) -> Cow<'_, Store> {
         match revs {
             [one] => match self.node(*one) {
@@ -981,15 +1017,7 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         }
         let table = self.table();
         let ancestries = &table.ancestries;
-        // On the stack for the usual sizes: this runs once per successor.
-        let seen: smallvec::SmallVec<[Mask; 4]> =
-            sessions.iter().flatten().map(|s| self.ancestry_in(&table, s)).collect();
-        let mut order: smallvec::SmallVec<[usize; 16]> = (0..self.nodes.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(self.nodes[i].rev));
-        let cut = order.into_iter().find(|&i| {
-            let anc = ancestries.row(i);
-            (0..self.nodes.len()).all(|j| has(anc, j) || has(ancestries.row(j), i)) && seen.iter().all(|s| has(s, i))
-        });
+        let cut = self.cut(&table, sessions, ancestries.words == 1);
         let Some(i) = cut else { return };
         let keep_n = self.heads.contains(&self.nodes[i].rev);
         let dropped: smallvec::SmallVec<[Rev; 8]> = (0..self.nodes.len())
@@ -1171,6 +1199,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The word-wise cut ([`CausalHistory::cut`], node sets of one word)
+    /// is the node-pair one, for every session and none.
+    #[test]
+    fn word_cuts_are_node_pair_cuts() {
+        let mut found = 0;
+        for n in [2, 3, 5, 8, 12, 20, 40, 64] {
+            for seed in 0..30u64 {
+                let h = history(n, seed);
+                let table = h.compute_table();
+                assert_eq!(table.ancestries.words, 1);
+                let revs: Vec<Rev> = h.nodes.iter().map(|m| m.rev).collect();
+                let one = |k: u64| vec![revs[(seed * 7 + k) as usize % n]];
+                let (a, b, both) = (one(1), one(3), vec![revs[0], revs[n - 1]]);
+                let cases: [&[Option<&[Rev]>]; 5] =
+                    [&[], &[None], &[Some(&a)], &[Some(&a), None, Some(&b)], &[Some(&both), Some(&a)]];
+                for sessions in cases {
+                    let cut = h.cut(&table, sessions, true);
+                    assert_eq!(cut, h.cut(&table, sessions, false), "{n} writes, seed {seed}, {sessions:?}");
+                    found += usize::from(cut.is_some());
+                }
+            }
+        }
+        assert!(found > 100, "cuts exist in these histories ({found})");
     }
 
     /// Every (ancestor, descendant) pair of writes, by walking each write's
