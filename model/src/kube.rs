@@ -687,8 +687,11 @@ impl<C: Consistency> KubeModel<C> {
         let wrote = step(c, &mut local, &View { revision: &read, store: &store });
         let outcome = wrote.as_ref().map(|op| {
             let audited = matches!(c, Controller::StatefulSet | Controller::Deployment);
-            let before = audited.then(|| next.history.base(&read).into_owned());
-            let result = next.history.write(&read, op);
+            let before = audited.then(|| match C::WRITES_ON_VIEW {
+                true => Store::clone(&store),
+                false => next.history.base(&read).into_owned(),
+            });
+            let result = next.history.write_on_view(&read, &store, op);
             if let (Some(before), Ok(())) = (before, &result) {
                 next.audit.record(c, op, &store, &before);
             }
