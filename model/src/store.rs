@@ -836,7 +836,7 @@ fn slot(address: usize, images: &[Rev], entries: usize) -> usize {
     (h >> 32) as usize % entries
 }
 
-/// The per-thread cache of renumbered snapshots behind [`Snapshot::renumbered`].
+/// The per-thread cache of renumbered snapshots behind [`Snapshot::renumber`].
 mod renumbering {
     use std::cell::RefCell;
 

@@ -13,7 +13,6 @@ mod monotonic;
 mod optimistic;
 mod resettable;
 mod synchronous;
-mod word_counts;
 
 use std::borrow::Cow;
 use std::fmt::Debug;

@@ -1,5 +1,5 @@
 //! A memo of counts keyed by non-zero words, for counting a causal
-//! history's read points ([`super::causal`]): open addressing in a fixed
+//! history's read points ([`super`]): open addressing in a fixed
 //! table that each thread reuses, with a map for what does not fit.
 //!
 //! Drawing a causal step counts the read points of every session through
