@@ -230,7 +230,10 @@ impl Packed {
     /// the vector's own `Hash` on random local states.
     fn digest(&self) -> u64 {
         krepis_engine::fingerprint::fingerprint_filled(|bytes| {
-            bytes.reserve(8 + 8 * self.len * 4 + 4 * self.words.len() + 8 * self.names.len());
+            // The length; per instance a discriminant and two lengths; a
+            // revision per session word (a bound: headers are words too);
+            // a hash per running pod.
+            bytes.reserve(8 + 24 * self.len + 4 * self.words.len() + 8 * self.names.len());
             bytes.extend_from_slice(&self.len.to_ne_bytes());
             for l in self.iter() {
                 match l.session() {

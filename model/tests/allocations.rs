@@ -114,7 +114,7 @@ fn allocations_per_successor_stay_under_their_ceilings() {
             per_successor::<ResettableSession>(Scenario::stale_reads("resettable-session", 1), 5),
             2.3,
         ),
-        ("stale-reads causal", per_successor::<Causal>(Scenario::stale_reads("causal", 1), 5), 3.9),
+        ("stale-reads causal", per_successor::<Causal>(Scenario::stale_reads("causal", 1), 5), 3.5),
         ("cluster synchronous", per_successor::<Synchronous>(Scenario::cluster("synchronous"), 3), 5.1),
     ];
     for (name, (generated, per), ceiling) in cases {

@@ -355,9 +355,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     }
     /// Sorted and without duplicates (read sets are built in sorted order).
     fn reads(&self, session: Option<&Revision>, out: &mut Vec<Revision>) {
-        let mut sets = ReadSets::new(self);
+        let sets = ReadSets::new(self);
         let starts = sets.starts(session);
-        sets.prepare();
         let before = out.len();
         for i in starts.iter() {
             sets.all_from(i, out);
@@ -368,9 +367,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     /// larger ones by index (counted, not built); one ancestry table serves
     /// all sessions.
     fn read_tokens(&self, sessions: &[Option<&Revision>], emit: &mut dyn FnMut(usize, u64)) {
-        let mut sets = ReadSets::new(self);
+        let sets = ReadSets::new(self);
         let starts: smallvec::SmallVec<[_; 4]> = sessions.iter().map(|s| sets.starts(*s)).collect();
-        sets.prepare();
         let small = self.nodes.len() <= SET_NODES;
         for (s, starts) in starts.iter().enumerate() {
             if small {
@@ -385,9 +383,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     /// Counts the points of every session (memoised over candidate sets)
     /// and builds only the token picked.
     fn pick_read_token(&self, sessions: &[Option<&Revision>], pick: &mut PickPoint<'_>) -> Option<u64> {
-        let mut sets = ReadSets::new(self);
+        let sets = ReadSets::new(self);
         let starts: smallvec::SmallVec<[_; 4]> = sessions.iter().map(|s| sets.starts(*s)).collect();
-        sets.prepare();
         let mut counter = sets.counter();
         let counts: smallvec::SmallVec<[u64; 8]> = starts
             .iter()
@@ -415,9 +412,8 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
     /// the `k`-th point, found by counting whole subtrees of sets.
     fn read_of_token(&self, session: Option<&Revision>, token: u64) -> Option<Revision> {
         if self.nodes.len() > SET_NODES {
-            let mut sets = ReadSets::new(self);
+            let sets = ReadSets::new(self);
             let starts = sets.starts(session);
-            sets.prepare();
             let mut k = token;
             let mut counter = sets.counter();
             for i in starts.iter() {
@@ -556,8 +552,7 @@ mod tests {
             assert_eq!((got.ancestries.words, &got.ancestries.bits), (want.ancestries.words, &want.ancestries.bits));
             assert_eq!(got.index, want.index);
             // The later nodes, made once and then read from the table.
-            let mut sets = ReadSets::new(h);
-            sets.prepare();
+            let sets = ReadSets::new(h);
             let fresh = h.compute_later(&want);
             assert_eq!((sets.later.rows.words, &sets.later.rows.bits), (fresh.words, &fresh.bits));
             assert!(std::rc::Rc::ptr_eq(&sets.later, got.later.get().expect("kept in the table")));

@@ -33,7 +33,7 @@ pub(super) fn has(mask: &[u64], i: usize) -> bool {
 pub(super) struct ReadSets<'a, const P: bool> {
     pub(super) history: &'a CausalHistory<P>,
     pub(super) table: std::rc::Rc<Table>,
-    /// [`Table::later`], once [`Self::prepare`] has run.
+    /// [`Table::later`].
     pub(super) later: std::rc::Rc<Later>,
 }
 
@@ -80,9 +80,28 @@ pub(super) const SET_NODES: usize = 46;
 pub(super) const SET_TOKEN: u64 = 1 << SET_NODES;
 
 impl<'a, const P: bool> ReadSets<'a, P> {
+    /// The read sets of `history`, from its table, whose later concurrent
+    /// nodes are made the first time they are read.
     pub(super) fn new(history: &'a CausalHistory<P>) -> Self {
-        let later = Later { rows: Rows::empty(0, 0), counts: Vec::new() };
-        ReadSets { history, table: history.table(), later: std::rc::Rc::new(later) }
+        let table = history.table();
+        let later = table
+            .later
+            .get_or_init(|| {
+                // Into the allocations of the later nodes this table held
+                // for the nodes it was made for before, if nothing else
+                // holds them.
+                let spare = table.spare_later.take().and_then(|mut later| {
+                    history.fill_later(&table, std::rc::Rc::get_mut(&mut later)?);
+                    Some(later)
+                });
+                spare.unwrap_or_else(|| {
+                    let mut later = Later { rows: Rows::empty(0, 0), counts: Vec::new() };
+                    history.fill_later(&table, &mut later);
+                    std::rc::Rc::new(later)
+                })
+            })
+            .clone();
+        ReadSets { history, table, later }
     }
 
     /// The starts of `session`'s read points, as a node set: word-wise
@@ -106,30 +125,6 @@ impl<'a, const P: bool> ReadSets<'a, P> {
                 Starts(unseen)
             }
         }
-    }
-
-    /// Takes the later concurrent nodes of every node from the table,
-    /// computing them the first time the table is read for them.
-    pub(super) fn prepare(&mut self) {
-        let (history, table) = (self.history, &self.table);
-        self.later = table
-            .later
-            .get_or_init(|| {
-                let n = history.nodes.len();
-                // The allocations of the later nodes of the nodes this table
-                // was made for before, if nothing holds them.
-                if let Some(mut later) = table.spare_later.take() {
-                    if let Some(l) = std::rc::Rc::get_mut(&mut later) {
-                        history.compute_later_into(table, &mut l.rows);
-                        l.counts.clear();
-                        l.counts.resize(n, std::cell::Cell::new(0));
-                        return later;
-                    }
-                }
-                let rows = history.compute_later(table);
-                std::rc::Rc::new(Later { rows, counts: vec![std::cell::Cell::new(0); n] })
-            })
-            .clone();
     }
 
     /// Appends every read point starting at node `i` to `out`, in order.
