@@ -24,14 +24,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 
 use crate::checkpoint::{self, Checkpoint, Frontiers, Header};
-use crate::eventually::{self, Recorder, Reduction};
+use crate::eventually::{self, Recorder, Recording};
 use crate::fingerprint::{nonzero, Fingerprint};
 use crate::parent_log::{LogBuffer, ParentLog};
 use crate::progress::Counters;
-use crate::property::Kind;
 use crate::property::Property;
 use crate::report::{group, human_bytes, StopReason};
-use crate::search::{Chain, Hits, SearchOutcome};
+use crate::search::{Chain, Hits, Left, SearchOutcome};
 use crate::sync::lock;
 use crate::visited::{grown_capacity, mark_for, Insert, VisitedSet, FULL_AT, MIN_SLOTS, SLOT_BYTES};
 use crate::{GroupMap, Model, Options};
@@ -178,41 +177,6 @@ struct Shared<'a, M: Model> {
     record: Option<Recording>,
 }
 
-/// What BFS records for the `eventually` pass: for each state it expands
-/// in which some `eventually` predicate fails, the predicates that hold and
-/// the edges, as the pass on `reduction`'s states would find them
-/// (`eventually::FromSearch`).
-pub(crate) struct Recording {
-    /// The `eventually` properties, by index in the model's list.
-    props: Vec<usize>,
-    /// All their predicates holding.
-    all: u64,
-    /// The pass's states: canonical forms whose renamings are recorded, or not.
-    reduction: Reduction,
-}
-
-impl Recording {
-    /// What to record for a pass after `opts`'s search of `model`, if it
-    /// can use records: BFS from the start (records of a resumed run lack
-    /// its first part), 1 to 64 `eventually` properties, the pass on the
-    /// states the search explores, recording allowed.
-    pub(crate) fn of<M: Model>(model: &M, props: &[Property<M>], opts: &Options) -> Option<Recording> {
-        let live: Vec<usize> = (0..props.len()).filter(|&i| props[i].kind == Kind::Eventually).collect();
-        let reduction = Reduction::of(model, opts.symmetry);
-        let fits = opts.record_for_pass
-            && opts.strategy == crate::Strategy::Bfs
-            && opts.resume.is_none()
-            && (1..=64).contains(&live.len())
-            && (reduction != Reduction::None) == opts.symmetry;
-        fits.then_some(Recording { all: eventually::all_predicates(live.len()), props: live, reduction })
-    }
-
-    /// The predicates that hold in `s`.
-    fn holds<M: Model>(&self, model: &M, props: &[Property<M>], s: &M::State) -> u64 {
-        eventually::predicates_holding(model, self.props.iter().map(|&p| &props[p]), s)
-    }
-}
-
 /// The leader's own state, touched only between barriers.
 struct Leader<M: Model> {
     budget_slots: usize,
@@ -281,18 +245,6 @@ fn append_log<M: Model>(shared: &Shared<'_, M>, buf: &mut LogBuffer) {
     if shared.log.append(buf).is_err() {
         shared.counters.request_stop(StopReason::Interrupted);
     }
-}
-
-/// The states a stopped run leaves unexpanded.
-pub(crate) type Leftovers<S> = Vec<Vec<Item<S>>>;
-
-/// What a search gives besides its outcome: the states it left unexpanded
-/// (freeing them takes seconds on large runs: the caller does it after the
-/// report is made) and what it recorded for the `eventually` pass
-/// ([`Recording`]; empty if nothing).
-pub(crate) struct Left<S> {
-    pub states: Leftovers<S>,
-    pub recorded: Vec<Recorder>,
 }
 
 /// Runs the search until the space, a limit or a violation ends it.
@@ -609,19 +561,9 @@ fn expand<M: Model>(
                 transitions += succ.len() as u64;
                 max_branching = max_branching.max(succ.len());
                 // Record the expansion if some `eventually` predicate fails here.
-                let recording = shared.record.as_ref().and_then(|r| {
-                    let h = r.holds(model, shared.props, state);
-                    (h != r.all).then(|| {
-                        rec.begin(*fp, h);
-                        r
-                    })
-                });
+                let recording = shared.record.as_ref().filter(|r| r.begin(model, shared.props, rec, *fp, state));
                 for (a, mut next) in succ.drain(..) {
-                    match recording {
-                        Some(r) if r.reduction == Reduction::Renaming => model.canonicalize_groups(&mut next, &mut map),
-                        _ if symmetry => model.canonicalize(&mut next),
-                        _ => {}
-                    }
+                    Recording::canonicalize(recording, symmetry, model, &mut next, &mut map);
                     let nfp = nonzero(model.fingerprint(&next));
                     if recording.is_some() {
                         rec.edge(nfp, eventually::group_of(model, &a), &map);

@@ -19,7 +19,9 @@ pub struct CheckResult<M: Model> {
     /// Per property, in the model's order: its trace, if it has one.
     pub traces: Vec<Option<Trace<M>>>,
     /// The states a stopped BFS left unexpanded (the rest of the level it was
-    /// expanding, the next level found so far). Freeing them takes seconds
+    /// expanding, the next level found so far; under a depth bound, its last
+    /// level), or those DFS kept for the `eventually` pass (met only at its
+    /// depth bound, some predicate failing in them). Freeing them takes seconds
     /// on a run of millions of states, so they are freed with the result,
     /// after the report is made, or handed to [`CheckResult::leftovers`].
     pub(crate) leftovers: Vec<Vec<(crate::fingerprint::Fingerprint, M::State)>>,
@@ -60,7 +62,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let mut leftovers = Vec::new();
     let mut recorded = Vec::new();
     // Whether BFS keeps records for the `eventually` pass (of `Reduction::of`'s states).
-    let recording = crate::bfs::Recording::of(model, &props, opts).is_some();
+    let recording = eventually::Recording::of(model, &props, opts).is_some();
     let outcome = monitored(opts, &counters, start, || {
         let mut outcome = match opts.strategy {
             Strategy::Dfs | Strategy::Simulation if opts.resume.is_some() => {
@@ -69,13 +71,16 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
                 o.stop_reason = StopReason::Interrupted;
                 return o;
             }
-            Strategy::Bfs => {
-                let (outcome, left) = crate::bfs::run(model, &props, opts, &counters);
+            Strategy::Bfs | Strategy::Dfs => {
+                let (outcome, left) = if opts.strategy == Strategy::Bfs {
+                    crate::bfs::run(model, &props, opts, &counters)
+                } else {
+                    crate::dfs::run(model, &props, opts, &counters)
+                };
                 leftovers = left.states;
                 recorded = left.recorded;
                 outcome
             }
-            Strategy::Dfs => crate::dfs::run(model, &props, opts, &counters),
             Strategy::Simulation => crate::simulation::run(model, &props, opts, &counters),
         };
         // Liveness pass for the exhaustive strategies.
@@ -85,7 +90,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             let reduction = Reduction::of(model, opts.symmetry);
             let threads = opts.threads.max(1);
             let pass = Instant::now();
-            // What BFS recorded for this pass (nothing if no state it
+            // What the search recorded for this pass (nothing if no state it
             // expanded fails a predicate: the pass then has no state either).
             let from_search = recording
                 .then(|| {

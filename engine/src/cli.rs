@@ -85,10 +85,12 @@ pub struct CheckArgs {
     /// Keep exploring after a violation, to decide every property in one run.
     #[arg(long)]
     pub keep_going: bool,
-    /// BFS does not record, for the `eventually` pass, the successors of the
-    /// states in which an `eventually` property's predicate fails: the pass
-    /// generates them again (slower; the same verdicts and traces). Records
-    /// take about 12 bytes per such transition until the pass ends.
+    /// BFS and DFS do not record, for the `eventually` pass, the successors
+    /// of the states in which an `eventually` property's predicate fails:
+    /// the pass generates them again (slower; the same verdicts and traces).
+    /// Records take about 12 bytes per such transition until the pass ends
+    /// (DFS under --max-depth also keeps the states it met only at the
+    /// bound in which such a predicate fails).
     #[arg(long)]
     pub no_pass_records: bool,
     /// Report format (json: one object on stdout; progress stays on stderr).

@@ -10,33 +10,54 @@
 //! `max_depth_reached`: with a bound, the largest shortest-path depth of a
 //! visited state (equal to BFS to the same bound); without a bound, the
 //! deepest path the search took, which is usually deeper than the BFS figure.
+//!
+//! For the `eventually` pass it records, as BFS does, the expansion of every
+//! state in which some `eventually` predicate fails
+//! ([`crate::eventually::Recording`]): once, at the state's first expansion
+//! (a state expanded again from a shorter depth has the same successors).
+//! Under a bound it keeps the states it met only at the bound (left
+//! unexpanded) in which some predicate fails, for the pass to expand.
 
 use std::sync::atomic::Ordering;
 
 use hashbrown::HashMap;
 
+use crate::eventually::{self, Recorder, Recording};
 use crate::fingerprint::{nonzero, Fingerprint};
 use crate::progress::Counters;
 use crate::property::{Kind, Property};
 use crate::report::StopReason;
-use crate::search::{Chain, Hits, SearchOutcome};
+use crate::search::{Chain, Hits, Left, SearchOutcome};
 use crate::trace::chain_from_parents;
-use crate::{Model, Options};
+use crate::{GroupMap, Model, Options};
 
 struct Seen {
     parent: Fingerprint,
     depth: u64,
 }
 
-struct Frame<A, S> {
+/// A state being expanded: its successors not visited yet, canonical and
+/// fingerprinted, the next one last.
+struct Frame<S> {
     fp: Fingerprint,
     depth: u64,
-    succ: Vec<(A, S)>,
+    succ: Vec<(Fingerprint, S)>,
+}
+
+/// What visiting a state found.
+enum Visit {
+    /// Seen before at no greater depth (or met at the bound again).
+    Skip,
+    /// To expand: for the first time if `first` (it is recorded then).
+    Expand { first: bool },
+    /// Met for the first time, at the bound: not expanded (yet).
+    AtBound,
 }
 
 struct Dfs<'a, M: Model> {
     model: &'a M,
     props: &'a [Property<M>],
+    symmetry: bool,
     bound: u64,
     seen: HashMap<Fingerprint, Seen>,
     hits: Hits,
@@ -44,13 +65,24 @@ struct Dfs<'a, M: Model> {
     truncated: bool,
     max_depth: u64,
     new_states: u64,
+    transitions: u64,
+    /// What to record for the `eventually` pass (`None`: nothing).
+    record: Option<Recording>,
+    rec: Recorder,
+    /// States met only at the bound so far in which some `eventually`
+    /// predicate fails (kept only when recording).
+    at_bound: HashMap<Fingerprint, M::State>,
+    /// The model's successors of the state being expanded.
+    generated: Vec<(M::Action, M::State)>,
+    /// Successor lists of finished frames, for reuse.
+    pool: Vec<Vec<(Fingerprint, M::State)>>,
+    map: GroupMap,
 }
 
 impl<M: Model> Dfs<'_, M> {
-    /// Visits `state` (canonical, fingerprint `fp`) at `depth` from `parent`;
-    /// returns whether it must be expanded.
-    fn visit(&mut self, state: &M::State, fp: Fingerprint, parent: Fingerprint, depth: u64) -> bool {
-        match self.seen.get_mut(&fp) {
+    /// Visits `state` (canonical, fingerprint `fp`) at `depth` from `parent`.
+    fn visit(&mut self, state: &M::State, fp: Fingerprint, parent: Fingerprint, depth: u64) -> Visit {
+        let first = match self.seen.get_mut(&fp) {
             None => {
                 self.seen.insert(fp, Seen { parent, depth });
                 self.new_states += 1;
@@ -58,26 +90,69 @@ impl<M: Model> Dfs<'_, M> {
                 self.hits.check_first(self.model, self.props, state, fp);
                 self.violated =
                     self.props.iter().enumerate().any(|(i, p)| p.kind == Kind::Always && self.hits.get(i).is_some());
+                true
             }
             Some(e) if self.bound > 0 && depth < e.depth => {
+                // Met at a shorter depth: expanded again, for the first
+                // time if it was met only at the bound before.
+                let first = e.depth >= self.bound;
                 e.depth = depth;
                 e.parent = parent;
+                if first {
+                    self.at_bound.remove(&fp);
+                }
+                return Visit::Expand { first };
             }
-            Some(_) => return false,
-        }
+            Some(_) => return Visit::Skip,
+        };
         if self.bound > 0 && depth >= self.bound {
             self.truncated = true;
-            return false;
+            return Visit::AtBound;
         }
-        true
+        Visit::Expand { first }
+    }
+
+    /// The frame of `s` (fingerprint `fp`, at `depth`): its successors
+    /// canonical and fingerprinted, the expansion recorded if `first`.
+    fn expand(&mut self, s: &M::State, fp: Fingerprint, depth: u64, first: bool) -> Frame<M::State> {
+        let model = self.model;
+        self.generated.clear();
+        model.successors(s, &mut self.generated);
+        self.transitions += self.generated.len() as u64;
+        let recording = self.record.as_ref().filter(|r| first && r.begin(model, self.props, &mut self.rec, fp, s));
+        let mut succ = self.pool.pop().unwrap_or_default();
+        for (a, mut next) in self.generated.drain(..) {
+            Recording::canonicalize(recording, self.symmetry, model, &mut next, &mut self.map);
+            let nfp = nonzero(model.fingerprint(&next));
+            if recording.is_some() {
+                self.rec.edge(nfp, eventually::group_of(model, &a), &self.map);
+            }
+            succ.push((nfp, next));
+        }
+        succ.reverse(); // popped from the back: visit in the model's order
+        Frame { fp, depth, succ }
+    }
+
+    /// Keeps `s`, met for the first time at the bound, for the pass if
+    /// some predicate fails in it.
+    fn leave(&mut self, s: M::State, fp: Fingerprint) {
+        if self.record.as_ref().is_some_and(|r| r.fails_in(self.model, self.props, &s)) {
+            self.at_bound.insert(fp, s);
+        }
     }
 }
 
 /// Runs the search until the space, a limit or a violation ends it.
-pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, counters: &Counters) -> SearchOutcome {
+pub(crate) fn run<M: Model>(
+    model: &M,
+    props: &[Property<M>],
+    opts: &Options,
+    counters: &Counters,
+) -> (SearchOutcome, Left<M::State>) {
     let mut d = Dfs {
         model,
         props,
+        symmetry: opts.symmetry,
         bound: opts.max_depth,
         seen: HashMap::new(),
         hits: Hits::new(props.len()),
@@ -85,18 +160,16 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
         truncated: false,
         max_depth: 0,
         new_states: 0,
+        transitions: 0,
+        record: Recording::of(model, props, opts),
+        rec: Recorder::default(),
+        at_bound: HashMap::new(),
+        generated: Vec::new(),
+        pool: Vec::new(),
+        map: GroupMap::IDENTITY,
     };
-    let mut pool: Vec<Vec<(M::Action, M::State)>> = Vec::new();
-    let mut stack: Vec<Frame<M::Action, M::State>> = Vec::new();
-    let mut transitions = 0u64;
+    let mut stack: Vec<Frame<M::State>> = Vec::new();
     let mut steps = 0u64;
-    let expand = |s: &M::State, fp: Fingerprint, depth: u64, pool: &mut Vec<Vec<_>>, transitions: &mut u64| {
-        let mut succ = pool.pop().unwrap_or_default();
-        model.successors(s, &mut succ);
-        *transitions += succ.len() as u64;
-        succ.reverse(); // popped from the back: visit in the model's order
-        Frame { fp, depth, succ }
-    };
 
     let mut init = Vec::new();
     model.init_states(&mut init);
@@ -105,8 +178,10 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
             model.canonicalize(&mut root);
         }
         let rfp = nonzero(model.fingerprint(&root));
-        if d.visit(&root, rfp, 0, 0) {
-            stack.push(expand(&root, rfp, 0, &mut pool, &mut transitions));
+        match d.visit(&root, rfp, 0, 0) {
+            Visit::Expand { first } => stack.push(d.expand(&root, rfp, 0, first)),
+            Visit::AtBound => d.leave(root, rfp),
+            Visit::Skip => {}
         }
         if d.violated && !opts.keep_going {
             break;
@@ -114,7 +189,7 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
         while !stack.is_empty() {
             steps += 1;
             if steps % 1024 == 0 {
-                counters.transitions.store(transitions, Ordering::Relaxed);
+                counters.transitions.store(d.transitions, Ordering::Relaxed);
                 counters.depth.store(stack.len() as u64, Ordering::Relaxed);
                 counters.queue.store(stack.len() as u64, Ordering::Relaxed);
                 counters.add_unique(std::mem::take(&mut d.new_states), opts.max_states);
@@ -123,29 +198,29 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
                 }
             }
             let Some(top) = stack.last_mut() else { break };
-            let Some((_, mut next)) = top.succ.pop() else {
+            let Some((fp, next)) = top.succ.pop() else {
                 if let Some(f) = stack.pop() {
-                    pool.push(f.succ);
+                    d.pool.push(f.succ);
                 }
                 continue;
             };
             let (parent, depth) = (top.fp, top.depth + 1);
-            if opts.symmetry {
-                model.canonicalize(&mut next);
-            }
-            let fp = nonzero(model.fingerprint(&next));
-            let more = d.visit(&next, fp, parent, depth);
+            let visit = d.visit(&next, fp, parent, depth);
             if d.violated && !opts.keep_going {
                 break 'search;
             }
-            if more {
-                stack.push(expand(&next, fp, depth, &mut pool, &mut transitions));
+            match visit {
+                Visit::Expand { first } => {
+                    let frame = d.expand(&next, fp, depth, first);
+                    stack.push(frame);
+                }
+                Visit::AtBound => d.leave(next, fp),
+                Visit::Skip => {}
             }
         }
     }
     counters.add_unique(d.new_states, 0);
-    counters.transitions.store(transitions, Ordering::Relaxed);
-
+    counters.transitions.store(d.transitions, Ordering::Relaxed);
     let mut outcome = SearchOutcome::new(props.len());
     for i in 0..props.len() {
         if let Some(fp) = d.hits.get(i) {
@@ -168,5 +243,62 @@ pub(crate) fn run<M: Model>(model: &M, props: &[Property<M>], opts: &Options, co
         StopReason::Exhausted
     };
     outcome.visited_bytes = (d.seen.capacity() * (std::mem::size_of::<(Fingerprint, Seen)>() + 1)) as u64;
-    outcome
+    let recorded = if d.rec.is_empty() { Vec::new() } else { vec![d.rec] };
+    (outcome, Left { states: vec![d.at_bound.into_iter().collect()], recorded })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts from 0 to 20 by steps of 1 or 2; eventually 20. Depth-first
+    /// (steps of 1 first) meets most numbers first deeper than their
+    /// shortest depth (x/2 rounded up), and expands them again from there.
+    struct Counting;
+
+    impl Model for Counting {
+        type State = u8;
+        type Action = u8;
+        fn init_states(&self, out: &mut Vec<u8>) {
+            out.push(0);
+        }
+        fn successors(&self, x: &u8, out: &mut Vec<(u8, u8)>) {
+            out.extend([1, 2].into_iter().filter(|d| x + d <= 20).map(|d| (d, x + d)));
+        }
+        fn properties(&self) -> Vec<Property<Self>> {
+            vec![Property::eventually("twenty", |_, x| *x == 20)]
+        }
+    }
+
+    #[test]
+    fn every_state_expanded_within_the_bound_is_recorded_once() {
+        let counters = Counters::new();
+        let fp = |x: u8| nonzero(Counting.fingerprint(&x));
+        for bound in [0, 4, 6, 11] {
+            let opts = Options::default().strategy(crate::Strategy::Dfs).max_depth(bound).keep_going(true);
+            let (outcome, left) = run(&Counting, &Counting.properties(), &opts, &counters);
+            if bound > 0 {
+                // Every state at its shortest depth: 20's is 10.
+                assert_eq!(outcome.max_depth_reached, bound.min(10), "bound {bound}");
+            }
+            let expansions: Vec<_> = left.recorded.iter().flat_map(|r| r.expansions()).collect();
+            let mut want: Vec<(Fingerprint, Vec<Fingerprint>)> = (0..20u8)
+                .filter(|&x| bound == 0 || u64::from(x.div_ceil(2)) < bound)
+                .map(|x| (fp(x), [1, 2].into_iter().filter(|d| x + d <= 20).map(|d| fp(x + d)).collect()))
+                .collect();
+            let mut got = expansions.clone();
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "bound {bound}: every expanded state failing the predicate, once, edges in order");
+            let mut left_over: Vec<Fingerprint> = left.states.iter().flatten().map(|(f, _)| *f).collect();
+            left_over.sort();
+            let mut at_bound: Vec<Fingerprint> =
+                (0..20u8).filter(|&x| bound > 0 && u64::from(x.div_ceil(2)) == bound).map(fp).collect();
+            at_bound.sort();
+            assert_eq!(
+                left_over, at_bound,
+                "bound {bound}: the states met only at the bound, 20 (which holds) left out"
+            );
+        }
+    }
 }

@@ -82,12 +82,15 @@ pub struct Options {
     pub progress: Option<ProgressFn>,
     /// How often the progress callback is called.
     pub progress_interval: Duration,
-    /// BFS records, for the `eventually` pass that follows it, the
-    /// successors it generates of each state in which some `eventually`
+    /// BFS and DFS record, for the `eventually` pass that follows them, the
+    /// successors they generate of each state in which some `eventually`
     /// predicate fails, so that the pass does not generate them again
     /// (default: true). The verdicts, traces and the pass's graph are the
     /// same either way; recording costs 12 bytes per such edge while the
     /// run lasts, also when it stops before the pass (a violation, a limit).
+    /// Under a depth bound DFS also keeps the states it met only at the
+    /// bound in which some predicate fails, for the pass to expand (BFS
+    /// holds its last level anyway).
     pub record_for_pass: bool,
 }
 
@@ -117,7 +120,7 @@ impl Default for Options {
 }
 
 impl Options {
-    /// Sets whether BFS records successors for the `eventually` pass
+    /// Sets whether BFS and DFS record successors for the `eventually` pass
     /// ([`Options::record_for_pass`]).
     pub fn record_for_pass(mut self, on: bool) -> Self {
         self.record_for_pass = on;

@@ -171,7 +171,7 @@ pub struct Report {
     /// cycle of orbits counts too); 0 when there was no pass.
     #[serde(default)]
     pub liveness_states: u64,
-    /// The `eventually` pass read the successors BFS recorded for it
+    /// The `eventually` pass read the successors the search (BFS or DFS) recorded for it
     /// ([`crate::Options::record_for_pass`]) instead of generating them again.
     #[serde(default)]
     pub liveness_recorded: bool,

@@ -192,3 +192,16 @@ impl SearchOutcome {
         violated
     }
 }
+
+/// The states a stopped run leaves unexpanded, as (fingerprint, state).
+pub(crate) type Leftovers<S> = Vec<Vec<(Fingerprint, S)>>;
+
+/// What an exhaustive search gives besides its outcome: the states it left
+/// unexpanded (freeing them takes seconds on large runs: the caller does it
+/// after the report is made; the `eventually` pass expands those it meets)
+/// and what it recorded for the `eventually` pass
+/// ([`crate::eventually::Recording`]; empty if nothing).
+pub(crate) struct Left<S> {
+    pub states: Leftovers<S>,
+    pub recorded: Vec<crate::eventually::Recorder>,
+}

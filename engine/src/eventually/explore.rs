@@ -14,9 +14,9 @@
 //! (chunks in parallel). So the graph (ids included) does not depend on
 //! the thread count or on timing.
 //!
-//! When BFS recorded its expansions ([`FromSearch`]), a state is expanded
-//! from its record (edges with the targets' fingerprints, no successor
-//! generated); only the states BFS left on its last level are expanded by
+//! When the search (BFS or DFS) recorded its expansions ([`FromSearch`]), a
+//! state is expanded from its record (edges with the targets' fingerprints,
+//! no successor generated); only the states it left at its depth bound are expanded by
 //! generating their successors. Either way the graph is the same.
 //!
 //! On orbits ([`Reduction::Orbits`], [`Reduction::Renaming`]) each
@@ -556,16 +556,31 @@ mod tests {
         let model = Philosophers::new(7).with_fairness();
         let props = model.properties();
         let eventually: Vec<&Property<Philosophers>> = props.iter().filter(|p| p.kind == Kind::Eventually).collect();
-        for depth in [0, 5] {
+        type Search = fn(
+            &Philosophers,
+            &[Property<Philosophers>],
+            &Options,
+            &Counters,
+        )
+            -> (crate::search::SearchOutcome, crate::search::Left<<Philosophers as Model>::State>);
+        let searches: [(crate::Strategy, Search); 2] =
+            [(crate::Strategy::Bfs, crate::bfs::run), (crate::Strategy::Dfs, crate::dfs::run)];
+        for ((strategy, search), depth) in searches.into_iter().flat_map(|s| [(s, 0), (s, 5)]) {
             for symmetry in [false, true] {
-                let opts =
-                    Options::default().threads(2).max_depth(depth).symmetry(symmetry).keep_going(true).memory(64 << 20);
+                let opts = Options::default()
+                    .strategy(strategy)
+                    .threads(2)
+                    .max_depth(depth)
+                    .symmetry(symmetry)
+                    .keep_going(true)
+                    .memory(64 << 20);
                 let reduction = Reduction::of(&model, symmetry);
                 let counters = Counters::new();
-                let (outcome, left) = crate::bfs::run(&model, &props, &opts, &counters);
+                let (outcome, left) = search(&model, &props, &opts, &counters);
                 assert!(outcome.stop_reason.explored_a_closed_region());
-                assert!(!left.recorded.is_empty(), "depth {depth}: recorded");
-                assert_eq!(left.states.is_empty(), depth == 0, "depth {depth}: its last level left unexpanded");
+                assert!(!left.recorded.is_empty(), "{strategy:?} depth {depth}: recorded");
+                let at_bound = left.states.iter().all(Vec::is_empty);
+                assert_eq!(at_bound, depth == 0, "{strategy:?} depth {depth}: states at the bound left unexpanded");
                 let from =
                     FromSearch::new(left.recorded, eventually.len(), reduction, &left.states, 2).expect("numbered");
                 for threads in [1, 3] {
@@ -581,7 +596,7 @@ mod tests {
                     assert!(live.len() > 100, "{} states", live.len());
                     assert!(
                         recorded == live,
-                        "depth {depth}, symmetry {symmetry}, {threads} threads: a different graph"
+                        "{strategy:?}, depth {depth}, symmetry {symmetry}, {threads} threads: a different graph"
                     );
                 }
                 // Without records, the initial states are expanded from

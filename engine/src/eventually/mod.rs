@@ -26,7 +26,7 @@
 //! since the predicate and the fairness groups are symmetric (the trace is
 //! gone round again until it closes on the very state: `trace::close_loop`).
 //!
-//! After BFS the pass reads the successors BFS recorded for it
+//! After BFS or DFS the pass reads the successors the search recorded for it
 //! ([`recorded`], unless [`crate::Options::record_for_pass`] is off)
 //! instead of generating them again; the graph is the same.
 //!
@@ -48,9 +48,11 @@ mod explore;
 mod graph;
 mod map_table;
 mod recorded;
+mod recording;
 mod renaming;
 
 pub(crate) use recorded::{FromSearch, Recorder};
+pub(crate) use recording::Recording;
 
 use crate::progress::Counters;
 use crate::property::Property;

@@ -1,15 +1,19 @@
 //! The search's expansions, recorded for the `eventually` pass.
 //!
-//! BFS generates, canonicalises and fingerprints the successors of every
-//! state above its depth bound; the pass needs exactly that of every state
-//! some `eventually` predicate fails in. So BFS records, for each state it
-//! expands in which some predicate fails, which predicates hold there and
-//! its edges (target fingerprint, fairness group, renaming), and the pass
-//! reads them instead of generating the successors again. What BFS does not
-//! expand, the states of its last level under a depth bound, it hands over
-//! as states ([`FromSearch::leftover`]): the pass expands the ones it meets
-//! itself (on its own last level; a state BFS first met at depth D is at
-//! least D steps away along states failing a predicate).
+//! The exhaustive searches (BFS, DFS) generate, canonicalise and
+//! fingerprint the successors of every state above their depth bound; the
+//! pass needs exactly that of every state some `eventually` predicate fails
+//! in. So the search records, for each state it expands in which some
+//! predicate fails, which predicates hold there and its edges (target
+//! fingerprint, fairness group, renaming; [`super::Recording`] says what and
+//! how), and the pass reads them instead of generating the successors
+//! again. What the search does not expand, the states it met only at a
+//! depth bound, it hands over as states ([`FromSearch::leftover`]: BFS its
+//! whole last level, DFS those in which some predicate fails): the pass
+//! expands the ones it meets itself (on its own last level; a state the
+//! search first met at depth D is at least D steps away along states
+//! failing a predicate). DFS expands a state again when it meets it at a
+//! shorter depth; it records only the first expansion.
 //!
 //! The graph the pass builds from records is the one it builds by
 //! generating successors, ids included: the same states, met in the same
@@ -17,9 +21,10 @@
 //! `the_graph_from_the_search_records_is_the_graph_explored` compares them;
 //! `engine/tests/all/eventually_symmetry.rs` and `tests/all/verdict_table.rs`
 //! compare whole reports). Records are trusted to be complete: a state the
-//! pass meets by fingerprint alone that BFS neither recorded nor left
-//! unexpanded is taken for one where every predicate holds (BFS expanded it
-//! and recorded nothing because they all hold).
+//! pass meets by fingerprint alone that the search neither recorded nor
+//! handed over is taken for one where every predicate holds (the search
+//! expanded it, or DFS left it at the bound, and recorded nothing because
+//! they all hold).
 //!
 //! Memory: 12 bytes per recorded edge and 24 per recorded state, plus a
 //! directory of 2 to 4 bytes per state while the pass runs (held by the run
@@ -93,6 +98,12 @@ impl Recorder {
         self.states.is_empty()
     }
 
+    /// The states recorded, in order, with their edges' targets.
+    #[cfg(test)]
+    pub fn expansions(&self) -> Vec<(Fingerprint, Vec<Fingerprint>)> {
+        self.states.iter().map(|s| (s.fp, self.tos[s.edges()].to_vec())).collect()
+    }
+
     /// Starts recording the expansion of the state `fp`, in which the
     /// predicates `holds` hold (bit i: the i-th `eventually` property).
     pub fn begin(&mut self, fp: Fingerprint, holds: u64) {
@@ -120,8 +131,8 @@ impl Recorder {
     }
 }
 
-/// Everything BFS recorded, indexed by fingerprint, with the states it
-/// left unexpanded.
+/// Everything the search recorded, indexed by fingerprint, with the states
+/// it left unexpanded.
 pub(crate) struct FromSearch<'a, S> {
     /// The recorded states, bucket by bucket: bucket b (of a fingerprint,
     /// [`bucket`]) holds `states[dir[b]..dir[b + 1]]`. Their spans count
@@ -134,7 +145,7 @@ pub(crate) struct FromSearch<'a, S> {
     parts: Vec<Recorder>,
     /// The index of each part's first edge across the parts.
     firsts: Vec<usize>,
-    /// The states BFS left unexpanded (its last level under a depth bound).
+    /// The states the search left unexpanded (met only at its depth bound).
     leftovers: HashMap<Fingerprint, &'a S, Carried>,
     /// The number of properties the records' predicates are of.
     props: usize,
@@ -189,7 +200,7 @@ impl<'r> Record<'r> {
 
 impl<'a, S> FromSearch<'a, S> {
     /// Indexes the records `parts` (of `props` properties, made on states
-    /// reduced as `reduction` says) and the states BFS left unexpanded, on
+    /// reduced as `reduction` says) and the states the search left unexpanded, on
     /// up to `threads` threads; `None` if a part overflowed. The index is
     /// the same on every thread count.
     pub fn new(
@@ -274,7 +285,7 @@ impl<'a, S> FromSearch<'a, S> {
         self.states.len()
     }
 
-    /// Where the recorded expansion of the state `fp` is, if BFS recorded
+    /// Where the recorded expansion of the state `fp` is, if the search recorded
     /// one (it does for every state it expanded in which some predicate fails).
     #[inline]
     pub fn locate(&self, fp: Fingerprint) -> Option<At> {
@@ -300,7 +311,7 @@ impl<'a, S> FromSearch<'a, S> {
         self.reduction == reduction && self.props == props
     }
 
-    /// The state `fp` if BFS met it but left it unexpanded.
+    /// The state `fp` if the search met it but left it unexpanded.
     pub fn leftover(&self, fp: Fingerprint) -> Option<&'a S> {
         self.leftovers.get(&fp).copied()
     }

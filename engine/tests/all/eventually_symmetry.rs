@@ -201,6 +201,44 @@ fn the_pass_on_orbits_agrees_with_the_pass_on_states() {
     assert!(deadlocks > 20 && lassos > 20 && holds > 20, "every outcome: {deadlocks} {lassos} {holds}");
 }
 
+/// DFS records its expansions for the pass as BFS does: the pass on them
+/// builds the graph it builds by generating successors (same reports,
+/// traces included, and states), with and without symmetry, with and
+/// without a depth bound (under which DFS hands over the states it met only
+/// at the bound, and expands states again from shorter depths); and its
+/// verdicts are BFS's.
+#[test]
+fn the_pass_on_dfs_records_is_the_pass_on_states() {
+    let mut handed_over = 0;
+    for seed in 0..400 {
+        let m = Processes::new(seed);
+        for depth in [0, 3, 4] {
+            for symmetry in [false, true] {
+                let base = Options::default().keep_going(true).max_depth(depth).symmetry(symmetry);
+                let dfs = base.clone().strategy(Strategy::Dfs);
+                let mut with = check(&m, &dfs);
+                let without = check(&m, &dfs.clone().record_for_pass(false));
+                let bfs = check(&m, &base.clone().threads(2));
+                let at = format!("seed {seed}, depth {depth}, symmetry {symmetry}");
+                assert_eq!(with.report.error, None, "{at}");
+                assert_eq!(
+                    format!("{:?}", with.report.properties),
+                    format!("{:?}", without.report.properties),
+                    "{at}: records change the pass"
+                );
+                assert_eq!(with.report.liveness_states, without.report.liveness_states, "{at}");
+                assert!(with.report.liveness_recorded && !without.report.liveness_recorded, "{at}");
+                assert_eq!(common::verdicts(&with.report), common::verdicts(&bfs.report), "{at}: DFS against BFS");
+                common::assert_traces_replay(&m, &with, true);
+                let left = with.leftovers();
+                assert!(depth > 0 || left.iter().all(Vec::is_empty), "{at}: nothing left without a bound");
+                handed_over += left.iter().map(Vec::len).sum::<usize>();
+            }
+        }
+    }
+    assert!(handed_over > 100, "states handed over at the bound: {handed_over}");
+}
+
 /// Two processes (initially in locals 0 and 1); the one in 0, A, spins between locals 0 and 2 around B, which
 /// waits in local 1 and, once it moves, reaches the goal (local 3). Each
 /// spin swaps the two in sorted order, so on orbits the cycle steps both
