@@ -15,7 +15,7 @@
 //! it replaces, and it serialises as that vector: checkpoint and trace
 //! files are unchanged by the packing. `Hash` writes the length and one
 //! 64-bit digest (xxh3) of what the vector's `Hash` writes, computed once
-//! per packed form when it is made: a state's fingerprint reads 16 bytes of
+//! per packed form when it is first hashed: a state's fingerprint reads 16 bytes of
 //! local state instead of walking every instance (4% of a BFS transition's
 //! instructions on `cluster`). Fingerprints therefore differ from builds
 //! before 2026-11-27's digest; a checkpoint from such a build is refused on
@@ -51,14 +51,36 @@ pub struct Locals(Arc<Interned>);
 /// A packed form with the digest its `Hash` writes and its sessions' stamps.
 struct Interned {
     packed: Packed,
-    /// [`Packed::digest`] of `packed`.
-    digest: u64,
+    /// [`Packed::digest`] of `packed`, or 0 until the form is first hashed:
+    /// states hashed up to renumbering (simulation's ranked mode) hash
+    /// their sessions' ranks instead and never ask for it, and making it
+    /// with every new form was 2.8% of a monotonic-session simulation step
+    /// on `cluster` (4.5 M of 164.5 M instructions, 100 walks). Threads
+    /// that hash the form at once all store the same value, so relaxed
+    /// loads and stores suffice (a digest that is 0 is computed each time).
+    digest: std::sync::atomic::AtomicU64,
     /// Every revision of every instance's session: normalisation reads it
     /// for every successor, and walking the instances for it took 1% of a
     /// synchronous BFS run's instructions on `cluster`; packed forms are
     /// few and shared, so it is gathered once per form. (Gathering it only
     /// when first asked for made no difference, simulation included.)
     sessions: StampSet,
+}
+
+impl Interned {
+    /// [`Packed::digest`] of the form, computed once (see the field).
+    #[inline]
+    fn digest(&self) -> u64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        match self.digest.load(Relaxed) {
+            0 => {
+                let d = self.packed.digest();
+                self.digest.store(d, Relaxed);
+                d
+            }
+            d => d,
+        }
+    }
 }
 
 impl std::ops::Deref for Interned {
@@ -417,10 +439,9 @@ fn intern(p: Packed) -> Locals {
                 return l.clone();
             }
         }
-        let digest = p.digest();
         let mut sessions = Gather::new();
         p.iter().for_each(|l| l.session.iter().for_each(|r| sessions.insert(*r)));
-        let l = Locals(Arc::new(Interned { packed: p, digest, sessions: sessions.finish() }));
+        let l = Locals(Arc::new(Interned { packed: p, digest: Default::default(), sessions: sessions.finish() }));
         recent[slot] = Some(l.clone());
         l
     })
@@ -460,7 +481,7 @@ fn split(h: u32) -> (usize, usize) {
 impl std::hash::Hash for Locals {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         h.write_usize(self.len());
-        h.write_u64(self.0.digest);
+        h.write_u64(self.0.digest());
     }
 }
 
