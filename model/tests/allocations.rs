@@ -3,9 +3,12 @@
 //! printed (`cargo test -p krepis-model --test allocations -- --nocapture`)
 //! and each is held under a ceiling about 15% above what it is today, so a
 //! change that allocates more per state fails here instead of going
-//! unnoticed. Today (2026-11-28, twelfth session): stale-reads to depth 5
-//! synchronous 3.0, monotonic 3.1, resettable 2.0, causal 4.3; cluster to
-//! depth 3 4.2 (3.4, 3.2, 2.0, 4.4 and 4.4 in the tenth session, before
+//! unnoticed. Today (2026-11-29): stale-reads to depth 5 synchronous 2.4,
+//! monotonic 3.1, resettable 2.0, causal 3.0; cluster to depth 3 3.3
+//! (synchronous 3.0 and cluster 4.2 before a synchronous history held its
+//! one state in the state instead of in a list of one node; causal 4.3
+//! before a causal history's tables reused the allocations of those
+//! pruning let go; 3.4, 3.2, 2.0, 4.4 and 4.4 in the tenth session, before
 //! renumbered objects were cached per thread; 3.8, 3.7, 2.4, 4.9 and 4.6 before the controllers' lists of
 //! the objects a step looks at were held inline; 4.3, 4.2, 2.8, 5.3 and 5.4 before actions stopped keeping
 //! the operation they wrote, boxed; 4.5, 4.5, 3.0, 6.7 and 5.5 before the read points of a
@@ -103,7 +106,7 @@ fn per_successor<C: Consistency>(scenario: Scenario, depth: usize) -> (u64, f64)
 #[test]
 fn allocations_per_successor_stay_under_their_ceilings() {
     let cases: Vec<(&str, (u64, f64), f64)> = vec![
-        ("stale-reads synchronous", per_successor::<Synchronous>(Scenario::stale_reads("synchronous", 1), 5), 3.9),
+        ("stale-reads synchronous", per_successor::<Synchronous>(Scenario::stale_reads("synchronous", 1), 5), 2.8),
         (
             "stale-reads monotonic",
             per_successor::<MonotonicSession>(Scenario::stale_reads("monotonic-session", 1), 5),
@@ -115,7 +118,7 @@ fn allocations_per_successor_stay_under_their_ceilings() {
             2.3,
         ),
         ("stale-reads causal", per_successor::<Causal>(Scenario::stale_reads("causal", 1), 5), 3.5),
-        ("cluster synchronous", per_successor::<Synchronous>(Scenario::cluster("synchronous"), 3), 5.1),
+        ("cluster synchronous", per_successor::<Synchronous>(Scenario::cluster("synchronous"), 3), 3.8),
     ];
     for (name, (generated, per), ceiling) in cases {
         println!("{name}: {per:.1} allocations per successor ({generated} successors)");

@@ -1,5 +1,7 @@
 //! A linear (or, for optimistic linear, tree-shaped) history of states,
-//! shared by the four non-causal models.
+//! shared by three of the four non-causal models (monotonic session,
+//! resettable session, optimistic linear; a synchronous history holds its
+//! one state itself: [`super::SyncHistory`]).
 
 use super::Kept;
 use crate::api::{apply, Operation, Rejection};
@@ -44,7 +46,7 @@ pub(crate) struct Linear {
 /// state (DHAT: those copies were 27% of the peak heap), 730 with one shared
 /// exact-size list per write, 600 with this list; monotonic session 691 with
 /// the shared list, 619 with this one; synchronous 654 and 658 (its prunes
-/// rebuild short lists).
+/// rebuild short lists; it holds its one entry itself since 2026-11-29).
 #[derive(Clone)]
 pub(crate) struct Entries(Arc<Node>);
 
@@ -381,9 +383,9 @@ impl Linear {
     /// that keeps an entry above a dropped one (only those change: their
     /// length, and their parent if it went); what is older stays shared.
     /// A node this history alone holds (the one its last write made) is
-    /// changed where it is, a shared one is copied: a synchronous write's
-    /// prune, which drops every entry but the newest, allocated a node per
-    /// successor when the list was rebuilt.
+    /// changed where it is, a shared one is copied: a prune that drops
+    /// every entry but the newest (synchronous, when it was a list)
+    /// allocated a node per successor when the list was rebuilt.
     pub fn retain(&mut self, keep: impl Fn(&Entry) -> bool) {
         let last = self.last().rev;
         // An `InlineVec`: collecting into a `SmallVec` went through its
