@@ -381,9 +381,8 @@ pub fn renumber<C: Consistency>(s: &mut KubeState<C>) {
         return;
     }
     let ranks = present.ranks();
-    let map = |r: u32| ranks.map(r);
-    s.history.map_stamps(&map);
-    s.locals.map_sessions(&map);
+    s.history.map_stamps(&ranks);
+    s.locals.map_sessions(&|r: u32| ranks.map(r));
 }
 
 /// The read points of each controller instance of a state, computed once per

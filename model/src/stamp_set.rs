@@ -11,6 +11,45 @@ use smallvec::SmallVec;
 
 use crate::meta::Rev;
 
+/// An order-preserving renumbering of stamps (strictly increasing on the
+/// stamps it is applied to): a function, and the image of a set of stamps
+/// under it, which a renumbering by ranks ([`Ranks`]) computes a word at a
+/// time instead of stamp by stamp. Any `Fn(Rev) -> Rev` is one.
+pub trait StampMap {
+    /// The image of stamp `r`.
+    fn map(&self, r: Rev) -> Rev;
+
+    /// The set of the images of `set`'s stamps. Since the map is strictly
+    /// increasing there, it equals `set` iff the map changes none of them.
+    fn images(&self, set: &StampSet) -> StampSet {
+        let mut out = Gather::new();
+        set.each(&mut |r| out.insert(self.map(r)));
+        out.finish()
+    }
+}
+
+impl<F: Fn(Rev) -> Rev> StampMap for F {
+    #[inline]
+    fn map(&self, r: Rev) -> Rev {
+        self(r)
+    }
+}
+
+/// Renumbering by ranks among a set: `images` word-wise for a subset of
+/// it (the stamps of a snapshot, among its state's). Walking a snapshot's
+/// stamps one by one, to tell whether renumbering moves them and to map
+/// them, was 6% of a synchronous BFS run on `cluster`.
+impl StampMap for Ranks<'_> {
+    #[inline]
+    fn map(&self, r: Rev) -> Rev {
+        Ranks::map(self, r)
+    }
+
+    fn images(&self, set: &StampSet) -> StampSet {
+        set.images(self)
+    }
+}
+
 /// A set of stamps. Equal sets are equal values (no trailing zero words).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StampSet {
@@ -57,6 +96,12 @@ impl StampSet {
         let mut moved = false;
         self.each(&mut |r| moved |= map(r) != r);
         moved
+    }
+
+    /// The words of the bitmap (bit `r % 64` of word `r / 64` for stamp
+    /// `r`), without trailing zero words.
+    pub fn words(&self) -> &[u64] {
+        &self.words
     }
 
     /// Whether some stamp of the set is below `r`.

@@ -8,7 +8,7 @@ use crate::meta::{Rev, Uid};
 use crate::resources::{
     ControllerRevision, Deployment, Job, Node, Object, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
 };
-use crate::stamp_set::{Gather, Ranks, StampSet};
+use crate::stamp_set::{Gather, Ranks, StampMap, StampSet};
 use crate::thin::list_with;
 
 /// Objects of one kind, sorted by name. Objects and whole collections are
@@ -732,41 +732,36 @@ impl Snapshot {
     /// one its last write made) is renumbered in place: no other state can
     /// present it again, so caching it would only cost (a third of a
     /// synchronous simulation step).
-    pub(crate) fn renumber(&mut self, map: &impl Fn(Rev) -> Rev) {
+    ///
+    /// Whether the map moves a stamp, and where the stamps go, is read off
+    /// the image of the snapshot's stamp set ([`StampMap::images`]: a word
+    /// at a time under ranks), which the map, strictly increasing on the
+    /// stamps, leaves equal to the set iff it moves none.
+    pub(crate) fn renumber(&mut self, map: &impl StampMap) {
+        let images = map.images(&self.store.stamps);
+        if images == self.store.stamps {
+            return;
+        }
+        let each = |r: Rev| map.map(r);
         if let Some(frozen) = Arc::get_mut(&mut self.store) {
-            if frozen.stamps.moved_by(map) {
-                frozen.store.map_stamps(&map);
-                // The store's stamps now are the images of those it had
-                // (`map_stamps` maps every stamp `stamps` visits): mapping
-                // the set spares a visit of every object (1.7% of the
-                // instructions of a synchronous BFS run on `cluster`).
-                let mut stamps = Gather::new();
-                frozen.stamps.each(&mut |r| stamps.insert(map(r)));
-                let stamps = stamps.finish();
-                debug_assert_eq!(stamps, {
-                    let mut visited = StampSet::new();
-                    frozen.store.stamps(&mut |r| visited.insert(r));
-                    visited
-                });
-                frozen.stamps = stamps;
-                // `local` is the same for every renumbering.
-                self.digest = krepis_engine::fingerprint::fingerprint_of(&frozen.store);
-            }
+            frozen.store.map_stamps(&each);
+            // The store's stamps now are the images of those it had
+            // (`map_stamps` maps every stamp `stamps` visits): mapping
+            // the set spares a visit of every object (1.7% of the
+            // instructions of a synchronous BFS run on `cluster`).
+            debug_assert_eq!(images, {
+                let mut visited = StampSet::new();
+                frozen.store.stamps(&mut |r| visited.insert(r));
+                visited
+            });
+            frozen.stamps = images;
+            // `local` is the same for every renumbering.
+            self.digest = krepis_engine::fingerprint::fingerprint_of(&frozen.store);
             return;
         }
-        let mut images: smallvec::SmallVec<[Rev; 48]> = smallvec::SmallVec::new();
-        let mut changes = false;
-        self.store.stamps.each(&mut |r| {
-            let m = map(r);
-            changes |= m != r;
-            images.push(m);
-        });
-        if !changes {
-            return;
-        }
-        *self = renumbering::lookup(self, &images, || {
+        *self = renumbering::lookup(self, images, || {
             let mut s = self.store.store.clone();
-            s.map_stamps(&map);
+            s.map_stamps(&each);
             Snapshot::new(s)
         });
     }
@@ -827,11 +822,12 @@ impl std::hash::Hash for Snapshot {
 }
 
 /// The slot, among `entries`, of a direct-mapped cache of renumberings that
-/// the thing at `address` with its stamps mapped to `images` takes.
-fn slot(address: usize, images: &[Rev], entries: usize) -> usize {
+/// the thing at `address` with its stamps mapped to `images` (stamps, or
+/// the words of their set) takes.
+fn slot(address: usize, images: impl IntoIterator<Item = u64>, entries: usize) -> usize {
     let mut h = (address as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    for &r in images {
-        h = (h ^ u64::from(r)).wrapping_mul(0x0100_0000_01B3);
+    for r in images {
+        h = (h ^ r).wrapping_mul(0x0100_0000_01B3);
     }
     (h >> 32) as usize % entries
 }
@@ -842,7 +838,7 @@ mod renumbering {
 
     use triomphe::Arc;
 
-    use super::{Frozen, Rev, Snapshot};
+    use super::{Frozen, Snapshot, StampSet};
 
     /// Entries (direct-mapped: an entry replaces whatever shared its index).
     const ENTRIES: usize = 512;
@@ -851,8 +847,9 @@ mod renumbering {
         /// The snapshot renumbered; holding it keeps its address from being
         /// reused by another snapshot while the entry lives.
         from: Arc<Frozen>,
-        /// The images of its stamps, in increasing order of the stamps.
-        images: smallvec::SmallVec<[Rev; 48]>,
+        /// The set of the images of its stamps (which, the renumbering
+        /// preserving order, says where each goes).
+        images: StampSet,
         to: Snapshot,
     }
 
@@ -860,21 +857,21 @@ mod renumbering {
         static CACHE: RefCell<Vec<Option<Entry>>> = RefCell::new((0..ENTRIES).map(|_| None).collect());
     }
 
-    /// `from` renumbered so that its stamps become `images`, from the cache
-    /// or computed by `compute` (and cached).
-    pub(super) fn lookup(from: &Snapshot, images: &[Rev], compute: impl FnOnce() -> Snapshot) -> Snapshot {
-        let at = super::slot(Arc::as_ptr(&from.store) as usize, images, ENTRIES);
+    /// `from` renumbered so that its stamps become `images` (in order),
+    /// from the cache or computed by `compute` (and cached).
+    pub(super) fn lookup(from: &Snapshot, images: StampSet, compute: impl FnOnce() -> Snapshot) -> Snapshot {
+        let at = super::slot(Arc::as_ptr(&from.store) as usize, images.words().iter().copied(), ENTRIES);
         let hit = CACHE.with(|c| {
             c.borrow()[at]
                 .as_ref()
-                .filter(|e| Arc::ptr_eq(&e.from, &from.store) && e.images[..] == *images)
+                .filter(|e| Arc::ptr_eq(&e.from, &from.store) && e.images == images)
                 .map(|e| e.to.clone())
         });
         if let Some(to) = hit {
             return to;
         }
         let to = compute();
-        let entry = Entry { from: from.store.clone(), images: images.into(), to: to.clone() };
+        let entry = Entry { from: from.store.clone(), images, to: to.clone() };
         CACHE.with(|c| c.borrow_mut()[at] = Some(entry));
         to
     }
@@ -917,7 +914,7 @@ mod objects_renumbered {
         compute: impl FnOnce() -> Arc<Hashed<T>>,
     ) -> Arc<Hashed<T>> {
         let ptr = Arc::as_ptr(from) as usize;
-        let at = super::slot(ptr, images, ENTRIES);
+        let at = super::slot(ptr, images.iter().map(|&r| u64::from(r)), ENTRIES);
         let hit = CACHE.with(|c| {
             c.borrow()[at]
                 .as_ref()
@@ -1016,6 +1013,56 @@ mod tests {
         assert!(x == written(&down) && x.digest() == written(&down).digest());
         assert!(z == written(&up) && z.digest() == written(&up).digest());
         assert_eq!(parent.items()[0].value.meta.uid, 7, "the parent keeps its stamps");
+    }
+
+    /// A snapshot renumbered by ranks (its stamps' images a word at a time)
+    /// is the snapshot renumbered by the same map as a closure (stamp by
+    /// stamp), whether it is renumbered in place (held alone) or as a
+    /// copy (shared: the thread's cache, keyed by the images); a map that
+    /// moves none of its stamps leaves it as it is, shared.
+    #[test]
+    fn snapshots_renumbered_by_ranks_are_renumbered_by_the_map() {
+        let make = |map: &dyn Fn(Rev) -> Rev| {
+            let mut store = Store::default();
+            for (n, uid) in [("a", 3), ("b", 70), ("c", 200), ("d", 300)] {
+                store.pods.put(pod(n, map(uid)));
+            }
+            let mut r = rs("r", 2, map(130));
+            r.meta.resource_version = map(131);
+            store.replicasets.put(r);
+            Snapshot::new(store)
+        };
+        let frozen = make(&|r| r);
+        let mut stamps = Vec::new();
+        frozen.stamp_set().each(&mut |r| stamps.push(r));
+        assert_eq!(stamps, [3, 70, 130, 131, 200, 300], "every stamp is one the maps below see");
+        let mut present = frozen.stamp_set().clone();
+        present.insert(1);
+        present.insert(500);
+        let ranks = present.ranks();
+        let by_closure = |r: Rev| ranks.map(r);
+        let mut want = frozen.clone();
+        want.renumber(&by_closure);
+        assert_ne!(want.stamp_set(), frozen.stamp_set(), "the ranks move stamps");
+        let (mut shared, mut again) = (frozen.clone(), frozen.clone());
+        shared.renumber(&ranks);
+        again.renumber(&ranks);
+        assert!(shared == want && shared.digest() == want.digest(), "as a copy");
+        assert_eq!(shared.address(), again.address(), "one copy for both, from the cache");
+        // One the cache has not met (it holds the snapshots it renumbered).
+        let mut alone = make(&|r| r);
+        let at = alone.address();
+        alone.renumber(&ranks);
+        assert_eq!(alone.address(), at, "held alone: renumbered in place");
+        let fresh = make(&by_closure);
+        assert!(alone == fresh && alone.digest() == fresh.digest() && alone.stamp_set() == fresh.stamp_set());
+        // Its stamps are 2..=7: the ranks among 1..=7 move none.
+        let mut dense = StampSet::new();
+        (1..=7).for_each(|r| dense.insert(r));
+        let identity = dense.ranks();
+        let before = alone.clone();
+        alone.renumber(&identity);
+        assert_eq!(alone.address(), before.address(), "nothing moved: the same snapshot");
     }
 
     /// A store's stamps gathered from its lists' bitmaps are the stamps

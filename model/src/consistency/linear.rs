@@ -7,7 +7,7 @@ use super::Kept;
 use crate::api::{apply, Operation, Rejection};
 use crate::meta::Rev;
 use crate::revision::Revision;
-use crate::stamp_set::{Gather, Ranks};
+use crate::stamp_set::{Gather, Ranks, StampMap};
 use crate::store::{Snapshot, Store};
 use krepis_encodings::share;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -449,9 +449,11 @@ impl Linear {
     /// stays shared). A node or snapshot this history alone holds changes
     /// where it is; a shared one is copied (snapshots through the
     /// per-thread cache of [`Snapshot::renumber`]).
-    pub fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
+    pub fn map_stamps(&mut self, map: &impl StampMap) {
         let changes = |e: &Entry| {
-            map(e.rev) != e.rev || e.parent.is_some_and(|p| map(p) != p) || e.store.stamp_set().moved_by(map)
+            map.map(e.rev) != e.rev
+                || e.parent.is_some_and(|p| map.map(p) != p)
+                || map.images(e.store.stamp_set()) != *e.store.stamp_set()
         };
         let Some(deepest) = self.entries.newest_first().enumerate().filter(|(_, e)| changes(e)).map(|(k, _)| k).last()
         else {
@@ -462,8 +464,8 @@ impl Linear {
             let node = Arc::make_mut(at);
             node.changed();
             let e = &mut node.entry;
-            e.rev = map(e.rev);
-            e.parent = e.parent.map(map);
+            e.rev = map.map(e.rev);
+            e.parent = e.parent.map(|p| map.map(p));
             e.store.renumber(map);
             match &mut node.older {
                 Some(o) if k < deepest => at = o,
@@ -506,7 +508,7 @@ macro_rules! linear_common {
         fn missing(&self, read: &Revision) -> usize {
             self.0.entries.count_after(read.newest())
         }
-        fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
+        fn map_stamps(&mut self, map: &impl crate::stamp_set::StampMap) {
             self.0.map_stamps(map)
         }
         fn hash_ranked(&self, ranks: &crate::stamp_set::Ranks<'_>, h: &mut dyn std::hash::Hasher) {

@@ -212,8 +212,10 @@ pub trait Consistency:
     /// Adds every stamp (revision or uid) the history holds to `set`.
     fn stamps(&self, set: &mut Gather);
 
-    /// Replaces every stamp `x` by `map(x)`; `map` preserves order.
-    fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev);
+    /// Replaces every stamp `x` by `map(x)`; `map` preserves order (any
+    /// `Fn(Rev) -> Rev` that does, or ranks among a set of stamps, whose
+    /// images of a snapshot's stamps are computed a word at a time).
+    fn map_stamps(&mut self, map: &impl crate::stamp_set::StampMap);
 
     /// Feeds `h` the history up to renumbering: every stamp through
     /// `ranks` (the ranks of a set holding all of its stamps), objects by

@@ -26,7 +26,7 @@ use super::Consistency;
 use crate::api::{apply, Operation, Rejection};
 use crate::meta::Rev;
 use crate::revision::Revision;
-use crate::stamp_set::{Gather, Ranks};
+use crate::stamp_set::{Gather, Ranks, StampMap};
 use crate::store::{Snapshot, Store};
 
 /// The synchronous model (linearizable reads and writes), dropping
@@ -149,10 +149,10 @@ impl<const FORGET: bool> Consistency for SyncHistory<FORGET> {
         }
         set.union(self.0.store.stamp_set());
     }
-    fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
+    fn map_stamps(&mut self, map: &impl StampMap) {
         let e = &mut self.0;
-        e.rev = map(e.rev);
-        e.parent = e.parent.map(map);
+        e.rev = map.map(e.rev);
+        e.parent = e.parent.map(|p| map.map(p));
         e.store.renumber(map);
     }
     /// As a list of one entry feeds it.

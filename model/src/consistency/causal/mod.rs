@@ -519,15 +519,15 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         h.write_usize(self.heads.len());
         self.heads.iter().for_each(|r| h.write_u32(ranks.map(*r)));
     }
-    fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
+    fn map_stamps(&mut self, map: &impl crate::stamp_set::StampMap) {
         // The table stands (renumbering keeps the nodes and their links).
         let table = self.forget_table();
         self.nodes.change(|n| {
-            n.rev = map(n.rev);
-            n.preds.iter_mut().for_each(|p| *p = map(*p));
+            n.rev = map.map(n.rev);
+            n.preds.iter_mut().for_each(|p| *p = map.map(*p));
             n.store.renumber(map);
         });
-        self.heads.iter_mut().for_each(|h| *h = map(*h));
+        self.heads.iter_mut().for_each(|h| *h = map.map(*h));
         self.latest.clear();
         // The links stand, and with them the ancestries and later nodes;
         // the index by revision is made again.
