@@ -11,6 +11,12 @@ use smallvec::SmallVec;
 
 use crate::meta::Rev;
 
+/// The largest stamp of the bitmap `words`, if any.
+pub fn highest_of(words: &[u64]) -> Option<Rev> {
+    let top = words.iter().rposition(|w| *w != 0)?;
+    Some(top as Rev * 64 + 63 - words[top].leading_zeros())
+}
+
 /// An order-preserving renumbering of stamps (strictly increasing on the
 /// stamps it is applied to): a function, and the image of a set of stamps
 /// under it, which a renumbering by ranks ([`Ranks`]) computes a word at a
@@ -18,6 +24,13 @@ use crate::meta::Rev;
 pub trait StampMap {
     /// The image of stamp `r`.
     fn map(&self, r: Rev) -> Rev;
+
+    /// A stamp below which the map changes no stamp (0: not known), so
+    /// that a set of stamps all below it is passed over without mapping
+    /// any.
+    fn fixes_below(&self) -> Rev {
+        0
+    }
 
     /// The set of the images of `set`'s stamps. Since the map is strictly
     /// increasing there, it equals `set` iff the map changes none of them.
@@ -47,6 +60,12 @@ impl StampMap for Ranks<'_> {
 
     fn images(&self, set: &StampSet) -> StampSet {
         set.images(self)
+    }
+
+    /// The smallest stamp from 1 up that the ranked set lacks (0 if it
+    /// holds 0): each stamp of the set below it is its own rank.
+    fn fixes_below(&self) -> Rev {
+        self.first_gap
     }
 }
 
@@ -96,6 +115,29 @@ impl StampSet {
         let mut moved = false;
         self.each(&mut |r| moved |= map(r) != r);
         moved
+    }
+
+    /// The largest stamp, if any.
+    pub fn highest(&self) -> Option<Rev> {
+        highest_of(&self.words)
+    }
+
+    /// The smallest stamp from 1 up that the set lacks, or 0 if the set
+    /// holds 0 (ranks, counted from 1, then move every stamp).
+    fn first_gap(&self) -> Rev {
+        if self.words.first().is_some_and(|w| w & 1 == 1) {
+            return 0;
+        }
+        let mut at = 0;
+        for (k, w) in self.words.iter().enumerate() {
+            // The gap sought is from 1 up.
+            let w = if k == 0 { w | 1 } else { *w };
+            if w != u64::MAX {
+                return at + (!w).trailing_zeros();
+            }
+            at += 64;
+        }
+        at.max(1)
     }
 
     /// The words of the bitmap (bit `r % 64` of word `r / 64` for stamp
@@ -154,7 +196,7 @@ impl StampSet {
             below.push(n);
             n += w.count_ones();
         }
-        Ranks { set: self, below, dense: self.is_dense(), pext: Pext::detect() }
+        Ranks { set: self, below, dense: self.is_dense(), first_gap: self.first_gap(), pext: Pext::detect() }
     }
 }
 
@@ -331,6 +373,8 @@ pub struct Ranks<'a> {
     below: SmallVec<[u32; 8]>,
     /// Whether the set is `1..=n`.
     dense: bool,
+    /// [`StampSet::first_gap`] of the set.
+    first_gap: Rev,
     /// The processor's `pext`, where it is fast ([`StampSet::images`]
     /// then maps a word at a time).
     pext: Option<Pext>,
@@ -416,6 +460,33 @@ mod tests {
         let images: Vec<Rev> = (0..200).map(|r| ranks.map(r)).collect();
         assert!(images.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!((ranks.map(0), ranks.map(6), ranks.map(70)), (1, 3, 4));
+    }
+
+    /// Ranks fix exactly the stamps below the set's first gap (from 1 up),
+    /// as `fixes_below` says, across word boundaries; `highest` is the
+    /// largest stamp.
+    #[test]
+    fn ranks_fix_the_stamps_below_the_first_gap() {
+        let all: Vec<Vec<Rev>> = vec![
+            vec![],
+            vec![1, 2, 3],
+            vec![2, 3],
+            vec![1, 2, 4, 5],
+            vec![0, 1, 2, 7],
+            vec![5, 300],
+            (1..64).collect(),
+            (1..=130).filter(|&r| r != 128).collect(),
+        ];
+        for stamps in &all {
+            let s = set(stamps);
+            let ranks = s.ranks();
+            let gap = if stamps.contains(&0) { 0 } else { (1..).find(|r| !stamps.contains(r)).unwrap_or(1) };
+            assert_eq!(StampMap::fixes_below(&ranks), gap, "{stamps:?}");
+            for &r in stamps {
+                assert_eq!(ranks.map(r) == r, r < gap, "{stamps:?}: stamp {r}");
+            }
+            assert_eq!(s.highest(), stamps.iter().copied().max(), "{stamps:?}");
+        }
     }
 
     /// `images` is the set of `map` images, on sets inside, overlapping

@@ -337,10 +337,19 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
     /// this collection alone holds changes in place, and so does an object
     /// it alone holds (the one a write just made): renumbering after a
     /// write copied it, an allocation per renumbering successor.
-    fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev)
+    ///
+    /// A list whose header holds its stamps, all below the stamp the map
+    /// changes none below ([`StampMap::fixes_below`]), is passed over
+    /// without visiting its objects.
+    fn map_stamps(&mut self, map: &impl StampMap)
     where
         T: 'static,
     {
+        let h = &self.items.header.header;
+        if !h.visit && crate::stamp_set::highest_of(&h.low).is_none_or(|top| top < map.fixes_below()) {
+            return;
+        }
+        let map = &|r: Rev| map.map(r);
         let changes = |o: &Hashed<T>| {
             let mut changes = false;
             o.value.visit(&mut |r| changes |= map(r) != r);
@@ -545,7 +554,7 @@ impl Store {
 
     /// Replaces every stamp `x` by `map(x)`, copying only the objects whose
     /// stamps change (and the lists that hold them).
-    pub fn map_stamps(&mut self, map: &impl Fn(Rev) -> Rev) {
+    pub fn map_stamps(&mut self, map: &impl StampMap) {
         each_kind!(self.map_stamps(map));
     }
 
@@ -738,13 +747,15 @@ impl Snapshot {
     /// at a time under ranks), which the map, strictly increasing on the
     /// stamps, leaves equal to the set iff it moves none.
     pub(crate) fn renumber(&mut self, map: &impl StampMap) {
+        if self.store.stamps.highest().is_none_or(|h| h < map.fixes_below()) {
+            return;
+        }
         let images = map.images(&self.store.stamps);
         if images == self.store.stamps {
             return;
         }
-        let each = |r: Rev| map.map(r);
         if let Some(frozen) = Arc::get_mut(&mut self.store) {
-            frozen.store.map_stamps(&each);
+            frozen.store.map_stamps(map);
             // The store's stamps now are the images of those it had
             // (`map_stamps` maps every stamp `stamps` visits): mapping
             // the set spares a visit of every object (1.7% of the
@@ -761,7 +772,7 @@ impl Snapshot {
         }
         *self = renumbering::lookup(self, images, || {
             let mut s = self.store.store.clone();
-            s.map_stamps(&each);
+            s.map_stamps(map);
             Snapshot::new(s)
         });
     }
