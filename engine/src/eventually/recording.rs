@@ -40,7 +40,7 @@ impl Recording {
     }
 
     /// The predicates that hold in `s` (bit i: the i-th `eventually` property).
-    pub(crate) fn holds<M: Model>(&self, model: &M, props: &[Property<M>], s: &M::State) -> u64 {
+    fn holds<M: Model>(&self, model: &M, props: &[Property<M>], s: &M::State) -> u64 {
         super::predicates_holding(model, self.props.iter().map(|&p| &props[p]), s)
     }
 
