@@ -38,6 +38,14 @@ pub fn decimal(n: u32) -> ([u8; 10], usize) {
     }
 }
 
+/// The name spelling `n` in decimal, built on the stack (`n.to_string()`
+/// allocated a `String` per annotation a Deployment step writes: 0.12
+/// allocations per transition of a synchronous BFS run on `cluster`).
+pub fn decimal_name(n: u32) -> Name {
+    let (digits, start) = decimal(n);
+    name(std::str::from_utf8(&digits[start..]).expect("decimal digits are ASCII"))
+}
+
 /// Text formatted into a buffer on the stack, or on the heap once longer
 /// than the buffer. (A `SmallVec` took 2.6% more instructions per
 /// transition on `cluster` than `format!`: its inserts check for spilling

@@ -84,7 +84,19 @@ impl<T: std::hash::Hash + Stamps + Clone> Hashed<T> {
         let body = krepis_engine::fingerprint::fingerprint_of(&value);
         let mut saved = stamps.iter();
         value.replace(&mut |r| saved.next().copied().unwrap_or(r));
-        Self::with_body(value, body)
+        // The stamps taken out are those `visit` gives, in its order
+        // (`Stamps::replace`'s contract): hashed from here, not visited again.
+        let digest = Self::digest_of_stamps(body, &stamps);
+        debug_assert_eq!(digest, Self::digest(&value, body));
+        Arc::new(Hashed { digest, body, value })
+    }
+
+    /// [`Self::digest`] of an object whose stamps, in [`Stamps::visit`]
+    /// order, are `stamps`.
+    fn digest_of_stamps(body: u64, stamps: &[Rev]) -> u64 {
+        krepis_engine::fingerprint::fingerprint_gathered::<64>(body, |g| {
+            stamps.iter().for_each(|r| g.put(&r.to_le_bytes()));
+        })
     }
 
     /// `value`, whose body digest is `body` (an object's whose stamps alone
@@ -998,32 +1010,34 @@ mod tests {
 
     /// Siblings that renumber an object they share the same way get one
     /// copy of it (the thread's cache); another renumbering gets its own,
-    /// and every copy holds what renumbering it afresh gives.
+    /// and every copy holds what renumbering it afresh gives. One object
+    /// per list: the cache is direct-mapped by address, so a second
+    /// object's entry may take the first's slot (about one run in a
+    /// thousand: this test failed so once, 2026-11-29), which costs a copy,
+    /// never a wrong one.
     #[test]
     fn objects_renumbered_alike_share_one_copy() {
-        let mut parent = Collection::default();
-        parent.put(pod("a", 7));
-        parent.put(pod("b", 9));
-        let (mut x, mut y, mut z) = (parent.clone(), parent.clone(), parent.clone());
         let down = |r: Rev| if r > 4 { r - 2 } else { r };
         let up = |r: Rev| if r > 4 { r + 1 } else { r };
-        x.map_stamps(&down);
-        y.map_stamps(&down);
-        z.map_stamps(&up);
-        for k in 0..2 {
-            assert!(Arc::ptr_eq(&x.items()[k], &y.items()[k]), "object {k}: one copy for both siblings");
-            assert!(!Arc::ptr_eq(&x.items()[k], &z.items()[k]), "object {k}: another map, another copy");
-            assert!(!Arc::ptr_eq(&x.items()[k], &parent.items()[k]), "object {k}: the parent's is not changed");
+        for (n, uid) in [("a", 7), ("b", 9)] {
+            let mut parent = Collection::default();
+            parent.put(pod(n, uid));
+            let (mut x, mut y, mut z) = (parent.clone(), parent.clone(), parent.clone());
+            x.map_stamps(&down);
+            y.map_stamps(&down);
+            z.map_stamps(&up);
+            assert!(Arc::ptr_eq(&x.items()[0], &y.items()[0]), "{n}: one copy for both siblings");
+            assert!(!Arc::ptr_eq(&x.items()[0], &z.items()[0]), "{n}: another map, another copy");
+            assert!(!Arc::ptr_eq(&x.items()[0], &parent.items()[0]), "{n}: the parent's is not changed");
+            let written = |map: &dyn Fn(Rev) -> Rev| {
+                let mut c = Collection::default();
+                c.put(pod(n, map(uid)));
+                c
+            };
+            assert!(x == written(&down) && x.digest() == written(&down).digest());
+            assert!(z == written(&up) && z.digest() == written(&up).digest());
+            assert_eq!(parent.items()[0].value.meta.uid, uid, "the parent keeps its stamps");
         }
-        let written = |map: &dyn Fn(Rev) -> Rev| {
-            let mut c = Collection::default();
-            c.put(pod("a", map(7)));
-            c.put(pod("b", map(9)));
-            c
-        };
-        assert!(x == written(&down) && x.digest() == written(&down).digest());
-        assert!(z == written(&up) && z.digest() == written(&up).digest());
-        assert_eq!(parent.items()[0].value.meta.uid, 7, "the parent keeps its stamps");
     }
 
     /// A snapshot renumbered by ranks (its stamps' images a word at a time)

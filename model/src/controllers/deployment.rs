@@ -17,7 +17,7 @@
 
 use super::{Refs, View};
 use crate::api::Operation;
-use crate::meta::{name, name_of, Kind, Labels, Meta, Name, OwnerRef};
+use crate::meta::{decimal_name, name, name_of, Kind, Labels, Meta, Name, OwnerRef};
 use crate::resources::{
     Deployment, DeploymentStatus, ObservedStatus, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Strategy,
 };
@@ -73,8 +73,8 @@ fn scale(rs: &ReplicaSet, n: u32, d: &Deployment) -> Option<Operation> {
     }
     let mut new = rs.clone();
     new.spec.replicas = n;
-    new.meta.annotations.insert(name(DESIRED), name(&desired.to_string()));
-    new.meta.annotations.insert(name(MAX), name(&max.to_string()));
+    new.meta.annotations.insert(name(DESIRED), decimal_name(desired));
+    new.meta.annotations.insert(name(MAX), decimal_name(max));
     Some(Operation::UpdateReplicaSet(new))
 }
 
