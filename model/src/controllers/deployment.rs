@@ -73,8 +73,8 @@ fn scale(rs: &ReplicaSet, n: u32, d: &Deployment) -> Option<Operation> {
     }
     let mut new = rs.clone();
     new.spec.replicas = n;
-    new.meta.annotations.insert(name(DESIRED), decimal_name(desired));
-    new.meta.annotations.insert(name(MAX), decimal_name(max));
+    new.meta.annotations.insert(name(DESIRED), decimal_name(desired.into()));
+    new.meta.annotations.insert(name(MAX), decimal_name(max.into()));
     Some(Operation::UpdateReplicaSet(new))
 }
 
@@ -129,7 +129,7 @@ fn reconcile(d: &Deployment, view: &View<'_>) -> Option<Operation> {
     if let Some(n) = sets.new {
         if revision(n) < next_revision {
             let mut bumped = n.clone();
-            bumped.meta.annotations.insert(name(REVISION), name(&next_revision.to_string()));
+            bumped.meta.annotations.insert(name(REVISION), decimal_name(next_revision));
             return Some(Operation::UpdateReplicaSet(bumped));
         }
     }
@@ -237,12 +237,8 @@ fn create_new(d: &Deployment, replicas: u32, view: &View<'_>, revision: u64) -> 
     let mut meta = Meta { labels: with_hash(&d.spec.template_labels), ..Meta::named(&rs_name) };
     meta.owners.push(owner(d));
     meta.annotations = d.meta.annotations.clone();
-    for (k, v) in [
-        (REVISION, revision.to_string()),
-        (DESIRED, d.spec.replicas.to_string()),
-        (MAX, (d.spec.replicas + surge).to_string()),
-    ] {
-        meta.annotations.insert(name(k), name(&v));
+    for (k, v) in [(REVISION, revision), (DESIRED, d.spec.replicas.into()), (MAX, (d.spec.replicas + surge).into())] {
+        meta.annotations.insert(name(k), decimal_name(v));
     }
     Operation::CreateReplicaSet(ReplicaSet {
         meta,
