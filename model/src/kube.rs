@@ -382,7 +382,7 @@ pub fn renumber<C: Consistency>(s: &mut KubeState<C>) {
     }
     let ranks = present.ranks();
     s.history.map_stamps(&ranks);
-    s.locals.map_sessions(&|r: u32| ranks.map(r));
+    s.locals.map_sessions(&ranks);
 }
 
 /// The read points of each controller instance of a state, computed once per

@@ -28,7 +28,7 @@ use triomphe::Arc;
 use crate::controllers::{Local, Running};
 use crate::meta::{Name, Rev};
 use crate::revision::Revision;
-use crate::stamp_set::{Gather, StampSet};
+use crate::stamp_set::{Gather, StampMap, StampSet};
 
 /// Header bits holding a session's length (the rest: the running pods').
 const SESSION_BITS: u32 = 16;
@@ -335,13 +335,13 @@ impl Locals {
 
     /// Replaces every session revision `x` by `map(x)` (order-preserving
     /// maps keep each session sorted).
-    pub fn map_sessions(&mut self, map: &impl Fn(Rev) -> Rev) {
+    pub fn map_sessions(&mut self, map: &impl StampMap) {
         // Unchanged, it stays the one packed form (no copy, no lookup).
-        if !self.0.sessions.moved_by(map) {
+        if !map.moves(&self.0.sessions) {
             return;
         }
         let mut p = self.0.packed.clone();
-        p.map_sessions(map);
+        p.map_sessions(&|r| map.map(r));
         *self = intern(p);
     }
 

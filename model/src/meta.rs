@@ -25,8 +25,8 @@ pub fn name(s: &str) -> Name {
 /// The decimal digits of `n` (ASCII), in `digits[start..]` of the
 /// `(digits, start)` returned: for names built on every state, where
 /// `core::fmt` costs more than the rest of the work.
-pub fn decimal(n: u32) -> ([u8; 10], usize) {
-    let mut digits = [0u8; 10];
+pub fn decimal(n: u64) -> ([u8; 20], usize) {
+    let mut digits = [0u8; 20];
     let (mut at, mut rest) = (digits.len(), n);
     loop {
         at -= 1;
@@ -42,17 +42,8 @@ pub fn decimal(n: u32) -> ([u8; 10], usize) {
 /// allocated a `String` per annotation a Deployment step writes: 0.23
 /// allocations per transition of a synchronous BFS run on `cluster`).
 pub fn decimal_name(n: u64) -> Name {
-    let mut digits = [0u8; 20];
-    let (mut at, mut rest) = (digits.len(), n);
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    name(std::str::from_utf8(&digits[at..]).expect("decimal digits are ASCII"))
+    let (digits, start) = decimal(n);
+    name(std::str::from_utf8(&digits[start..]).expect("decimal digits are ASCII"))
 }
 
 /// Text formatted into a buffer on the stack, or on the heap once longer

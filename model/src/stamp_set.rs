@@ -39,6 +39,12 @@ pub trait StampMap {
         set.each(&mut |r| out.insert(self.map(r)));
         out.finish()
     }
+
+    /// Whether the map changes some stamp of `set`: none if they are all
+    /// below [`Self::fixes_below`], else as their images say.
+    fn moves(&self, set: &StampSet) -> bool {
+        set.highest().is_some_and(|h| h >= self.fixes_below()) && self.images(set) != *set
+    }
 }
 
 impl<F: Fn(Rev) -> Rev> StampMap for F {
@@ -108,13 +114,6 @@ impl StampSet {
                 bits &= bits - 1;
             }
         }
-    }
-
-    /// Whether `map` changes some stamp of the set.
-    pub fn moved_by(&self, map: &impl Fn(Rev) -> Rev) -> bool {
-        let mut moved = false;
-        self.each(&mut |r| moved |= map(r) != r);
-        moved
     }
 
     /// The largest stamp, if any.

@@ -94,9 +94,14 @@ impl<T: std::hash::Hash + Stamps + Clone> Hashed<T> {
     /// [`Self::digest`] of an object whose stamps, in [`Stamps::visit`]
     /// order, are `stamps`.
     fn digest_of_stamps(body: u64, stamps: &[Rev]) -> u64 {
-        krepis_engine::fingerprint::fingerprint_gathered::<64>(body, |g| {
-            stamps.iter().for_each(|r| g.put(&r.to_le_bytes()));
-        })
+        Self::digest_from(body, |f| stamps.iter().for_each(|r| f(*r)))
+    }
+
+    /// The digest of an object whose body digest is `body` and whose
+    /// stamps `stamps` calls its argument on, in [`Stamps::visit`] order.
+    #[inline]
+    fn digest_from(body: u64, stamps: impl FnOnce(&mut dyn FnMut(Rev))) -> u64 {
+        krepis_engine::fingerprint::fingerprint_gathered::<64>(body, |g| stamps(&mut |r| g.put(&r.to_le_bytes())))
     }
 
     /// `value`, whose body digest is `body` (an object's whose stamps alone
@@ -112,9 +117,7 @@ impl<T: std::hash::Hash + Stamps + Clone> Hashed<T> {
     /// mean equal objects up to collisions. The stamps are gathered on the
     /// stack (an object has a few: more than 16 go to the heap).
     fn digest(value: &T, body: u64) -> u64 {
-        krepis_engine::fingerprint::fingerprint_gathered::<64>(body, |g| {
-            value.visit(&mut |r| g.put(&r.to_le_bytes()));
-        })
+        Self::digest_from(body, |f| value.visit(&mut |r| f(r)))
     }
 }
 

@@ -451,9 +451,7 @@ impl Linear {
     /// per-thread cache of [`Snapshot::renumber`]).
     pub fn map_stamps(&mut self, map: &impl StampMap) {
         let changes = |e: &Entry| {
-            map.map(e.rev) != e.rev
-                || e.parent.is_some_and(|p| map.map(p) != p)
-                || map.images(e.store.stamp_set()) != *e.store.stamp_set()
+            map.map(e.rev) != e.rev || e.parent.is_some_and(|p| map.map(p) != p) || map.moves(e.store.stamp_set())
         };
         let Some(deepest) = self.entries.newest_first().enumerate().filter(|(_, e)| changes(e)).map(|(k, _)| k).last()
         else {

@@ -4,7 +4,7 @@
 /// mapped into Kubernetes' `SafeEncodeString` alphabet (no vowels, so no
 /// words). Stable across runs and versions (xxh3 is specified).
 pub fn safe_hash<T: std::hash::Hash + ?Sized>(value: &T) -> SafeHash {
-    let (digits, start) = crate::meta::decimal(krepis_engine::fingerprint::fingerprint_of(value) as u32);
+    let (digits, start) = crate::meta::decimal(u64::from(krepis_engine::fingerprint::fingerprint_of(value) as u32));
     let mut text = [0u8; 10];
     for (t, d) in text.iter_mut().zip(&digits[start..]) {
         *t = ALPHABET[usize::from(*d) % 27];

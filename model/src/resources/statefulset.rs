@@ -101,7 +101,7 @@ impl StatefulSet {
     pub fn with_pod_name<R>(&self, k: u32, f: impl FnOnce(&str) -> R) -> R {
         let set = self.meta.name.as_bytes();
         let mut buf = [0u8; 64];
-        let (digits, at) = crate::meta::decimal(k);
+        let (digits, at) = crate::meta::decimal(k.into());
         let len = set.len() + 1 + (digits.len() - at);
         if len <= buf.len() {
             buf[..set.len()].copy_from_slice(set);
