@@ -53,6 +53,12 @@ pub struct Collection<T> {
 struct Header {
     digest: u64,
     low: [u64; 4],
+    /// The highest stamp in `low` (0 if none): renumbering passes over a
+    /// list whose stamps are all below the first it moves with one
+    /// comparison (finding the highest bit of `low` there, for each kind
+    /// of every store renumbered, was 1.9% of a synchronous BFS run on
+    /// `cluster`).
+    top: Rev,
     visit: bool,
 }
 
@@ -159,7 +165,10 @@ impl<T: Stamps> Collection<T> {
         let mut h = Header { digest: Self::digest_of(items), ..Header::default() };
         for o in items {
             o.value.visit(&mut |r| match h.low.get_mut(r as usize / 64) {
-                Some(w) => *w |= 1 << (r % 64),
+                Some(w) => {
+                    *w |= 1 << (r % 64);
+                    h.top = h.top.max(r);
+                }
                 None => h.visit = true,
             });
         }
@@ -184,7 +193,7 @@ impl<T: Stamps> Collection<T> {
         debug_assert!(
             h.visit || {
                 let fresh = Self::header_of(self.items());
-                (fresh.low, fresh.visit) == (h.low, false)
+                (fresh.low, fresh.top, fresh.visit) == (h.low, h.top, false)
             }
         );
     }
@@ -361,7 +370,8 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
         T: 'static,
     {
         let h = &self.items.header.header;
-        if !h.visit && crate::stamp_set::highest_of(&h.low).is_none_or(|top| top < map.fixes_below()) {
+        debug_assert!(h.visit || crate::stamp_set::highest_of(&h.low).unwrap_or(0) == h.top);
+        if !h.visit && h.top < map.fixes_below() {
             return;
         }
         let map = &|r: Rev| map.map(r);
