@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::meta::{name_of, with_text, Kind, Name, Rev, Uid};
+use crate::meta::{name_joined, with_decimal, with_joined, Kind, Name, Rev, Uid};
 use crate::resources::{
     ControllerRevision, Deployment, Job, Node, Object, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
 };
@@ -201,8 +201,11 @@ impl fmt::Display for Operation {
 fn create<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), Rejection> {
     if let Some(prefix) = obj.meta().generate_name {
         if obj.meta().name.is_empty() {
-            let free = (0u32..).find(|k| with_text(format_args!("{prefix}{k}"), |n| c.get(n).is_none())).unwrap_or(0);
-            obj.meta_mut().name = name_of(format_args!("{prefix}{free}"));
+            let numbered = |k: u32, f: &mut dyn FnMut(&str) -> bool| {
+                with_decimal(k.into(), |d| with_joined(&[&prefix, d], |n| f(n)))
+            };
+            let free = (0u32..).find(|k| numbered(*k, &mut |n| c.get(n).is_none())).unwrap_or(0);
+            obj.meta_mut().name = with_decimal(free.into(), |d| name_joined(&[&prefix, d]));
         }
     }
     if c.get(&obj.meta().name).is_some() {

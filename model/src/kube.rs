@@ -595,7 +595,7 @@ fn offer_client_writes(latest: &Store, perturbations: Perturbations, o: &mut Off
     let bumped = |images: &[Name]| -> crate::meta::Names {
         let mut v: crate::meta::Names = images.iter().cloned().collect();
         if let Some(first) = v.first_mut() {
-            *first = crate::meta::name_of(format_args!("{first}1"));
+            *first = crate::meta::name_joined(&[first, "1"]);
         }
         v
     };

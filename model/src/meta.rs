@@ -46,62 +46,36 @@ pub fn decimal_name(n: u64) -> Name {
     name(std::str::from_utf8(&digits[start..]).expect("decimal digits are ASCII"))
 }
 
-/// Text formatted into a buffer on the stack, or on the heap once longer
-/// than the buffer. (A `SmallVec` took 2.6% more instructions per
-/// transition on `cluster` than `format!`: its inserts check for spilling
-/// and shift tails.)
-struct Text {
-    buf: [u8; 64],
-    len: usize,
-    /// All the text once it outgrew `buf`.
-    spill: String,
+/// Runs `f` on `n` in decimal, spelt on the stack.
+pub fn with_decimal<R>(n: u64, f: impl FnOnce(&str) -> R) -> R {
+    let (digits, start) = decimal(n);
+    f(std::str::from_utf8(&digits[start..]).expect("decimal digits are ASCII"))
 }
 
-impl Text {
-    /// The text written.
-    fn as_str(&self) -> &str {
-        if self.spill.is_empty() {
-            // Only whole `&str`s were written: the bytes are UTF-8.
-            std::str::from_utf8(&self.buf[..self.len]).expect("formatted text is UTF-8")
-        } else {
-            &self.spill
-        }
+/// Runs `f` on the concatenation of `parts`, built on the stack when it fits
+/// in 64 bytes: the names the model builds on every successor to look up
+/// or intern (generated names, hashes) allocate nothing (`format!` did,
+/// half an allocation per transition on `cluster`) and go through no
+/// formatting machinery (`format_args!` written into a stack buffer was
+/// 2.5% of the instructions of a synchronous BFS run on `cluster`, `core::fmt`
+/// itself 1.6%).
+pub fn with_joined<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 64];
+    let mut len = 0;
+    for p in parts {
+        let Some(slot) = buf.get_mut(len..len + p.len()) else {
+            return f(&parts.concat());
+        };
+        slot.copy_from_slice(p.as_bytes());
+        len += p.len();
     }
+    // Whole `&str`s were joined: the bytes are UTF-8.
+    f(std::str::from_utf8(&buf[..len]).expect("joined text is UTF-8"))
 }
 
-impl fmt::Write for Text {
-    #[inline]
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        if self.spill.is_empty() && end <= self.buf.len() {
-            self.buf[self.len..end].copy_from_slice(s.as_bytes());
-            self.len = end;
-        } else {
-            if self.spill.is_empty() {
-                let held = std::str::from_utf8(&self.buf[..self.len]).expect("formatted text is UTF-8");
-                self.spill.push_str(held);
-            }
-            self.spill.push_str(s);
-        }
-        Ok(())
-    }
-}
-
-/// Runs `f` on the text `args` formats to (`format_args!`), built on the
-/// stack when it fits in 64 bytes: the names the model builds on every
-/// successor to look up or intern (generated names, hashes) allocate
-/// nothing (`format!` did, half an allocation per transition on `cluster`).
-/// Panics as `format!` does if a `Display` implementation returns an error
-/// (the model's do not).
-pub fn with_text<R>(args: fmt::Arguments<'_>, f: impl FnOnce(&str) -> R) -> R {
-    let mut text = Text { buf: [0; 64], len: 0, spill: String::new() };
-    fmt::write(&mut text, args).expect("a Display implementation returned an error");
-    f(text.as_str())
-}
-
-/// The [`Name`] of the text `args` formats to (see [`with_text`]).
-pub fn name_of(args: fmt::Arguments<'_>) -> Name {
-    with_text(args, name)
+/// The [`Name`] of the concatenation of `parts` (see [`with_joined`]).
+pub fn name_joined(parts: &[&str]) -> Name {
+    with_joined(parts, name)
 }
 
 /// A list of names (images, finalizers, claim templates): two held inline,
@@ -297,13 +271,17 @@ mod tests {
     }
 
     #[test]
-    fn text_is_formatted_on_the_stack_or_the_heap_alike() {
-        for len in [0, 1, 62, 63, 64, 65, 200] {
+    fn text_is_joined_on_the_stack_or_the_heap_alike() {
+        for len in [0, 1, 60, 61, 62, 63, 64, 65, 200] {
             let prefix = "p".repeat(len);
-            let want = format!("{prefix}-{}", 42);
-            assert_eq!(with_text(format_args!("{prefix}-{}", 42), str::to_string), want, "{len}");
-            assert_eq!(name_of(format_args!("{prefix}-{}", 42)), name(&want), "{len}");
+            for n in [0u64, 42, 999] {
+                let want = format!("{prefix}-{n}");
+                let joined = |f: &dyn Fn(&[&str]) -> String| with_decimal(n, |d| f(&[prefix.as_str(), "-", d]));
+                assert_eq!(joined(&|parts| with_joined(parts, str::to_string)), want, "{len} {n}");
+                assert_eq!(with_decimal(n, |d| name_joined(&[&prefix, "-", d])), name(&want), "{len} {n}");
+            }
         }
+        assert_eq!(with_joined(&[], str::to_string), "");
     }
 
     #[test]

@@ -17,7 +17,7 @@
 
 use super::{Refs, View};
 use crate::api::Operation;
-use crate::meta::{decimal_name, name, name_of, Kind, Labels, Meta, Name, OwnerRef};
+use crate::meta::{decimal_name, name, name_joined, Kind, Labels, Meta, Name, OwnerRef};
 use crate::resources::{
     Deployment, DeploymentStatus, ObservedStatus, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Strategy,
 };
@@ -221,8 +221,9 @@ fn proportional(d: &Deployment, active: &[&ReplicaSet]) -> Option<Operation> {
 /// A new ReplicaSet for `d`'s template, or a status write bumping the
 /// collision count when its name is taken.
 fn create_new(d: &Deployment, replicas: u32, view: &View<'_>, revision: u64) -> Operation {
-    let hash = name(template_hash(d).as_str());
-    let rs_name = name_of(format_args!("{}-{hash}", d.meta.name));
+    let hash = template_hash(d);
+    let rs_name = name_joined(&[&d.meta.name, "-", hash.as_str()]);
+    let hash = name(hash.as_str());
     if view.store.replicasets.get(&rs_name).is_some() {
         let mut bumped = d.clone();
         bumped.status.collision_count += 1;
@@ -359,7 +360,7 @@ fn status(d: &Deployment, sets: &Sets<'_>, view: &View<'_>) -> Option<Operation>
 
 /// The name a Deployment's ReplicaSet for the current template gets.
 pub fn replicaset_name(d: &Deployment) -> Name {
-    name_of(format_args!("{}-{}", d.meta.name, template_hash(d)))
+    name_joined(&[&d.meta.name, "-", template_hash(d).as_str()])
 }
 
 #[cfg(test)]

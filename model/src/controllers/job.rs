@@ -20,7 +20,7 @@
 
 use super::{Refs, View};
 use crate::api::Operation;
-use crate::meta::{name, name_of, Kind, Meta, OwnerRef};
+use crate::meta::{name, name_joined, Kind, Meta, OwnerRef};
 use crate::resources::{Job, JobStatus, ObservedStatus, Phase, Pod, PodSpec};
 
 /// The finalizer that keeps a Job's pod until the Job has counted it.
@@ -29,7 +29,7 @@ pub const FINALIZER: &str = "batch.kubernetes.io/job-tracking";
 /// The pod a Job creates (named by the API server from `<job>-`).
 pub fn pod_for(job: &Job) -> Pod {
     let mut meta = Meta::named("");
-    meta.generate_name = Some(name_of(format_args!("{}-", job.meta.name)));
+    meta.generate_name = Some(name_joined(&[&job.meta.name, "-"]));
     meta.labels = job.spec.template_labels.clone();
     meta.finalizers.push(name(FINALIZER));
     meta.owners.push(OwnerRef { kind: Kind::Job, name: job.meta.name, uid: job.meta.uid, controller: true });

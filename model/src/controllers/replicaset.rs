@@ -10,13 +10,13 @@
 
 use super::{Refs, View};
 use crate::api::Operation;
-use crate::meta::{name_of, Kind, Meta, OwnerRef};
+use crate::meta::{name_joined, Kind, Meta, OwnerRef};
 use crate::resources::{ObservedStatus, Phase, Pod, PodSpec, ReplicaSet, ReplicaSetStatus};
 
 /// The pod a ReplicaSet creates (named by the API server from `<rs>-`).
 pub fn pod_for(rs: &ReplicaSet) -> Pod {
     let mut meta = Meta::named("");
-    meta.generate_name = Some(name_of(format_args!("{}-", rs.meta.name)));
+    meta.generate_name = Some(name_joined(&[&rs.meta.name, "-"]));
     meta.labels = rs.spec.template_labels.clone();
     meta.owners.push(owner(rs));
     Pod {

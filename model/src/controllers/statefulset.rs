@@ -20,7 +20,7 @@
 
 use super::{Refs, View};
 use crate::api::Operation;
-use crate::meta::{name, with_text, Kind, Meta, OwnerRef};
+use crate::meta::{name, with_joined, Kind, Meta, OwnerRef};
 use crate::resources::{
     ControllerRevision, ObservedStatus, PersistentVolumeClaim, Phase, Pod, PodManagement, PodSpec, StatefulSet,
     StatefulSetStatus, UpdateStrategy,
@@ -37,7 +37,7 @@ fn owner(set: &StatefulSet) -> OwnerRef {
 pub fn revision_for(set: &StatefulSet, number: u64) -> ControllerRevision {
     let hash =
         super::hash::safe_hash(&(&set.spec.template_labels, &set.spec.template_images, set.status.collision_count));
-    let mut meta = with_text(format_args!("{}-{hash}", set.meta.name), Meta::named);
+    let mut meta = with_joined(&[&set.meta.name, "-", hash.as_str()], Meta::named);
     meta.labels = set.spec.template_labels.clone();
     meta.owners.push(owner(set));
     ControllerRevision {

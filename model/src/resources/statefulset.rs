@@ -95,29 +95,15 @@ impl StatefulSet {
     /// `f` of [`StatefulSet::pod_name`]`(k)`, built on the stack when it
     /// fits in 64 bytes (properties look pods up by name on every state a
     /// search visits; formatting a `String` each time was 2% of a
-    /// simulation step on `cluster`). Written out by hand: the property
-    /// checks call it on every new state, and [`crate::meta::with_text`]
-    /// goes through `core::fmt`.
+    /// simulation step on `cluster`).
     pub fn with_pod_name<R>(&self, k: u32, f: impl FnOnce(&str) -> R) -> R {
-        let set = self.meta.name.as_bytes();
-        let mut buf = [0u8; 64];
-        let (digits, at) = crate::meta::decimal(k.into());
-        let len = set.len() + 1 + (digits.len() - at);
-        if len <= buf.len() {
-            buf[..set.len()].copy_from_slice(set);
-            buf[set.len()] = b'-';
-            buf[set.len() + 1..len].copy_from_slice(&digits[at..]);
-            if let Ok(name) = std::str::from_utf8(&buf[..len]) {
-                return f(name);
-            }
-        }
-        f(&self.pod_name(k))
+        crate::meta::with_decimal(k.into(), |d| crate::meta::with_joined(&[&self.meta.name, "-", d], f))
     }
 
     /// `f` of [`StatefulSet::claim_name`]`(template, k)`, built on the
     /// stack as [`StatefulSet::with_pod_name`] builds pod names.
     pub fn with_claim_name<R>(&self, template: &str, k: u32, f: impl FnOnce(&str) -> R) -> R {
-        crate::meta::with_text(format_args!("{template}-{}-{k}", self.meta.name), f)
+        crate::meta::with_decimal(k.into(), |d| crate::meta::with_joined(&[template, "-", &self.meta.name, "-", d], f))
     }
 
     /// The ordinal of a pod called `pod` if it is one of this set's names.
