@@ -129,7 +129,9 @@ impl<C: Consistency> std::hash::Hash for KubeState<C> {
 /// writing successor (the operation, 240 bytes, boxed), most of them for
 /// labels a search drops unread: 0.86 of a synchronous BFS run's 6.6
 /// allocations per transition on `cluster`; held unboxed instead, the
-/// larger actions cost 2.2% more instructions.
+/// larger actions cost 2.2% more instructions. Nor is how many writes a
+/// step's read missed, which traces also take from that state (counting
+/// them was a tenth of a causal simulation step).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum KubeAction {
     /// Controller `controller` read the state at `read` and, if `outcome`
@@ -140,8 +142,6 @@ pub enum KubeAction {
         controller: usize,
         /// What it read.
         read: Revision,
-        /// How many writes that state missed (0: the newest state).
-        behind: usize,
         /// The API server's answer to its write (none: it wrote nothing).
         outcome: Option<Result<(), Rejection>>,
     },
@@ -703,8 +703,7 @@ impl<C: Consistency> KubeModel<C> {
         } else {
             next.locals.set(i, &local);
         }
-        let behind = state.history.missing(&read);
-        (KubeAction::Step { controller: i, read, behind, outcome }, next)
+        (KubeAction::Step { controller: i, read, outcome }, next)
     }
 
     /// What `action`, taken from `from`, asked the API server to write (none
@@ -727,20 +726,22 @@ impl<C: Consistency> KubeModel<C> {
         }
     }
 
-    /// `a` in words, with what it wrote if known (`wrote`, from
-    /// [`Self::written`]).
-    fn describe(&self, a: &KubeAction, wrote: Option<&Operation>) -> String {
+    /// `a` in words, with how far behind a step's read was if the state it
+    /// was taken from is known (`from`), and what it wrote if known
+    /// (`wrote`, from [`Self::written`]).
+    fn describe(&self, a: &KubeAction, from: Option<&KubeState<C>>, wrote: Option<&Operation>) -> String {
         let op = |verb: &str| match wrote {
             Some(op) => format!("{verb}: {op}"),
             None => format!("{verb} a write"),
         };
         match a {
-            KubeAction::Step { controller, read, behind, outcome } => {
+            KubeAction::Step { controller, read, outcome } => {
                 let who = &self.controllers[*controller];
-                let when = match behind {
-                    0 => format!("the newest state {read}"),
-                    1 => format!("a stale state {read}, 1 write behind"),
-                    n => format!("a stale state {read}, {n} writes behind"),
+                let when = match from.map(|s| s.history.missing(read)) {
+                    None => format!("the state {read}"),
+                    Some(0) => format!("the newest state {read}"),
+                    Some(1) => format!("a stale state {read}, 1 write behind"),
+                    Some(n) => format!("a stale state {read}, {n} writes behind"),
                 };
                 match outcome {
                     Some(Ok(())) => format!("{who} read {when}; {}", op("wrote")),
@@ -1037,15 +1038,16 @@ impl<C: Consistency> Model for KubeModel<C> {
         }
     }
 
-    /// Without the state it was taken from, what a step wrote is not
-    /// known ([`KubeAction`]): the text says whether it wrote and the
-    /// answer. Traces use [`Model::format_step`].
+    /// Without the state it was taken from, what a step wrote and how far
+    /// behind its read was are not known ([`KubeAction`]): the text says
+    /// what it read, whether it wrote and the answer. Traces use
+    /// [`Model::format_step`].
     fn format_action(&self, a: &KubeAction) -> String {
-        self.describe(a, None)
+        self.describe(a, None, None)
     }
 
     fn format_step(&self, from: &KubeState<C>, a: &KubeAction) -> String {
-        self.describe(a, self.written(from, a).as_ref())
+        self.describe(a, Some(from), self.written(from, a).as_ref())
     }
 
     fn format_state(&self, s: &KubeState<C>) -> String {

@@ -5,6 +5,8 @@
 //! API server gives the same answer to it from the same state), and hold
 //! `format_step` to its contract: two steps from one state that read alike
 //! lead to the same state (trace replay tells steps apart by their text).
+//! Nor do actions keep how many writes a step's read missed: the text
+//! counts them in the state the step was taken from.
 
 use crate::reach;
 
@@ -16,9 +18,10 @@ use krepis_model::consistency::{Causal, Consistency, Synchronous};
 use krepis_model::{KubeAction, KubeModel, Scenario};
 
 /// Checks every transition of every state within `depth`; returns how many
-/// controller writes, client writes and node restarts it checked.
-fn check_all<C: Consistency>(m: &KubeModel<C>, depth: u64) -> [usize; 3] {
-    let mut counts = [0; 3];
+/// controller writes, client writes, node restarts and controller steps
+/// that read a stale state it checked.
+fn check_all<C: Consistency>(m: &KubeModel<C>, depth: u64) -> [usize; 4] {
+    let mut counts = [0; 4];
     let mut buf = Vec::new();
     for s in reach::reachable(m, depth) {
         buf.clear();
@@ -49,6 +52,16 @@ fn check_all<C: Consistency>(m: &KubeModel<C>, depth: u64) -> [usize; 3] {
                 KubeAction::Restart { .. } => assert_eq!(op, None, "{a:?}"),
             }
             let text = m.format_step(&s, a);
+            if let KubeAction::Step { read, .. } = a {
+                let said = match s.history.missing(read) {
+                    0 => format!("the newest state {read}"),
+                    1 => format!("a stale state {read}, 1 write behind"),
+                    n => format!("a stale state {read}, {n} writes behind"),
+                };
+                assert!(text.contains(&said), "'{text}' does not say it read {said}");
+                assert!(m.format_action(a).contains(&format!("the state {read}")), "{a:?}");
+                counts[3] += usize::from(!said.starts_with("the newest"));
+            }
             // A node restart's text names the deletion in words of its own.
             if let (Some(op), false) = (&op, matches!(a, KubeAction::NodeRestart { .. })) {
                 assert!(text.contains(&op.to_string()), "'{text}' does not say it wrote {op}");
@@ -63,12 +76,13 @@ fn check_all<C: Consistency>(m: &KubeModel<C>, depth: u64) -> [usize; 3] {
 
 #[test]
 fn written_is_the_write_each_synchronous_successor_was_built_with() {
-    let [steps, clients, _] = check_all(&KubeModel::<Synchronous>::new(Scenario::cluster("synchronous")), 3);
+    let [steps, clients, _, _] = check_all(&KubeModel::<Synchronous>::new(Scenario::cluster("synchronous")), 3);
     assert!(steps > 100 && clients > 100, "{steps} controller writes, {clients} client writes checked");
 }
 
 #[test]
 fn written_is_the_write_each_causal_successor_was_built_with() {
-    let [steps, _, node_restarts] = check_all(&KubeModel::<Causal>::new(Scenario::stale_reads("causal", 1)), 5);
+    let [steps, _, node_restarts, stale] = check_all(&KubeModel::<Causal>::new(Scenario::stale_reads("causal", 1)), 5);
     assert!(steps > 100 && node_restarts > 10, "{steps} controller writes, {node_restarts} node restarts checked");
+    assert!(stale > 10, "{stale} stale reads checked");
 }
