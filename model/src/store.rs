@@ -367,7 +367,7 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
     /// without visiting its objects.
     fn map_stamps(&mut self, map: &impl StampMap)
     where
-        T: 'static,
+        T: objects_renumbered::Cached,
     {
         let h = &self.items.header.header;
         debug_assert!(h.visit || crate::stamp_set::highest_of(&h.low).unwrap_or(0) == h.top);
@@ -917,12 +917,56 @@ mod renumbering {
 /// `map_stamps`: the siblings of a BFS state share their parent's objects,
 /// and renumbering after each one's write shifts most of them alike.
 mod objects_renumbered {
-    use std::any::Any;
     use std::cell::RefCell;
 
     use triomphe::Arc;
 
     use super::{Hashed, Rev};
+    use crate::resources::{
+        ControllerRevision, Deployment, Job, Node, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
+    };
+
+    /// An object renumbered and its copy, of one of the kinds a store
+    /// holds: held in the entry itself (a `Box<dyn Any>` of the pair was an
+    /// allocation per copy cached, 0.11 per transition of a synchronous BFS
+    /// run on `cluster`). Holding the object keeps its address from being
+    /// reused by another while the entry lives.
+    #[allow(dead_code, reason = "the object renumbered is held, never read")]
+    pub(super) enum Pair {
+        Node(Arc<Hashed<Node>>, Arc<Hashed<Node>>),
+        Pod(Arc<Hashed<Pod>>, Arc<Hashed<Pod>>),
+        StatefulSet(Arc<Hashed<StatefulSet>>, Arc<Hashed<StatefulSet>>),
+        ReplicaSet(Arc<Hashed<ReplicaSet>>, Arc<Hashed<ReplicaSet>>),
+        Deployment(Arc<Hashed<Deployment>>, Arc<Hashed<Deployment>>),
+        Job(Arc<Hashed<Job>>, Arc<Hashed<Job>>),
+        ControllerRevision(Arc<Hashed<ControllerRevision>>, Arc<Hashed<ControllerRevision>>),
+        PersistentVolumeClaim(Arc<Hashed<PersistentVolumeClaim>>, Arc<Hashed<PersistentVolumeClaim>>),
+    }
+
+    /// A kind whose renumbered copies the cache holds.
+    pub(crate) trait Cached: Sized {
+        /// The pair of `from` and its copy `to`.
+        fn pair(from: Arc<Hashed<Self>>, to: Arc<Hashed<Self>>) -> Pair;
+        /// The copy in `pair`, if it is of this kind.
+        fn copy(pair: &Pair) -> Option<&Arc<Hashed<Self>>>;
+    }
+
+    macro_rules! cached {
+        ($($kind:ident),*) => {$(
+            impl Cached for $kind {
+                fn pair(from: Arc<Hashed<Self>>, to: Arc<Hashed<Self>>) -> Pair {
+                    Pair::$kind(from, to)
+                }
+                fn copy(pair: &Pair) -> Option<&Arc<Hashed<Self>>> {
+                    match pair {
+                        Pair::$kind(_, to) => Some(to),
+                        _ => None,
+                    }
+                }
+            }
+        )*};
+    }
+    cached!(Node, Pod, StatefulSet, ReplicaSet, Deployment, Job, ControllerRevision, PersistentVolumeClaim);
 
     /// Entries (direct-mapped: an entry replaces whatever shared its index).
     const ENTRIES: usize = 1024;
@@ -932,10 +976,8 @@ mod objects_renumbered {
         from: usize,
         /// The images of its stamps, in [`super::Stamps::visit`] order.
         images: smallvec::SmallVec<[Rev; 8]>,
-        /// The object renumbered and its copy, as `(Arc<Hashed<T>>,
-        /// Arc<Hashed<T>>)`: holding the object keeps its address from being
-        /// reused by another while the entry lives.
-        pair: Box<dyn Any>,
+        /// The object renumbered and its copy.
+        pair: Pair,
     }
 
     thread_local! {
@@ -944,7 +986,7 @@ mod objects_renumbered {
 
     /// `from` with its stamps mapped to `images`, from the cache or made by
     /// `compute` (and cached).
-    pub(super) fn lookup<T: 'static>(
+    pub(super) fn lookup<T: Cached>(
         from: &Arc<Hashed<T>>,
         images: &[Rev],
         compute: impl FnOnce() -> Arc<Hashed<T>>,
@@ -955,14 +997,14 @@ mod objects_renumbered {
             c.borrow()[at]
                 .as_ref()
                 .filter(|e| e.from == ptr && e.images[..] == *images)
-                .and_then(|e| e.pair.downcast_ref::<(Arc<Hashed<T>>, Arc<Hashed<T>>)>())
-                .map(|(_, to)| to.clone())
+                .and_then(|e| T::copy(&e.pair))
+                .cloned()
         });
         if let Some(to) = hit {
             return to;
         }
         let to = compute();
-        let entry = Entry { from: ptr, images: images.into(), pair: Box::new((from.clone(), to.clone())) };
+        let entry = Entry { from: ptr, images: images.into(), pair: T::pair(from.clone(), to.clone()) };
         CACHE.with(|c| c.borrow_mut()[at] = Some(entry));
         to
     }
@@ -989,7 +1031,9 @@ mod tests {
         let mut set = rs("r", 2, 5);
         set.status.observed_revision = Some(9);
         let shift = |r: Rev| if r > 4 { r - 2 } else { r };
-        fn check<T: Object + std::hash::Hash + Stamps + Clone + PartialEq + std::fmt::Debug + 'static>(
+        fn check<
+            T: Object + std::hash::Hash + Stamps + Clone + PartialEq + std::fmt::Debug + objects_renumbered::Cached,
+        >(
             o: T,
             shift: &impl Fn(Rev) -> Rev,
         ) {

@@ -3,9 +3,11 @@
 //! printed (`cargo test -p krepis-model --test allocations -- --nocapture`)
 //! and each is held under a ceiling about 15% above what it is today, so a
 //! change that allocates more per state fails here instead of going
-//! unnoticed. Today (2026-11-29): stale-reads to depth 5 synchronous 2.4,
-//! monotonic 3.1, resettable 2.0, causal 3.0; cluster to depth 3 3.3
-//! (synchronous 3.0 and cluster 4.2 before a synchronous history held its
+//! unnoticed. Today (2026-11-29): stale-reads to depth 5 synchronous 2.3,
+//! monotonic 3.0, resettable 2.0, causal 3.0; cluster to depth 3 3.1
+//! (synchronous 2.4, monotonic 3.1 and cluster 3.3 before the per-thread
+//! cache of renumbered objects held its pairs in place instead of boxed;
+//! synchronous 3.0 and cluster 4.2 before a synchronous history held its
 //! one state in the state instead of in a list of one node; causal 4.3
 //! before a causal history's tables reused the allocations of those
 //! pruning let go; 3.4, 3.2, 2.0, 4.4 and 4.4 in the tenth session, before
@@ -106,7 +108,7 @@ fn per_successor<C: Consistency>(scenario: Scenario, depth: usize) -> (u64, f64)
 #[test]
 fn allocations_per_successor_stay_under_their_ceilings() {
     let cases: Vec<(&str, (u64, f64), f64)> = vec![
-        ("stale-reads synchronous", per_successor::<Synchronous>(Scenario::stale_reads("synchronous", 1), 5), 2.8),
+        ("stale-reads synchronous", per_successor::<Synchronous>(Scenario::stale_reads("synchronous", 1), 5), 2.7),
         (
             "stale-reads monotonic",
             per_successor::<MonotonicSession>(Scenario::stale_reads("monotonic-session", 1), 5),
@@ -118,7 +120,7 @@ fn allocations_per_successor_stay_under_their_ceilings() {
             2.3,
         ),
         ("stale-reads causal", per_successor::<Causal>(Scenario::stale_reads("causal", 1), 5), 3.5),
-        ("cluster synchronous", per_successor::<Synchronous>(Scenario::cluster("synchronous"), 3), 3.8),
+        ("cluster synchronous", per_successor::<Synchronous>(Scenario::cluster("synchronous"), 3), 3.6),
     ];
     for (name, (generated, per), ceiling) in cases {
         println!("{name}: {per:.1} allocations per successor ({generated} successors)");
