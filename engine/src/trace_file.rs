@@ -3,7 +3,11 @@
 //! against the model that produced it.
 //!
 //! Format: the 8 bytes `KREPIS\0T`, a little-endian `u16` version, then a
-//! [`TraceFile`] in postcard (a stable, documented format). A step is stored
+//! [`TraceFile`] in postcard (a stable, documented format), then (since
+//! version 2) the little-endian xxh3 of those postcard bytes, so that a file
+//! damaged in storage or in transit is reported as such rather than as a
+//! model that has changed. Version 1 files (no checksum) are still read.
+//! A step is stored
 //! as the index of the chosen successor in the model's successor order, with
 //! the xxh3 fingerprint of the state it reaches, so a replay detects a model
 //! that has changed since the file was written and names the first step
@@ -16,8 +20,8 @@ use crate::Model;
 
 /// The first bytes of a trace file.
 pub const MAGIC: [u8; 8] = *b"KREPIS\0T";
-/// The format version this build writes and reads.
-pub const VERSION: u16 = 1;
+/// The format version this build writes (it reads this one and 1).
+pub const VERSION: u16 = 2;
 
 /// One saved trace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,12 +51,14 @@ pub struct TraceFile {
 }
 
 impl TraceFile {
-    /// The file's bytes: header, then postcard.
+    /// The file's bytes: header, postcard, checksum.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(&VERSION.to_le_bytes());
         // Serialising owned strings and vectors into a Vec cannot fail.
-        out.extend(postcard::to_stdvec(self).unwrap_or_default());
+        let body = postcard::to_stdvec(self).unwrap_or_default();
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&body).to_le_bytes());
         out
     }
 
@@ -62,11 +68,21 @@ impl TraceFile {
         if bytes.len() < 10 || bytes[..8] != MAGIC {
             return Err("not a krepis trace file".into());
         }
-        let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-        if version != VERSION {
-            return Err(format!("trace file version {version}, this krepis reads version {VERSION}"));
-        }
-        postcard::from_bytes(&bytes[10..]).map_err(|e| format!("corrupt trace file: {e}"))
+        let body = match u16::from_le_bytes([bytes[8], bytes[9]]) {
+            1 => &bytes[10..],
+            VERSION => {
+                let Some(split) = bytes.len().checked_sub(8).filter(|&at| at >= 10) else {
+                    return Err("truncated trace file".into());
+                };
+                let (body, sum) = bytes[10..].split_at(split - 10);
+                if sum != xxhash_rust::xxh3::xxh3_64(body).to_le_bytes() {
+                    return Err("corrupt trace file (checksum mismatch: truncated or damaged)".into());
+                }
+                body
+            }
+            v => return Err(format!("trace file version {v}, this krepis reads versions 1 and {VERSION}")),
+        };
+        postcard::from_bytes(body).map_err(|e| format!("corrupt trace file: {e}"))
     }
 
     /// Writes the file.
@@ -202,5 +218,30 @@ mod tests {
         assert!(TraceFile::from_bytes(&bytes).unwrap_err().contains("version"));
         let ok = TraceFile { model: "m".into(), args: vec![], traces: vec![] }.to_bytes();
         assert!(TraceFile::from_bytes(&ok[..ok.len() - 1]).unwrap_err().starts_with("corrupt"));
+        assert_eq!(TraceFile::from_bytes(&ok[..12]).unwrap_err(), "truncated trace file");
+    }
+
+    /// A byte changed anywhere after the header is caught by the checksum,
+    /// including in a fingerprint, which would otherwise read as a model
+    /// that changed; a version 1 file (no checksum) still reads.
+    #[test]
+    fn a_damaged_file_is_caught_by_its_checksum_and_version_1_still_reads() {
+        let model = SlidingPuzzle::puzzle8();
+        let (name, trace) = first_trace(&model);
+        let file = TraceFile {
+            model: model.name(),
+            args: vec!["check".into()],
+            traces: vec![trace.save(&model, &name).unwrap()],
+        };
+        let bytes = file.to_bytes();
+        for at in 10..bytes.len() {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x10;
+            let e = TraceFile::from_bytes(&damaged).expect_err("damage is caught");
+            assert!(e.contains("checksum mismatch"), "byte {at}: {e}");
+        }
+        let mut v1 = bytes[..bytes.len() - 8].to_vec();
+        v1[8..10].copy_from_slice(&1u16.to_le_bytes());
+        assert_eq!(TraceFile::from_bytes(&v1), Ok(file));
     }
 }
