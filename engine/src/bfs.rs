@@ -418,7 +418,8 @@ fn resume<M: Model>(
     cp: &Checkpoint,
 ) -> Result<Start<M::State>, String> {
     let (model, props, opts, counters, live) = (shared.model, shared.props, shared.opts, shared.counters, &shared.live);
-    cp.check_model(model, opts.symmetry)?;
+    let names: Vec<String> = props.iter().map(|p| p.name.clone()).collect();
+    cp.check_model(model, opts.symmetry, &names)?;
     let h = cp.header();
     if h.decided.len() != props.len() || h.next_hits.len() != props.len() {
         return Err(format!("{}: corrupt checkpoint (property counts)", cp.path().display()));

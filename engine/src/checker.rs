@@ -51,7 +51,10 @@ impl<M: Model> CheckResult<M> {
 /// ([`Trace::replays`]); a trace that cannot be rebuilt (a fingerprint
 /// collision) is reported as an error instead of a wrong trace.
 pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
-    let props = model.properties();
+    let (props, unselectable) = match crate::property::select(model.properties(), opts.properties.as_deref()) {
+        Ok(props) => (props, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
     let counters = Counters::new();
     let start = Instant::now();
     let mut liveness_s = 0.0;
@@ -65,6 +68,12 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let recording = eventually::Recording::of(model, &props, opts).is_some();
     let outcome = monitored(opts, &counters, start, || {
         let mut outcome = match opts.strategy {
+            _ if unselectable.is_some() => {
+                let mut o = crate::search::SearchOutcome::new(0);
+                o.error = unselectable.clone();
+                o.stop_reason = StopReason::Interrupted;
+                return o;
+            }
             Strategy::Dfs | Strategy::Simulation if opts.resume.is_some() => {
                 let mut o = crate::search::SearchOutcome::new(props.len());
                 o.error = Some("only BFS resumes checkpoints".into());

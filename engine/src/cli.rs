@@ -93,6 +93,13 @@ pub struct CheckArgs {
     /// bound in which such a predicate fails).
     #[arg(long)]
     pub no_pass_records: bool,
+    /// Check only this property (repeat the flag, or separate names by
+    /// commas; the report lists the model's properties). Without an
+    /// `eventually` property among them there is no eventually pass, which
+    /// under --max-depth expands the bound's last level and can take many
+    /// times as long as the search.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub property: Vec<String>,
     /// Report format (json: one object on stdout; progress stays on stderr).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -201,6 +208,9 @@ impl CheckArgs {
             .walks(self.walks)
             .keep_going(self.keep_going)
             .record_for_pass(!self.no_pass_records);
+        if !self.property.is_empty() {
+            o = o.properties(self.property.clone());
+        }
         if let Some(t) = self.threads {
             o = o.threads(t);
         }
@@ -221,6 +231,13 @@ impl CheckArgs {
         o
     }
 
+    /// The properties of `model` these flags check (`--property`); the error
+    /// names the properties there are.
+    pub fn properties<M: Model>(&self, model: &M) -> Result<Vec<crate::Property<M>>, String> {
+        let names = (!self.property.is_empty()).then_some(self.property.as_slice());
+        crate::property::select(model.properties(), names)
+    }
+
     /// Checks the checkpoint flags against the strategy and `model`, and
     /// opens the checkpoint to resume. The error is one line for the user.
     pub fn resume_for<M: Model>(&self, model: &M) -> Result<Option<Checkpoint>, String> {
@@ -231,7 +248,8 @@ impl CheckArgs {
             return Ok(None);
         };
         let cp = Checkpoint::open(path)?;
-        cp.check_model(model, !self.no_symmetry)?;
+        let names: Vec<String> = self.properties(model)?.into_iter().map(|p| p.name).collect();
+        cp.check_model(model, !self.no_symmetry, &names)?;
         Ok(Some(cp))
     }
 }
@@ -356,6 +374,10 @@ where
 {
     if let Some(path) = &args.replay {
         return replay(model, path);
+    }
+    if let Err(e) = args.properties(model) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
     }
     let mut opts = args.options();
     match args.resume_for(model) {

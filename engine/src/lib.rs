@@ -76,7 +76,7 @@ pub use group_map::GroupMap;
 pub use model::{Choice, ChoiceRun, Drawn, Model};
 pub use options::{Options, ProgressFn, Strategy};
 pub use progress::Progress;
-pub use property::{Kind, Property};
+pub use property::{select as select_properties, Kind, Property};
 pub use reference::check_reference;
 pub use report::{PropertyReport, Report, Status, StopReason, TraceStep};
 pub use trace::Trace;

@@ -92,6 +92,13 @@ pub struct Options {
     /// bound in which some predicate fails, for the pass to expand (BFS
     /// holds its last level anyway).
     pub record_for_pass: bool,
+    /// Check only the properties of these names (`None`: every property of
+    /// the model). The eventually pass runs only if one of them is an
+    /// `eventually` property: it can take far longer than the search (it
+    /// expands a depth bound's last level, about as many states again as
+    /// the search generated). A name the model has no property of stops
+    /// the run with an error in the report.
+    pub properties: Option<Vec<String>>,
 }
 
 impl Default for Options {
@@ -115,6 +122,7 @@ impl Default for Options {
             progress: None,
             progress_interval: Duration::from_secs(1),
             record_for_pass: true,
+            properties: None,
         }
     }
 }
@@ -184,6 +192,11 @@ impl Options {
     /// Resumes the run saved in `from` (BFS).
     pub fn resume(mut self, from: Checkpoint) -> Self {
         self.resume = Some(Arc::new(from));
+        self
+    }
+    /// Checks only the properties called `names` ([`Options::properties`]).
+    pub fn properties(mut self, names: Vec<String>) -> Self {
+        self.properties = Some(names);
         self
     }
     /// Installs a progress callback.

@@ -31,7 +31,12 @@ fn canon<M: Model>(model: &M, symmetry: bool, mut s: M::State) -> M::State {
 /// Checks `model` exhaustively with the reference algorithm (see module docs).
 pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let start = Instant::now();
-    let props = model.properties();
+    // The properties `opts` chooses; a name the model has none of is an
+    // error in the report (the run then checks none).
+    let (props, error) = match crate::property::select(model.properties(), opts.properties.as_deref()) {
+        Ok(props) => (props, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
     let sym = opts.symmetry;
     let bound = opts.max_depth;
     let mut parent: HashMap<M::State, Option<M::State>> = HashMap::new();
@@ -165,7 +170,7 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         collision_probability: 0.0,
         resumed_states: 0,
         checkpoint: None,
-        error: None,
+        error,
         properties: reports,
     };
     CheckResult { report, traces, leftovers: Vec::new() }

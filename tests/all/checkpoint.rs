@@ -78,10 +78,14 @@ fn a_kube_checkpoint_refuses_another_scenario() {
     let r = check(&model, &Options::default().max_states(500).checkpoint(to)).report;
     assert_eq!(r.stop_reason, StopReason::MaxStates);
     let cp = Checkpoint::open(&path).unwrap();
+    let all: Vec<String> = model.properties().into_iter().map(|p| p.name).collect();
+    cp.check_model(&model, true, &all).expect("the model that wrote it");
+    let e = cp.check_model(&model, true, &all[..1]).expect_err("fewer properties");
+    assert!(e.contains("this run checks"), "{e}");
     let two = KubeModel::<Causal>::new(Scenario::stale_reads("causal", 2));
-    let e = cp.check_model(&two, true).expect_err("another scenario");
+    let e = cp.check_model(&two, true, &all).expect_err("another scenario");
     assert!(e.contains("other initial states") && e.contains("krepis check stale-reads"), "{e}");
     let mono = KubeModel::<MonotonicSession>::new(Scenario::stale_reads("monotonic-session", 1));
-    let e = cp.check_model(&mono, true).expect_err("another consistency model");
+    let e = cp.check_model(&mono, true, &all).expect_err("another consistency model");
     assert!(e.contains("monotonic"), "{e}");
 }

@@ -39,6 +39,8 @@ fn bad_input_is_one_line_and_status_2() {
         &["check", "--checkpoint-every", "5"],
         &["check", "--checkpoint", "cp", "--checkpoint-every", "0"],
         &["check", "no-such-scenario"],
+        &["check", "stale-reads", "--property", "no-such-property"],
+        &["check", "stale-reads", "--property", "unique-names,"],
         &["check", "two-phase-commit:0"],
         &["check", "philosophers:x"],
         &["frobnicate"],
@@ -177,6 +179,19 @@ fn a_stopped_check_resumes_to_the_same_result_and_bad_resumes_are_refused() {
             "symmetry",
         ),
         (vec!["check", "stale-reads", "--strategy", "dfs", "--resume", cp], "bfs only"),
+        (
+            vec![
+                "check",
+                "stale-reads",
+                "--consistency",
+                "optimistic-linear",
+                "--property",
+                "unique-names",
+                "--resume",
+                cp,
+            ],
+            "this run checks [\"unique-names\"]",
+        ),
         (vec!["check", "stale-reads", "--resume", "/no/such/checkpoint"], "cannot read"),
         (vec!["check", "stale-reads", "--resume", env!("CARGO_BIN_EXE_krepis")], "not a krepis checkpoint"),
     ] {
@@ -185,6 +200,40 @@ fn a_stopped_check_resumes_to_the_same_result_and_bad_resumes_are_refused() {
         let e = stderr(&o);
         assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: one line, got {e:?}");
         assert!(e.starts_with("error:") && e.contains(needle), "{args:?}: {e}");
+    }
+}
+
+/// `--property` checks the properties it names (in the model's order,
+/// whatever the flags' order) and gives each the verdict a run of every
+/// property gives it; without an `eventually` property among them there is
+/// no eventually pass.
+#[test]
+fn chosen_properties_get_the_verdicts_of_a_whole_run() {
+    let json = |o: &Output| -> serde_json::Value { serde_json::from_slice(&o.stdout).expect("a JSON report") };
+    let run =
+        ["check", "stale-reads", "--consistency", "causal", "--max-depth", "7", "--keep-going", "--format", "json"];
+    let whole = json(&krepis(&[&run[..], &["-q"]].concat()));
+    let status = |v: &serde_json::Value, name: &str| -> serde_json::Value {
+        v["properties"].as_array().unwrap().iter().find(|p| p["name"] == name).expect(name)["status"].clone()
+    };
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["properties"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(whole["liveness_states"].as_u64().unwrap() > 0, "the whole run has an eventually pass");
+    assert_eq!(status(&whole, "pods-on-nodes-unique"), "violated", "the stale-reads bug, within depth 7");
+    for (chosen, want, pass) in [
+        ("unique-names,pods-on-nodes-unique", ["pods-on-nodes-unique", "unique-names"], false),
+        ("pods-eventually-scheduled,pods-on-nodes-unique", ["pods-on-nodes-unique", "pods-eventually-scheduled"], true),
+    ] {
+        let o = krepis(&[&run[..], &["-q", "--property", chosen]].concat());
+        let v = json(&o);
+        assert_eq!(names(&v), want, "{chosen}");
+        for name in want {
+            assert_eq!(status(&v, name), status(&whole, name), "{chosen}: {name}");
+        }
+        assert_eq!(v["unique_states"], whole["unique_states"], "{chosen}");
+        assert_eq!(v["liveness_states"].as_u64().unwrap() > 0, pass, "{chosen}: an eventually pass iff one is chosen");
+        assert_eq!(o.status.code(), Some(1), "{chosen}: pods-on-nodes-unique is violated");
     }
 }
 
