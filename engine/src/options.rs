@@ -94,10 +94,10 @@ pub struct Options {
     pub record_for_pass: bool,
     /// Check only the properties of these names (`None`: every property of
     /// the model). The eventually pass runs only if one of them is an
-    /// `eventually` property: it can take far longer than the search (it
-    /// expands a depth bound's last level, about as many states again as
-    /// the search generated). A name the model has no property of stops
-    /// the run with an error in the report.
+    /// `eventually` property: it can take far longer than the search (under
+    /// a depth bound it generates the successors of the bound's last level,
+    /// as a search one level deeper would). A name the model has no
+    /// property of stops the run with an error in the report.
     pub properties: Option<Vec<String>>,
 }
 

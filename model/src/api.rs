@@ -201,10 +201,8 @@ impl fmt::Display for Operation {
 fn create<T: Object>(c: &mut Collection<T>, mut obj: T, rev: Rev) -> Result<(), Rejection> {
     if let Some(prefix) = obj.meta().generate_name {
         if obj.meta().name.is_empty() {
-            let numbered = |k: u32, f: &mut dyn FnMut(&str) -> bool| {
-                with_decimal(k.into(), |d| with_joined(&[&prefix, d], |n| f(n)))
-            };
-            let free = (0u32..).find(|k| numbered(*k, &mut |n| c.get(n).is_none())).unwrap_or(0);
+            let taken = |k: u32| with_decimal(k.into(), |d| with_joined(&[&prefix, d], |n| c.get(n).is_some()));
+            let free = (0u32..).find(|k| !taken(*k)).unwrap_or(0);
             obj.meta_mut().name = with_decimal(free.into(), |d| name_joined(&[&prefix, d]));
         }
     }
