@@ -92,8 +92,10 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
             }
             Strategy::Simulation => crate::simulation::run(model, &props, opts, &counters),
         };
-        // Liveness pass for the exhaustive strategies.
-        if opts.strategy != Strategy::Simulation && outcome.stop_reason.explored_a_closed_region() {
+        // Liveness pass for the exhaustive strategies, if there is an
+        // `eventually` property to decide (none: the report says no pass ran).
+        let eventually = props.iter().any(|p| p.kind == Kind::Eventually);
+        if opts.strategy != Strategy::Simulation && outcome.stop_reason.explored_a_closed_region() && eventually {
             let live: Vec<usize> = (0..props.len()).filter(|&i| props[i].kind == Kind::Eventually).collect();
             let chosen: Vec<&crate::Property<M>> = live.iter().map(|&i| &props[i]).collect();
             let reduction = Reduction::of(model, opts.symmetry);

@@ -112,8 +112,10 @@ mod tests {
                 }
                 assert_eq!(r.error, None);
             }
-            let pass = check(&m, &o).report.liveness_states > 0;
-            assert_eq!(pass, chosen.contains(&"philosopher-0-eats"), "{chosen:?}");
+            let r = check(&m, &o).report;
+            let pass = chosen.contains(&"philosopher-0-eats");
+            assert_eq!((r.liveness_states > 0, r.liveness_s > 0.0), (pass, pass), "{chosen:?}");
+            assert_eq!(r.to_text().contains("eventually pass"), pass, "{chosen:?}");
         }
         assert_eq!(whole.properties.iter().filter(|p| p.status == Status::Violated).count(), 1);
         let r = check(&m, &opts.clone().properties(vec!["nobody".into()])).report;
