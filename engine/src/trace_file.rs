@@ -71,10 +71,11 @@ impl TraceFile {
         let body = match u16::from_le_bytes([bytes[8], bytes[9]]) {
             1 => &bytes[10..],
             VERSION => {
-                let Some(split) = bytes.len().checked_sub(8).filter(|&at| at >= 10) else {
+                // The header (10 bytes), the body, the checksum (8 bytes).
+                let Some(body_len) = bytes.len().checked_sub(18) else {
                     return Err("truncated trace file".into());
                 };
-                let (body, sum) = bytes[10..].split_at(split - 10);
+                let (body, sum) = bytes[10..].split_at(body_len);
                 if sum != xxhash_rust::xxh3::xxh3_64(body).to_le_bytes() {
                     return Err("corrupt trace file (checksum mismatch: truncated or damaged)".into());
                 }
