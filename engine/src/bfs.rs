@@ -230,7 +230,11 @@ impl<M: Model> Buffers<M> {
             c.next.push(std::mem::take(&mut self.out));
         }
         c.unstored.append(&mut self.unstored);
-        if !self.rec.is_empty() {
+        if shared.counters.records_dropped() {
+            // Past `Options::records_memory`: let every record go.
+            self.rec = Recorder::default();
+            c.recorded = Vec::new();
+        } else if !self.rec.is_empty() {
             c.recorded.push(std::mem::take(&mut self.rec));
         }
         c.hits.merge(&self.hits);
@@ -263,7 +267,7 @@ pub(crate) fn run<M: Model>(
         Err(e) => {
             outcome.error = Some(e);
             outcome.stop_reason = StopReason::Interrupted;
-            return (outcome, Left { states: Vec::new(), recorded: Vec::new() });
+            return (outcome, Left::nothing());
         }
     };
     let shared = Shared {
@@ -307,7 +311,7 @@ pub(crate) fn run<M: Model>(
         Err(e) => {
             outcome.error = Some(e);
             outcome.stop_reason = StopReason::Interrupted;
-            return (outcome, Left { states: Vec::new(), recorded: Vec::new() });
+            return (outcome, Left::nothing());
         }
     };
     {
@@ -356,7 +360,10 @@ pub(crate) fn run<M: Model>(
     let mut states = leader.stopped.take().map(|f| f.take_remaining()).unwrap_or_default();
     let c = &mut *lock(&shared.coord);
     states.append(&mut c.next);
-    (outcome, Left { states, recorded: std::mem::take(&mut c.recorded) })
+    // Records are whole or of no use: once dropped, none is handed over.
+    let records_dropped = shared.record.is_some() && counters.records_dropped();
+    let recorded = if records_dropped { Vec::new() } else { std::mem::take(&mut c.recorded) };
+    (outcome, Left { states, recorded, records_dropped })
 }
 
 /// Where a run starts: a table, the level to expand, what is known of the
@@ -551,6 +558,7 @@ fn expand<M: Model>(
             break;
         };
         let states = &states;
+        let record = shared.record.as_ref().filter(|_| !counters.records_dropped());
         let mut new = 0u64;
         let mut transitions = 0u64;
         // Expand a few states, prefetch the slots of all their successors, then
@@ -561,8 +569,9 @@ fn expand<M: Model>(
                 model.successors(state, succ);
                 transitions += succ.len() as u64;
                 max_branching = max_branching.max(succ.len());
-                // Record the expansion if some `eventually` predicate fails here.
-                let recording = shared.record.as_ref().filter(|r| r.begin(model, shared.props, rec, *fp, state));
+                // Record the expansion if some `eventually` predicate fails
+                // here (and records are still kept).
+                let recording = record.filter(|r| r.begin(model, shared.props, rec, *fp, state));
                 for (a, mut next) in succ.drain(..) {
                     Recording::canonicalize(recording, symmetry, model, &mut next, &mut map);
                     let nfp = nonzero(model.fingerprint(&next));

@@ -65,7 +65,17 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let mut leftovers = Vec::new();
     let mut recorded = Vec::new();
     // Whether BFS keeps records for the `eventually` pass (of `Reduction::of`'s states).
-    let recording = eventually::Recording::of(model, &props, opts).is_some();
+    let mut recording = eventually::Recording::of(model, &props, opts).is_some();
+    // The process's memory when the search dropped its records (0: it did not).
+    let mut records_dropped_bytes = 0;
+    if recording && opts.records_memory > 0 {
+        // Past the records' limit already: none are kept (the monitor
+        // checks again about ten times a second).
+        let rss = crate::memory::current_rss();
+        if rss > opts.records_memory {
+            counters.drop_records(rss);
+        }
+    }
     let outcome = monitored(opts, &counters, start, || {
         let mut outcome = match opts.strategy {
             _ if unselectable.is_some() => {
@@ -88,6 +98,10 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
                 };
                 leftovers = left.states;
                 recorded = left.recorded;
+                if left.records_dropped {
+                    recording = false;
+                    records_dropped_bytes = counters.records_dropped_at();
+                }
                 outcome
             }
             Strategy::Simulation => crate::simulation::run(model, &props, opts, &counters),
@@ -155,7 +169,13 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     // A run that kept records for the pass may fit without them.
     let mut error = counters
         .rss_stop_message()
-        .map(|m| if recording { format!("{m}, or pass --no-pass-records (the eventually pass's records)") } else { m })
+        .map(|m| {
+            if recording && records_dropped_bytes == 0 {
+                format!("{m}, or pass --no-pass-records (the eventually pass's records)")
+            } else {
+                m
+            }
+        })
         .or_else(|| outcome.error.clone());
     let mut traces = Vec::with_capacity(props.len());
     let mut reports = Vec::with_capacity(props.len());
@@ -205,6 +225,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         liveness_s,
         liveness_states,
         liveness_recorded,
+        records_dropped_bytes,
         checkpoint_s: outcome.checkpoint_s,
         resume_s: outcome.resume_s,
         states_per_s: if working > 0.0 { found as f64 / working } else { 0.0 },

@@ -93,6 +93,13 @@ pub struct CheckArgs {
     /// bound in which such a predicate fails).
     #[arg(long)]
     pub no_pass_records: bool,
+    /// Process memory past which BFS and DFS drop their records for the
+    /// eventually pass and record no more, so that records never stop a run
+    /// that fits without them (the pass then generates successors itself;
+    /// the report says so), e.g. 4GiB; 0 = never [default: 42.5% of RAM,
+    /// half the 85% at which a run stops for memory].
+    #[arg(long, value_name = "SIZE", value_parser = parse_any_size)]
+    pub pass_records_memory: Option<u64>,
     /// Check only this property (repeat the flag, or separate names by
     /// commas; the report lists the model's properties). Without an
     /// `eventually` property among them there is no eventually pass, which
@@ -181,14 +188,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn parse_memory(s: &str) -> Result<u64, String> {
-    let bytes = parse_size::Config::new()
-        .with_binary()
-        .parse_size(s.trim())
-        .map_err(|e| format!("'{s}' is not a size such as 512MiB or 4GB ({e})"))?;
+    let bytes = parse_any_size(s)?;
     if bytes < 4096 {
         return Err(format!("{bytes} bytes is too small for a visited set (at least 4KiB)"));
     }
     Ok(bytes)
+}
+
+/// A size such as 4GiB, 0 included.
+fn parse_any_size(s: &str) -> Result<u64, String> {
+    parse_size::Config::new()
+        .with_binary()
+        .parse_size(s.trim())
+        .map_err(|e| format!("'{s}' is not a size such as 512MiB or 4GB ({e})"))
 }
 
 impl CheckArgs {
@@ -219,6 +231,9 @@ impl CheckArgs {
         }
         if let Some(m) = self.memory {
             o = o.memory(m);
+        }
+        if let Some(m) = self.pass_records_memory {
+            o = o.records_memory(m);
         }
         if self.strategy == StrategyArg::Bfs {
             let (path, any_stop) = match &self.checkpoint {

@@ -16,7 +16,9 @@
 //! ([`crate::eventually::Recording`]): once, at the state's first expansion
 //! (a state expanded again from a shorter depth has the same successors).
 //! Under a bound it keeps the states it met only at the bound (left
-//! unexpanded) in which some predicate fails, for the pass to expand.
+//! unexpanded) in which some predicate fails, for the pass to expand. Past
+//! [`crate::Options::records_memory`] it lets its records and those states
+//! go and records no more (the pass then generates successors itself).
 
 use std::sync::atomic::Ordering;
 
@@ -66,9 +68,13 @@ struct Dfs<'a, M: Model> {
     max_depth: u64,
     new_states: u64,
     transitions: u64,
-    /// What to record for the `eventually` pass (`None`: nothing).
+    /// What to record for the `eventually` pass (`None`: nothing, or no
+    /// more once `records_dropped`).
     record: Option<Recording>,
     rec: Recorder,
+    /// The records were dropped ([`Counters::records_dropped`]).
+    records_dropped: bool,
+    counters: &'a Counters,
     /// States met only at the bound so far in which some `eventually`
     /// predicate fails (kept only when recording).
     at_bound: HashMap<Fingerprint, M::State>,
@@ -115,6 +121,9 @@ impl<M: Model> Dfs<'_, M> {
     /// The frame of `s` (fingerprint `fp`, at `depth`): its successors
     /// canonical and fingerprinted, the expansion recorded if `first`.
     fn expand(&mut self, s: &M::State, fp: Fingerprint, depth: u64, first: bool) -> Frame<M::State> {
+        if self.record.is_some() && self.counters.records_dropped() {
+            self.drop_records();
+        }
         let model = self.model;
         self.generated.clear();
         model.successors(s, &mut self.generated);
@@ -131,6 +140,15 @@ impl<M: Model> Dfs<'_, M> {
         }
         succ.reverse(); // popped from the back: visit in the model's order
         Frame { fp, depth, succ }
+    }
+
+    /// Lets every record and every state kept for the pass go, and records
+    /// no more: records are whole or of no use.
+    fn drop_records(&mut self) {
+        self.record = None;
+        self.rec = Recorder::default();
+        self.at_bound = HashMap::new();
+        self.records_dropped = true;
     }
 
     /// Keeps `s`, met for the first time at the bound, for the pass if
@@ -163,6 +181,8 @@ pub(crate) fn run<M: Model>(
         transitions: 0,
         record: Recording::of(model, props, opts),
         rec: Recorder::default(),
+        records_dropped: false,
+        counters,
         at_bound: HashMap::new(),
         generated: Vec::new(),
         pool: Vec::new(),
@@ -244,7 +264,8 @@ pub(crate) fn run<M: Model>(
     };
     outcome.visited_bytes = (d.seen.capacity() * (std::mem::size_of::<(Fingerprint, Seen)>() + 1)) as u64;
     let recorded = if d.rec.is_empty() { Vec::new() } else { vec![d.rec] };
-    (outcome, Left { states: vec![d.at_bound.into_iter().collect()], recorded })
+    let states = vec![d.at_bound.into_iter().collect()];
+    (outcome, Left { states, recorded, records_dropped: d.records_dropped })
 }
 
 #[cfg(test)]
@@ -299,6 +320,88 @@ mod tests {
                 left_over, at_bound,
                 "bound {bound}: the states met only at the bound, 20 (which holds) left out"
             );
+        }
+    }
+
+    /// [`Counting`], asking the search to drop its records when it
+    /// generates the successors of its `after`-th state (as the monitor
+    /// does past `Options::records_memory`).
+    struct DropsAfter<'a> {
+        counters: &'a Counters,
+        after: usize,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Model for DropsAfter<'_> {
+        type State = u8;
+        type Action = u8;
+        fn init_states(&self, out: &mut Vec<u8>) {
+            Counting.init_states(out);
+        }
+        fn successors(&self, x: &u8, out: &mut Vec<(u8, u8)>) {
+            if self.calls.fetch_add(1, Ordering::Relaxed) == self.after {
+                self.counters.drop_records(1);
+            }
+            Counting.successors(x, out);
+        }
+        fn properties(&self) -> Vec<Property<Self>> {
+            vec![Property::eventually("twenty", |_, x| *x == 20)]
+        }
+    }
+
+    /// Both exhaustive searches, asked to drop their records at every
+    /// point of a run: DFS lets go of its records and of the states it kept
+    /// at the bound at its next expansion, BFS of its records (it hands
+    /// over its last level either way); neither changes what it explores.
+    #[test]
+    fn records_dropped_mid_run_leave_nothing_for_the_pass_and_the_search_unchanged() {
+        fn search(m: &DropsAfter<'_>, opts: &Options) -> (SearchOutcome, Left<u8>) {
+            match opts.strategy {
+                crate::Strategy::Dfs => run(m, &m.properties(), opts, m.counters),
+                _ => crate::bfs::run(m, &m.properties(), opts, m.counters),
+            }
+        }
+        for (strategy, threads) in [(crate::Strategy::Dfs, 1), (crate::Strategy::Bfs, 1), (crate::Strategy::Bfs, 2)] {
+            for bound in [0, 6] {
+                let opts = Options::default().strategy(strategy).max_depth(bound).keep_going(true).threads(threads);
+                // How many times the search generates successors, and what it
+                // records when never asked.
+                let counters = Counters::new();
+                let never = DropsAfter { counters: &counters, after: usize::MAX, calls: Default::default() };
+                let whole = search(&never, &opts);
+                let calls = never.calls.load(Ordering::Relaxed);
+                let unique = if bound == 0 { 21 } else { 2 * bound + 1 };
+                let expansions = |l: &Left<u8>| l.recorded.iter().map(|r| r.expansions().len()).sum::<usize>();
+                assert!(!whole.1.records_dropped && expansions(&whole.1) > 0);
+                let mut dropped = 0;
+                for after in 0..calls + 2 {
+                    let counters = Counters::new();
+                    let m = DropsAfter { counters: &counters, after, calls: Default::default() };
+                    let (outcome, left) = search(&m, &opts);
+                    let at =
+                        format!("{strategy:?}, {threads} threads, bound {bound}, dropped after {after} expansions");
+                    assert_eq!(outcome.max_depth_reached, whole.0.max_depth_reached, "{at}");
+                    assert_eq!(outcome.stop_reason, whole.0.stop_reason, "{at}");
+                    assert_eq!(counters.unique.load(Ordering::Relaxed), unique, "{at}");
+                    if left.records_dropped {
+                        dropped += 1;
+                        assert!(left.recorded.is_empty(), "{at}: records handed over");
+                        if strategy == crate::Strategy::Dfs {
+                            assert!(left.states.iter().all(Vec::is_empty), "{at}: states kept for the pass");
+                        }
+                    } else {
+                        assert_eq!(expansions(&left), expansions(&whole.1), "{at}");
+                    }
+                    if strategy == crate::Strategy::Bfs || !left.records_dropped {
+                        let held = |l: &Left<u8>| l.states.iter().map(Vec::len).sum::<usize>();
+                        assert_eq!(held(&left), held(&whole.1), "{at}: states left at the bound");
+                    }
+                }
+                // DFS lets go at its next expansion, BFS at the end of the
+                // search (or before).
+                let asked = if strategy == crate::Strategy::Dfs { calls - 1 } else { calls };
+                assert_eq!(dropped, asked, "{strategy:?}, bound {bound}: the runs asked in time");
+            }
         }
     }
 }

@@ -90,8 +90,18 @@ pub struct Options {
     /// run lasts, also when it stops before the pass (a violation, a limit).
     /// Under a depth bound DFS also keeps the states it met only at the
     /// bound in which some predicate fails, for the pass to expand (BFS
-    /// holds its last level anyway).
+    /// holds its last level anyway). Past [`Options::records_memory`] they
+    /// drop what they recorded and record no more.
     pub record_for_pass: bool,
+    /// Resident memory of the process past which BFS and DFS drop what they
+    /// recorded for the `eventually` pass (and the states DFS kept for it)
+    /// and record no more, so that records never stop a run that fits
+    /// without them; the pass then generates the successors itself, as with
+    /// [`Options::record_for_pass`] off (same verdicts and traces, a slower
+    /// pass). Read by the monitor thread about ten times a second, as
+    /// [`Options::rss_limit`] is. 0 = never. Default: half of the default
+    /// `rss_limit` (42.5% of RAM).
+    pub records_memory: u64,
     /// Check only the properties of these names (`None`: every property of
     /// the model). The eventually pass runs only if one of them is an
     /// `eventually` property: it can take far longer than the search (under
@@ -122,6 +132,7 @@ impl Default for Options {
             progress: None,
             progress_interval: Duration::from_secs(1),
             record_for_pass: true,
+            records_memory: crate::memory::total_ram() / 200 * 85,
             properties: None,
         }
     }
@@ -132,6 +143,12 @@ impl Options {
     /// ([`Options::record_for_pass`]).
     pub fn record_for_pass(mut self, on: bool) -> Self {
         self.record_for_pass = on;
+        self
+    }
+    /// Sets the resident memory past which the searches drop their records
+    /// for the `eventually` pass ([`Options::records_memory`]; 0: never).
+    pub fn records_memory(mut self, bytes: u64) -> Self {
+        self.records_memory = bytes;
         self
     }
     /// Sets the strategy.

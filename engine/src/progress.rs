@@ -51,6 +51,10 @@ pub(crate) struct Counters {
     excused_ms: AtomicU64,
     /// When the process memory stopped the run: (resident bytes, limit).
     rss_stop: std::sync::Mutex<Option<(u64, u64)>>,
+    /// The process's resident memory when it passed
+    /// [`Options::records_memory`] (0: it has not): the searches then drop
+    /// their records for the `eventually` pass.
+    records_dropped_at: AtomicU64,
 }
 
 impl Counters {
@@ -66,7 +70,25 @@ impl Counters {
             reason: AtomicU8::new(0),
             excused_ms: AtomicU64::new(0),
             rss_stop: std::sync::Mutex::new(None),
+            records_dropped_at: AtomicU64::new(0),
         }
+    }
+
+    /// Tells the searches to drop their records for the `eventually` pass,
+    /// the process holding `rss` bytes (the first call's figure is kept).
+    pub fn drop_records(&self, rss: u64) {
+        let _ = self.records_dropped_at.compare_exchange(0, rss.max(1), Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// True once the searches are to drop their records ([`Counters::drop_records`]).
+    #[inline]
+    pub fn records_dropped(&self) -> bool {
+        self.records_dropped_at.load(Ordering::Relaxed) != 0
+    }
+
+    /// The resident memory at which the records were to be dropped (0: they were not).
+    pub fn records_dropped_at(&self) -> u64 {
+        self.records_dropped_at.load(Ordering::Relaxed)
     }
 
     /// Records that the process's memory stopped the run.
@@ -156,12 +178,17 @@ pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, 
                 }
                 // Stop before the machine runs out of memory (the frontier
                 // and the model's states are not bounded by `--memory`).
-                if opts.rss_limit > 0 && now >= next_rss_check {
+                if (opts.rss_limit > 0 || opts.records_memory > 0) && now >= next_rss_check {
                     next_rss_check = now + Duration::from_millis(100);
                     let rss = crate::memory::current_rss();
-                    if rss > opts.rss_limit && !counters.stopped() {
+                    if opts.rss_limit > 0 && rss > opts.rss_limit && !counters.stopped() {
                         counters.note_rss_stop(rss, opts.rss_limit);
                         counters.request_stop(StopReason::MemoryLimit);
+                    }
+                    // Records for the pass are a speed-up, never worth a
+                    // memory stop: past their limit the searches drop them.
+                    if opts.records_memory > 0 && rss > opts.records_memory {
+                        counters.drop_records(rss);
                     }
                 }
                 if now >= next_report {

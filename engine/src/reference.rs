@@ -159,6 +159,7 @@ pub fn check_reference<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
         liveness_s: 0.0,
         liveness_states: 0,
         liveness_recorded: false,
+        records_dropped_bytes: 0,
         checkpoint_s: 0.0,
         resume_s: 0.0,
         states_per_s: if elapsed > 0.0 { unique as f64 / elapsed } else { 0.0 },

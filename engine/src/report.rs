@@ -175,6 +175,12 @@ pub struct Report {
     /// ([`crate::Options::record_for_pass`]) instead of generating them again.
     #[serde(default)]
     pub liveness_recorded: bool,
+    /// The process's resident memory when the search (BFS or DFS) dropped
+    /// its records for the `eventually` pass, past
+    /// [`crate::Options::records_memory`]; 0 if it did not (the pass, if
+    /// any, then generated successors itself).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub records_dropped_bytes: u64,
     /// Of `elapsed_s`, the seconds spent writing checkpoints (BFS with
     /// `--checkpoint`, `--checkpoint-every` or a memory stop; else 0).
     #[serde(default, skip_serializing_if = "is_zero_f")]
@@ -289,6 +295,14 @@ impl Report {
                 let _ = write!(s, ", saving checkpoints {:.3} s", self.checkpoint_s);
             }
             s.push('\n');
+        }
+        if self.records_dropped_bytes > 0 {
+            let _ = writeln!(
+                s,
+                "  records for the eventually pass dropped at {} of memory, past their limit (--pass-records-memory, \
+                 by default half the memory limit): the pass generates successors itself",
+                human_bytes(self.records_dropped_bytes)
+            );
         }
         let _ = writeln!(s, "  fingerprint collision probability < {:.1e}", self.collision_probability);
         if self.resumed_states > 0 {

@@ -204,4 +204,15 @@ pub(crate) type Leftovers<S> = Vec<Vec<(Fingerprint, S)>>;
 pub(crate) struct Left<S> {
     pub states: Leftovers<S>,
     pub recorded: Vec<crate::eventually::Recorder>,
+    /// The search recorded for the pass, then dropped its records
+    /// ([`crate::Options::records_memory`]): `recorded` is empty and the
+    /// pass must generate successors itself.
+    pub records_dropped: bool,
+}
+
+impl<S> Left<S> {
+    /// Nothing left and nothing recorded.
+    pub fn nothing() -> Self {
+        Left { states: Vec::new(), recorded: Vec::new(), records_dropped: false }
+    }
 }

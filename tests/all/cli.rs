@@ -518,9 +518,33 @@ fn the_eventually_pass_reads_the_searchs_records_unless_told_not_to() {
     let (on, off) = (run(&[]), run(&["--no-pass-records"]));
     assert_eq!((on["liveness_recorded"].as_bool(), off["liveness_recorded"].as_bool()), (Some(true), Some(false)));
     assert!(on["liveness_states"].as_u64() > Some(100), "{}", on["liveness_states"]);
+    // Past --pass-records-memory (any process holds more than 1 KiB) the
+    // searches drop their records, and the report says so.
+    for strategy in ["bfs", "dfs"] {
+        let dropped = run(&["--pass-records-memory", "1KiB", "--strategy", strategy]);
+        assert_eq!(dropped["liveness_recorded"].as_bool(), Some(false), "{strategy}");
+        assert!(
+            dropped["records_dropped_bytes"].as_u64() > Some(1024),
+            "{strategy}: {}",
+            dropped["records_dropped_bytes"]
+        );
+        for field in ["liveness_states", "unique_states", "properties"] {
+            assert_eq!(on[field], dropped[field], "{strategy}: {field}");
+        }
+    }
+    assert_eq!(on.get("records_dropped_bytes"), None, "not dropped: not in the report");
     for field in ["liveness_states", "unique_states", "properties"] {
         assert_eq!(on[field], off[field], "{field}");
     }
-    let text = krepis(&["check", "replicaset-scale", "--max-depth", "4", "--keep-going", "-q"]);
-    assert!(String::from_utf8_lossy(&text.stdout).contains("states, on the search's records)"));
+    let text = |extra: &[&str]| {
+        let o = krepis(&[&["check", "replicaset-scale", "--max-depth", "4", "--keep-going", "-q"][..], extra].concat());
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(text(&[]).contains("states, on the search's records)"));
+    assert!(text(&["--pass-records-memory", "0"]).contains("states, on the search's records)"), "0: never dropped");
+    let dropped = text(&["--pass-records-memory", "1KiB"]);
+    assert!(dropped.contains("records for the eventually pass dropped at "), "{dropped}");
+    let o = krepis(&["check", "replicaset-scale", "--pass-records-memory", "lots"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("'lots' is not a size"), "{}", stderr(&o));
 }

@@ -218,7 +218,10 @@ fn the_pass_on_dfs_records_is_the_pass_on_states() {
                 let dfs = base.clone().strategy(Strategy::Dfs);
                 let mut with = check(&m, &dfs);
                 let without = check(&m, &dfs.clone().record_for_pass(false));
+                // Past the records' memory limit from the start: none kept.
+                let dropped = check(&m, &dfs.clone().records_memory(1));
                 let bfs = check(&m, &base.clone().threads(2));
+                let bfs_dropped = check(&m, &base.clone().threads(2).records_memory(1));
                 let at = format!("seed {seed}, depth {depth}, symmetry {symmetry}");
                 assert_eq!(with.report.error, None, "{at}");
                 assert_eq!(
@@ -226,6 +229,11 @@ fn the_pass_on_dfs_records_is_the_pass_on_states() {
                     format!("{:?}", without.report.properties),
                     "{at}: records change the pass"
                 );
+                for (run, of) in [(&dropped, &without), (&bfs_dropped, &bfs)] {
+                    assert_eq!(format!("{:?}", run.report.properties), format!("{:?}", of.report.properties), "{at}");
+                    assert_eq!(run.report.liveness_states, of.report.liveness_states, "{at}");
+                    assert!(!run.report.liveness_recorded && run.report.records_dropped_bytes > 0, "{at}");
+                }
                 assert_eq!(with.report.liveness_states, without.report.liveness_states, "{at}");
                 assert!(with.report.liveness_recorded && !without.report.liveness_recorded, "{at}");
                 assert_eq!(common::verdicts(&with.report), common::verdicts(&bfs.report), "{at}: DFS against BFS");
