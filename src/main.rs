@@ -14,6 +14,7 @@ mod allocator;
 mod bench_table;
 mod child;
 mod run;
+mod scaling_table;
 mod scenarios;
 mod symmetry_table;
 
@@ -63,6 +64,17 @@ enum Command {
     /// counts, their ratio and whether every property got the same verdict.
     /// Exit 1 if some row's verdicts differ.
     SymmetryTable(symmetry_table::SymmetryArgs),
+    /// Measure how a check scales with threads, and that every thread count gives the same answer.
+    ///
+    /// Runs one check (krepis check arguments after --; by default
+    /// stale-reads under causal consistency to depth 7, every property
+    /// decided) with each thread count, each run a process of its own,
+    /// rounds alternated, and prints each count's fastest search, eventually
+    /// pass and total with their speed-ups, and whether its runs found what
+    /// the first run found (unique states, transitions, the pass's states,
+    /// every verdict). Exit 1 if some answer differs. Example:
+    /// krepis scaling-table --threads 1,2,4 -- cluster --consistency synchronous --max-depth 5 --keep-going
+    ScalingTable(scaling_table::ScalingArgs),
     /// Replay a trace file written by `check --save-trace FILE`, step by step.
     ///
     /// Rebuilds the model from the arguments stored in the file and replays
@@ -123,6 +135,7 @@ fn main() -> ExitCode {
         }
         Command::BenchTable(args) => bench_table::run(&args),
         Command::SymmetryTable(args) => symmetry_table::run(&args),
+        Command::ScalingTable(args) => scaling_table::run(&args),
         Command::Run(args) => run::main(&args),
         Command::Replay { file } => {
             let stored = match krepis_engine::trace_file::TraceFile::load(&file) {

@@ -455,6 +455,39 @@ fn bench_table_prints_the_four_models_for_both_strategies() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+#[test]
+fn scaling_table_runs_every_thread_count_and_compares_their_answers() {
+    let check = ["replicaset-scale", "--max-depth", "6", "--keep-going"];
+    let o = krepis(&[&["scaling-table", "--runs", "2", "--threads", "1,2", "--"][..], &check[..]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("krepis check replicaset-scale --max-depth 6 --keep-going\n2 runs per thread count"),
+        "{out}"
+    );
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| threads"))
+        .map(|l| l.split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    let unique = unique_states(&["replicaset-scale", "--max-depth", "6"]).to_string();
+    for (row, threads) in rows.iter().zip(["1", "2"]) {
+        assert_eq!((row[1], row[8], row[9]), (threads, unique.as_str(), "yes"), "{out}");
+        assert!(row[4].parse::<f64>().is_ok_and(|t| t > 0.0), "{out}");
+    }
+    assert_eq!(rows[0][7], "1.00x", "{out}");
+    for bad in
+        [&["scaling-table", "--", "replicaset-scale", "--threads", "2"][..], &["scaling-table", "--threads", "0"]]
+    {
+        let o = krepis(bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+    }
+    let o = krepis(&["scaling-table", "--runs", "1", "--threads", "1", "--", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown scenario 'nope'"), "{}", stderr(&o));
+}
+
 /// Unique states of `check ARGS --keep-going` (JSON report).
 fn unique_states(args: &[&str]) -> u64 {
     let mut all = vec!["check"];
