@@ -68,6 +68,9 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let mut recording = eventually::Recording::of(model, &props, opts).is_some();
     // The process's memory when the search dropped its records (0: it did not).
     let mut records_dropped_bytes = 0;
+    if recording {
+        counters.recording();
+    }
     if recording && opts.records_memory > 0 {
         // Past the records' limit already: none are kept (the monitor
         // checks again about ten times a second).

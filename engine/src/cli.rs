@@ -365,6 +365,9 @@ pub fn progress_printer() -> crate::ProgressFn {
                 human_bytes(p.rss_bytes)
             )
         };
+        if p.pass_records_dropped && p.eventually_pass.is_none() {
+            line.push_str("  (pass records dropped)");
+        }
         if p.max_states > 0 && p.eventually_pass.is_none() {
             let frac = (p.unique_states as f64 / p.max_states as f64).min(1.0);
             let filled = (frac * 20.0) as usize;

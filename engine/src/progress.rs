@@ -22,6 +22,9 @@ pub struct Progress {
     pub queue: u64,
     /// Resident memory of the process in bytes.
     pub rss_bytes: u64,
+    /// The search has dropped its records for the `eventually` pass (past
+    /// [`Options::records_memory`]): the pass will generate successors itself.
+    pub pass_records_dropped: bool,
     /// The unique-state bound, if any (for a progress bar).
     pub max_states: u64,
     /// While the `eventually` pass runs (after the search): the depth it
@@ -55,6 +58,8 @@ pub(crate) struct Counters {
     /// [`Options::records_memory`] (0: it has not): the searches then drop
     /// their records for the `eventually` pass.
     records_dropped_at: AtomicU64,
+    /// The search records for the `eventually` pass (set before it starts).
+    recording: AtomicBool,
 }
 
 impl Counters {
@@ -71,7 +76,14 @@ impl Counters {
             excused_ms: AtomicU64::new(0),
             rss_stop: std::sync::Mutex::new(None),
             records_dropped_at: AtomicU64::new(0),
+            recording: AtomicBool::new(false),
         }
+    }
+
+    /// Says the search records for the `eventually` pass: the monitor then
+    /// watches [`Options::records_memory`].
+    pub fn recording(&self) {
+        self.recording.store(true, Ordering::Relaxed);
     }
 
     /// Tells the searches to drop their records for the `eventually` pass,
@@ -187,7 +199,10 @@ pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, 
                     }
                     // Records for the pass are a speed-up, never worth a
                     // memory stop: past their limit the searches drop them.
-                    if opts.records_memory > 0 && rss > opts.records_memory {
+                    if opts.records_memory > 0
+                        && rss > opts.records_memory
+                        && counters.recording.load(Ordering::Relaxed)
+                    {
                         counters.drop_records(rss);
                     }
                 }
@@ -201,6 +216,7 @@ pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, 
                             depth: counters.depth.load(Ordering::Relaxed),
                             queue: counters.queue.load(Ordering::Relaxed),
                             rss_bytes: crate::memory::current_rss(),
+                            pass_records_dropped: counters.records_dropped(),
                             max_states: opts.max_states,
                             eventually_pass: match counters.live_depth.load(Ordering::Relaxed) {
                                 0 => None,

@@ -577,6 +577,22 @@ fn the_eventually_pass_reads_the_searchs_records_unless_told_not_to() {
     assert!(text(&["--pass-records-memory", "0"]).contains("states, on the search's records)"), "0: never dropped");
     let dropped = text(&["--pass-records-memory", "1KiB"]);
     assert!(dropped.contains("records for the eventually pass dropped at "), "{dropped}");
+    // The progress lines say so too.
+    let o = krepis(&[
+        "check",
+        "cluster",
+        "--strategy",
+        "dfs",
+        "--max-depth",
+        "100",
+        "--keep-going",
+        "--time-limit",
+        "1.5",
+        "--pass-records-memory",
+        "1KiB",
+    ]);
+    let progress: Vec<String> = stderr(&o).lines().filter(|l| l.contains("states (")).map(str::to_string).collect();
+    assert!(!progress.is_empty() && progress.iter().all(|l| l.contains("(pass records dropped)")), "{progress:?}");
     let o = krepis(&["check", "replicaset-scale", "--pass-records-memory", "lots"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("'lots' is not a size"), "{}", stderr(&o));
