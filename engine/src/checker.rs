@@ -64,12 +64,13 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let mut unreduced_chain = vec![false; props.len()];
     let mut leftovers = Vec::new();
     let mut recorded = Vec::new();
-    // Whether BFS keeps records for the `eventually` pass (of `Reduction::of`'s states).
+    // Whether the search keeps records for the `eventually` pass (of
+    // `Reduction::of`'s states): false again if it drops them.
     let mut recording = eventually::Recording::of(model, &props, opts).is_some();
     // The process's memory when the search dropped its records (0: it did not).
     let mut records_dropped_bytes = 0;
     if recording {
-        counters.recording();
+        counters.will_record();
     }
     if recording && opts.records_memory > 0 {
         // Past the records' limit already: none are kept (the monitor
@@ -172,13 +173,7 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     // A run that kept records for the pass may fit without them.
     let mut error = counters
         .rss_stop_message()
-        .map(|m| {
-            if recording && records_dropped_bytes == 0 {
-                format!("{m}, or pass --no-pass-records (the eventually pass's records)")
-            } else {
-                m
-            }
-        })
+        .map(|m| if recording { format!("{m}, or pass --no-pass-records (the eventually pass's records)") } else { m })
         .or_else(|| outcome.error.clone());
     let mut traces = Vec::with_capacity(props.len());
     let mut reports = Vec::with_capacity(props.len());

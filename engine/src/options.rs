@@ -113,6 +113,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
+        let ram = crate::memory::total_ram();
         Options {
             strategy: Strategy::Bfs,
             threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -120,7 +121,7 @@ impl Default for Options {
             time_limit: None,
             max_states: 0,
             memory: crate::memory::default_budget(),
-            rss_limit: crate::memory::total_ram() / 100 * 85,
+            rss_limit: ram / 100 * 85,
             symmetry: true,
             seed: 0,
             walks: 1000,
@@ -132,7 +133,7 @@ impl Default for Options {
             progress: None,
             progress_interval: Duration::from_secs(1),
             record_for_pass: true,
-            records_memory: crate::memory::total_ram() / 200 * 85,
+            records_memory: ram / 200 * 85,
             properties: None,
         }
     }

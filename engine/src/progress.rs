@@ -82,7 +82,7 @@ impl Counters {
 
     /// Says the search records for the `eventually` pass: the monitor then
     /// watches [`Options::records_memory`].
-    pub fn recording(&self) {
+    pub fn will_record(&self) {
         self.recording.store(true, Ordering::Relaxed);
     }
 
