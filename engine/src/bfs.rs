@@ -149,6 +149,9 @@ struct Coord<S> {
     max_branching: usize,
     /// Expansions recorded for the `eventually` pass, one part per thread and phase.
     recorded: Vec<Recorder>,
+    /// New states of the level being found that were checked and let go
+    /// ([`thins`]).
+    thinned: u64,
 }
 
 type Pending<S> = (Fingerprint, Fingerprint, S);
@@ -175,6 +178,21 @@ struct Shared<'a, M: Model> {
     save_due: AtomicBool,
     /// What to record for the `eventually` pass (`None`: nothing).
     record: Option<Recording>,
+    /// The level at the depth bound keeps only the states the `eventually`
+    /// pass may expand ([`thins`]): the run has a bound and no checkpoint
+    /// that a deeper run could resume.
+    thin_last: bool,
+}
+
+/// Whether the level found by expanding the level at `depth` keeps only the
+/// states the `eventually` pass may expand: it is the last one under the
+/// depth bound, which BFS checks but never expands, and no checkpoint that
+/// a deeper run could resume is asked for. Its other states are checked
+/// and let go at once (on `cluster` a level holds about ten times the
+/// states of the one before, so the last one was most of a bounded run's
+/// memory).
+fn thins<M: Model>(shared: &Shared<'_, M>, depth: u64) -> bool {
+    shared.thin_last && depth + 1 == shared.opts.max_depth
 }
 
 /// The leader's own state, touched only between barriers.
@@ -205,6 +223,8 @@ struct Buffers<M: Model> {
     log: LogBuffer,
     /// Expansions recorded for the `eventually` pass in this phase.
     rec: Recorder,
+    /// New states checked and let go in this phase ([`thins`]).
+    thinned: u64,
 }
 
 impl<M: Model> Buffers<M> {
@@ -217,6 +237,7 @@ impl<M: Model> Buffers<M> {
             hits: Hits::new(props),
             log: LogBuffer::new(),
             rec: Recorder::default(),
+            thinned: 0,
         }
     }
 
@@ -237,6 +258,7 @@ impl<M: Model> Buffers<M> {
         } else if !self.rec.is_empty() {
             c.recorded.push(std::mem::take(&mut self.rec));
         }
+        c.thinned += std::mem::take(&mut self.thinned);
         c.hits.merge(&self.hits);
         self.hits.clear();
         c.max_branching = c.max_branching.max(branching);
@@ -285,12 +307,16 @@ pub(crate) fn run<M: Model>(
             unstored: Vec::new(),
             max_branching: 1,
             recorded: Vec::new(),
+            thinned: 0,
         }),
         grow: AtomicBool::new(false),
         started: std::time::Instant::now(),
         save_at_ms: AtomicU64::new(next_save_ms(opts, 0)),
         save_due: AtomicBool::new(false),
         record: Recording::of(model, props, opts),
+        thin_last: opts.max_depth > 0
+            && opts.checkpoint_every.is_none()
+            && !opts.checkpoint.as_ref().is_some_and(|c| c.any_stop),
     };
 
     let start = match &opts.resume {
@@ -512,8 +538,8 @@ fn worker<M: Model>(shared: &Shared<'_, M>, mut leader: Option<&mut Leader<M>>) 
         let task = lock(&shared.coord).task.clone();
         match task {
             Task::Done => return,
-            Task::Expand { frontier, table, mark, .. } => {
-                let branching = expand(shared, &frontier, &table, mark, &mut bufs);
+            Task::Expand { frontier, table, depth, mark } => {
+                let branching = expand(shared, &frontier, &table, depth, mark, &mut bufs);
                 bufs.hand_over(shared, branching);
             }
             Task::Rehash { old, new, cursor } => loop {
@@ -540,10 +566,12 @@ fn expand<M: Model>(
     shared: &Shared<'_, M>,
     frontier: &Frontier<M::State>,
     table: &VisitedSet,
+    depth: u64,
     mark: u64,
     bufs: &mut Buffers<M>,
 ) -> usize {
-    let Buffers { out, succ, pending, unstored, hits, log, rec } = bufs;
+    let Buffers { out, succ, pending, unstored, hits, log, rec, thinned } = bufs;
+    let thin = thins(shared, depth);
     let model = shared.model;
     let symmetry = shared.opts.symmetry;
     let mut map = GroupMap::IDENTITY;
@@ -590,6 +618,12 @@ fn expand<M: Model>(
                             append_log(shared, log);
                         }
                         hits.check(model, shared.props, &next, nfp, |i| shared.live[i].load(Ordering::Relaxed));
+                        // On the last level, only what the pass may expand
+                        // from the records is kept.
+                        if thin && !record.is_some_and(|r| r.fails_in(model, shared.props, &next)) {
+                            *thinned += 1;
+                            continue;
+                        }
                         model.keep(&mut next);
                         out.push((nfp, next));
                     }
@@ -710,6 +744,19 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     if reason == StopReason::MemoryLimit {
                         l.outcome.error = Some(full_message(unique, &table));
                     }
+                    if thins(shared, depth) {
+                        // The level being found is the last and kept in part:
+                        // a checkpoint of it could not be resumed deeper.
+                        if reason == StopReason::MemoryLimit {
+                            l.outcome.error = Some(format!(
+                                "{}; no checkpoint: the run was finding the last level under --max-depth, \
+                                 whose states it does not keep (--checkpoint FILE keeps them)",
+                                full_message(unique, &table)
+                            ));
+                        }
+                        l.stopped = Some(frontier.clone());
+                        return;
+                    }
                     save_mid_level(l, Some(reason));
                     l.stopped = Some(frontier.clone());
                 };
@@ -746,7 +793,9 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                 let next = std::mem::take(&mut c.next);
                 let hits = std::mem::replace(&mut c.hits, Hits::new(shared.props.len()));
                 let total: usize = next.iter().map(Vec::len).sum();
-                if total > 0 {
+                // States the level found, kept or not.
+                let found = total as u64 + std::mem::take(&mut c.thinned);
+                if found > 0 {
                     l.outcome.max_depth_reached = depth + 1;
                 }
                 counters.depth.store(depth + 1, Ordering::Relaxed);
@@ -755,7 +804,7 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     l.outcome.stop_reason = StopReason::Violation;
                     // Left for the caller, who frees it after the report.
                     c.next = next;
-                } else if total == 0 {
+                } else if found == 0 {
                     l.outcome.stop_reason = StopReason::Exhausted;
                 } else if shared.opts.max_depth > 0 && depth + 1 >= shared.opts.max_depth {
                     l.outcome.stop_reason = StopReason::MaxDepth;
@@ -768,8 +817,8 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                 } else if threads > 1 && total < SOLO_BELOW {
                     // Expand the small level here, then settle it like any phase.
                     let task = expansion(next, table, depth + 1, 1, branching, l.budget_slots);
-                    if let Task::Expand { frontier, table, mark, .. } = &task {
-                        let b = expand(shared, frontier, table, *mark, &mut l.solo);
+                    if let Task::Expand { frontier, table, depth, mark } = &task {
+                        let b = expand(shared, frontier, table, *depth, *mark, &mut l.solo);
                         drop(c);
                         l.solo.hand_over(shared, b);
                         c = lock(&shared.coord);
@@ -782,5 +831,104 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
             }
         }
         return;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::counting::{Counting, DropsAfter};
+    use crate::fingerprint::Fingerprint;
+
+    /// Both exhaustive searches, asked to drop their records at every
+    /// point of a run: DFS lets go of its records and of the states it kept
+    /// at the bound at its next expansion, BFS of its records (it hands
+    /// over its last level either way); neither changes what it explores.
+    #[test]
+    fn records_dropped_mid_run_leave_nothing_for_the_pass_and_the_search_unchanged() {
+        fn search(m: &DropsAfter<'_>, opts: &Options) -> (SearchOutcome, Left<u8>) {
+            match opts.strategy {
+                crate::Strategy::Dfs => crate::dfs::run(m, &m.properties(), opts, m.counters),
+                _ => run(m, &m.properties(), opts, m.counters),
+            }
+        }
+        for (strategy, threads) in [(crate::Strategy::Dfs, 1), (crate::Strategy::Bfs, 1), (crate::Strategy::Bfs, 2)] {
+            for bound in [0, 6] {
+                let opts = Options::default().strategy(strategy).max_depth(bound).keep_going(true).threads(threads);
+                // How many times the search generates successors, and what it
+                // records when never asked.
+                let counters = Counters::new();
+                let never = DropsAfter { counters: &counters, after: usize::MAX, calls: Default::default() };
+                let whole = search(&never, &opts);
+                let calls = never.calls.load(Ordering::Relaxed);
+                let unique = if bound == 0 { 21 } else { 2 * bound + 1 };
+                let expansions = |l: &Left<u8>| l.recorded.iter().map(|r| r.expansions().len()).sum::<usize>();
+                assert!(!whole.1.records_dropped && expansions(&whole.1) > 0);
+                let mut dropped = 0;
+                for after in 0..calls + 2 {
+                    let counters = Counters::new();
+                    let m = DropsAfter { counters: &counters, after, calls: Default::default() };
+                    let (outcome, left) = search(&m, &opts);
+                    let at =
+                        format!("{strategy:?}, {threads} threads, bound {bound}, dropped after {after} expansions");
+                    assert_eq!(outcome.max_depth_reached, whole.0.max_depth_reached, "{at}");
+                    assert_eq!(outcome.stop_reason, whole.0.stop_reason, "{at}");
+                    assert_eq!(counters.unique.load(Ordering::Relaxed), unique, "{at}");
+                    if left.records_dropped {
+                        dropped += 1;
+                        assert!(left.recorded.is_empty(), "{at}: records handed over");
+                        if strategy == crate::Strategy::Dfs {
+                            assert!(left.states.iter().all(Vec::is_empty), "{at}: states kept for the pass");
+                        }
+                    } else {
+                        assert_eq!(expansions(&left), expansions(&whole.1), "{at}");
+                    }
+                    if !left.records_dropped {
+                        let held = |l: &Left<u8>| l.states.iter().map(Vec::len).sum::<usize>();
+                        assert_eq!(held(&left), held(&whole.1), "{at}: states left at the bound");
+                    }
+                }
+                // DFS lets go at its next expansion, BFS at the end of the
+                // search (or before).
+                let asked = if strategy == crate::Strategy::Dfs { calls - 1 } else { calls };
+                assert_eq!(dropped, asked, "{strategy:?}, bound {bound}: the runs asked in time");
+            }
+        }
+    }
+
+    /// The level at the depth bound keeps only the states the pass may
+    /// expand (some predicate fails there, records kept), unless a
+    /// checkpoint a deeper run could resume is asked for; what the search
+    /// finds is the same either way.
+    #[test]
+    fn the_last_level_keeps_only_what_the_pass_may_expand() {
+        // (Counting cannot encode its states: the checkpoint itself fails.)
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("run.checkpoint");
+        let resumable = crate::checkpoint::CheckpointTo { path, any_stop: true, args: Vec::new() };
+        let fp = |x: u8| nonzero(Counting.fingerprint(&x));
+        // Depth 10 holds 19 and 20 (which holds "twenty").
+        let base = Options::default().max_depth(10).keep_going(true);
+        let mut periodic = base.clone();
+        periodic.checkpoint_every = Some(std::time::Duration::from_secs(3600));
+        for (opts, want, what) in [
+            (base.clone(), vec![19], "thinned"),
+            (base.clone().threads(2), vec![19], "thinned on two threads"),
+            (base.clone().record_for_pass(false), vec![], "no records: nothing for the pass"),
+            (base.clone().checkpoint(resumable), vec![19, 20], "a checkpoint a deeper run may resume"),
+            (periodic, vec![19, 20], "periodic checkpoints"),
+        ] {
+            let counters = Counters::new();
+            let (outcome, left) = run(&Counting, &Counting.properties(), &opts, &counters);
+            let mut kept: Vec<Fingerprint> = left.states.iter().flatten().map(|(f, _)| *f).collect();
+            kept.sort();
+            let mut want: Vec<Fingerprint> = want.into_iter().map(fp).collect();
+            want.sort();
+            assert_eq!(kept, want, "{what}");
+            assert_eq!(counters.unique.load(Ordering::Relaxed), 21, "{what}");
+            assert_eq!((outcome.max_depth_reached, outcome.stop_reason), (10, StopReason::MaxDepth), "{what}");
+        }
     }
 }

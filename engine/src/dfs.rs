@@ -271,25 +271,7 @@ pub(crate) fn run<M: Model>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Counts from 0 to 20 by steps of 1 or 2; eventually 20. Depth-first
-    /// (steps of 1 first) meets most numbers first deeper than their
-    /// shortest depth (x/2 rounded up), and expands them again from there.
-    struct Counting;
-
-    impl Model for Counting {
-        type State = u8;
-        type Action = u8;
-        fn init_states(&self, out: &mut Vec<u8>) {
-            out.push(0);
-        }
-        fn successors(&self, x: &u8, out: &mut Vec<(u8, u8)>) {
-            out.extend([1, 2].into_iter().filter(|d| x + d <= 20).map(|d| (d, x + d)));
-        }
-        fn properties(&self) -> Vec<Property<Self>> {
-            vec![Property::eventually("twenty", |_, x| *x == 20)]
-        }
-    }
+    use crate::counting::Counting;
 
     #[test]
     fn every_state_expanded_within_the_bound_is_recorded_once() {
@@ -320,88 +302,6 @@ mod tests {
                 left_over, at_bound,
                 "bound {bound}: the states met only at the bound, 20 (which holds) left out"
             );
-        }
-    }
-
-    /// [`Counting`], asking the search to drop its records when it
-    /// generates the successors of its `after`-th state (as the monitor
-    /// does past `Options::records_memory`).
-    struct DropsAfter<'a> {
-        counters: &'a Counters,
-        after: usize,
-        calls: std::sync::atomic::AtomicUsize,
-    }
-
-    impl Model for DropsAfter<'_> {
-        type State = u8;
-        type Action = u8;
-        fn init_states(&self, out: &mut Vec<u8>) {
-            Counting.init_states(out);
-        }
-        fn successors(&self, x: &u8, out: &mut Vec<(u8, u8)>) {
-            if self.calls.fetch_add(1, Ordering::Relaxed) == self.after {
-                self.counters.drop_records(1);
-            }
-            Counting.successors(x, out);
-        }
-        fn properties(&self) -> Vec<Property<Self>> {
-            vec![Property::eventually("twenty", |_, x| *x == 20)]
-        }
-    }
-
-    /// Both exhaustive searches, asked to drop their records at every
-    /// point of a run: DFS lets go of its records and of the states it kept
-    /// at the bound at its next expansion, BFS of its records (it hands
-    /// over its last level either way); neither changes what it explores.
-    #[test]
-    fn records_dropped_mid_run_leave_nothing_for_the_pass_and_the_search_unchanged() {
-        fn search(m: &DropsAfter<'_>, opts: &Options) -> (SearchOutcome, Left<u8>) {
-            match opts.strategy {
-                crate::Strategy::Dfs => run(m, &m.properties(), opts, m.counters),
-                _ => crate::bfs::run(m, &m.properties(), opts, m.counters),
-            }
-        }
-        for (strategy, threads) in [(crate::Strategy::Dfs, 1), (crate::Strategy::Bfs, 1), (crate::Strategy::Bfs, 2)] {
-            for bound in [0, 6] {
-                let opts = Options::default().strategy(strategy).max_depth(bound).keep_going(true).threads(threads);
-                // How many times the search generates successors, and what it
-                // records when never asked.
-                let counters = Counters::new();
-                let never = DropsAfter { counters: &counters, after: usize::MAX, calls: Default::default() };
-                let whole = search(&never, &opts);
-                let calls = never.calls.load(Ordering::Relaxed);
-                let unique = if bound == 0 { 21 } else { 2 * bound + 1 };
-                let expansions = |l: &Left<u8>| l.recorded.iter().map(|r| r.expansions().len()).sum::<usize>();
-                assert!(!whole.1.records_dropped && expansions(&whole.1) > 0);
-                let mut dropped = 0;
-                for after in 0..calls + 2 {
-                    let counters = Counters::new();
-                    let m = DropsAfter { counters: &counters, after, calls: Default::default() };
-                    let (outcome, left) = search(&m, &opts);
-                    let at =
-                        format!("{strategy:?}, {threads} threads, bound {bound}, dropped after {after} expansions");
-                    assert_eq!(outcome.max_depth_reached, whole.0.max_depth_reached, "{at}");
-                    assert_eq!(outcome.stop_reason, whole.0.stop_reason, "{at}");
-                    assert_eq!(counters.unique.load(Ordering::Relaxed), unique, "{at}");
-                    if left.records_dropped {
-                        dropped += 1;
-                        assert!(left.recorded.is_empty(), "{at}: records handed over");
-                        if strategy == crate::Strategy::Dfs {
-                            assert!(left.states.iter().all(Vec::is_empty), "{at}: states kept for the pass");
-                        }
-                    } else {
-                        assert_eq!(expansions(&left), expansions(&whole.1), "{at}");
-                    }
-                    if strategy == crate::Strategy::Bfs || !left.records_dropped {
-                        let held = |l: &Left<u8>| l.states.iter().map(Vec::len).sum::<usize>();
-                        assert_eq!(held(&left), held(&whole.1), "{at}: states left at the bound");
-                    }
-                }
-                // DFS lets go at its next expansion, BFS at the end of the
-                // search (or before).
-                let asked = if strategy == crate::Strategy::Dfs { calls - 1 } else { calls };
-                assert_eq!(dropped, asked, "{strategy:?}, bound {bound}: the runs asked in time");
-            }
         }
     }
 }

@@ -44,6 +44,8 @@
 mod bfs;
 mod checker;
 pub mod checkpoint;
+#[cfg(test)]
+mod counting;
 mod dfs;
 mod eventually;
 pub mod fingerprint;
