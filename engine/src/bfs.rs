@@ -182,6 +182,11 @@ struct Shared<'a, M: Model> {
     /// pass may expand ([`thins`]): the run has a bound and no checkpoint
     /// that a deeper run could resume.
     thin_last: bool,
+    /// A thread that finds a violation of an `always` property keeps no
+    /// more states of the level it is finding: the run stops at the end of
+    /// the level it is expanding (no `keep_going`, and no checkpoint that
+    /// a run going on could resume).
+    thin_after_violation: bool,
 }
 
 /// Whether the level found by expanding the level at `depth` keeps only the
@@ -223,8 +228,11 @@ struct Buffers<M: Model> {
     log: LogBuffer,
     /// Expansions recorded for the `eventually` pass in this phase.
     rec: Recorder,
-    /// New states checked and let go in this phase ([`thins`]).
+    /// New states checked and let go in this phase ([`thins`], or after
+    /// a violation: `violated`).
     thinned: u64,
+    /// This thread found a violation of an `always` property in this phase.
+    violated: bool,
 }
 
 impl<M: Model> Buffers<M> {
@@ -238,6 +246,7 @@ impl<M: Model> Buffers<M> {
             log: LogBuffer::new(),
             rec: Recorder::default(),
             thinned: 0,
+            violated: false,
         }
     }
 
@@ -259,6 +268,7 @@ impl<M: Model> Buffers<M> {
             c.recorded.push(std::mem::take(&mut self.rec));
         }
         c.thinned += std::mem::take(&mut self.thinned);
+        self.violated = false;
         c.hits.merge(&self.hits);
         self.hits.clear();
         c.max_branching = c.max_branching.max(branching);
@@ -292,6 +302,9 @@ pub(crate) fn run<M: Model>(
             return (outcome, Left::nothing());
         }
     };
+    // A checkpoint whose levels a run going on (deeper, or past a
+    // violation) could expand: levels are kept whole.
+    let resumable = opts.checkpoint_every.is_some() || opts.checkpoint.as_ref().is_some_and(|c| c.any_stop);
     let shared = Shared {
         model,
         props,
@@ -314,9 +327,8 @@ pub(crate) fn run<M: Model>(
         save_at_ms: AtomicU64::new(next_save_ms(opts, 0)),
         save_due: AtomicBool::new(false),
         record: Recording::of(model, props, opts),
-        thin_last: opts.max_depth > 0
-            && opts.checkpoint_every.is_none()
-            && !opts.checkpoint.as_ref().is_some_and(|c| c.any_stop),
+        thin_last: opts.max_depth > 0 && !resumable,
+        thin_after_violation: !opts.keep_going && !resumable,
     };
 
     let start = match &opts.resume {
@@ -570,7 +582,7 @@ fn expand<M: Model>(
     mark: u64,
     bufs: &mut Buffers<M>,
 ) -> usize {
-    let Buffers { out, succ, pending, unstored, hits, log, rec, thinned } = bufs;
+    let Buffers { out, succ, pending, unstored, hits, log, rec, thinned, violated } = bufs;
     let thin = thins(shared, depth);
     let model = shared.model;
     let symmetry = shared.opts.symmetry;
@@ -617,10 +629,12 @@ fn expand<M: Model>(
                         if log.push(nfp, parent) {
                             append_log(shared, log);
                         }
-                        hits.check(model, shared.props, &next, nfp, |i| shared.live[i].load(Ordering::Relaxed));
+                        let live = |i: usize| shared.live[i].load(Ordering::Relaxed);
+                        *violated |= hits.check(model, shared.props, &next, nfp, live) && shared.thin_after_violation;
                         // On the last level, only what the pass may expand
-                        // from the records is kept.
-                        if thin && !record.is_some_and(|r| r.fails_in(model, shared.props, &next)) {
+                        // from the records is kept; after a violation,
+                        // nothing (the run stops when this level is done).
+                        if *violated || thin && !record.is_some_and(|r| r.fails_in(model, shared.props, &next)) {
                             *thinned += 1;
                             continue;
                         }
@@ -730,6 +744,8 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
             }
             Task::Expand { frontier, table, depth, mark } => {
                 let unique = counters.unique.load(Ordering::Relaxed);
+                // New states of the level so far not kept.
+                let thinned = c.thinned;
                 // Saves the level as it stands: its unclaimed chunks, the next
                 // level so far (`None`: a periodic save; the level goes on).
                 let save_mid_level = |l: &mut Leader<M>, reason: Option<StopReason>| {
@@ -744,13 +760,14 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                     if reason == StopReason::MemoryLimit {
                         l.outcome.error = Some(full_message(unique, &table));
                     }
-                    if thins(shared, depth) {
-                        // The level being found is the last and kept in part:
-                        // a checkpoint of it could not be resumed deeper.
+                    if thins(shared, depth) || thinned > 0 {
+                        // The level being found is kept in part (the last,
+                        // or after a violation): a checkpoint of it could
+                        // not be resumed.
                         if reason == StopReason::MemoryLimit {
                             l.outcome.error = Some(format!(
-                                "{}; no checkpoint: the run was finding the last level under --max-depth, \
-                                 whose states it does not keep (--checkpoint FILE keeps them)",
+                                "{}; no checkpoint: the run was finding a level it does not keep whole (the \
+                                 last under --max-depth, or one after a violation; --checkpoint FILE keeps them)",
                                 full_message(unique, &table)
                             ));
                         }
@@ -839,7 +856,7 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::counting::{Counting, DropsAfter};
+    use crate::counting::{Counting, DropsAfter, UnderNine};
     use crate::fingerprint::Fingerprint;
 
     /// Both exhaustive searches, asked to drop their records at every
@@ -929,6 +946,43 @@ mod tests {
             assert_eq!(kept, want, "{what}");
             assert_eq!(counters.unique.load(Ordering::Relaxed), 21, "{what}");
             assert_eq!((outcome.max_depth_reached, outcome.stop_reason), (10, StopReason::MaxDepth), "{what}");
+        }
+    }
+
+    /// A run that stops at a violation keeps no state found after it in
+    /// the level it ends with, unless `keep_going` or a resumable
+    /// checkpoint asks for the level whole; it finds and reports the same.
+    #[test]
+    fn a_level_after_a_violation_keeps_no_more_states() {
+        for threads in [1, 2] {
+            let base = Options::default().threads(threads);
+            let mut periodic = base.clone();
+            periodic.checkpoint_every = Some(std::time::Duration::from_secs(3600));
+            let mut found = Vec::new();
+            for (opts, whole) in [(base.clone(), false), (base.clone().keep_going(true), true), (periodic, true)] {
+                let counters = Counters::new();
+                let (outcome, left) = run(&UnderNine, &UnderNine.properties(), &opts, &counters);
+                let kept: usize = left.states.iter().map(Vec::len).sum();
+                let at = format!("{threads} threads, keep going {}, whole {whole}", opts.keep_going);
+                if opts.keep_going {
+                    assert_eq!(outcome.stop_reason, StopReason::Exhausted, "{at}");
+                    continue;
+                }
+                // The level at depth 5 holds 9 and 10: both kept, or neither
+                // (on two threads one may come before the other's violation).
+                assert_eq!(kept == 2, whole, "{at}: {kept} kept");
+                assert!(whole || kept < 2, "{at}");
+                found.push((
+                    outcome.stop_reason,
+                    outcome.max_depth_reached,
+                    outcome.decided[0],
+                    counters.unique.load(Ordering::Relaxed),
+                ));
+            }
+            // Both break it: the smaller fingerprint decides.
+            let first = nonzero(UnderNine.fingerprint(&9)).min(nonzero(UnderNine.fingerprint(&10)));
+            let want = (StopReason::Violation, 5, Some(first), 11);
+            assert!(found.iter().all(|f| *f == want), "{threads} threads: {found:?}");
         }
     }
 }

@@ -49,3 +49,21 @@ impl Model for DropsAfter<'_> {
         vec![Property::eventually("twenty", |_, x| *x == 20)]
     }
 }
+
+/// [`Counting`] with one `always` property, broken first at 9 (depth 5,
+/// as 10).
+pub(crate) struct UnderNine;
+
+impl Model for UnderNine {
+    type State = u8;
+    type Action = u8;
+    fn init_states(&self, out: &mut Vec<u8>) {
+        Counting.init_states(out);
+    }
+    fn successors(&self, x: &u8, out: &mut Vec<(u8, u8)>) {
+        Counting.successors(x, out);
+    }
+    fn properties(&self) -> Vec<Property<Self>> {
+        vec![Property::always("under-nine", |_, x| *x < 9)]
+    }
+}

@@ -22,7 +22,8 @@ impl Hits {
     }
 
     /// Checks the `always` and `sometimes` properties for which `live(i)` holds
-    /// on `state` and records `fp` for those it decides.
+    /// on `state` and records `fp` for those it decides; true if it violates
+    /// such an `always` property.
     #[inline]
     pub fn check<M: Model>(
         &mut self,
@@ -31,7 +32,8 @@ impl Hits {
         state: &M::State,
         fp: Fingerprint,
         live: impl Fn(usize) -> bool,
-    ) {
+    ) -> bool {
+        let mut violates = false;
         for (i, p) in props.iter().enumerate() {
             let decides = match p.kind {
                 Kind::Always => live(i) && !(p.check)(model, state),
@@ -39,9 +41,11 @@ impl Hits {
                 Kind::Eventually => false,
             };
             if decides {
+                violates |= p.kind == Kind::Always;
                 self.record(i, fp);
             }
         }
+        violates
     }
 
     /// Like [`Hits::check`] for the properties not decided yet in `self`: the
