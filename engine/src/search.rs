@@ -108,7 +108,7 @@ pub(crate) struct Chain {
     /// How a walk went (simulation): the trace is rebuilt by taking these
     /// steps again instead of searching each state's successors.
     pub walked: Option<Walked>,
-    /// Per step after the first, the fairness group ([`Model::fairness`](crate::Model::fairness),
+    /// Per step after the first, the fairness group ([`Model::fairness`],
     /// `u8::MAX` for none) its action must have, or [`ANY_GROUP`]: an
     /// `eventually` lasso's loop must take the steps that make it fair,
     /// not another action between the same two states.
@@ -119,7 +119,7 @@ pub(crate) struct Chain {
 pub(crate) const ANY_GROUP: u8 = u8::MAX - 1;
 
 /// The steps of a simulation walk: the index of its initial state (in
-/// [`Model::init_states`](crate::Model::init_states) order) and one entry
+/// [`Model::init_states`] order) and one entry
 /// per step.
 #[derive(Clone, Debug)]
 pub(crate) struct Walked {
@@ -130,9 +130,9 @@ pub(crate) struct Walked {
 /// One step of a walk.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Taken {
-    /// The choice taken ([`Model::take`](crate::Model::take)).
+    /// The choice taken ([`Model::take`]).
     Choice(crate::model::Choice),
-    /// The index of the successor taken ([`Model::successors`](crate::Model::successors)).
+    /// The index of the successor taken ([`Model::successors`]).
     Successor(usize),
 }
 
