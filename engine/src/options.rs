@@ -70,6 +70,13 @@ pub struct Options {
     /// report is still produced, marked incomplete with reason `interrupted`.
     pub cancel: Arc<AtomicBool>,
     /// Where to save a checkpoint when a BFS run stops early, if anywhere.
+    /// One that saves on any stop ([`CheckpointTo::any_stop`]), like
+    /// [`Options::checkpoint_every`], makes BFS keep every level whole, so
+    /// that a deeper run (or one going on past a violation) can resume it;
+    /// otherwise the level at the depth bound keeps only the states the
+    /// `eventually` pass may expand, and a thread that finds a violation
+    /// of an `always` property keeps no more states of the level it is
+    /// finding (the run stops after the level it is expanding).
     pub checkpoint: Option<CheckpointTo>,
     /// Also save a checkpoint this often while the run goes on (BFS, with
     /// [`Options::checkpoint`]), so that a crash or a kill loses at most
@@ -89,8 +96,8 @@ pub struct Options {
     /// same either way; recording costs 12 bytes per such edge while the
     /// run lasts, also when it stops before the pass (a violation, a limit).
     /// Under a depth bound DFS also keeps the states it met only at the
-    /// bound in which some predicate fails, for the pass to expand (BFS
-    /// holds its last level anyway). Past [`Options::records_memory`] they
+    /// bound in which some predicate fails, for the pass to expand (as BFS
+    /// keeps those of its last level). Past [`Options::records_memory`] they
     /// drop what they recorded and record no more.
     pub record_for_pass: bool,
     /// Resident memory of the process past which BFS and DFS drop what they
