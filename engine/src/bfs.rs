@@ -765,11 +765,10 @@ fn decide<M: Model>(shared: &Shared<'_, M>, l: &mut Leader<M>) {
                         // or after a violation): a checkpoint of it could
                         // not be resumed.
                         if reason == StopReason::MemoryLimit {
-                            l.outcome.error = Some(format!(
-                                "{}; no checkpoint: the run was finding a level it does not keep whole (the \
-                                 last under --max-depth, or one after a violation; --checkpoint FILE keeps them)",
-                                full_message(unique, &table)
-                            ));
+                            l.outcome.no_checkpoint = Some(
+                                "no checkpoint: the run was finding a level it does not keep whole (the last \
+                                 under --max-depth, or one after a violation; --checkpoint FILE keeps them)",
+                            );
                         }
                         l.stopped = Some(frontier.clone());
                         return;

@@ -174,7 +174,11 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let mut error = counters
         .rss_stop_message()
         .map(|m| if recording { format!("{m}, or pass --no-pass-records (the eventually pass's records)") } else { m })
-        .or_else(|| outcome.error.clone());
+        .or_else(|| outcome.error.clone())
+        .map(|e| match outcome.no_checkpoint {
+            Some(why) => format!("{e}; {why}"),
+            None => e,
+        });
     let mut traces = Vec::with_capacity(props.len());
     let mut reports = Vec::with_capacity(props.len());
     for (i, p) in props.iter().enumerate() {

@@ -153,6 +153,8 @@ pub(crate) struct SearchOutcome {
     pub walks: Option<u64>,
     /// The checkpoint written when the run stopped, if one was.
     pub checkpoint: Option<std::path::PathBuf>,
+    /// Why a run stopped for memory saved no checkpoint, if it did not.
+    pub no_checkpoint: Option<&'static str>,
     /// Seconds spent writing checkpoints (periodic saves included).
     pub checkpoint_s: f64,
     /// Unique states the run started with (resumed from a checkpoint).
@@ -173,6 +175,7 @@ impl SearchOutcome {
             chains: vec![None; n],
             walks: None,
             checkpoint: None,
+            no_checkpoint: None,
             checkpoint_s: 0.0,
             resumed: 0,
             resume_s: 0.0,

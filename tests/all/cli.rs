@@ -119,6 +119,23 @@ fn memory_exhaustion_exits_3_with_a_message_and_a_checkpoint() {
     assert!(stderr(&o).contains(to_continue), "{}", stderr(&o));
 }
 
+/// A run that fills --memory while finding the level at its depth bound,
+/// which BFS keeps only in part, saves no checkpoint (a deeper run could
+/// not resume it) and says why; one level deeper it saves one.
+#[test]
+fn memory_exhaustion_on_the_last_level_saves_no_checkpoint_and_says_why() {
+    // puzzle8 fills 1 MiB of visited set at 118,792 states, while finding depth 24.
+    let (o, dir) = krepis_in(&["check", "puzzle8", "-q", "--memory", "1MiB", "--max-depth", "24", "--threads", "2"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("visited set is full"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no checkpoint: the run was finding a level it does not keep whole"), "{}", stderr(&o));
+    assert!(!dir.path().join("krepis.checkpoint").exists());
+    let (o, dir) = krepis_in(&["check", "puzzle8", "-q", "--memory", "1MiB", "--max-depth", "25", "--threads", "2"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(!stderr(&o).contains("no checkpoint"), "{}", stderr(&o));
+    assert!(dir.path().join("krepis.checkpoint").is_file());
+}
+
 #[test]
 fn a_killed_run_resumes_from_its_last_periodic_checkpoint() {
     let tmp = temp_dir();
