@@ -71,13 +71,10 @@ pub fn check<M: Model>(model: &M, opts: &Options) -> CheckResult<M> {
     let mut records_dropped_bytes = 0;
     if recording {
         counters.will_record();
-    }
-    if recording && opts.records_memory > 0 {
         // Past the records' limit already: none are kept (the monitor
         // checks again about ten times a second).
-        let rss = crate::memory::current_rss();
-        if rss > opts.records_memory {
-            counters.drop_records(rss);
+        if opts.records_memory > 0 {
+            counters.drop_records_past(crate::memory::current_rss(), opts.records_memory);
         }
     }
     let outcome = monitored(opts, &counters, start, || {

@@ -86,6 +86,15 @@ impl Counters {
         self.recording.store(true, Ordering::Relaxed);
     }
 
+    /// Tells a search that records to drop its records when the process,
+    /// holding `rss` bytes, is past `limit` ([`Options::records_memory`]; 0:
+    /// no limit).
+    pub fn drop_records_past(&self, rss: u64, limit: u64) {
+        if limit > 0 && rss > limit && self.recording.load(Ordering::Relaxed) {
+            self.drop_records(rss);
+        }
+    }
+
     /// Tells the searches to drop their records for the `eventually` pass,
     /// the process holding `rss` bytes (the first call's figure is kept).
     pub fn drop_records(&self, rss: u64) {
@@ -199,12 +208,7 @@ pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, 
                     }
                     // Records for the pass are a speed-up, never worth a
                     // memory stop: past their limit the searches drop them.
-                    if opts.records_memory > 0
-                        && rss > opts.records_memory
-                        && counters.recording.load(Ordering::Relaxed)
-                    {
-                        counters.drop_records(rss);
-                    }
+                    counters.drop_records_past(rss, opts.records_memory);
                 }
                 if now >= next_report {
                     next_report = now + opts.progress_interval;
