@@ -680,29 +680,37 @@ impl<C: Consistency> KubeModel<C> {
     /// `successors` and `krepis run`'s trace validation both take it.
     pub fn controller_step(&self, state: &KubeState<C>, i: usize, read: Revision) -> (KubeAction, KubeState<C>) {
         let c = &self.controllers[i];
-        let mut next = state.clone();
         let store = state.history.view(&read);
         let mut local = state.locals.get(i).to_local();
         let wrote = step(c, &mut local, &View { revision: &read, store: &store });
-        let outcome = wrote.as_ref().map(|op| {
-            let audited = matches!(c, Controller::StatefulSet | Controller::Deployment);
-            let before = audited.then(|| match C::WRITES_ON_VIEW {
-                true => Store::clone(&store),
-                false => next.history.base(&read).into_owned(),
-            });
-            let result = next.history.write_on_view(&read, &store, op);
-            if let (Some(before), Ok(())) = (before, &result) {
-                next.audit.record(c, op, &store, &before);
+        // The successor is built from its parts, not from a clone of the
+        // state whose history and local states it replaces (each a count
+        // added and taken off again; most states share the local states').
+        let mut audit = state.audit.clone();
+        let (history, outcome) = match &wrote {
+            None => (state.history.clone(), None),
+            Some(op) => {
+                let audited = matches!(c, Controller::StatefulSet | Controller::Deployment);
+                let before = audited.then(|| match C::WRITES_ON_VIEW {
+                    true => Store::clone(&store),
+                    false => state.history.base(&read).into_owned(),
+                });
+                let (history, result) = state.history.written_on_view(&read, &store, op);
+                if let (Some(before), Ok(())) = (before, &result) {
+                    audit.record(c, op, &store, &before);
+                }
+                (history, Some(result))
             }
-            result
-        });
-        if C::READS_NEWEST_ONLY && matches!(outcome, Some(Ok(()))) {
+        };
+        let locals = if C::READS_NEWEST_ONLY && matches!(outcome, Some(Ok(()))) {
             // The write leaves every session old: dropped now, in the one
             // new packed form, rather than by normalisation in a second.
-            next.locals.set_forgetting(i, &local, next.history.newest());
+            state.locals.with_forgetting(i, &local, history.newest())
         } else {
-            next.locals.set(i, &local);
-        }
+            state.locals.with(i, &local)
+        };
+        let next =
+            KubeState { history, locals, restarts_left: state.restarts_left, client_left: state.client_left, audit };
         (KubeAction::Step { controller: i, read, outcome }, next)
     }
 
@@ -772,9 +780,14 @@ impl<C: Consistency> KubeModel<C> {
         write: usize,
         op: &Operation,
     ) -> (KubeAction, KubeState<C>) {
-        let mut next = state.clone();
-        next.client_left = spend(next.client_left);
-        let outcome = next.history.write(max, op);
+        let (history, outcome) = state.history.written(max, op);
+        let mut next = KubeState {
+            history,
+            locals: state.locals.clone(),
+            restarts_left: state.restarts_left,
+            client_left: spend(state.client_left),
+            audit: state.audit.clone(),
+        };
         self.normalize(&mut next);
         (KubeAction::Client { write, outcome }, next)
     }
@@ -818,14 +831,19 @@ impl<C: Consistency> KubeModel<C> {
     /// its node restarts), if that can happen ([`Self::restart_effect`]).
     fn restart(&self, state: &KubeState<C>, latest: &Store, i: usize) -> Option<(KubeAction, KubeState<C>)> {
         let node_deletion = self.restart_effect(state.locals.get(i), latest, i)?;
-        let mut next = state.clone();
-        next.locals.set(i, &Local::default());
-        next.restarts_left = spend(next.restarts_left);
-        let action = match node_deletion {
+        let (history, action) = match node_deletion {
             Some(op) => {
-                KubeAction::NodeRestart { controller: i, outcome: next.history.write(&state.history.max(), &op) }
+                let (history, outcome) = state.history.written(&state.history.max(), &op);
+                (history, KubeAction::NodeRestart { controller: i, outcome })
             }
-            None => KubeAction::Restart { controller: i },
+            None => (state.history.clone(), KubeAction::Restart { controller: i }),
+        };
+        let mut next = KubeState {
+            history,
+            locals: state.locals.with(i, &Local::default()),
+            restarts_left: spend(state.restarts_left),
+            client_left: state.client_left,
+            audit: state.audit.clone(),
         };
         self.normalize(&mut next);
         Some((action, next))

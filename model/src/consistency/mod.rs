@@ -203,6 +203,24 @@ pub trait Consistency:
         self.write(read, op)
     }
 
+    /// A copy of this history with [`Self::write`] applied, and its
+    /// outcome: the history a successor holds. Default: a clone, written.
+    /// A model whose write replaces what the clone shared overrides it,
+    /// so that no count is added to the parent's parts only to be taken
+    /// off again (`scripts/refcounts`).
+    fn written(&self, read: &Revision, op: &Operation) -> (Self, Result<(), Rejection>) {
+        let mut h = self.clone();
+        let r = h.write(read, op);
+        (h, r)
+    }
+
+    /// [`Self::written`], given `view` ([`Self::write_on_view`]).
+    fn written_on_view(&self, read: &Revision, view: &Store, op: &Operation) -> (Self, Result<(), Rejection>) {
+        let mut h = self.clone();
+        let r = h.write_on_view(read, view, op);
+        (h, r)
+    }
+
     /// Drops the entries no controller can read: `sessions` are the
     /// controllers' last reads (each a read point's components, sorted, as
     /// [`Revision::components`] gives them), `resets_possible` whether some controller may

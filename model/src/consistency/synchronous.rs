@@ -133,12 +133,25 @@ impl<const FORGET: bool> Consistency for SyncHistory<FORGET> {
     /// Applies `op` to the newest state, which the result replaces (as the
     /// list's prune, which kept only the newest entry, left it: without a
     /// parent, the one it was written on being gone).
-    fn write(&mut self, _read: &Revision, op: &Operation) -> Result<(), Rejection> {
+    fn write(&mut self, read: &Revision, op: &Operation) -> Result<(), Rejection> {
+        let (written, r) = self.written(read, op);
+        *self = written;
+        r
+    }
+    /// The newest state written, made from this history's without
+    /// cloning the history first (a clone's count on the frozen store,
+    /// taken off again as the write replaces it). A rejection gives a
+    /// clone.
+    fn written(&self, _read: &Revision, op: &Operation) -> (Self, Result<(), Rejection>) {
         let rev = self.0.rev + 1;
         let mut store = Store::clone(&self.0.store);
-        apply(&mut store, op, rev)?;
-        self.0 = Entry { rev, parent: None, store: Snapshot::new(store) };
-        Ok(())
+        match apply(&mut store, op, rev) {
+            Ok(()) => (SyncHistory(Entry { rev, parent: None, store: Snapshot::new(store) }), Ok(())),
+            Err(e) => (self.clone(), Err(e)),
+        }
+    }
+    fn written_on_view(&self, read: &Revision, _view: &Store, op: &Operation) -> (Self, Result<(), Rejection>) {
+        self.written(read, op)
     }
     /// Only the newest state is ever read, and it is all the history holds.
     fn prune(&mut self, _sessions: &[Option<&[Rev]>], _resets_possible: bool) {}
@@ -196,7 +209,12 @@ mod tests {
         for (k, op) in ops.iter().enumerate() {
             let listed = list.append_on(list.last().rev, op);
             list.retain(|_| false);
+            // `written` is the history `write` makes, and leaves this one.
+            let before = sync.clone();
+            let (copy, outcome) = sync.written(&sync.max(), op);
+            assert_eq!(sync, before, "op {k}");
             let written = sync.write(&sync.max(), op);
+            assert_eq!((copy, outcome.is_ok()), (sync.clone(), written.is_ok()), "op {k}");
             assert_eq!(listed.is_ok(), written.is_ok(), "op {k}");
             assert_eq!(listed.is_ok(), k != 2, "op {k}: only the repeated join is rejected");
             assert_eq!((list.entries.len(), list.last()), (1, &sync.0), "op {k}: the newest state alone");
