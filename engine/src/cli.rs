@@ -79,7 +79,7 @@ pub struct CheckArgs {
     /// Seed of the random walks (simulation): the same seed gives the same walks.
     #[arg(long, value_name = "S", default_value = "0", value_parser = parse_count, allow_negative_numbers = true)]
     pub seed: u64,
-    /// Number of random walks (simulation; 0 = until another limit).
+    /// Number of random walks (simulation; 0 = until --time-limit or --max-states, or Ctrl-C without either).
     #[arg(long, value_name = "N", default_value = "1000", value_parser = parse_count, allow_negative_numbers = true)]
     pub walks: u64,
     /// Keep exploring after a violation, to decide every property in one run.
@@ -345,34 +345,7 @@ pub fn stop_on_ctrl_c(cancel: Arc<std::sync::atomic::AtomicBool>) {
 pub fn progress_printer() -> crate::ProgressFn {
     let tty = std::io::stderr().is_terminal();
     Arc::new(move |p: &Progress| {
-        let rate = p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-9);
-        let mut line = if let Some((depth, explored)) = p.eventually_pass {
-            format!(
-                "[{:>6.1}s] eventually pass: depth {depth}, {} states (the search found {})  mem {}",
-                p.elapsed.as_secs_f64(),
-                group(explored),
-                group(p.unique_states),
-                human_bytes(p.rss_bytes)
-            )
-        } else {
-            format!(
-                "[{:>6.1}s] {} states ({}/s)  depth {}  queue {}  mem {}",
-                p.elapsed.as_secs_f64(),
-                group(p.unique_states),
-                group(rate as u64),
-                p.depth,
-                group(p.queue),
-                human_bytes(p.rss_bytes)
-            )
-        };
-        if p.pass_records_dropped && p.eventually_pass.is_none() {
-            line.push_str("  (pass records dropped)");
-        }
-        if p.max_states > 0 && p.eventually_pass.is_none() {
-            let frac = (p.unique_states as f64 / p.max_states as f64).min(1.0);
-            let filled = (frac * 20.0) as usize;
-            line = format!("{line}  [{}{}] {:.0}%", "#".repeat(filled), ".".repeat(20 - filled), frac * 100.0);
-        }
+        let line = progress_line(p);
         let mut err = std::io::stderr().lock();
         if tty {
             let _ = write!(err, "\r\x1b[2K{line}");
@@ -381,6 +354,44 @@ pub fn progress_printer() -> crate::ProgressFn {
         }
         let _ = err.flush();
     })
+}
+
+/// One progress report as a line: states and their rate, then the BFS
+/// level and its queue, DFS's stack depth and its queue, or the walks a
+/// simulation has done (it has no queue), and memory.
+fn progress_line(p: &Progress) -> String {
+    let rate = p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-9);
+    let mut line = if let Some((depth, explored)) = p.eventually_pass {
+        format!(
+            "[{:>6.1}s] eventually pass: depth {depth}, {} states (the search found {})  mem {}",
+            p.elapsed.as_secs_f64(),
+            group(explored),
+            group(p.unique_states),
+            human_bytes(p.rss_bytes)
+        )
+    } else {
+        // A simulation's `depth` counts its walks, and it keeps no queue.
+        let where_ = match p.strategy {
+            crate::Strategy::Simulation => format!("walks {}", group(p.depth)),
+            _ => format!("depth {}  queue {}", p.depth, group(p.queue)),
+        };
+        format!(
+            "[{:>6.1}s] {} states ({}/s)  {where_}  mem {}",
+            p.elapsed.as_secs_f64(),
+            group(p.unique_states),
+            group(rate as u64),
+            human_bytes(p.rss_bytes)
+        )
+    };
+    if p.pass_records_dropped && p.eventually_pass.is_none() {
+        line.push_str("  (pass records dropped)");
+    }
+    if p.max_states > 0 && p.eventually_pass.is_none() {
+        let frac = (p.unique_states as f64 / p.max_states as f64).min(1.0);
+        let filled = (frac * 20.0) as usize;
+        line = format!("{line}  [{}{}] {:.0}%", "#".repeat(filled), ".".repeat(20 - filled), frac * 100.0);
+    }
+    line
 }
 
 /// Runs `model` as the flags say, prints the report, and returns the exit
@@ -549,6 +560,32 @@ mod tests {
     fn parse(args: &[&str]) -> Result<T, String> {
         T::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
             .map_err(|e| first_line(&e.render().to_string()))
+    }
+
+    /// The progress line names what each strategy's `depth` counts: a
+    /// simulation's is its walks (it has no queue), a search's its depth.
+    #[test]
+    fn progress_lines_say_walks_for_a_simulation_and_depth_for_a_search() {
+        let p = |strategy| Progress {
+            elapsed: Duration::from_secs(2),
+            unique_states: 4566,
+            transitions: 9000,
+            depth: 10_433_709,
+            strategy,
+            queue: 12,
+            rss_bytes: 14 << 20,
+            pass_records_dropped: false,
+            max_states: 0,
+            eventually_pass: None,
+        };
+        let sim = progress_line(&p(Strategy::Simulation));
+        assert!(sim.contains("walks 10,433,709") && !sim.contains("depth") && !sim.contains("queue"), "{sim}");
+        for s in [Strategy::Bfs, Strategy::Dfs] {
+            let line = progress_line(&p(s));
+            assert!(line.contains("depth 10433709  queue 12") && !line.contains("walks"), "{line}");
+        }
+        let pass = progress_line(&Progress { eventually_pass: Some((3, 77)), ..p(Strategy::Simulation) });
+        assert!(pass.contains("eventually pass: depth 3, 77 states (the search found 4,566)"), "{pass}");
     }
 
     #[test]

@@ -16,8 +16,11 @@ pub struct Progress {
     pub unique_states: u64,
     /// Transitions (successors generated) so far.
     pub transitions: u64,
-    /// Depth being explored (BFS level, DFS stack depth, or walks done in simulation).
+    /// Depth being explored (BFS level, DFS stack depth, or walks done in
+    /// simulation: see `strategy`).
     pub depth: u64,
+    /// The run's strategy (what `depth` and `queue` count).
+    pub strategy: crate::Strategy,
     /// States waiting to be expanded.
     pub queue: u64,
     /// Resident memory of the process in bytes.
@@ -218,6 +221,7 @@ pub(crate) fn monitored<R>(opts: &Options, counters: &Counters, start: Instant, 
                             unique_states: counters.unique.load(Ordering::Relaxed),
                             transitions: counters.transitions.load(Ordering::Relaxed),
                             depth: counters.depth.load(Ordering::Relaxed),
+                            strategy: opts.strategy,
                             queue: counters.queue.load(Ordering::Relaxed),
                             rss_bytes: crate::memory::current_rss(),
                             pass_records_dropped: counters.records_dropped(),
