@@ -25,6 +25,8 @@ use krepis_encodings::InlineVec;
 use smallvec::SmallVec;
 use triomphe::Arc;
 
+use crate::pinning::Pinning;
+
 use crate::controllers::{Local, Running};
 use crate::meta::{Name, Rev};
 use crate::revision::Revision;
@@ -46,7 +48,12 @@ const SESSION_BITS: u32 = 16;
 /// and nothing is allocated; otherwise it gets an allocation of its own,
 /// which the cache then hands out.
 #[derive(Clone)]
-pub struct Locals(Arc<Interned>);
+///
+/// The pointer is a [`Pinning`] handle: a form most states share (a
+/// successor holds its parent's, or the thread cache's copy) stops being
+/// counted once [`crate::pinning::PIN_AT`] states hold it, so copying it
+/// writes no cache line every core writes.
+pub struct Locals(Pinning<Arc<Interned>>);
 
 /// A packed form with the digest its `Hash` writes and its sessions' stamps.
 struct Interned {
@@ -65,6 +72,14 @@ struct Interned {
     /// few and shared, so it is gathered once per form. (Gathering it only
     /// when first asked for made no difference, simulation included.)
     sessions: StampSet,
+    /// Set once the form is pinned ([`Pinning`]).
+    pinned: std::sync::atomic::AtomicBool,
+}
+
+impl AsRef<std::sync::atomic::AtomicBool> for Interned {
+    fn as_ref(&self) -> &std::sync::atomic::AtomicBool {
+        &self.pinned
+    }
 }
 
 impl Interned {
@@ -457,7 +472,12 @@ fn intern(p: Packed) -> Locals {
         }
         let mut sessions = Gather::new();
         p.iter().for_each(|l| l.session.iter().for_each(|r| sessions.insert(*r)));
-        let l = Locals(Arc::new(Interned { packed: p, digest: Default::default(), sessions: sessions.finish() }));
+        let l = Locals(Pinning::new(Arc::new(Interned {
+            packed: p,
+            digest: Default::default(),
+            sessions: sessions.finish(),
+            pinned: Default::default(),
+        })));
         recent[slot] = Some(l.clone());
         l
     })

@@ -4,6 +4,9 @@
 use krepis_encodings::share;
 use triomphe::{Arc, ThinArc};
 
+use crate::pinning::Pinning;
+use std::sync::atomic::AtomicBool;
+
 use crate::meta::{Rev, Uid};
 use crate::resources::{
     ControllerRevision, Deployment, Job, Node, Object, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
@@ -36,7 +39,29 @@ use crate::thin::list_with;
 /// counts' cache lines: four of the eight lists of `stale-reads`.)
 #[derive(Clone)]
 pub struct Collection<T> {
-    items: Option<ThinArc<Header, Arc<Hashed<T>>>>,
+    items: Option<Pinning<ThinArc<Head, Arc<Hashed<T>>>>>,
+}
+
+/// What a list holds beside its objects: its [`Header`], and the flag set
+/// once the list is pinned ([`Pinning`]: a list most states share, the
+/// nodes, say, stops being counted once [`crate::pinning::PIN_AT`] stores
+/// hold it, so that a write, which copies its store's list pointers, writes
+/// no count every core writes).
+struct Head {
+    h: Header,
+    pinned: AtomicBool,
+}
+
+impl Head {
+    fn new(h: Header) -> Self {
+        Head { h, pinned: AtomicBool::new(false) }
+    }
+}
+
+impl AsRef<AtomicBool> for Head {
+    fn as_ref(&self) -> &AtomicBool {
+        &self.pinned
+    }
 }
 
 // No list is the null pointer: a collection stays one pointer.
@@ -171,13 +196,13 @@ impl<T: Stamps> Collection<T> {
         if len == 0 {
             return Collection { items: None };
         }
-        let mut items = list_with(Header::default(), it, len);
+        let mut items = list_with(Head::new(Header::default()), it, len);
         items.with_arc_mut(|list| {
             if let Some(list) = Arc::get_mut(list) {
-                *list.header_mut() = Self::header_of(list.slice());
+                list.header_mut().h = Self::header_of(list.slice());
             }
         });
-        Collection { items: Some(items) }
+        Collection { items: Some(Pinning::new(items)) }
     }
 
     /// [`Self::of`], leaving the header's bitmap unset: [`Self::gather_stamps`]
@@ -186,13 +211,13 @@ impl<T: Stamps> Collection<T> {
         if len == 0 {
             return Collection { items: None };
         }
-        let mut items = list_with(Header { visit: true, ..Header::default() }, it, len);
+        let mut items = list_with(Head::new(Header { visit: true, ..Header::default() }), it, len);
         items.with_arc_mut(|list| {
             if let Some(list) = Arc::get_mut(list) {
-                list.header_mut().digest = Self::digest_of(list.slice());
+                list.header_mut().h.digest = Self::digest_of(list.slice());
             }
         });
-        Collection { items: Some(items) }
+        Collection { items: Some(Pinning::new(items)) }
     }
 
     /// The header of a list of `items`: their digest ([`Self::digest_of`])
@@ -223,7 +248,7 @@ impl<T: Stamps> Collection<T> {
         let Some(list) = &self.items else {
             return;
         };
-        let h = &list.header.header;
+        let h = &list.header.header.h;
         if h.visit {
             self.visit_stamps(&mut |r| set.insert(r));
         } else {
@@ -251,7 +276,7 @@ impl<T> Collection<T> {
     #[inline]
     fn digest(&self) -> u64 {
         let digest = match &self.items {
-            Some(l) => l.header.header.digest,
+            Some(l) => l.header.header.h.digest,
             None => empty_digest(),
         };
         debug_assert_eq!(digest, Self::digest_of(self.items()));
@@ -420,7 +445,7 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
         };
         // `top` is checked against the objects where every frozen list's
         // stamps are gathered (`gather_stamps`).
-        let h = &list.header.header;
+        let h = &list.header.header.h;
         if !h.visit && h.top < map.fixes_below() {
             return;
         }
@@ -447,25 +472,25 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
         };
         // The first is known to change; the others are visited once.
         let moved = |k: usize, o: &Hashed<T>| k == 0 || changes(o);
-        let Some(items) = &mut self.items else {
-            return;
-        };
-        let in_place = items.with_arc_mut(|list| {
-            let Some(list) = Arc::get_mut(list) else {
-                return false;
-            };
-            for (_, o) in list.slice_mut()[first..].iter_mut().enumerate().filter(|(k, o)| moved(*k, o)) {
-                match Arc::get_mut(o) {
-                    // Its body (stamps blanked) stays what it was.
-                    Some(h) => {
-                        h.value.map(map);
-                        h.digest = Hashed::digest(&h.value, h.body);
+        // A pinned list is never changed in place.
+        let in_place = self.items.as_mut().and_then(Pinning::get_mut).is_some_and(|items| {
+            items.with_arc_mut(|list| {
+                let Some(list) = Arc::get_mut(list) else {
+                    return false;
+                };
+                for (_, o) in list.slice_mut()[first..].iter_mut().enumerate().filter(|(k, o)| moved(*k, o)) {
+                    match Arc::get_mut(o) {
+                        // Its body (stamps blanked) stays what it was.
+                        Some(h) => {
+                            h.value.map(map);
+                            h.digest = Hashed::digest(&h.value, h.body);
+                        }
+                        None => *o = copy(o),
                     }
-                    None => *o = copy(o),
                 }
-            }
-            *list.header_mut() = Self::header_of(list.slice());
-            true
+                list.header_mut().h = Self::header_of(list.slice());
+                true
+            })
         });
         if in_place {
             return;
@@ -1170,6 +1195,39 @@ mod tests {
     /// object's entry may take the first's slot (about one run in a
     /// thousand: this test failed so once, 2026-11-29), which costs a copy,
     /// never a wrong one.
+    /// A list that `PIN_AT` collections hold is pinned: copies of it are
+    /// not counted, it equals, hashes and serialises as before, and a
+    /// renumbering copies it and leaves it as it was.
+    #[test]
+    fn a_pinned_list_is_shared_uncounted_and_copied_to_change() {
+        use krepis_engine::checkpoint::{postcard_decode, postcard_encode};
+        let shift = |r: Rev| if r > 4 { r - 2 } else { r };
+        let mut c = Collection::default();
+        c.put(pod("p", 7));
+        let plain = c.clone();
+        let holders: Vec<_> = (1..crate::pinning::PIN_AT).map(|_| c.clone()).collect();
+        let list = c.items.as_ref().expect("one pod");
+        assert!(list.is_pinned(), "pinned once PIN_AT collections hold it");
+        let count = ThinArc::strong_count(list);
+        let more: Vec<_> = (0..100).map(|_| c.clone()).collect();
+        assert_eq!(ThinArc::strong_count(c.items.as_ref().expect("one pod")), count, "copies are not counted");
+        drop((more, holders));
+        // Equal, hashed and serialised as the list was before pinning.
+        assert!(c == plain && c.digest() == plain.digest());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        assert!(postcard_encode(&c, &mut a) && postcard_encode(&plain, &mut b));
+        assert_eq!(a, b);
+        assert!(postcard_decode::<Collection<Pod>>(&a).is_some_and(|d| d == c));
+        // Renumbered: a copy, the pinned list left as it was.
+        let (address, mut renumbered) = (c.address(), c.clone());
+        renumbered.map_stamps(&shift);
+        let mut written = Collection::default();
+        written.put(pod("p", shift(7)));
+        assert!(renumbered == written && renumbered.digest() == written.digest());
+        assert!(renumbered.address() != address && c.address() == address && c == plain);
+        assert!(!renumbered.items.as_ref().expect("one pod").is_pinned(), "the copy counts");
+    }
+
     #[test]
     fn objects_renumbered_alike_share_one_copy() {
         let down = |r: Rev| if r > 4 { r - 2 } else { r };
