@@ -25,10 +25,9 @@ use krepis_encodings::InlineVec;
 use smallvec::SmallVec;
 use triomphe::Arc;
 
-use crate::pinning::Pinning;
-
 use crate::controllers::{Local, Running};
 use crate::meta::{Name, Rev};
+use crate::pinning::Pinning;
 use crate::revision::Revision;
 use crate::stamp_set::{Gather, StampMap, StampSet};
 
@@ -47,12 +46,12 @@ const SESSION_BITS: u32 = 16;
 /// of recent ones (`intern`): found (nearly always), the state shares it
 /// and nothing is allocated; otherwise it gets an allocation of its own,
 /// which the cache then hands out.
-#[derive(Clone)]
 ///
 /// The pointer is a [`Pinning`] handle: a form most states share (a
 /// successor holds its parent's, or the thread cache's copy) stops being
 /// counted once [`crate::pinning::PIN_AT`] states hold it, so copying it
 /// writes no cache line every core writes.
+#[derive(Clone)]
 pub struct Locals(Pinning<Arc<Interned>>);
 
 /// A packed form with the digest its `Hash` writes and its sessions' stamps.

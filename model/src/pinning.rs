@@ -27,8 +27,9 @@
 //! count stays at 2 or more, so `get_mut`-style uniqueness checks on the
 //! inner handle fail too.
 //!
-//! What it costs: one relaxed load of the flag per copy and per drop, and
-//! parts that stay alive. A part is pinned only when [`PIN_AT`] handles hold
+//! What it costs: one relaxed load of the flag per copy and per drop, a
+//! load of the count after each counted copy (1.6% more instructions on a
+//! synchronous BFS run of `cluster`), and parts that stay alive. A part is pinned only when [`PIN_AT`] handles hold
 //! it at once, so the parts pinned over a run are at most its copies divided
 //! by [`PIN_AT`] (a bound far above what runs pin: [`pinned`] counts them).
 //! Where it is incomplete: a part pinned late still has handles that count

@@ -1,13 +1,13 @@
 //! The objects of one state of the cluster: a collection per kind, each kept
 //! sorted by name with names unique, so that equal contents are equal values.
 
+use std::sync::atomic::AtomicBool;
+
 use krepis_encodings::share;
 use triomphe::{Arc, ThinArc};
 
-use crate::pinning::Pinning;
-use std::sync::atomic::AtomicBool;
-
 use crate::meta::{Rev, Uid};
+use crate::pinning::Pinning;
 use crate::resources::{
     ControllerRevision, Deployment, Job, Node, Object, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet,
 };
