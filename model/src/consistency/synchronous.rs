@@ -88,6 +88,17 @@ impl<'de, const FORGET: bool> serde::Deserialize<'de> for SyncHistory<FORGET> {
     }
 }
 
+impl<const FORGET: bool> SyncHistory<FORGET> {
+    /// The entry `op` makes, applied to the newest state (`write` and
+    /// `written` both take it; a rejection changes nothing).
+    fn entry_after(&self, op: &Operation) -> Result<Entry, Rejection> {
+        let rev = self.0.rev + 1;
+        let mut store = Store::clone(&self.0.store);
+        apply(&mut store, op, rev)?;
+        Ok(Entry { rev, parent: None, store: Snapshot::new(store) })
+    }
+}
+
 impl<const FORGET: bool> Consistency for SyncHistory<FORGET> {
     const NAME: &'static str = "synchronous";
     const RANKED: bool = true;
@@ -133,20 +144,17 @@ impl<const FORGET: bool> Consistency for SyncHistory<FORGET> {
     /// Applies `op` to the newest state, which the result replaces (as the
     /// list's prune, which kept only the newest entry, left it: without a
     /// parent, the one it was written on being gone).
-    fn write(&mut self, read: &Revision, op: &Operation) -> Result<(), Rejection> {
-        let (written, r) = self.written(read, op);
-        *self = written;
-        r
+    fn write(&mut self, _read: &Revision, op: &Operation) -> Result<(), Rejection> {
+        self.0 = self.entry_after(op)?;
+        Ok(())
     }
     /// The newest state written, made from this history's without
     /// cloning the history first (a clone's count on the frozen store,
     /// taken off again as the write replaces it). A rejection gives a
     /// clone.
     fn written(&self, _read: &Revision, op: &Operation) -> (Self, Result<(), Rejection>) {
-        let rev = self.0.rev + 1;
-        let mut store = Store::clone(&self.0.store);
-        match apply(&mut store, op, rev) {
-            Ok(()) => (SyncHistory(Entry { rev, parent: None, store: Snapshot::new(store) }), Ok(())),
+        match self.entry_after(op) {
+            Ok(e) => (SyncHistory(e), Ok(())),
             Err(e) => (self.clone(), Err(e)),
         }
     }
