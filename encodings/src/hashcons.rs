@@ -7,120 +7,93 @@
 //! states reached along different paths often hold equal parts in separate
 //! allocations, keeps one of each.
 //!
-//! The table is a lock-free concurrent hash table ([`papaya`]): looking a
-//! value up and remembering a new one take no lock and touch no counter
-//! shared by all threads (the entry count is split per CPU), so threads
-//! sharing values at once do not wait for each other however many there
-//! are; on many cores what they share is the cache lines of the slots
-//! they probe, as with the visited set's compare-and-swap per new state.
-//! It holds every value it was given until [`HashCons::clear`]; a caller
-//! clears it when the values it met have all been given to their holders
-//! (say, between two BFS levels). A cleared value's clone is dropped once
-//! no thread still inside [`HashCons::share`] can read it (epoch-based
-//! reclamation, [`seize`](https://docs.rs/seize)): most at once, the last
-//! few dozen per thread a little later, all when the table is dropped.
+//! Each thread has a table of its own (a `hashbrown` table behind a mutex
+//! only that thread takes, but for [`HashCons::clear`]), so sharing writes
+//! no memory another thread reads: no cache line moves between cores per
+//! value, however many threads share at once. The price is that equal
+//! values met first on different threads stay apart, one copy per thread
+//! that met them: sharing is within a thread. Measured on a BFS frontier
+//! (2026-11-29, causal `stale-reads` to depth 8, 6.5 M states, 2 threads),
+//! per-thread tables held 1% more than one table all threads shared (a
+//! lock-free `papaya` map before), for about 330 fewer instructions per
+//! value (the map's epoch guard, its entry allocation and its probing);
+//! see `docs/performance-log.md`.
+//!
+//! It holds every value it was given until [`HashCons::clear`], which
+//! forgets them all, on every thread, at once (their clones are dropped
+//! then); a caller clears it when the values it met have all been given to
+//! their holders (say, between two BFS levels). A clear waits for a thread
+//! inside [`HashCons::share`] to finish with its own table; it never hands
+//! out a value other than an equal one.
 
-use std::hash::{Hash, Hasher};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use papaya::{Equivalent, HashMap};
+use hashbrown::HashTable;
+use thread_local::ThreadLocal;
 
-use crate::Carried;
+/// One thread's remembered values, each with its hash.
+type Table<T> = HashTable<(u64, T)>;
 
-/// A remembered value with its hash.
-struct Keyed<T> {
-    hash: u64,
-    value: T,
+/// A table of distinct values of type `T`, one per thread that shares.
+pub struct HashCons<T: Send> {
+    tables: ThreadLocal<Mutex<Table<T>>>,
 }
 
-impl<T> Hash for Keyed<T> {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        h.write_u64(self.hash);
-    }
-}
-
-impl<T: Eq> PartialEq for Keyed<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.hash == other.hash && self.value == other.value
-    }
-}
-
-impl<T: Eq> Eq for Keyed<T> {}
-
-/// A value looked up by reference (no clone unless it is new).
-struct Probe<'a, T> {
-    hash: u64,
-    value: &'a T,
-}
-
-impl<T> Hash for Probe<'_, T> {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        h.write_u64(self.hash);
-    }
-}
-
-impl<T: Eq> Equivalent<Keyed<T>> for Probe<'_, T> {
-    fn equivalent(&self, key: &Keyed<T>) -> bool {
-        self.hash == key.hash && *self.value == key.value
-    }
-}
-
-/// A table of distinct values of type `T`, shared between threads.
-pub struct HashCons<T> {
-    map: HashMap<Keyed<T>, (), Carried>,
-}
-
-impl<T> Default for HashCons<T> {
+impl<T: Send> Default for HashCons<T> {
     fn default() -> Self {
-        HashCons { map: HashMap::builder().hasher(Carried).resize_mode(papaya::ResizeMode::Blocking).build() }
+        HashCons { tables: ThreadLocal::new() }
     }
 }
 
-impl<T: Eq + Clone + Send + Sync> HashCons<T> {
+/// A table's lock. Poisoning is ignored: a panic while a table was held
+/// leaves it consistent (values are only added whole or cleared).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<T: Eq + Clone + Send> HashCons<T> {
     /// An empty table.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// If the table holds a value equal to `value` (`hash` being the
-    /// caller's hash of it, the same for equal values), replaces `value`
-    /// by a clone of it and returns true; otherwise remembers a clone of
-    /// `value` and returns false. `value` stays equal to what it was.
-    /// Of several threads sharing equal values at once, exactly one
-    /// remembers its own; the others get its clone.
+    /// If this thread's table holds a value equal to `value` (`hash` being
+    /// the caller's hash of it, the same for equal values), replaces
+    /// `value` by a clone of it and returns true; otherwise remembers a
+    /// clone of `value` and returns false. `value` stays equal to what it
+    /// was.
     pub fn share(&self, hash: u64, value: &mut T) -> bool {
-        let map = self.map.pin();
-        let met = |value: &T| map.get_key_value(&Probe { hash, value }).map(|(k, _)| k.value.clone());
-        let found = match met(value) {
-            Some(found) => Some(found),
-            None if map.try_insert(Keyed { hash, value: value.clone() }, ()).is_ok() => None,
-            // Another thread remembered an equal value since the lookup (or
-            // a clear forgot it since, and ours is kept).
-            None => met(value),
-        };
-        match found {
-            Some(found) => {
-                *value = found;
+        let mut table = lock(self.tables.get_or_default());
+        let met = table.find(hash, |(h, v)| *h == hash && v == value).map(|(_, v)| v.clone());
+        match met {
+            Some(met) => {
+                *value = met;
                 true
             }
-            None => false,
+            None => {
+                table.insert_unique(hash, (hash, value.clone()), |(h, _)| *h);
+                false
+            }
         }
     }
 
-    /// How many distinct values the table holds.
+    /// How many values the tables hold (a value remembered on several
+    /// threads counts once per thread).
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.tables.iter().map(|t| lock(t).len()).sum()
     }
 
-    /// Whether the table holds no value.
+    /// Whether the tables hold no value.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len() == 0
     }
 
-    /// Forgets every value (their clones are dropped as the module doc
-    /// says). Safe while other threads share: a value shared during a
-    /// clear may or may not be remembered.
+    /// Forgets every value, on every thread (their clones are dropped
+    /// here). Each table keeps its capacity for the values that come next.
     pub fn clear(&self) {
-        self.map.pin().clear();
+        for t in self.tables.iter() {
+            lock(t).clear();
+        }
     }
 }
 
@@ -182,10 +155,33 @@ mod tests {
             .collect();
         assert!(values.iter().all(|a| Arc::strong_count(a) == 2));
         table.clear();
-        // One more call lets this thread's last batch of cleared entries go.
-        table.share(0, &mut Arc::new(u64::MAX));
         let held = values.iter().filter(|a| Arc::strong_count(a) > 1).count();
-        assert!(held <= 64, "{held} of 10,000 cleared values still held");
+        assert_eq!(held, 0, "{held} of 10,000 cleared values still held");
+    }
+
+    #[test]
+    fn a_clear_on_one_thread_forgets_what_every_thread_remembered() {
+        let table = HashCons::new();
+        let together = std::sync::Barrier::new(3);
+        let kept: Vec<Arc<u64>> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..3u64)
+                .map(|t| {
+                    let (table, together) = (&table, &together);
+                    s.spawn(move || {
+                        let mut a = Arc::new(t);
+                        table.share(t, &mut a);
+                        together.wait();
+                        a
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().expect("no panic")).collect()
+        });
+        assert_eq!(table.len(), 3);
+        assert!(kept.iter().all(|a| Arc::strong_count(a) == 2));
+        table.clear();
+        assert!(table.is_empty());
+        assert!(kept.iter().all(|a| Arc::strong_count(a) == 1), "every thread's clones dropped");
     }
 
     #[test]
@@ -213,28 +209,36 @@ mod tests {
     }
 
     #[test]
-    fn threads_sharing_at_once_end_with_one_copy_each() {
+    fn each_thread_ends_with_one_copy_of_each_value_it_met() {
         let table = HashCons::new();
+        // All four alive at once (a thread's table passes to a thread
+        // started after it ends).
+        let together = std::sync::Barrier::new(4);
         let values: Vec<Vec<Arc<u64>>> = std::thread::scope(|s| {
             let workers: Vec<_> = (0..4)
                 .map(|_| {
                     s.spawn(|| {
-                        (0..1000u64)
+                        let mine = (0..1000u64)
                             .map(|v| {
                                 let mut a = Arc::new(v % 100);
                                 table.share(xxhash_rust::xxh3::xxh3_64(&(v % 100).to_le_bytes()), &mut a);
                                 a
                             })
-                            .collect()
+                            .collect();
+                        together.wait();
+                        mine
                     })
                 })
                 .collect();
             workers.into_iter().map(|w| w.join().expect("no panic")).collect()
         });
-        assert_eq!(table.len(), 100);
-        let first = &values[0];
-        for v in values.iter().flatten() {
-            assert!(Arc::ptr_eq(v, &first[(**v) as usize]), "one allocation per distinct value");
+        assert_eq!(table.len(), 400, "a table per thread, each with the 100 values it met");
+        for mine in &values {
+            for v in mine {
+                assert!(Arc::ptr_eq(v, &mine[(**v) as usize]), "one allocation per distinct value a thread met");
+            }
         }
+        // Sharing is within a thread: another thread's copies stay apart.
+        assert!(!Arc::ptr_eq(&values[0][0], &values[1][0]));
     }
 }
