@@ -12,12 +12,18 @@
 //! no memory another thread reads: no cache line moves between cores per
 //! value, however many threads share at once. The price is that equal
 //! values met first on different threads stay apart, one copy per thread
-//! that met them: sharing is within a thread. Measured on a BFS frontier
-//! (2026-11-29, causal `stale-reads` to depth 8, 6.5 M states, 2 threads),
-//! per-thread tables held 1% more than one table all threads shared (a
-//! lock-free `papaya` map before), for about 330 fewer instructions per
-//! value (the map's epoch guard, its entry allocation and its probing);
-//! see `docs/performance-log.md`.
+//! that met them: sharing is within a thread, and it shares less the more
+//! threads there are. Measured on BFS frontiers (2026-11-29, `cluster` to
+//! 2 M states; `docs/performance-log.md`), against one lock-free `papaya`
+//! map all threads shared, which this replaced: 219 fewer instructions per
+//! value (causal, one thread: the map's epoch guard, its entry allocation
+//! per value and its probing), and runs 10-25% shorter on one thread and
+//! 20-40% on two (the map's entries and their deferred frees took system
+//! time, and its resizes stop every thread); peak memory per state 5-7%
+//! less on one thread (no entry per value), within 4% either way on two,
+//! and 4-7% more on eight threads (on 2 cores: monotonic session 511-515
+//! bytes against 485-496, causal 673-675 against 628-631; with no sharing
+//! at all 548 and 712).
 //!
 //! It holds every value it was given until [`HashCons::clear`], which
 //! forgets them all, on every thread, at once (their clones are dropped
