@@ -39,6 +39,10 @@ use crate::{GroupMap, Model, Options};
 const MAX_CHUNK: usize = 1024;
 /// States expanded before their successors are inserted (see `expand`).
 const PREFETCH_BATCH: usize = 8;
+/// States in one segment of a thread's new states ([`Buffers::out`]): as
+/// many as the largest chunk, so that a segment is a chunk of the next
+/// frontier as it is.
+const SEGMENT: usize = MAX_CHUNK;
 /// Levels smaller than this are expanded by the leader alone, sparing every
 /// thread two barrier waits per level (two-phase commit with 5 RMs, 17 small
 /// levels: 6 ms with 2 threads before, against 4 ms with 1).
@@ -216,8 +220,12 @@ struct Leader<M: Model> {
 
 /// A thread's expansion buffers, kept for the whole run.
 struct Buffers<M: Model> {
-    /// New states of the current phase: a segment of the next frontier.
-    out: Vec<Item<M::State>>,
+    /// New states of the current phase, in segments of at most [`SEGMENT`]
+    /// states, each allocated at that size: the next frontier's chunks.
+    /// (One vector grown by doubling copied every state again at each
+    /// doubling, took fresh memory for each larger copy, and was cut into
+    /// chunks by a further copy.)
+    out: Vec<Vec<Item<M::State>>>,
     succ: Vec<(M::Action, M::State)>,
     /// Successors waiting for insertion, their slots being prefetched.
     pending: Vec<Pending<M::State>>,
@@ -256,9 +264,7 @@ impl<M: Model> Buffers<M> {
     fn hand_over(&mut self, shared: &Shared<'_, M>, branching: usize) {
         append_log(shared, &mut self.log);
         let c = &mut *lock(&shared.coord);
-        if !self.out.is_empty() {
-            c.next.push(std::mem::take(&mut self.out));
-        }
+        c.next.extend(self.out.drain(..).filter(|seg| !seg.is_empty()));
         c.unstored.append(&mut self.unstored);
         if shared.counters.records_dropped() {
             // Past `Options::records_memory`: let every record go.
@@ -639,7 +645,14 @@ fn expand<M: Model>(
                             continue;
                         }
                         model.keep(&mut next);
-                        out.push((nfp, next));
+                        match out.last_mut() {
+                            Some(seg) if seg.len() < SEGMENT => seg.push((nfp, next)),
+                            _ => {
+                                let mut seg = Vec::with_capacity(SEGMENT);
+                                seg.push((nfp, next));
+                                out.push(seg);
+                            }
+                        }
                     }
                     Insert::Present => {}
                     Insert::Full => {
