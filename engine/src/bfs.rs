@@ -43,6 +43,10 @@ const PREFETCH_BATCH: usize = 8;
 /// many as the largest chunk, so that a segment is a chunk of the next
 /// frontier as it is.
 const SEGMENT: usize = MAX_CHUNK;
+/// Room for states in a phase's first segment, which grows by doubling up
+/// to [`SEGMENT`] (a level may hold a handful of states, and a model's
+/// states may be large); the phase's later segments are allocated whole.
+const FIRST_SEGMENT: usize = 16;
 /// Levels smaller than this are expanded by the leader alone, sparing every
 /// thread two barrier waits per level (two-phase commit with 5 RMs, 17 small
 /// levels: 6 ms with 2 threads before, against 4 ms with 1).
@@ -221,7 +225,8 @@ struct Leader<M: Model> {
 /// A thread's expansion buffers, kept for the whole run.
 struct Buffers<M: Model> {
     /// New states of the current phase, in segments of at most [`SEGMENT`]
-    /// states, each allocated at that size: the next frontier's chunks.
+    /// states, each but the first allocated at that size: the next
+    /// frontier's chunks.
     /// (One vector grown by doubling copied every state again at each
     /// doubling, took fresh memory for each larger copy, and was cut into
     /// chunks by a further copy.)
@@ -648,7 +653,8 @@ fn expand<M: Model>(
                         match out.last_mut() {
                             Some(seg) if seg.len() < SEGMENT => seg.push((nfp, next)),
                             _ => {
-                                let mut seg = Vec::with_capacity(SEGMENT);
+                                let room = if out.is_empty() { FIRST_SEGMENT } else { SEGMENT };
+                                let mut seg = Vec::with_capacity(room);
                                 seg.push((nfp, next));
                                 out.push(seg);
                             }
