@@ -1188,13 +1188,6 @@ mod tests {
         assert!(back[0].pods.items.is_none() && back[1].nodes.items.is_none());
     }
 
-    /// Siblings that renumber an object they share the same way get one
-    /// copy of it (the thread's cache); another renumbering gets its own,
-    /// and every copy holds what renumbering it afresh gives. One object
-    /// per list: the cache is direct-mapped by address, so a second
-    /// object's entry may take the first's slot (about one run in a
-    /// thousand: this test failed so once, 2026-11-29), which costs a copy,
-    /// never a wrong one.
     /// A list that `PIN_AT` collections hold is pinned: copies of it are
     /// not counted, it equals, hashes and serialises as before, and a
     /// renumbering copies it and leaves it as it was.
@@ -1228,6 +1221,13 @@ mod tests {
         assert!(!renumbered.items.as_ref().expect("one pod").is_pinned(), "the copy counts");
     }
 
+    /// Siblings that renumber an object they share the same way get one
+    /// copy of it (the thread's cache); another renumbering gets its own,
+    /// and every copy holds what renumbering it afresh gives. One object
+    /// per list: the cache is direct-mapped by address, so a second
+    /// object's entry may take the first's slot (about one run in a
+    /// thousand: this test failed so once, 2026-11-29), which costs a copy,
+    /// never a wrong one.
     #[test]
     fn objects_renumbered_alike_share_one_copy() {
         let down = |r: Rev| if r > 4 { r - 2 } else { r };
