@@ -1,5 +1,6 @@
-//! Compact state for krepis: interned strings ([`Sym`]) and lists of
-//! string pairs ([`Pairs`]: label maps), and sharing sessions ([`share`])
+//! Compact state for krepis: interned strings ([`Sym`]), lists of
+//! string pairs ([`Pairs`]: label maps) and lists of strings ([`SymList`]:
+//! images, finalizers), and sharing sessions ([`share`])
 //! that serialise values sharing parts with each part written once, and
 //! hash-consing tables ([`HashCons`]) that keep one copy of equal values,
 //! a hasher for keys that already are hashes ([`Carried`]), short lists of
@@ -16,6 +17,8 @@ pub mod pairs;
 pub mod pext;
 mod recent;
 pub mod share;
+mod slice_table;
+pub mod sym_list;
 
 pub use carried::Carried;
 pub use hashcons::HashCons;
@@ -24,3 +27,4 @@ pub use intern::Sym;
 pub use layout::{Field, Layout, LayoutBuilder};
 pub use pairs::Pairs;
 pub use pext::Pext;
+pub use sym_list::SymList;

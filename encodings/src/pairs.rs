@@ -23,15 +23,12 @@
 //! list is met; copying, comparing and reading take no lock. Lists being
 //! built ([`Pairs::with`], [`Pairs::without`]) are gathered on the stack.
 
+use crate::recent::{recent, Slots};
+use crate::slice_table::SliceTable;
+use crate::Sym;
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::{OnceLock, RwLock};
-
-use hashbrown::HashMap;
-
-use crate::recent::{recent, Slots};
-use crate::Sym;
 
 /// One symbol pair: a key and its value.
 pub type Pair = (Sym, Sym);
@@ -52,12 +49,7 @@ struct Entry {
 static EMPTY: Entry = Entry { list: &[], digest: 0 };
 
 /// Every list made so far, by contents.
-type Table = HashMap<&'static [Pair], &'static Entry>;
-
-fn table() -> &'static RwLock<Table> {
-    static TABLE: OnceLock<RwLock<Table>> = OnceLock::new();
-    TABLE.get_or_init(Default::default)
-}
+static TABLE: SliceTable<Pair, Entry> = SliceTable::new();
 
 /// Slots of each thread's cache of recent lists (direct-mapped by hash).
 const RECENT: usize = 256;
@@ -85,19 +77,7 @@ impl Pairs {
     /// The list of `pairs` in the table of every thread, made if it is not
     /// there.
     fn from_table(pairs: &[Pair]) -> Pairs {
-        // A poisoned lock only means another thread panicked while inserting;
-        // the table itself is still consistent (inserts are single calls).
-        if let Some(p) = table().read().unwrap_or_else(|p| p.into_inner()).get(pairs) {
-            return Pairs(p);
-        }
-        let mut map = table().write().unwrap_or_else(|p| p.into_inner());
-        if let Some(p) = map.get(pairs) {
-            return Pairs(p);
-        }
-        let list: &'static [Pair] = Box::leak(pairs.to_vec().into_boxed_slice());
-        let entry: &'static Entry = Box::leak(Box::new(Entry { list, digest: Self::digest_of(list) }));
-        map.insert(list, entry);
-        Pairs(entry)
+        Pairs(TABLE.get_or_make(pairs, |list| Entry { list, digest: Self::digest_of(list) }))
     }
 
     /// xxh3 of the length and each symbol's digest, in order (never 0, the

@@ -344,7 +344,7 @@ mod tests {
             meta: Meta::named(n),
             spec: PodSpec {
                 node_name: None,
-                images: krepis_encodings::inline_vec![name("img")],
+                images: krepis_encodings::SymList::new(&[name("img")]),
                 run_to_completion: false,
             },
             phase: Phase::Pending,

@@ -593,11 +593,11 @@ impl Offer<'_> {
 fn offer_client_writes(latest: &Store, perturbations: Perturbations, o: &mut Offer) {
     let steps = |r: u32| [Some(r + 1), r.checked_sub(1)].into_iter().flatten();
     let bumped = |images: &[Name]| -> crate::meta::Names {
-        let mut v: crate::meta::Names = images.iter().cloned().collect();
+        let mut v: smallvec::SmallVec<[Name; 4]> = images.into();
         if let Some(first) = v.first_mut() {
             *first = crate::meta::name_joined(&[first, "1"]);
         }
-        v
+        crate::meta::Names::new(&v)
     };
     if perturbations.scale {
         for set in latest.statefulsets.iter() {

@@ -77,10 +77,12 @@ pub fn name_joined(parts: &[&str]) -> Name {
     with_joined(parts, name)
 }
 
-/// A list of names (images, finalizers, claim templates): two held inline,
-/// so cloning an object allocates nothing for them. Hashes, compares and
-/// serialises as a `Vec` would (as its slice).
-pub type Names = krepis_encodings::InlineVec<Name, 2>;
+/// A list of names (images, finalizers, claim templates): an interned list
+/// ([`krepis_encodings::SymList`], 8 bytes; the two names held inline before
+/// took 24), so cloning an object copies a pointer for it and allocates
+/// nothing. Hashes, compares and serialises as a `Vec` would (as its slice),
+/// as the inline list did: fingerprints and saved files are unchanged.
+pub type Names = krepis_encodings::SymList;
 
 /// Owner references: one held inline (an object has at most one in the
 /// model's scenarios, its controller).
@@ -172,10 +174,10 @@ pub struct OwnerRef {
     pub controller: bool,
 }
 
-/// Metadata common to every object. Its lists are [`InlineVec`]s, so a
-/// derived `Clone` copies them without `SmallVec`'s generic `extend` (1.8%
-/// of a synchronous BFS run on `cluster` before: every write copies the
-/// object it changes).
+/// Metadata common to every object. Its lists are interned ([`Labels`],
+/// [`Names`]) or [`InlineVec`]s ([`Owners`]), so a derived `Clone` copies
+/// them without `SmallVec`'s generic `extend` (1.8% of a synchronous BFS
+/// run on `cluster` before: every write copies the object it changes).
 ///
 /// [`InlineVec`]: krepis_encodings::InlineVec
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -204,7 +204,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
         }
     }
     let image = |i: &Option<String>| -> crate::meta::Names {
-        krepis_encodings::inline_vec![name(i.as_deref().unwrap_or("app"))]
+        krepis_encodings::SymList::new(&[name(i.as_deref().unwrap_or("app"))])
     };
     let replicasets: Vec<ReplicaSet> = f
         .replicasets

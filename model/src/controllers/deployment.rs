@@ -247,7 +247,7 @@ fn create_new(d: &Deployment, replicas: u32, view: &View<'_>, revision: u64) -> 
             replicas,
             selector: with_hash(&d.spec.selector),
             template_labels: with_hash(&d.spec.template_labels),
-            template_images: d.spec.template_images.clone(),
+            template_images: d.spec.template_images,
         },
         status: ReplicaSetStatus::default(),
     })
@@ -429,7 +429,7 @@ mod tests {
         let mut rev = 10;
         settle(&mut s, &mut rev, pods_follow);
         let mut d = s.deployments.get("web").unwrap().clone();
-        d.spec.template_images = krepis_encodings::inline_vec![name("img2")];
+        d.spec.template_images = krepis_encodings::SymList::new(&[name("img2")]);
         rev += 1;
         apply(&mut s, &Operation::UpdateDeployment(d), rev).unwrap();
         // 25% of 4: surge 1, unavailable 1. At every point: at most 5 pods

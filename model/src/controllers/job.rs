@@ -35,7 +35,7 @@ pub fn pod_for(job: &Job) -> Pod {
     meta.owners.push(OwnerRef { kind: Kind::Job, name: job.meta.name, uid: job.meta.uid, controller: true });
     Pod {
         meta,
-        spec: PodSpec { node_name: None, images: job.spec.template_images.clone(), run_to_completion: true },
+        spec: PodSpec { node_name: None, images: job.spec.template_images, run_to_completion: true },
         phase: Phase::Pending,
         ready: false,
     }

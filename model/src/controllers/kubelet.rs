@@ -124,7 +124,7 @@ mod tests {
         assert!(held.meta.grace_zero);
         assert_eq!(run(&mut running, &s), None, "no second confirmation");
         let mut released = held.clone();
-        released.meta.finalizers.clear();
+        released.meta.finalizers = Default::default();
         crate::api::apply(&mut s, &Operation::UpdatePod(released), 11).unwrap();
         assert!(s.pods.get("job-0").is_none(), "gone once the finalizer is");
     }

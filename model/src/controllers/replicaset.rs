@@ -21,7 +21,7 @@ pub fn pod_for(rs: &ReplicaSet) -> Pod {
     meta.owners.push(owner(rs));
     Pod {
         meta,
-        spec: PodSpec { node_name: None, images: rs.spec.template_images.clone(), run_to_completion: false },
+        spec: PodSpec { node_name: None, images: rs.spec.template_images, run_to_completion: false },
         phase: Phase::Pending,
         ready: false,
     }

@@ -43,7 +43,7 @@ pub fn revision_for(set: &StatefulSet, number: u64) -> ControllerRevision {
     ControllerRevision {
         meta,
         template_labels: set.spec.template_labels.clone(),
-        template_images: set.spec.template_images.clone(),
+        template_images: set.spec.template_images,
         revision: number,
     }
 }
@@ -56,7 +56,7 @@ pub fn pod_for(set: &StatefulSet, k: u32, rev: &ControllerRevision) -> Pod {
     meta.owners.push(owner(set));
     Pod {
         meta,
-        spec: PodSpec { node_name: None, images: rev.template_images.clone(), run_to_completion: false },
+        spec: PodSpec { node_name: None, images: rev.template_images, run_to_completion: false },
         phase: Phase::Pending,
         ready: false,
     }
@@ -283,7 +283,7 @@ mod tests {
     #[test]
     fn claims_come_before_their_pod_and_stay_on_scale_down() {
         let mut set = sts("db", 1, 7);
-        set.spec.volume_claim_templates = krepis_encodings::inline_vec![name("data")];
+        set.spec.volume_claim_templates = krepis_encodings::SymList::new(&[name("data")]);
         let (mut s, _) = with_revision(&set);
         let Some(op @ Operation::CreatePvc(_)) = run(&s) else { panic!("the claim first") };
         apply(&mut s, &op, 9).unwrap();
@@ -328,7 +328,7 @@ mod tests {
             s.pods.put(ready(bound(p, "n")));
         }
         let mut changed = set.clone();
-        changed.spec.template_images = krepis_encodings::inline_vec![name("img2")];
+        changed.spec.template_images = krepis_encodings::SymList::new(&[name("img2")]);
         s.statefulsets.put(changed.clone());
         let Some(op @ Operation::CreateControllerRevision(_)) = run(&s) else { panic!("a second revision") };
         apply(&mut s, &op, 30).unwrap();

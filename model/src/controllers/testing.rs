@@ -20,7 +20,11 @@ pub fn pod(n: &str, uid: u32) -> Pod {
     meta.resource_version = uid;
     Pod {
         meta,
-        spec: PodSpec { node_name: None, images: krepis_encodings::inline_vec![name("img")], run_to_completion: false },
+        spec: PodSpec {
+            node_name: None,
+            images: krepis_encodings::SymList::new(&[name("img")]),
+            run_to_completion: false,
+        },
         phase: Phase::Pending,
         ready: false,
     }
@@ -42,10 +46,10 @@ pub fn sts(n: &str, replicas: u32, uid: u32) -> StatefulSet {
             replicas,
             selector: labels.clone(),
             template_labels: labels,
-            template_images: krepis_encodings::inline_vec![name("img")],
+            template_images: krepis_encodings::SymList::new(&[name("img")]),
             pod_management: PodManagement::OrderedReady,
             update_strategy: crate::resources::UpdateStrategy::RollingUpdate { partition: 0 },
-            volume_claim_templates: krepis_encodings::inline_vec![],
+            volume_claim_templates: krepis_encodings::SymList::empty(),
         },
         status: StatefulSetStatus::default(),
     }
@@ -62,7 +66,7 @@ pub fn rs(n: &str, replicas: u32, uid: u32) -> ReplicaSet {
             replicas,
             selector: labels.clone(),
             template_labels: labels,
-            template_images: krepis_encodings::inline_vec![name("img")],
+            template_images: krepis_encodings::SymList::new(&[name("img")]),
         },
         status: ReplicaSetStatus::default(),
     }
@@ -87,7 +91,7 @@ pub fn deployment(n: &str, replicas: u32, uid: u32) -> crate::resources::Deploym
             replicas,
             selector: labels.clone(),
             template_labels: labels,
-            template_images: krepis_encodings::inline_vec![name("img")],
+            template_images: krepis_encodings::SymList::new(&[name("img")]),
             strategy: Strategy::DEFAULT,
             paused: false,
         },
@@ -106,7 +110,7 @@ pub fn job(n: &str, parallelism: u32, completions: Option<u32>, uid: u32) -> cra
             parallelism,
             completions,
             template_labels: Labels::from_pairs(&[("job", n)]),
-            template_images: krepis_encodings::inline_vec![name("img")],
+            template_images: krepis_encodings::SymList::new(&[name("img")]),
             suspend: false,
             backoff_limit: 6,
         },

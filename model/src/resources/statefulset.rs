@@ -130,10 +130,10 @@ mod tests {
                 replicas: 1,
                 selector: Labels::default(),
                 template_labels: Labels::default(),
-                template_images: krepis_encodings::inline_vec![],
+                template_images: krepis_encodings::SymList::empty(),
                 pod_management: PodManagement::OrderedReady,
                 update_strategy: UpdateStrategy::RollingUpdate { partition: 0 },
-                volume_claim_templates: krepis_encodings::inline_vec![],
+                volume_claim_templates: krepis_encodings::SymList::empty(),
             },
             status: StatefulSetStatus::default(),
         };
