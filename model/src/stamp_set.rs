@@ -333,11 +333,11 @@ impl Gather {
         }
     }
 
-    /// Adds the stamps below 256 whose bits `low` sets (bit `r % 64` of
-    /// word `r / 64` for stamp `r`).
+    /// Adds the stamps below 64 whose bits `word` sets (bit `r` for stamp
+    /// `r`).
     #[inline]
-    pub fn union_low(&mut self, low: &[u64; LOW_WORDS]) {
-        self.low.iter_mut().zip(low).for_each(|(a, b)| *a |= b);
+    pub fn union_first_word(&mut self, word: u64) {
+        self.low[0] |= word;
     }
 
     /// Adds every stamp of `set`.
