@@ -340,15 +340,17 @@ impl<C: Consistency> KubeModel<C> {
 }
 
 /// Stamps at or above this are renumbered ([`normalize`]): stamp sets stay
-/// in their inline bitmap (256 stamps), and stamps never overflow however
-/// deep a search goes.
-const RENUMBER_AT: Rev = 240;
+/// in their inline bitmap (128 stamps: a write adds a few), and stamps
+/// never overflow however deep a search goes. It was 240 while the bitmap
+/// held 256; only ranked mode (simulation) waits for it, and walks to depth
+/// 100 on `cluster` rarely reach it.
+const RENUMBER_AT: Rev = 120;
 
 /// Drops sessions older than the newest revision where the consistency
 /// model reads only the newest state ([`Consistency::READS_NEWEST_ONLY`]);
 /// prunes the history to what can still be read; renumbers the stamps
 /// densely ([`renumber`]), or with `keep_stamps` ([`KubeModel::ranked`])
-/// only once the largest stamp reaches `RENUMBER_AT` (240). Only the
+/// only once the largest stamp reaches `RENUMBER_AT` (120). Only the
 /// order and equality of stamps matter to the API server, the controllers
 /// and the properties, and states are compared and hashed up to
 /// renumbering, so leaving stamps as written changes no state's identity

@@ -96,7 +96,7 @@ fn empty_digest() -> u64 {
 /// One word, not four (stamps below 256, until 2026-11-29): BFS renumbers
 /// every successor densely, and every list of a `cluster` search held
 /// stamps below 32 (3 M lists counted); a synchronous simulation's, which
-/// keep stamps as written up to 240, below 64 for 99.6% of lists. The list
+/// keep stamps as written up to 120, below 64 for 99.6% of lists. The list
 /// with its header and reference count takes 48 bytes besides its object
 /// pointers where it took 72: mimalloc's block for a list of one object is
 /// 56 bytes instead of 80, of two 64 instead of 96 (`cluster`, 2 M states,
@@ -781,11 +781,13 @@ pub struct Snapshot {
 }
 
 /// A frozen store with the set of stamps it holds, as a bitmap (stamps are
-/// small numbers: normalisation renumbers them once they reach 240):
+/// small numbers: normalisation renumbers them once they reach 120):
 /// normalisation reads every stamp of every store of a history for every
 /// successor, which walked every object (15% of a linear-model search)
-/// before. Stamps below 256 live in the store's own allocation (32 bytes;
+/// before. Stamps below 128 live in the store's own allocation (16 bytes;
 /// a sorted list of them took about 200 bytes per state on `cluster`).
+/// With its reference count, a frozen store is 112 bytes, a block size of
+/// mimalloc's (it was 128 while stamps below 256 lived here).
 #[derive(Debug)]
 struct Frozen {
     store: Store,
@@ -795,6 +797,8 @@ struct Frozen {
     /// Computed on first use (by the models that hash up to renumbering).
     local: std::sync::OnceLock<u64>,
 }
+
+const _: () = assert!(std::mem::size_of::<Frozen>() + 8 == 112);
 
 impl Snapshot {
     /// Where the frozen store is: equal for snapshots that share it.
