@@ -17,6 +17,7 @@ pub mod controllers;
 pub mod kube;
 pub mod locals;
 pub mod meta;
+pub mod owners;
 pub mod pinning;
 pub mod properties;
 pub mod resources;

@@ -84,9 +84,7 @@ pub fn name_joined(parts: &[&str]) -> Name {
 /// as the inline list did: fingerprints and saved files are unchanged.
 pub type Names = krepis_encodings::SymList;
 
-/// Owner references: one held inline (an object has at most one in the
-/// model's scenarios, its controller).
-pub type Owners = krepis_encodings::InlineVec<OwnerRef, 1>;
+pub use crate::owners::Owners;
 
 /// A label map, sorted by key, keys unique: an interned list of pairs
 /// ([`Pairs`], 8 bytes; the two pairs held inline before took 40, and an
