@@ -27,7 +27,9 @@ enum Repr {
     #[default]
     None,
     One(OwnerRef),
-    /// Two or more.
+    /// Two or more. A `Box<[OwnerRef]>` would be a 16-byte pointer, which
+    /// leaves no room for the discriminant: the enum would take 24 bytes.
+    #[allow(clippy::box_collection)]
     Many(Box<Vec<OwnerRef>>),
 }
 
