@@ -26,8 +26,6 @@
 use crate::recent::{recent, Slots};
 use crate::slice_table::SliceTable;
 use crate::Sym;
-use std::cmp::Ordering;
-use std::fmt;
 use std::hash::{Hash, Hasher};
 
 /// One symbol pair: a key and its value.
@@ -127,53 +125,11 @@ impl Pairs {
     }
 }
 
-impl Default for Pairs {
-    fn default() -> Self {
-        Pairs::empty()
-    }
-}
-
-impl std::ops::Deref for Pairs {
-    type Target = [Pair];
-    fn deref(&self) -> &[Pair] {
-        self.0.list
-    }
-}
-
-impl PartialEq for Pairs {
-    fn eq(&self, other: &Self) -> bool {
-        // Interned: equal lists are the same copy.
-        std::ptr::eq(self.0, other.0)
-    }
-}
-
-impl Eq for Pairs {}
-
-impl PartialOrd for Pairs {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Pairs {
-    fn cmp(&self, other: &Self) -> Ordering {
-        if self == other {
-            Ordering::Equal
-        } else {
-            self.0.list.cmp(other.0.list)
-        }
-    }
-}
+crate::slice_table::interned_list_traits!(Pairs, Pair);
 
 impl Hash for Pairs {
     fn hash<H: Hasher>(&self, h: &mut H) {
         h.write_u64(self.0.digest);
-    }
-}
-
-impl fmt::Debug for Pairs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.list.fmt(f)
     }
 }
 

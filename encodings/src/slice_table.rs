@@ -38,3 +38,58 @@ impl<T: Eq + Hash + Clone, E> SliceTable<T, E> {
         entry
     }
 }
+
+/// The traits an interned list (a newtype over `&'static Entry`, whose
+/// `list` field is the interned slice of `$item`, with an `empty()`
+/// constructor) has alike: `Default` (the empty list), `Deref` to the slice,
+/// `Debug` as the slice, equality by pointer (equal lists are one copy) and
+/// the slice's order.
+macro_rules! interned_list_traits {
+    ($list:ident, $item:ty) => {
+        impl Default for $list {
+            fn default() -> Self {
+                $list::empty()
+            }
+        }
+
+        impl std::ops::Deref for $list {
+            type Target = [$item];
+            fn deref(&self) -> &[$item] {
+                self.0.list
+            }
+        }
+
+        impl std::fmt::Debug for $list {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.list.fmt(f)
+            }
+        }
+
+        impl PartialEq for $list {
+            fn eq(&self, other: &Self) -> bool {
+                // Interned: equal lists are the same copy.
+                std::ptr::eq(self.0, other.0)
+            }
+        }
+
+        impl Eq for $list {}
+
+        impl PartialOrd for $list {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $list {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                if self == other {
+                    std::cmp::Ordering::Equal
+                } else {
+                    self.0.list.cmp(other.0.list)
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use interned_list_traits;

@@ -14,8 +14,6 @@
 //! fingerprints, checkpoints and saved traces made before it stay valid.
 //! Equality is a pointer comparison.
 
-use std::cmp::Ordering;
-use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use crate::recent::{recent, Slots};
@@ -88,18 +86,7 @@ impl SymList {
     }
 }
 
-impl Default for SymList {
-    fn default() -> Self {
-        SymList::empty()
-    }
-}
-
-impl std::ops::Deref for SymList {
-    type Target = [Sym];
-    fn deref(&self) -> &[Sym] {
-        self.0.list
-    }
-}
+crate::slice_table::interned_list_traits!(SymList, Sym);
 
 impl FromIterator<Sym> for SymList {
     fn from_iter<I: IntoIterator<Item = Sym>>(iter: I) -> Self {
@@ -114,41 +101,10 @@ impl From<&[Sym]> for SymList {
     }
 }
 
-impl PartialEq for SymList {
-    fn eq(&self, other: &Self) -> bool {
-        // Interned: equal lists are the same copy.
-        std::ptr::eq(self.0, other.0)
-    }
-}
-
-impl Eq for SymList {}
-
-impl PartialOrd for SymList {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for SymList {
-    fn cmp(&self, other: &Self) -> Ordering {
-        if self == other {
-            Ordering::Equal
-        } else {
-            self.0.list.cmp(other.0.list)
-        }
-    }
-}
-
 /// As the slice of its symbols: its length, then each symbol.
 impl Hash for SymList {
     fn hash<H: Hasher>(&self, h: &mut H) {
         self.0.list.hash(h);
-    }
-}
-
-impl fmt::Debug for SymList {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.list.fmt(f)
     }
 }
 
@@ -171,6 +127,7 @@ impl<'de> serde::Deserialize<'de> for SymList {
 mod tests {
     use super::*;
     use crate::InlineVec;
+    use std::cmp::Ordering;
 
     fn syms(texts: &[&str]) -> Vec<Sym> {
         texts.iter().map(|t| Sym::new(t)).collect()
