@@ -7,7 +7,9 @@
 //! images as they are; a write copies the object it changes), and a model
 //! holds few distinct lists, so each is interned once, as [`crate::Pairs`]
 //! are. Making one looks in a small cache of this thread's recent lists
-//! first, then in the table every thread shares.
+//! first, then in the table every thread shares. Lists live for the rest of
+//! the process (they are leaked, as symbols are): a model that made new
+//! lists without end would grow without end.
 //!
 //! Unlike [`crate::Pairs`], a list hashes, orders and serialises exactly as
 //! the slice of its symbols (as the `InlineVec` it replaced did), so

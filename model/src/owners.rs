@@ -3,9 +3,11 @@
 //!
 //! Objects of the model's scenarios have at most one owner, their
 //! controller. An `InlineVec<OwnerRef, 1>` took 24 bytes for it; this takes
-//! the reference's own 16 (the discriminant lives in a value [`Kind`] never
-//! takes), which brings a pod with its digests and reference count to 128
-//! bytes, mimalloc's block size, where it took 160.
+//! the reference's own 16 (the compiler keeps the discriminant in values
+//! the reference's fields never take, such as [`Kind`]'s unused ones; a
+//! compile-time assertion holds the size), which brings a pod with its
+//! digests and reference count to 128 bytes, mimalloc's block size, where it
+//! took 160.
 //!
 //! It hashes, compares and serialises as the slice of its references, as
 //! the inline list did: fingerprints, checkpoints and saved traces are

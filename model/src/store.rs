@@ -96,7 +96,8 @@ fn empty_digest() -> u64 {
 /// One word, not four (stamps below 256, until 2026-11-29): BFS renumbers
 /// every successor densely, and every list of a `cluster` search held
 /// stamps below 32 (3 M lists counted); a synchronous simulation's, which
-/// keep stamps as written up to 120, below 64 for 99.6% of lists. The list
+/// keep stamps as written (up to 240 then, 120 since), below 64 for 99.6%
+/// of lists. The list
 /// with its header and reference count takes 48 bytes besides its object
 /// pointers where it took 72: mimalloc's block for a list of one object is
 /// 56 bytes instead of 80, of two 64 instead of 96 (`cluster`, 2 M states,
