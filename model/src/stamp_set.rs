@@ -362,7 +362,9 @@ impl Gather {
     pub fn finish(self) -> StampSet {
         if self.high.words.is_empty() {
             // The usual case: the four words, up to the last one in use
-            // (inline up to two).
+            // (inline up to two, made from a two-word buffer: `from_slice`
+            // for every length took 0.6% more instructions on a synchronous
+            // BFS run on `cluster`).
             let len = self.low.iter().rposition(|w| *w != 0).map_or(0, |w| w + 1);
             if len <= 2 {
                 return StampSet { words: SmallVec::from_buf_and_len([self.low[0], self.low[1]], len) };

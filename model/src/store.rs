@@ -97,11 +97,11 @@ fn empty_digest() -> u64 {
 /// every successor densely, and every list of a `cluster` search held
 /// stamps below 32 (3 M lists counted); a synchronous simulation's, which
 /// keep stamps as written (up to 240 then, 120 since), below 64 for 99.6%
-/// of lists. The list
-/// with its header and reference count takes 48 bytes besides its object
-/// pointers where it took 72: mimalloc's block for a list of one object is
-/// 56 bytes instead of 80, of two 64 instead of 96 (`cluster`, 2 M states,
-/// about 30 bytes less per state). Tried and measured worse:
+/// of lists. The list with its header and reference count takes 48 bytes
+/// besides its object pointers where it took 72: mimalloc's block for a
+/// list of one object is 56 bytes instead of 80, of two 64 instead of 96
+/// (`cluster` synchronous, 2 M states: 482-485 -> 455-459 bytes per
+/// state). Tried and measured worse:
 /// a bitmap per object, ORed into the list's (1.7% more than visiting,
 /// synchronous BFS: 32 bytes more to copy per object written); the list's
 /// bitmap computed on first use (0.8% more than computing it at once,
