@@ -86,6 +86,13 @@ pub struct KubeArgs {
     /// Scheduler instances.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
     pub schedulers: Option<u8>,
+    /// How schedulers choose between equally loaded nodes: `name`, the first
+    /// by name (the spec's rule), or `any`, any of them (as kube-scheduler,
+    /// which picks at random: a scheduler step has one transition per node,
+    /// and nodes become interchangeable) [default: the scenario's; built-in
+    /// scenarios: name].
+    #[arg(long, value_name = "TIES", value_parser = clap::builder::PossibleValuesParser::new(krepis_model::scenario::SchedulerTies::NAMES))]
+    pub scheduler_ties: Option<String>,
     /// ReplicaSet controller instances.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=4))]
     pub replicaset_controllers: Option<u8>,
@@ -150,6 +157,7 @@ impl KubeArgs {
             self.client_writes,
         ];
         self.consistency.is_some()
+            || self.scheduler_ties.is_some()
             || counts.iter().any(Option::is_some)
             || self.pods_per_replicaset != 1
             || self.pods_per_statefulset != 1
@@ -167,6 +175,9 @@ impl KubeArgs {
             s.nodes = KubeScenario::node_names(n.into());
         }
         count(&self.schedulers, &mut s.schedulers);
+        if let Some(t) = self.scheduler_ties.as_deref().and_then(krepis_model::scenario::SchedulerTies::parse) {
+            s.scheduler_ties = t;
+        }
         count(&self.replicaset_controllers, &mut s.replicaset_controllers);
         count(&self.statefulset_controllers, &mut s.statefulset_controllers);
         count(&self.deployment_controllers, &mut s.deployment_controllers);
@@ -237,6 +248,7 @@ fn kube<C: Consistency>(s: KubeScenario, args: &CheckArgs) -> ExitCode {
             "jobs": sets(s.jobs.iter().map(|r| (&*r.meta.name, r.spec.parallelism)).collect()),
             "pods": s.pods.iter().map(|p| &*p.meta.name).collect::<Vec<_>>(),
             "schedulers": s.schedulers,
+            "scheduler_ties": s.scheduler_ties.name(),
             "replicaset_controllers": s.replicaset_controllers,
             "statefulset_controllers": s.statefulset_controllers,
             "deployment_controllers": s.deployment_controllers,

@@ -8,7 +8,7 @@ use krepis_engine::{ChoiceRun, Drawn, Model, Property};
 
 use crate::api::{apply, Operation, Rejection};
 use crate::consistency::Consistency;
-use crate::controllers::{step, Controller, Local, View};
+use crate::controllers::{step, step_picking, Controller, Local, View};
 use crate::locals::{LocalRef, Locals};
 use crate::meta::{name, Name, Rev};
 use crate::revision::Revision;
@@ -142,6 +142,10 @@ pub enum KubeAction {
         controller: usize,
         /// What it read.
         read: Revision,
+        /// Which of its choices it made ([`crate::controllers::step_picking`]):
+        /// 0 but for schedulers that may take any of equally loaded nodes
+        /// ([`crate::scenario::SchedulerTies::Any`]).
+        pick: u8,
         /// The API server's answer to its write (none: it wrote nothing).
         outcome: Option<Result<(), Rejection>>,
     },
@@ -174,6 +178,11 @@ pub struct KubeModel<C> {
     /// Runs of two or more interchangeable controller instances (one kind,
     /// not kubelets), as index ranges into `controllers`.
     symmetric: Vec<std::ops::Range<usize>>,
+    /// How many picks each controller instance's step has
+    /// ([`crate::controllers::step_picking`]): the number of nodes for
+    /// schedulers under [`crate::scenario::SchedulerTies::Any`], 1 for
+    /// every other instance.
+    picks: Vec<u8>,
     /// Whether successors keep their stamps as written ([`Self::ranked`]).
     ranked: bool,
     /// History parts the states of the BFS level being found share.
@@ -195,7 +204,11 @@ impl<C: Consistency> KubeModel<C> {
                 start = i;
             }
         }
-        KubeModel { scenario, controllers, symmetric, ranked: false, kept: Default::default(), _c: PhantomData }
+        let any_tie = scenario.scheduler_ties == crate::scenario::SchedulerTies::Any;
+        let nodes = u8::try_from(scenario.nodes.len().max(1)).unwrap_or(u8::MAX);
+        let picks =
+            controllers.iter().map(|c| if any_tie && *c == Controller::Scheduler { nodes } else { 1 }).collect();
+        KubeModel { scenario, controllers, symmetric, picks, ranked: false, kept: Default::default(), _c: PhantomData }
     }
 
     /// With `on` (and a [`Consistency::RANKED`] model), successors keep
@@ -220,6 +233,13 @@ impl<C: Consistency> KubeModel<C> {
     /// The controller instances.
     pub fn controllers(&self) -> &[Controller] {
         &self.controllers
+    }
+
+    /// How many picks instance `i`'s step has (see [`KubeAction::Step`]'s
+    /// `pick`): the number of nodes for a scheduler that may take any of
+    /// equally loaded nodes, else 1.
+    pub fn picks(&self, i: usize) -> u8 {
+        self.picks[i]
     }
 
     /// The runs of two or more interchangeable controller instances (one
@@ -471,13 +491,15 @@ fn read_tokens<C: Consistency>(state: &KubeState<C>) -> (krepis_encodings::Inlin
 }
 
 /// Choice ids ([`krepis_engine::Choice::id`]) of the Kubernetes model: the
-/// kind of transition in the top byte, then its numbers.
+/// kind of transition in the top two bits, then its numbers (a step's: its
+/// pick in 6 bits, its instance in 9, its read-point token in 47).
 mod choice {
     /// A decoded choice id.
     pub(super) enum Kind {
         /// Controller instance, token of the read point among its reads
-        /// ([`crate::consistency::Consistency::read_tokens`]).
-        Step(usize, u64),
+        /// ([`crate::consistency::Consistency::read_tokens`]), pick
+        /// ([`super::KubeAction::Step`]).
+        Step(usize, u64, u8),
         /// Index among the client writes offered.
         Client(usize),
         /// Controller instance.
@@ -490,22 +512,29 @@ mod choice {
     /// Controller instances a step id can name (the 9 bits left of 56).
     pub(super) const MAX_INSTANCES: usize = 1 << (56 - TOKEN_BITS);
 
-    pub(super) fn step(i: usize, token: u64) -> u64 {
-        (i as u64) << TOKEN_BITS | token
+    /// Picks a step id can name (6 bits: nodes are at most 8).
+    pub(super) const MAX_PICKS: u8 = 1 << 6;
+
+    pub(super) fn step(i: usize, token: u64, pick: u8) -> u64 {
+        u64::from(pick) << 56 | (i as u64) << TOKEN_BITS | token
     }
 
     pub(super) fn client(k: usize) -> u64 {
-        1 << 56 | k as u64
+        1 << 62 | k as u64
     }
 
     pub(super) fn restart(i: usize) -> u64 {
-        2 << 56 | i as u64
+        2 << 62 | i as u64
     }
 
     pub(super) fn decode(id: u64) -> Kind {
-        let low = (id & ((1 << 56) - 1)) as usize;
-        match id >> 56 {
-            0 => Kind::Step(low >> TOKEN_BITS, id & ((1 << TOKEN_BITS) - 1)),
+        let low = (id & ((1 << 62) - 1)) as usize;
+        match id >> 62 {
+            0 => Kind::Step(
+                (id >> TOKEN_BITS) as usize & (MAX_INSTANCES - 1),
+                id & ((1 << TOKEN_BITS) - 1),
+                (id >> 56) as u8,
+            ),
             1 => Kind::Client(low),
             _ => Kind::Restart(low),
         }
@@ -677,14 +706,22 @@ fn offer_client_writes(latest: &Store, perturbations: Perturbations, o: &mut Off
 
 impl<C: Consistency> KubeModel<C> {
     /// Controller instance `i` reads the state at `read` (one of the points
-    /// `history.reads` offers it) and steps: the transition and the state it
-    /// leads to, not yet normalised. The one controller transition there is:
-    /// `successors` and `krepis run`'s trace validation both take it.
-    pub fn controller_step(&self, state: &KubeState<C>, i: usize, read: Revision) -> (KubeAction, KubeState<C>) {
+    /// `history.reads` offers it) and steps, making its `pick`-th choice
+    /// (below [`Self::picks`]`(i)`; [`crate::controllers::step_picking`]):
+    /// the transition and the state it leads to, not yet normalised. The
+    /// one controller transition there is: `successors` and `krepis run`'s
+    /// trace validation both take it.
+    pub fn controller_step(
+        &self,
+        state: &KubeState<C>,
+        i: usize,
+        read: Revision,
+        pick: u8,
+    ) -> (KubeAction, KubeState<C>) {
         let c = &self.controllers[i];
         let store = state.history.view(&read);
         let mut local = state.locals.get(i).to_local();
-        let wrote = step(c, &mut local, &View { revision: &read, store: &store });
+        let wrote = step_picking(c, &mut local, &View { revision: &read, store: &store }, pick.into());
         // The successor is built from its parts, not from a clone of the
         // state whose history and local states it replaces (each a count
         // added and taken off again; most states share the local states').
@@ -713,7 +750,7 @@ impl<C: Consistency> KubeModel<C> {
         };
         let next =
             KubeState { history, locals, restarts_left: state.restarts_left, client_left: state.client_left, audit };
-        (KubeAction::Step { controller: i, read, outcome }, next)
+        (KubeAction::Step { controller: i, read, pick, outcome }, next)
     }
 
     /// What `action`, taken from `from`, asked the API server to write (none
@@ -721,10 +758,10 @@ impl<C: Consistency> KubeModel<C> {
     /// the step is taken again, since actions do not keep it ([`KubeAction`]).
     pub fn written(&self, from: &KubeState<C>, action: &KubeAction) -> Option<Operation> {
         match action {
-            KubeAction::Step { controller: i, read, outcome: Some(_), .. } => {
+            KubeAction::Step { controller: i, read, pick, outcome: Some(_) } => {
                 let store = from.history.view(read);
                 let mut local = from.locals.get(*i).to_local();
-                step(&self.controllers[*i], &mut local, &View { revision: read, store: &store })
+                step_picking(&self.controllers[*i], &mut local, &View { revision: read, store: &store }, (*pick).into())
             }
             KubeAction::Client { write, .. } => {
                 client_write(&from.history.latest(), self.scenario.perturbations, *write)
@@ -745,7 +782,7 @@ impl<C: Consistency> KubeModel<C> {
             None => format!("{verb} a write"),
         };
         match a {
-            KubeAction::Step { controller, read, outcome } => {
+            KubeAction::Step { controller, read, outcome, .. } => {
                 let who = &self.controllers[*controller];
                 let when = match from.map(|s| s.history.missing(read)) {
                     None => format!("the state {read}"),
@@ -852,6 +889,14 @@ impl<C: Consistency> KubeModel<C> {
     }
 }
 
+impl<C: Consistency> KubeModel<C> {
+    /// Whether every choice fits a choice id ([`choice`]): at most 512
+    /// instances and 64 picks a step.
+    fn choices_fit(&self) -> bool {
+        self.controllers.len() <= choice::MAX_INSTANCES && self.picks.iter().all(|&k| k <= choice::MAX_PICKS)
+    }
+}
+
 impl<C: Consistency> Model for KubeModel<C> {
     /// Up to renumbering in ranked mode; as the state is otherwise (states
     /// are renumbered densely, and hashing them as they are is cheaper).
@@ -874,9 +919,11 @@ impl<C: Consistency> Model for KubeModel<C> {
         let mut reads = ReadPoints::new();
         for i in 0..self.controllers.len() {
             for r in reads.of(state, i) {
-                let (action, mut next) = self.controller_step(state, i, r.clone());
-                self.normalize(&mut next);
-                out.push((action, next));
+                for pick in 0..self.picks[i] {
+                    let (action, mut next) = self.controller_step(state, i, r.clone(), pick);
+                    self.normalize(&mut next);
+                    out.push((action, next));
+                }
             }
         }
         if state.client_left == 0 && state.restarts_left == 0 {
@@ -897,17 +944,19 @@ impl<C: Consistency> Model for KubeModel<C> {
     }
 
     /// One choice per successor, in the order of `successors`: controller
-    /// steps (controller, read-point token), client writes, restarts. Not
-    /// offered for more than 512 controller instances (step ids hold 9
-    /// bits of instance).
+    /// steps (controller, read-point token, pick), client writes, restarts.
+    /// Not offered for more than 512 controller instances (step ids hold 9
+    /// bits of instance) or 64 picks.
     fn choices(&self, state: &Self::State, out: &mut Vec<krepis_engine::Choice>) -> bool {
-        if self.controllers.len() > choice::MAX_INSTANCES {
+        if !self.choices_fit() {
             return false;
         }
         let (which, tokens) = read_tokens(state);
         for (i, &w) in which.iter().enumerate().take(self.controllers.len()) {
             let fairness = Some((i % 64) as u8);
-            out.extend(tokens[w].iter().map(|&t| krepis_engine::Choice { id: choice::step(i, t), fairness }));
+            for &t in &tokens[w] {
+                out.extend((0..self.picks[i]).map(|k| krepis_engine::Choice { id: choice::step(i, t, k), fairness }));
+            }
         }
         out.extend(self.environment(state).choices());
         true
@@ -919,7 +968,7 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// hundreds of read points (328 a step on average on `cluster`), and
     /// naming them all was 43% of a causal simulation step.
     fn draw(&self, state: &Self::State, pick: &mut dyn FnMut(&[ChoiceRun]) -> u64) -> Drawn {
-        if self.controllers.len() > choice::MAX_INSTANCES {
+        if !self.choices_fit() {
             return Drawn::Unsupported;
         }
         let Environment { clients, restarts } = self.environment(state);
@@ -928,11 +977,13 @@ impl<C: Consistency> Model for KubeModel<C> {
         let steps = which.len().min(self.controllers.len());
         // What the pick named: a step of an instance (its token comes back
         // from the history), or another choice.
-        let (mut instance, mut other, mut deadlock) = (None, None, false);
+        let (mut instance, mut other, mut deadlock, mut picked) = (None, None, false, 0);
         let token = state.history.pick_read_token(&sessions, &mut |counts| {
             let fair = |i: usize| Some((i % 64) as u8);
+            // Instance i has `picks` choices per read point, in a row.
+            let count = |i: usize| counts[which[i]] * u64::from(self.picks[i]);
             let mut runs: smallvec::SmallVec<[ChoiceRun; 32]> =
-                (0..steps).map(|i| ChoiceRun { count: counts[which[i]], fairness: fair(i) }).collect();
+                (0..steps).map(|i| ChoiceRun { count: count(i), fairness: fair(i) }).collect();
             if clients > 0 {
                 runs.push(ChoiceRun { count: clients, fairness: None });
             }
@@ -943,11 +994,13 @@ impl<C: Consistency> Model for KubeModel<C> {
             }
             let mut n = pick(&runs);
             for (i, &w) in which.iter().enumerate().take(steps) {
-                if n < counts[w] {
+                if n < count(i) {
                     instance = Some(i);
-                    return Some((w, n));
+                    let picks = u64::from(self.picks[i]);
+                    picked = (n % picks) as u8;
+                    return Some((w, n / picks));
                 }
-                n -= counts[w];
+                n -= count(i);
             }
             if n < clients {
                 other = Some(choice::client(n as usize));
@@ -958,7 +1011,7 @@ impl<C: Consistency> Model for KubeModel<C> {
         });
         match (instance, token, other) {
             (Some(i), Some(t), _) => {
-                Drawn::Choice(krepis_engine::Choice { id: choice::step(i, t), fairness: Some((i % 64) as u8) })
+                Drawn::Choice(krepis_engine::Choice { id: choice::step(i, t, picked), fairness: Some((i % 64) as u8) })
             }
             (_, _, Some(id)) => Drawn::Choice(krepis_engine::Choice { id, fairness: None }),
             _ if deadlock => Drawn::Deadlock,
@@ -968,10 +1021,13 @@ impl<C: Consistency> Model for KubeModel<C> {
 
     fn take(&self, state: &Self::State, c: krepis_engine::Choice) -> Option<(Self::Action, Self::State)> {
         match choice::decode(c.id) {
-            choice::Kind::Step(i, k) => {
+            choice::Kind::Step(i, k, pick) => {
                 let session = (i < state.locals.len()).then(|| state.locals.get(i).revision())?;
+                if pick >= self.picks[i] {
+                    return None;
+                }
                 let read = state.history.read_of_token(session.as_ref(), k)?;
-                let (action, mut next) = self.controller_step(state, i, read);
+                let (action, mut next) = self.controller_step(state, i, read, pick);
                 self.normalize(&mut next);
                 Some((action, next))
             }
@@ -1109,8 +1165,14 @@ impl<C: Consistency> Model for KubeModel<C> {
         (state.locals.len() == self.controllers.len()).then_some(state)
     }
 
+    /// The scenario's name and the consistency model, and the scheduler's
+    /// ties unless by name (a checkpoint is resumed only by the model that
+    /// wrote it, and the ties change the transitions, not the initial state).
     fn name(&self) -> String {
-        format!("{} ({})", self.scenario.name, C::NAME)
+        match self.scenario.scheduler_ties {
+            crate::scenario::SchedulerTies::Name => format!("{} ({})", self.scenario.name, C::NAME),
+            t => format!("{} ({}, scheduler ties: {})", self.scenario.name, C::NAME, t.name()),
+        }
     }
 
     /// 1 since synchronous states drop sessions older than the newest

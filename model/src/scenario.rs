@@ -62,6 +62,43 @@ impl Perturbations {
     }
 }
 
+/// How the scheduler chooses between equally loaded nodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SchedulerTies {
+    /// The first by name, as the spec's scheduler does (spec §4.2): one
+    /// transition per scheduler read.
+    #[default]
+    Name,
+    /// Any of them, as kube-scheduler does (it picks one of the
+    /// best-scoring nodes at random): a scheduler read has one transition
+    /// per node of the scenario, the `k`-th binding to the `k`-th tied node
+    /// in name order, modulo how many are tied (so some are the same
+    /// transition). With it, nodes are interchangeable.
+    Any,
+}
+
+impl SchedulerTies {
+    /// The names the CLI and scenario files use: `name`, `any`.
+    pub const NAMES: [&'static str; 2] = ["name", "any"];
+
+    /// The setting called `name`, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "name" => Some(SchedulerTies::Name),
+            "any" => Some(SchedulerTies::Any),
+            _ => None,
+        }
+    }
+
+    /// Its name, as [`Self::parse`] takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchedulerTies::Name => "name",
+            SchedulerTies::Any => "any",
+        }
+    }
+}
+
 /// A fully resolved scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scenario {
@@ -83,6 +120,8 @@ pub struct Scenario {
     pub pods: Vec<Pod>,
     /// Scheduler instances.
     pub schedulers: usize,
+    /// How schedulers choose between equally loaded nodes.
+    pub scheduler_ties: SchedulerTies,
     /// ReplicaSet controller instances.
     pub replicaset_controllers: usize,
     /// StatefulSet controller instances.
@@ -139,6 +178,7 @@ impl Scenario {
             jobs: vec![],
             pods: vec![],
             schedulers: 0,
+            scheduler_ties: SchedulerTies::Name,
             replicaset_controllers: 0,
             statefulset_controllers: 0,
             podgc_controllers: 0,

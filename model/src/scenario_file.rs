@@ -6,6 +6,7 @@
 //! consistency: causal          # synchronous | monotonic-session | resettable-session | optimistic-linear | causal
 //! nodes: 2                     # each with its kubelet, registered and Ready
 //! controllers: { scheduler: 1, replicaset: 1, statefulset: 0, podgc: 1, deployment: 1, job: 1 }
+//! scheduler_ties: name         # between equally loaded nodes: name (the first by name) | any (any of them)
 //! restarts: 1                  # controller or node restarts allowed in a run (255: unbounded)
 //! client_writes: 1             # client writes (perturbations) allowed in a run (255: unbounded)
 //! perturbations: [scale]       # any of: scale, image, pause, suspend
@@ -36,7 +37,7 @@ use crate::resources::{
     Deployment, DeploymentSpec, DeploymentStatus, Job, JobSpec, JobStatus, Phase, Pod, PodManagement, PodSpec,
     ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, StatefulSet, StatefulSetSpec, StatefulSetStatus, Strategy,
 };
-use crate::scenario::{Perturbations, Scenario};
+use crate::scenario::{Perturbations, Scenario, SchedulerTies};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +47,7 @@ struct File {
     nodes: Option<u8>,
     #[serde(default)]
     controllers: Controllers,
+    scheduler_ties: Option<String>,
     restarts: Option<u8>,
     client_writes: Option<u8>,
     #[serde(default)]
@@ -185,6 +187,15 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
             ),
         ));
     }
+    let scheduler_ties = match &f.scheduler_ties {
+        None => SchedulerTies::Name,
+        Some(t) => SchedulerTies::parse(t).ok_or_else(|| {
+            err(
+                &["scheduler_ties", t],
+                format!("field `scheduler_ties`: unknown setting '{t}' (one of: {})", SchedulerTies::NAMES.join(", ")),
+            )
+        })?,
+    };
     let nodes = f.nodes.unwrap_or(1);
     if nodes == 0 || nodes > 8 {
         return Err(err(&["nodes"], format!("field `nodes`: must be 1 to 8, got {nodes}")));
@@ -348,6 +359,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
         jobs,
         pods,
         schedulers: c.scheduler.unwrap_or(1).into(),
+        scheduler_ties,
         replicaset_controllers: c
             .replicaset
             .unwrap_or(u8::from(!f.replicasets.is_empty() || !f.deployments.is_empty()))
@@ -403,6 +415,7 @@ mod tests {
 consistency: causal
 nodes: 2
 controllers: { scheduler: 1, replicaset: 2, podgc: 1 }
+scheduler_ties: any
 restarts: 1
 client_writes: 2
 perturbations: [scale, pause]
@@ -427,6 +440,9 @@ pods:
         assert_eq!((s.deployment_controllers, s.job_controllers), (1, 1));
         assert_eq!(s.deployments[0].spec.strategy.fenceposts(2), (1, 0));
         assert_eq!(s.jobs[0].spec.completions, Some(1));
+        assert_eq!(s.scheduler_ties, SchedulerTies::Any);
+        let plain = parse("p.yaml", "nodes: 2\n").expect("valid");
+        assert_eq!(plain.scheduler_ties, SchedulerTies::Name, "the spec's rule by default");
     }
 
     #[test]
@@ -438,6 +454,7 @@ pods:
             ("replicasets:\n  - { name: a, replicas: 1 }\npods:\n  - { name: p, owner: b }\n", 4, "field `owner`"),
             ("nodes: 2\nconsistency: eventual\n", 2, "field `consistency`"),
             ("nodes: 0\n", 1, "field `nodes`"),
+            ("nodes: 2\nscheduler_ties: random\n", 2, "field `scheduler_ties`: unknown setting 'random'"),
             ("client_writes: 1\nperturbations: [scale, explode]\n", 2, "field `perturbations`"),
             ("jobs:\n  - { name: j, parallelism: 0 }\n", 2, "field `parallelism`"),
             ("deployments:\n  - { name: d, replicas: 1, strategy: sideways }\n", 2, "strategy"),

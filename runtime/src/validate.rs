@@ -159,7 +159,9 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
             );
             return out;
         }
-        let (action, next) = model.controller_step(&state, i, read);
+        // Pick 0: the runtime steps controllers through `controllers::step`,
+        // whose scheduler takes the first of equally loaded nodes by name.
+        let (action, next) = model.controller_step(&state, i, read, 0);
         let KubeAction::Step { outcome, .. } = &action else { unreachable!("controller_step returns a step") };
         let written = model.written(&state, &action);
         let wrote = written.as_ref();

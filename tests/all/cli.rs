@@ -41,6 +41,7 @@ fn bad_input_is_one_line_and_status_2() {
         &["check", "no-such-scenario"],
         &["check", "stale-reads", "--property", "no-such-property"],
         &["check", "stale-reads", "--property", "unique-names,"],
+        &["check", "stale-reads", "--scheduler-ties", "random"],
         &["check", "two-phase-commit:0"],
         &["check", "philosophers:x"],
         &["frobnicate"],
@@ -196,6 +197,19 @@ fn a_stopped_check_resumes_to_the_same_result_and_bad_resumes_are_refused() {
             "symmetry",
         ),
         (vec!["check", "stale-reads", "--strategy", "dfs", "--resume", cp], "bfs only"),
+        (
+            vec![
+                "check",
+                "stale-reads",
+                "--consistency",
+                "optimistic-linear",
+                "--scheduler-ties",
+                "any",
+                "--resume",
+                cp,
+            ],
+            "resuming 'stale-reads (optimistic-linear, scheduler ties: any)'",
+        ),
         (
             vec![
                 "check",
@@ -613,4 +627,19 @@ fn the_eventually_pass_reads_the_searchs_records_unless_told_not_to() {
     let o = krepis(&["check", "replicaset-scale", "--pass-records-memory", "lots"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("'lots' is not a size"), "{}", stderr(&o));
+}
+
+/// `--scheduler-ties any` gives the scheduler a transition per node, which
+/// the report names; `name` is the default.
+#[test]
+fn scheduler_ties_are_a_flag_the_report_names() {
+    let base = ["stale-reads", "--consistency", "synchronous"];
+    let by_name = unique_states(&base);
+    assert_eq!(unique_states(&[&base[..], &["--scheduler-ties", "name"]].concat()), by_name);
+    let any = [&base[..], &["--scheduler-ties", "any"]].concat();
+    assert_eq!((by_name, unique_states(&any)), (56_458, 70_588));
+    let o = krepis(&[&["check"], &any[..], &["--format", "json", "-q", "--threads", "2"]].concat());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    assert_eq!(v["scenario"]["scheduler_ties"], "any");
+    assert_eq!(v["model"], "stale-reads (synchronous, scheduler ties: any)");
 }

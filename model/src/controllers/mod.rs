@@ -97,10 +97,19 @@ pub struct Local {
 /// whatever the controller keeps) and returns the write it asks for, if any.
 /// Local changes stand whether or not the write is later accepted.
 pub fn step(controller: &Controller, local: &mut Local, view: &View<'_>) -> Option<Operation> {
+    step_picking(controller, local, view, 0)
+}
+
+/// [`step`], making the `pick`-th of the choices the controller has where
+/// Kubernetes leaves it free: the scheduler's among equally loaded nodes
+/// (the `pick`-th in name order, modulo how many are tied; see
+/// [`scheduler`]). Other controllers have one choice and ignore `pick`.
+/// Pick 0 is [`step`].
+pub fn step_picking(controller: &Controller, local: &mut Local, view: &View<'_>, pick: usize) -> Option<Operation> {
     local.session = Some(view.revision.clone());
     match controller {
         Controller::Kubelet { node } => kubelet::step(node, &mut local.running, view),
-        Controller::Scheduler => scheduler::step(view),
+        Controller::Scheduler => scheduler::step(view, pick),
         Controller::StatefulSet => statefulset::step(view),
         Controller::ReplicaSet => replicaset::step(view),
         Controller::PodGc => podgc::step(view),

@@ -89,6 +89,46 @@ fn the_causal_counterexample_replays_and_ends_with_a_pod_on_two_nodes() {
     assert_eq!(running, vec!["stale-reads-0".to_string(), "stale-reads-0".to_string()], "one pod name on two kubelets");
 }
 
+/// Stale-reads whose scheduler takes any of equally loaded nodes.
+fn stale_reads_any_ties(consistency: &str, instances: usize) -> Scenario {
+    let mut s = Scenario::stale_reads(consistency, instances);
+    s.scheduler_ties = krepis_model::scenario::SchedulerTies::Any;
+    s
+}
+
+#[test]
+fn stale_reads_with_any_ties_agrees_on_every_model() {
+    agree_on::<Synchronous>(stale_reads_any_ties, 1, 6);
+    agree_on::<MonotonicSession>(stale_reads_any_ties, 1, 5);
+    agree_on::<ResettableSession>(stale_reads_any_ties, 1, 5);
+    agree_on::<OptimisticLinear>(stale_reads_any_ties, 1, 6);
+    agree_on::<Causal>(stale_reads_any_ties, 1, 6);
+}
+
+/// When the scheduler may take either node, the bug needs no restart: two
+/// writers on diverging branches bind the one pod to different nodes, and
+/// each node's kubelet starts it (6 steps, against 7 with ties by name).
+#[test]
+fn with_any_ties_the_causal_counterexample_binds_the_pod_to_both_nodes() {
+    let model = KubeModel::<Causal>::new(stale_reads_any_ties("causal", 1));
+    let r = check(&model, &Options::default().threads(2).max_depth(8));
+    assert_eq!(r.report.status(PODS_ON_NODES_UNIQUE), Some(Status::Violated));
+    let trace = r.trace(PODS_ON_NODES_UNIQUE).expect("a counterexample");
+    assert_eq!(trace.len(), 6, "the shortest counterexample has 6 steps");
+    trace.replays(&model, false).expect("every step is a step of the model");
+    let bindings: Vec<String> = trace
+        .steps
+        .windows(2)
+        .filter_map(|w| w[1].0.as_ref().and_then(|a| model.written(&w[0].1, a)))
+        .map(|op| op.to_string())
+        .filter(|op| op.starts_with("bind"))
+        .collect();
+    assert_eq!(bindings.len(), 2, "{bindings:?}");
+    assert!(bindings[0].contains("node-1") && bindings[1].contains("node-0"), "{bindings:?}");
+    use krepis_model::KubeAction::{NodeRestart, Restart};
+    assert!(!trace.steps.iter().any(|(a, _)| matches!(a, Some(Restart { .. } | NodeRestart { .. }))), "no restart");
+}
+
 fn agree_rs<C: Consistency>(instances: usize, depth: u64) {
     agree_on::<C>(Scenario::replicaset_scale, instances, depth);
 }

@@ -16,12 +16,22 @@ pub fn scenario(i: usize, consistency: &str, instances: usize) -> Scenario {
         4 => Scenario::deployment_rollout(consistency, instances),
         5 => Scenario::deployment_paused(consistency, instances),
         6 => Scenario::job_parallel(consistency, instances),
-        _ => Scenario::cluster(consistency),
+        7 => Scenario::cluster(consistency),
+        _ => {
+            // Two nodes whichever `instances`, for the scheduler to choose
+            // between.
+            let mut s = Scenario::replicaset_scale(consistency, instances);
+            s.nodes = Scenario::node_names(2);
+            s.scheduler_ties = krepis_model::scenario::SchedulerTies::Any;
+            s
+        }
     }
 }
 
-/// How many scenarios [`scenario`] knows.
-pub const SCENARIOS: usize = 8;
+/// How many scenarios [`scenario`] knows: the built-in ones, and
+/// replicaset-scale on two nodes whose scheduler takes any of equally
+/// loaded nodes.
+pub const SCENARIOS: usize = 9;
 
 /// How many models [`with_model`] knows: the five consistency models and
 /// causal without pruning.
