@@ -79,6 +79,11 @@ fn go(args: &RunArgs) -> Result<ExitCode, String> {
             .into());
     }
     let scenario = scenarios::kube_scenario(&args.scenario, &args.kube)?;
+    if scenario.scheduler_ties != krepis_model::scenario::SchedulerTies::Name {
+        return Err("scheduler ties 'any' do not apply to `krepis run`: the real scheduler steps through \
+                    `controllers::step`, which takes the first of equally loaded nodes by name"
+            .into());
+    }
     let opts = RunOptions {
         endpoint: args.etcd.clone(),
         duration: args.duration,

@@ -38,6 +38,11 @@ pub struct SymmetryArgs {
     /// Checker threads per run [default: all cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub threads: Option<u64>,
+    /// How schedulers choose between equally loaded nodes in every run
+    /// (`krepis check --scheduler-ties`): with `any`, nodes (with their
+    /// kubelets) are interchangeable too, and symmetry permutes them.
+    #[arg(long, value_name = "TIES", default_value = "name", value_parser = clap::builder::PossibleValuesParser::new(krepis_model::scenario::SchedulerTies::NAMES))]
+    pub scheduler_ties: String,
 }
 
 /// One row of the table: a scenario, a consistency model, a depth bound.
@@ -100,8 +105,12 @@ fn outcome(report: &serde_json::Value) -> Result<Outcome, String> {
     Ok(Outcome {
         unique,
         pass: report.get("liveness_states").and_then(serde_json::Value::as_u64).unwrap_or(0),
-        // Stopped only by the depth bound: every state within it was seen.
-        complete: report.get("stop_reason").and_then(serde_json::Value::as_str).is_none_or(|r| r == "max-depth"),
+        // Exhausted, or stopped only by the depth bound: every state
+        // within it was seen.
+        complete: report
+            .get("stop_reason")
+            .and_then(serde_json::Value::as_str)
+            .is_none_or(|r| r == "max-depth" || r == "exhausted"),
         verdicts: props.iter().map(|p| (text(p, "name"), text(p, "status"))).collect(),
     })
 }
@@ -157,11 +166,12 @@ fn table(args: &SymmetryArgs) -> Result<(String, bool), String> {
         rows.iter().map(|r| instance_flags(&r.scenario, args.instances)).collect::<Result<_, _>>()?;
     let exe = crate::child::this_program()?;
     let mut out = format!(
-        "{} instances of each controller kind a scenario uses, {threads} threads, --keep-going\n\n\
+        "{} instances of each controller kind a scenario uses, {threads} threads, --keep-going, \
+         scheduler ties: {}\n\n\
          | scenario | consistency | depth | unique states without symmetry | with | reduction \
          | eventually pass states without | with | verdicts |\n\
          |---|---|---|---|---|---|---|---|---|\n",
-        args.instances
+        args.instances, args.scheduler_ties
     );
     let mut agree = true;
     for (row, flags) in rows.iter().zip(&flags) {
@@ -170,6 +180,7 @@ fn table(args: &SymmetryArgs) -> Result<(String, bool), String> {
             let mut cmd = vec![row.scenario.clone(), "--consistency".into(), row.consistency.clone()];
             cmd.extend(["--max-depth".to_string(), row.depth.to_string(), "--threads".into(), threads.to_string()]);
             cmd.extend(["--keep-going".to_string(), "-q".into(), symmetry.into()]);
+            cmd.extend(["--scheduler-ties".to_string(), args.scheduler_ties.clone()]);
             cmd.extend(flags.iter().cloned());
             let report = crate::child::check_report(&exe, &cmd)?;
             outcome(&report).map_err(|e| format!("{} {}: {e}", row.scenario, row.consistency))

@@ -183,6 +183,11 @@ pub struct KubeModel<C> {
     /// schedulers under [`crate::scenario::SchedulerTies::Any`], 1 for
     /// every other instance.
     picks: Vec<u8>,
+    /// The permutations of the nodes node symmetry tries besides the
+    /// identity (`perm[i]`: where node i goes, by index into the
+    /// scenario's nodes); none unless nodes are interchangeable
+    /// ([`Self::interchangeable_nodes`]).
+    node_perms: Vec<Vec<usize>>,
     /// Whether successors keep their stamps as written ([`Self::ranked`]).
     ranked: bool,
     /// History parts the states of the BFS level being found share.
@@ -208,7 +213,21 @@ impl<C: Consistency> KubeModel<C> {
         let nodes = u8::try_from(scenario.nodes.len().max(1)).unwrap_or(u8::MAX);
         let picks =
             controllers.iter().map(|c| if any_tie && *c == Controller::Scheduler { nodes } else { 1 }).collect();
-        KubeModel { scenario, controllers, symmetric, picks, ranked: false, kept: Default::default(), _c: PhantomData }
+        let node_perms = if any_tie && (2..=MAX_SYMMETRIC_NODES).contains(&scenario.nodes.len()) {
+            permutations(scenario.nodes.len()).into_iter().skip(1).collect()
+        } else {
+            Vec::new()
+        };
+        KubeModel {
+            scenario,
+            controllers,
+            symmetric,
+            picks,
+            node_perms,
+            ranked: false,
+            kept: Default::default(),
+            _c: PhantomData,
+        }
     }
 
     /// With `on` (and a [`Consistency::RANKED`] model), successors keep
@@ -228,6 +247,37 @@ impl<C: Consistency> KubeModel<C> {
     /// [`normalize`], keeping stamps as written in ranked mode.
     fn normalize(&self, s: &mut KubeState<C>) {
         normalize(s, self.ranked);
+    }
+
+    /// Whether nodes are interchangeable, and [`Model::canonicalize`]
+    /// permutes them: the scheduler takes any of equally loaded nodes
+    /// ([`crate::scenario::SchedulerTies::Any`]), and there are 2 to
+    /// [`MAX_SYMMETRIC_NODES`] nodes.
+    pub fn interchangeable_nodes(&self) -> bool {
+        !self.node_perms.is_empty()
+    }
+
+    /// The state node symmetry maps `s` to under `perm` (node i becomes node
+    /// `perm[i]`, by index into the scenario's nodes; a permutation of
+    /// them): every store of the history has its nodes renamed, pods'
+    /// bindings with them, and node i's kubelet's local state becomes node
+    /// `perm[i]`'s kubelet's. Stamps (uids included) stay as they are.
+    /// When nodes are interchangeable ([`Self::interchangeable_nodes`]),
+    /// the model's transitions commute with it: the successors of the
+    /// image are the images of the successors.
+    pub fn rename_nodes(&self, s: &KubeState<C>, perm: &[usize]) -> KubeState<C> {
+        let nodes: Vec<Name> = self.scenario.nodes.iter().map(|n| name(n)).collect();
+        assert_eq!(perm.len(), nodes.len(), "a permutation of the scenario's nodes");
+        let to = |n: &Name| nodes.iter().position(|m| m == n).map_or(*n, |i| nodes[perm[i]]);
+        let mut t = s.clone();
+        t.history.rename_nodes(&to);
+        // Kubelets are instances 0..nodes, in node order.
+        let mut order: Vec<usize> = (0..self.controllers.len()).collect();
+        for (i, &j) in perm.iter().enumerate() {
+            order[j] = i;
+        }
+        t.locals = s.locals.permuted(&order);
+        t
     }
 
     /// The controller instances.
@@ -342,6 +392,23 @@ impl<C: Consistency> KubeModel<C> {
         for op in self.initial_writes() {
             rev += 1;
             let _ = apply(&mut store, &op, rev);
+        }
+        if self.scenario.scheduler_ties == crate::scenario::SchedulerTies::Any {
+            // Nodes that may be interchangeable get the uid and version of
+            // the first, so that they differ by name only: nothing reads a
+            // node's uid or version but a kubelet's restart, which deletes
+            // its node by the uid it reads in the state it deletes from.
+            // Joined one after the other, each node would keep the place its
+            // name gave it in the order of stamps, and no state would be the
+            // image of another under a renaming of nodes until one restarts.
+            let first = store.nodes.iter().next().map(|n| n.meta.uid);
+            if let Some(uid) = first {
+                let later: Vec<_> = store.nodes.iter().filter(|n| n.meta.uid != uid).cloned().collect();
+                for mut n in later {
+                    (n.meta.uid, n.meta.resource_version) = (uid, uid);
+                    store.nodes.put(n);
+                }
+            }
         }
         let mut locals = vec![Local::default(); self.controllers.len()];
         if self.scenario.settle {
@@ -539,6 +606,31 @@ mod choice {
             _ => Kind::Restart(low),
         }
     }
+}
+
+/// The most nodes node symmetry permutes ([`KubeModel::interchangeable_nodes`]):
+/// canonical forms try every permutation (24 for 4 nodes).
+pub const MAX_SYMMETRIC_NODES: usize = 4;
+
+/// Every permutation of `0..n` (`p[i]`: where i goes), the identity first.
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    let mut out = vec![(0..n).collect::<Vec<_>>()];
+    // Heap's algorithm, iteratively.
+    let mut c = vec![0; n];
+    let mut p: Vec<usize> = (0..n).collect();
+    let mut i = 0;
+    while i < n {
+        if c[i] < i {
+            p.swap(if i % 2 == 0 { 0 } else { c[i] }, i);
+            out.push(p.clone());
+            c[i] += 1;
+            i = 0;
+        } else {
+            c[i] = 0;
+            i += 1;
+        }
+    }
+    out
 }
 
 /// A budget after one use ([`UNBOUNDED`] stays).
@@ -890,6 +982,43 @@ impl<C: Consistency> KubeModel<C> {
 }
 
 impl<C: Consistency> KubeModel<C> {
+    /// Under node symmetry, the canonical form of `s` ([`Model::canonicalize`]):
+    /// among its images under every permutation of the nodes, each with its
+    /// runs of interchangeable instances sorted, the one of least
+    /// fingerprint; and where each instance went (`place[i]`: instance i's
+    /// place in it).
+    fn least_image(&self, s: &KubeState<C>) -> (KubeState<C>, smallvec::SmallVec<[usize; 16]>) {
+        let n = self.controllers.len();
+        let image = |perm: Option<&[usize]>| {
+            let mut place: smallvec::SmallVec<[usize; 16]> = (0..n).collect();
+            let mut t = match perm {
+                None => s.clone(),
+                Some(p) => {
+                    place[..p.len()].copy_from_slice(p);
+                    self.rename_nodes(s, p)
+                }
+            };
+            if let Some(order) = t.locals.sorting_order(&self.symmetric) {
+                // The instance at place order[k] goes to place k.
+                let mut to: smallvec::SmallVec<[usize; 16]> = smallvec::smallvec![0; n];
+                for (k, &from) in order.iter().enumerate() {
+                    to[from] = k;
+                }
+                place.iter_mut().for_each(|p| *p = to[*p]);
+                t.locals = t.locals.permuted(&order);
+            }
+            (self.fingerprint(&t), t, place)
+        };
+        let mut best = image(None);
+        for p in &self.node_perms {
+            let candidate = image(Some(p));
+            if candidate.0 < best.0 {
+                best = candidate;
+            }
+        }
+        (best.1, best.2)
+    }
+
     /// Whether every choice fits a choice id ([`choice`]): at most 512
     /// instances and 64 picks a step.
     fn choices_fit(&self) -> bool {
@@ -1052,11 +1181,22 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// instances' local states sorted: an exact canonical form of the orbit
     /// under those permutations (the initial state is fixed by them, and
     /// successors of a permuted state are the permuted successors).
-    /// Kubelets are not permuted: each is tied to its node, and nodes are not
-    /// interchangeable here (the scheduler breaks ties between equally loaded
-    /// nodes by name, as a deterministic stand-in for Kubernetes' random pick).
+    ///
+    /// Kubelets are permuted only with their nodes, and nodes only when the
+    /// scheduler takes any of equally loaded nodes
+    /// ([`Self::interchangeable_nodes`]; by default it breaks ties by name,
+    /// as the spec's deterministic stand-in for Kubernetes' random pick, and
+    /// renaming nodes would change which node object gets a pod). Then the
+    /// state is replaced by the one of least fingerprint among its images
+    /// under every permutation of the nodes ([`Self::rename_nodes`]), each
+    /// with its runs sorted: the same state for every member of the orbit
+    /// (which has the same images), up to fingerprint collisions, which
+    /// could only leave two members of an orbit apart (a smaller reduction,
+    /// not a wrong one).
     fn canonicalize(&self, s: &mut KubeState<C>) {
-        if let Some(order) = s.locals.sorting_order(&self.symmetric) {
+        if !self.node_perms.is_empty() {
+            *s = self.least_image(s).0;
+        } else if let Some(order) = s.locals.sorting_order(&self.symmetric) {
             s.locals = s.locals.permuted(&order);
         }
     }
@@ -1072,16 +1212,17 @@ impl<C: Consistency> Model for KubeModel<C> {
         self.kept.clear();
     }
 
-    /// Only runs of interchangeable instances are permuted.
+    /// Runs of interchangeable instances, and nodes with their kubelets
+    /// when they are interchangeable.
     fn has_symmetry(&self) -> bool {
-        !self.symmetric.is_empty()
+        !self.symmetric.is_empty() || !self.node_perms.is_empty()
     }
 
     /// Fairness groups are per controller instance, and instances are
     /// permuted: liveness is checked on orbits that follow each instance
     /// through the renamings ([`Model::canonicalize_groups`]).
     fn fairness_is_symmetric(&self) -> bool {
-        self.symmetric.is_empty()
+        !self.has_symmetry()
     }
 
     /// A group per instance, up to 64 instances (beyond, groups are shared
@@ -1096,6 +1237,14 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// place k takes its group from i to k.
     fn canonicalize_groups(&self, s: &mut KubeState<C>, groups: &mut krepis_engine::GroupMap) {
         *groups = krepis_engine::GroupMap::IDENTITY;
+        if !self.node_perms.is_empty() {
+            let (t, place) = self.least_image(s);
+            for (i, &k) in place.iter().enumerate() {
+                groups.set(i as u8, k as u8);
+            }
+            *s = t;
+            return;
+        }
         if let Some(order) = s.locals.sorting_order(&self.symmetric) {
             for (k, &i) in order.iter().enumerate() {
                 groups.set(i as u8, k as u8);

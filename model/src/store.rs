@@ -676,6 +676,36 @@ impl Store {
         each_kind!(self.map_stamps(map));
     }
 
+    /// The store with every node `n` called `to(n)` instead, node objects
+    /// and pods' bindings alike (`to` must be one-to-one on the store's
+    /// node names); `None` if it changes nothing. Stamps, uids included,
+    /// stay as they are: what node symmetry permutes is names
+    /// ([`crate::KubeModel::rename_nodes`]).
+    pub fn with_nodes_renamed(&self, to: &impl Fn(&crate::meta::Name) -> crate::meta::Name) -> Option<Store> {
+        let moves = |n: &crate::meta::Name| to(n) != *n;
+        let nodes_move = self.nodes.iter().any(|n| moves(&n.meta.name));
+        let pods_move = self.pods.iter().any(|p| p.spec.node_name.as_ref().is_some_and(moves));
+        if !nodes_move && !pods_move {
+            return None;
+        }
+        let mut out = self.clone();
+        if nodes_move {
+            let mut renamed = Collection::default();
+            for n in self.nodes.iter() {
+                let mut m = n.clone();
+                m.meta.name = to(&n.meta.name);
+                renamed.put(m);
+            }
+            out.nodes = renamed;
+        }
+        for p in self.pods.iter().filter(|p| p.spec.node_name.as_ref().is_some_and(moves)) {
+            let mut q = p.clone();
+            q.spec.node_name = q.spec.node_name.as_ref().map(to);
+            out.pods.put(q);
+        }
+        Some(out)
+    }
+
     /// Merges `other` into `self` (causal reads): per name, the object with
     /// the higher resource version wins; objects only in `other` are added.
     /// Merging never deletes, so an object deleted on one branch comes back
@@ -897,6 +927,12 @@ impl Snapshot {
             s.map_stamps(map);
             Snapshot::new(s)
         });
+    }
+
+    /// The snapshot of this store with its nodes renamed
+    /// ([`Store::with_nodes_renamed`]); `None` if that changes nothing.
+    pub(crate) fn with_nodes_renamed(&self, to: &impl Fn(&crate::meta::Name) -> crate::meta::Name) -> Option<Snapshot> {
+        self.store.store.with_nodes_renamed(to).map(Snapshot::new)
     }
 
     /// The distinct stamps of the store (the set [`Store::stamps`] visits).

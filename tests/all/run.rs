@@ -45,6 +45,7 @@ fn run_refuses_bad_input_with_exit_2() {
         (vec!["run", "puzzle8"], "not a Kubernetes scenario"),
         (vec!["run", "nope.yaml"], "nope.yaml"),
         (vec!["run", "replicaset-scale", "--consistency", "causal"], "--consistency does not apply"),
+        (vec!["run", "replicaset-scale", "--scheduler-ties", "any"], "scheduler ties 'any' do not apply"),
         (vec!["run", "replicaset-scale", "--client-write-at", "1", "--client-write-at", "2"], "allows 1 client writes"),
         (vec!["run", "replicaset-scale", "--restart-node", "node-0"], "takes WHAT@TIME"),
         (vec!["run", "replicaset-scale", "--restart-node", "node-0@x"], "not a duration"),

@@ -444,6 +444,29 @@ impl Linear {
         });
     }
 
+    /// Renames the nodes of every entry's store ([`Consistency::rename_nodes`]),
+    /// from the newest entry down to the oldest one whose store changes
+    /// (what is older stays shared).
+    pub fn rename_nodes(&mut self, to: &dyn Fn(&crate::meta::Name) -> crate::meta::Name) {
+        let mut renamed: Vec<Option<Snapshot>> =
+            self.entries.newest_first().map(|e| e.store.with_nodes_renamed(&to)).collect();
+        let Some(deepest) = renamed.iter().rposition(Option::is_some) else {
+            return;
+        };
+        let mut at: &mut Arc<Node> = &mut self.entries.0;
+        for (k, store) in renamed.iter_mut().enumerate().take(deepest + 1) {
+            let node = Arc::make_mut(at);
+            node.changed();
+            if let Some(store) = store.take() {
+                node.entry.store = store;
+            }
+            match &mut node.older {
+                Some(o) if k < deepest => at = o,
+                _ => return,
+            }
+        }
+    }
+
     /// Replaces every stamp `x` of the history by `map(x)`, in place from
     /// the newest node down to the oldest one `map` changes (what is older
     /// stays shared). A node or snapshot this history alone holds changes
@@ -508,6 +531,9 @@ macro_rules! linear_common {
         }
         fn map_stamps(&mut self, map: &impl crate::stamp_set::StampMap) {
             self.0.map_stamps(map)
+        }
+        fn rename_nodes(&mut self, to: &dyn Fn(&crate::meta::Name) -> crate::meta::Name) {
+            self.0.rename_nodes(to)
         }
         fn hash_ranked(&self, ranks: &crate::stamp_set::Ranks<'_>, h: &mut dyn std::hash::Hasher) {
             self.0.hash_ranked(ranks, h)

@@ -235,6 +235,12 @@ pub trait Consistency:
     /// images of a snapshot's stamps are computed a word at a time).
     fn map_stamps(&mut self, map: &impl crate::stamp_set::StampMap);
 
+    /// Renames the nodes of every store of the history, node `n` to
+    /// `to(n)` ([`Store::with_nodes_renamed`]; `to` is one-to-one), leaving
+    /// its stamps and shape as they are: the history of the state node
+    /// symmetry maps this one's to ([`crate::KubeModel::rename_nodes`]).
+    fn rename_nodes(&mut self, to: &dyn Fn(&crate::meta::Name) -> crate::meta::Name);
+
     /// Feeds `h` the history up to renumbering: every stamp through
     /// `ranks` (the ranks of a set holding all of its stamps), objects by
     /// their stamp-free digests. Two histories feed the same bytes iff they

@@ -198,6 +198,11 @@ impl<const FORGET: bool> Consistency for SyncHistory<FORGET> {
         e.rev = map.map(e.rev);
         e.store.renumber(map);
     }
+    fn rename_nodes(&mut self, to: &dyn Fn(&crate::meta::Name) -> crate::meta::Name) {
+        if let Some(renamed) = self.0.store.with_nodes_renamed(&to) {
+            self.0.store = renamed;
+        }
+    }
     /// As a list of one entry feeds it.
     fn hash_ranked(&self, ranks: &Ranks<'_>, h: &mut dyn std::hash::Hasher) {
         let e = &self.0;

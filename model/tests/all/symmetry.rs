@@ -1,4 +1,5 @@
-//! Symmetry over interchangeable controller instances (`KubeModel::canonicalize`):
+//! Symmetry over interchangeable controller instances, and over nodes when
+//! the scheduler takes any of equally loaded nodes (`KubeModel::canonicalize`):
 //! exact (the reduced unique-state count is the number of orbits, counted by
 //! brute force over every permutation) and sound (the same verdicts with and
 //! without it, on every consistency model).
@@ -9,6 +10,7 @@ use std::ops::Range;
 use krepis_engine::{check, check_reference, GroupMap, Kind, Model, Options};
 use krepis_model::consistency::*;
 use krepis_model::controllers::Controller;
+use krepis_model::scenario::SchedulerTies;
 use krepis_model::{KubeModel, KubeState, Scenario};
 
 use crate::reach;
@@ -29,9 +31,13 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
     out
 }
 
-/// Every image of `s` under the permutations of each run (their product).
-fn images<C: Consistency>(runs: &[Range<usize>], s: &KubeState<C>) -> Vec<KubeState<C>> {
-    let mut out = vec![s.clone()];
+/// Every image of `s` under the permutations of each run, and of the nodes
+/// if they are interchangeable (their product).
+fn images<C: Consistency>(m: &KubeModel<C>, runs: &[Range<usize>], s: &KubeState<C>) -> Vec<KubeState<C>> {
+    let mut out = match m.interchangeable_nodes() {
+        true => permutations(m.scenario().nodes.len()).iter().map(|p| m.rename_nodes(s, p)).collect(),
+        false => vec![s.clone()],
+    };
     for run in runs {
         let mut next = Vec::new();
         for t in &out {
@@ -59,13 +65,13 @@ fn pass_states<C: Consistency>(m: &KubeModel<C>, depth: u64) -> HashSet<KubeStat
 }
 
 /// The orbits among `states` (closed under the permutations).
-fn count_orbits<C: Consistency>(runs: &[Range<usize>], states: &HashSet<KubeState<C>>) -> u64 {
+fn count_orbits<C: Consistency>(m: &KubeModel<C>, runs: &[Range<usize>], states: &HashSet<KubeState<C>>) -> u64 {
     let mut seen = HashSet::new();
     let mut orbits = 0u64;
     for s in states {
         if seen.insert(s.clone()) {
             orbits += 1;
-            seen.extend(images(runs, s));
+            seen.extend(images(m, runs, s));
         }
     }
     orbits
@@ -76,7 +82,7 @@ fn count_orbits<C: Consistency>(runs: &[Range<usize>], states: &HashSet<KubeStat
 fn exact<C: Consistency>(scenario: Scenario, depth: u64) {
     let m = KubeModel::<C>::new(scenario);
     let runs = m.interchangeable().to_vec();
-    assert!(!runs.is_empty(), "the scenario has interchangeable instances");
+    assert!(!runs.is_empty() || m.interchangeable_nodes(), "the scenario has interchangeable instances");
     for run in &runs {
         let kind = &m.controllers()[run.start];
         assert!(!matches!(kind, Controller::Kubelet { .. }) && m.controllers()[run.clone()].iter().all(|c| c == kind));
@@ -89,7 +95,7 @@ fn exact<C: Consistency>(scenario: Scenario, depth: u64) {
             continue;
         }
         orbits += 1;
-        for image in images(&runs, s) {
+        for image in images(&m, &runs, s) {
             assert!(all.contains(&image), "a permutation of a reachable state is reachable (automorphism)");
             seen.insert(image);
         }
@@ -130,7 +136,7 @@ fn exact<C: Consistency>(scenario: Scenario, depth: u64) {
     // The `eventually` pass, on orbits too: it holds the orbits of what it
     // holds unreduced (counted by brute force).
     let pass = pass_states(&m, depth);
-    let pass_orbits = count_orbits(&runs, &pass);
+    let pass_orbits = count_orbits(&m, &runs, &pass);
     let live = |sym: bool| check(&m, &opts(sym).keep_going(true)).report;
     let (plain, reduced) = (live(false), live(true));
     assert_eq!(plain.liveness_states, pass.len() as u64, "{}", C::NAME);
@@ -150,6 +156,28 @@ fn the_reduced_count_is_the_number_of_orbits() {
     exact::<Synchronous>(Scenario::replicaset_scale("synchronous", 2), 4);
     exact::<ResettableSession>(Scenario::replicaset_scale("resettable-session", 2), 4);
     exact::<Causal>(Scenario::stale_reads("causal", 2), 3);
+}
+
+/// `scenario` with the scheduler taking any of equally loaded nodes.
+fn any_ties(mut scenario: Scenario) -> Scenario {
+    scenario.scheduler_ties = SchedulerTies::Any;
+    scenario
+}
+
+/// Nodes (with their kubelets) are permuted too when the scheduler takes
+/// any of equally loaded nodes: the reduced count is still the number of
+/// orbits, now under node renamings as well (alone, and with runs of
+/// interchangeable instances), and a renamed reachable state is reachable.
+#[test]
+fn with_any_ties_the_reduced_count_is_the_number_of_orbits_under_node_renamings() {
+    let m = KubeModel::<Synchronous>::new(any_ties(Scenario::stale_reads("synchronous", 1)));
+    assert!(m.interchangeable_nodes() && m.interchangeable().is_empty());
+    exact::<Synchronous>(any_ties(Scenario::stale_reads("synchronous", 1)), 7);
+    exact::<OptimisticLinear>(any_ties(Scenario::stale_reads("optimistic-linear", 1)), 5);
+    exact::<Causal>(any_ties(Scenario::stale_reads("causal", 1)), 5);
+    exact::<ResettableSession>(any_ties(Scenario::replicaset_scale("resettable-session", 2)), 4);
+    // By name, nodes stay apart.
+    assert!(!KubeModel::<Synchronous>::new(Scenario::stale_reads("synchronous", 1)).interchangeable_nodes());
 }
 
 /// Every property's status is the same with and without symmetry, and
@@ -183,6 +211,12 @@ fn verdicts_are_the_same_with_and_without_symmetry() {
         same_verdicts::<OptimisticLinear>(Scenario::replicaset_scale("optimistic-linear", 2), 4),
         same_verdicts::<Causal>(Scenario::stale_reads("causal", 2), 4),
         same_verdicts::<MonotonicSession>(Scenario::stale_reads("monotonic-session", 2), 5),
+        same_verdicts::<Synchronous>(any_ties(Scenario::stale_reads("synchronous", 1)), 9),
+        same_verdicts::<MonotonicSession>(any_ties(Scenario::stale_reads("monotonic-session", 1)), 6),
+        same_verdicts::<ResettableSession>(any_ties(Scenario::stale_reads("resettable-session", 1)), 5),
+        same_verdicts::<OptimisticLinear>(any_ties(Scenario::stale_reads("optimistic-linear", 1)), 6),
+        same_verdicts::<Causal>(any_ties(Scenario::stale_reads("causal", 1)), 6),
+        same_verdicts::<Causal>(any_ties(Scenario::replicaset_scale("causal", 2)), 4),
     ];
     eprintln!("violations with traces found under symmetry: {violated:?}");
     // Traces found on reduced states are concrete traces (rebuilt and

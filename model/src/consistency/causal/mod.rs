@@ -519,6 +519,25 @@ impl<const PRUNE: bool> Consistency for CausalHistory<PRUNE> {
         h.write_usize(self.heads.len());
         self.heads.iter().for_each(|r| h.write_u32(ranks.map(*r)));
     }
+    fn rename_nodes(&mut self, to: &dyn Fn(&crate::meta::Name) -> crate::meta::Name) {
+        let renamed: Vec<Option<Snapshot>> = self.nodes.iter().map(|n| n.store.with_nodes_renamed(&to)).collect();
+        if renamed.iter().all(Option::is_none) {
+            return;
+        }
+        // The writes and their links stand, and with them the table; it is
+        // let go all the same, so that its validity rests on no argument.
+        if let Some(table) = self.forget_table() {
+            spare(table);
+        }
+        let mut renamed = renamed.into_iter();
+        self.nodes.change(|n| {
+            if let Some(store) = renamed.next().flatten() {
+                n.store = store;
+            }
+        });
+        self.latest.clear();
+    }
+
     fn map_stamps(&mut self, map: &impl crate::stamp_set::StampMap) {
         // The table stands (renumbering keeps the nodes and their links).
         let table = self.forget_table();
