@@ -89,8 +89,8 @@ pub struct KubeArgs {
     /// How schedulers choose between equally loaded nodes: `name`, the first
     /// by name (the spec's rule), or `any`, any of them (as kube-scheduler,
     /// which picks at random: a scheduler step has one transition per node,
-    /// and nodes become interchangeable) [default: the scenario's; built-in
-    /// scenarios: name].
+    /// and nodes become interchangeable, so symmetry permutes 2 to 4 of them
+    /// with their kubelets) [default: the scenario's; built-in scenarios: name].
     #[arg(long, value_name = "TIES", value_parser = clap::builder::PossibleValuesParser::new(krepis_model::scenario::SchedulerTies::NAMES))]
     pub scheduler_ties: Option<String>,
     /// ReplicaSet controller instances.
@@ -276,6 +276,18 @@ fn run_kube(mut s: KubeScenario, k: &KubeArgs, args: &CheckArgs) -> Result<ExitC
              give --max-depth, --time-limit or --max-states",
             s.name
         ));
+    }
+    let max = krepis_model::kube::MAX_SYMMETRIC_NODES;
+    if s.scheduler_ties == krepis_model::scenario::SchedulerTies::Any
+        && s.nodes.len() > max
+        && !args.no_symmetry
+        && !args.quiet
+    {
+        eprintln!(
+            "note: nodes are permuted by symmetry up to {max} nodes; these {} stay apart (controller instances \
+             of one kind are still permuted)",
+            s.nodes.len()
+        );
     }
     Ok(match s.consistency.as_str() {
         "synchronous" => kube::<Synchronous>(s, args),

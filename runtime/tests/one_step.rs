@@ -4,11 +4,14 @@
 //! - The per-kind controller functions are private to the model crate
 //!   (`pub(crate)`), so the runtime cannot call them: the compiler enforces
 //!   that its only way into controller logic is `controllers::step`, the
-//!   function the checker's transitions call.
+//!   function the checker's transitions call (through `step_picking`, of
+//!   which `step` is the first pick: a scheduler may be given any of equally
+//!   loaded nodes in the checker).
 //! - This test reads the sources: the runtime calls `step` in exactly one
-//!   place and names no controller module; the checker's transition calls it
-//!   too; and the model has no cargo features or `cfg` switches, so no
-//!   branch of it can exist in one build and not the other.
+//!   place and names no controller module; the checker's transition calls
+//!   `step_picking`, and `step` is its pick 0; and the model has no cargo
+//!   features or `cfg` switches, so no branch of it can exist in one build
+//!   and not the other.
 
 use std::fs;
 use std::path::Path;
@@ -53,8 +56,14 @@ fn the_runtime_calls_the_checkers_step_once_and_no_controller_directly() {
             );
         }
     }
+    // The checker's transition calls `step_picking` (a scheduler may take
+    // any of equally loaded nodes there), and `step` is its pick 0.
     let kube = code(&fs::read_to_string(root.join("../model/src/kube.rs")).expect("kube.rs"));
-    assert!(kube.contains("let wrote = step(c, &mut local, &View"), "the checker's transition calls step");
+    assert!(kube.contains("let wrote = step_picking(c, &mut local, &View"), "the checker's transition");
+    let controllers = code(&fs::read_to_string(root.join("../model/src/controllers/mod.rs")).expect("mod.rs"));
+    let step = controllers.split("pub fn step(").nth(1).expect("controllers::step");
+    let body = &step[..step.find("\n}").expect("its end")];
+    assert!(body.trim_end().ends_with("step_picking(controller, local, view, 0)"), "step is pick 0: {body}");
 }
 
 #[test]

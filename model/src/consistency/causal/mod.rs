@@ -313,19 +313,30 @@ impl<const PRUNE: bool> CausalHistory<PRUNE> {
         Ok(())
     }
 
+    /// The merge of the stores of the writes `revs`: one write's store
+    /// itself. Inlined, so that reading one write costs no call: in its
+    /// own function (as codegen units happened to partition the crate on
+    /// 2026-11-29) it was 3% more instructions on a causal BFS run on
+    /// `cluster`, its 1.4 M calls mostly for one write.
+    #[inline(always)]
     fn merge_of(&self, revs: &[Rev]) -> Cow<'_, Store> {
         match revs {
             [one] => match self.node(*one) {
                 Some(n) => Cow::Borrowed(&n.store),
                 None => Cow::Owned(Store::default()),
             },
-            _ => {
-                let mut stores = revs.iter().filter_map(|r| self.node(*r));
-                let mut s = stores.next().map_or_else(Store::default, |n| Store::clone(&n.store));
-                stores.for_each(|n| s.merge(&n.store));
-                Cow::Owned(s)
-            }
+            _ => Cow::Owned(self.merge_several(revs)),
         }
+    }
+
+    /// [`Self::merge_of`] several writes: a copy of the first one's store
+    /// with the others merged in.
+    #[inline(never)]
+    fn merge_several(&self, revs: &[Rev]) -> Store {
+        let mut stores = revs.iter().filter_map(|r| self.node(*r));
+        let mut s = stores.next().map_or_else(Store::default, |n| Store::clone(&n.store));
+        stores.for_each(|n| s.merge(&n.store));
+        s
     }
 }
 
