@@ -989,7 +989,14 @@ impl<C: Consistency> KubeModel<C> {
     /// place in it).
     fn least_image(&self, s: &KubeState<C>) -> (KubeState<C>, smallvec::SmallVec<[usize; 16]>) {
         let n = self.controllers.len();
-        let image = |perm: Option<&[usize]>| {
+        // Only renamings that put the nodes in the order of their
+        // signatures are tried (the node of least signature first): the
+        // same images for every member of the orbit, since a renaming
+        // carries each node's signature with it. Nodes whose signatures
+        // differ need no comparison of images at all.
+        let sig = self.node_signatures(s);
+        let in_order = |p: &[usize]| (0..p.len()).all(|i| (0..p.len()).all(|j| sig[i] >= sig[j] || p[i] < p[j]));
+        let image = |perm: Option<&[usize]>, keyed: bool| {
             let mut place: smallvec::SmallVec<[usize; 16]> = (0..n).collect();
             let mut t = match perm {
                 None => s.clone(),
@@ -1007,16 +1014,64 @@ impl<C: Consistency> KubeModel<C> {
                 place.iter_mut().for_each(|p| *p = to[*p]);
                 t.locals = t.locals.permuted(&order);
             }
-            (self.fingerprint(&t), t, place)
+            (if keyed { self.fingerprint(&t) } else { 0 }, t, place)
         };
-        let mut best = image(None);
-        for p in &self.node_perms {
-            let candidate = image(Some(p));
+        let identity: smallvec::SmallVec<[usize; 4]> = (0..sig.len()).collect();
+        let mut candidates = std::iter::once(None)
+            .filter(|_| in_order(&identity))
+            .chain(self.node_perms.iter().filter(|p| in_order(p)).map(Some));
+        let first = candidates.next().flatten();
+        let Some(second) = candidates.next() else {
+            // One renaming puts the nodes in order: no fingerprint to compare.
+            let (_, t, place) = image(first.map(|p| p.as_slice()), false);
+            return (t, place);
+        };
+        let mut best = image(first.map(|p| p.as_slice()), true);
+        for p in std::iter::once(second).chain(candidates) {
+            let candidate = image(p.map(|p| p.as_slice()), true);
             if candidate.0 < best.0 {
                 best = candidate;
             }
         }
         (best.1, best.2)
+    }
+
+    /// What tells each node apart but its name, as a digest, by node index:
+    /// its kubelet's pods and whether the kubelet has a session, whether
+    /// the newest state has the node object and its flags, and the names
+    /// and status of the pods bound to it there. A renaming of nodes
+    /// carries each node's signature with it. Stamps (sessions' revisions,
+    /// uids) are left out, so that states equal up to renumbering give
+    /// equal signatures.
+    fn node_signatures(&self, s: &KubeState<C>) -> smallvec::SmallVec<[u64; 4]> {
+        struct Signature<'a> {
+            local: LocalRef<'a>,
+            node: Option<&'a crate::resources::Node>,
+            name: &'a Name,
+            latest: &'a Store,
+        }
+        impl std::hash::Hash for Signature<'_> {
+            fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+                self.local.running.hash(h);
+                self.local.session().is_some().hash(h);
+                self.node.map(|n| (n.ready, n.unschedulable)).hash(h);
+                for p in self.latest.pods.iter().filter(|p| p.spec.node_name.as_ref() == Some(self.name)) {
+                    (&p.meta.name, p.phase, p.ready, p.meta.deleting).hash(h);
+                }
+            }
+        }
+        let latest = s.history.latest();
+        self.scenario
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let name = name(n);
+                let sig =
+                    Signature { local: s.locals.get(i), node: latest.nodes.get(&name), name: &name, latest: &latest };
+                krepis_engine::fingerprint::fingerprint_of(&sig)
+            })
+            .collect()
     }
 
     /// Whether every choice fits a choice id ([`choice`]): at most 512

@@ -430,6 +430,30 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
         *self = Collection::of(xs[..keep].iter().cloned().chain(new).chain(xs[skip..].iter().cloned()), len);
     }
 
+    /// The collection with each object `f` gives a replacement for
+    /// replaced by it, made in one pass and sorted by name again (a
+    /// replacement may be renamed); `None` if `f` replaces none.
+    fn replaced(&self, f: impl Fn(&T) -> Option<T>) -> Option<Self> {
+        let mut any = false;
+        let mut items: smallvec::SmallVec<[Arc<Hashed<T>>; 8]> = self
+            .items()
+            .iter()
+            .map(|o| match f(&o.value) {
+                Some(v) => {
+                    any = true;
+                    Hashed::new(v)
+                }
+                None => o.clone(),
+            })
+            .collect();
+        if !any {
+            return None;
+        }
+        items.sort_by(|a, b| a.value.meta().name.cmp(&b.value.meta().name));
+        let n = items.len();
+        Some(Collection::of(items.into_iter(), n))
+    }
+
     /// Removes the object called `name`; returns whether there was one.
     pub fn remove(&mut self, name: &str) -> bool {
         match self.position(name) {
@@ -682,26 +706,31 @@ impl Store {
     /// stay as they are: what node symmetry permutes is names
     /// ([`crate::KubeModel::rename_nodes`]).
     pub fn with_nodes_renamed(&self, to: &impl Fn(&crate::meta::Name) -> crate::meta::Name) -> Option<Store> {
-        let moves = |n: &crate::meta::Name| to(n) != *n;
-        let nodes_move = self.nodes.iter().any(|n| moves(&n.meta.name));
-        let pods_move = self.pods.iter().any(|p| p.spec.node_name.as_ref().is_some_and(moves));
-        if !nodes_move && !pods_move {
+        let nodes = self.nodes.replaced(|n| {
+            let name = to(&n.meta.name);
+            (name != n.meta.name).then(|| {
+                let mut m = n.clone();
+                m.meta.name = name;
+                m
+            })
+        });
+        let pods = self.pods.replaced(|p| {
+            let node = p.spec.node_name.as_ref().map(to);
+            (node != p.spec.node_name).then(|| {
+                let mut q = p.clone();
+                q.spec.node_name = node;
+                q
+            })
+        });
+        if nodes.is_none() && pods.is_none() {
             return None;
         }
         let mut out = self.clone();
-        if nodes_move {
-            let mut renamed = Collection::default();
-            for n in self.nodes.iter() {
-                let mut m = n.clone();
-                m.meta.name = to(&n.meta.name);
-                renamed.put(m);
-            }
-            out.nodes = renamed;
+        if let Some(nodes) = nodes {
+            out.nodes = nodes;
         }
-        for p in self.pods.iter().filter(|p| p.spec.node_name.as_ref().is_some_and(moves)) {
-            let mut q = p.clone();
-            q.spec.node_name = q.spec.node_name.as_ref().map(to);
-            out.pods.put(q);
+        if let Some(pods) = pods {
+            out.pods = pods;
         }
         Some(out)
     }
