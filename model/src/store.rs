@@ -449,7 +449,7 @@ impl<T: Object + std::hash::Hash + Stamps + Clone> Collection<T> {
         if !any {
             return None;
         }
-        items.sort_by(|a, b| a.value.meta().name.cmp(&b.value.meta().name));
+        items.sort_by_key(|a| a.value.meta().name);
         let n = items.len();
         Some(Collection::of(items.into_iter(), n))
     }
