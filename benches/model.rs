@@ -115,6 +115,33 @@ fn liveness<C: Consistency>(c: &mut Criterion, scenario: Scenario, depth: u64) {
     g.finish();
 }
 
+/// BFS of `scenario` with the scheduler taking any of equally loaded nodes
+/// (`--scheduler-ties any`), to `depth` (0: none) on 2 threads, without and
+/// with symmetry (nodes permuted with their kubelets). Prints both runs'
+/// states and µs per state.
+fn node_symmetry<C: Consistency>(c: &mut Criterion, mut scenario: Scenario, depth: u64) {
+    scenario.scheduler_ties = krepis_model::scenario::SchedulerTies::Any;
+    let label = scenario.name.clone();
+    let model = KubeModel::<C>::new(scenario);
+    assert!(model.interchangeable_nodes());
+    let mut g = c.benchmark_group(format!("node-symmetry-depth-{depth}/{label}"));
+    g.sample_size(10);
+    for symmetry in [false, true] {
+        let opts = Options::default().threads(2).max_depth(depth).symmetry(symmetry).memory(1 << 30);
+        let r = check(&model, &opts).report;
+        eprintln!(
+            "{label} ties any {} depth {depth} symmetry={symmetry}: {} unique states, {:.2} µs/state",
+            C::NAME,
+            r.unique_states,
+            r.us_per_state
+        );
+        let id = if symmetry { "symmetry" } else { "no-symmetry" };
+        g.throughput(Throughput::Elements(r.unique_states));
+        g.bench_with_input(BenchmarkId::new(C::NAME, id), &opts, |b, o| b.iter(|| check(&model, o)));
+    }
+    g.finish();
+}
+
 /// A whole check (search, then the `eventually` pass) of `scenario`, no
 /// depth bound, 2 threads, with the pass reading BFS's records (the
 /// default) and generating successors itself (`record_for_pass(false)`).
@@ -180,6 +207,8 @@ fn pod_two_nodes(consistency: &str) -> Scenario {
 fn model(c: &mut Criterion) {
     pass_records::<Synchronous>(c, rs_only_restarts_2(Synchronous::NAME));
     liveness::<MonotonicSession>(c, Scenario::stale_reads(MonotonicSession::NAME, 2), 5);
+    node_symmetry::<Synchronous>(c, Scenario::stale_reads(Synchronous::NAME, 1), 0);
+    node_symmetry::<Causal>(c, Scenario::stale_reads(Causal::NAME, 1), 6);
     bfs::<Synchronous>(c, pod_two_nodes(Synchronous::NAME), 20);
     bfs::<MonotonicSession>(c, pod_two_nodes(MonotonicSession::NAME), 20);
     bfs::<ResettableSession>(c, pod_two_nodes(ResettableSession::NAME), 20);
