@@ -609,7 +609,8 @@ mod choice {
 }
 
 /// The most nodes node symmetry permutes ([`KubeModel::interchangeable_nodes`]):
-/// canonical forms try every permutation (24 for 4 nodes).
+/// where nodes' signatures tie, canonical forms try every renaming that keeps
+/// their order (up to 24 for 4 nodes).
 pub const MAX_SYMMETRIC_NODES: usize = 4;
 
 /// Every permutation of `0..n` (`p[i]`: where i goes), the identity first.
@@ -983,10 +984,12 @@ impl<C: Consistency> KubeModel<C> {
 
 impl<C: Consistency> KubeModel<C> {
     /// Under node symmetry, the canonical form of `s` ([`Model::canonicalize`]):
-    /// among its images under every permutation of the nodes, each with its
-    /// runs of interchangeable instances sorted, the one of least
-    /// fingerprint; and where each instance went (`place[i]`: instance i's
-    /// place in it).
+    /// its image under the renaming of the nodes that puts them in the
+    /// order of their signatures ([`Self::node_signatures`]), with its runs
+    /// of interchangeable instances sorted; where signatures tie, the image
+    /// of least fingerprint among those of every renaming that keeps the
+    /// order. And where each instance went (`place[i]`: instance i's place
+    /// in it).
     fn least_image(&self, s: &KubeState<C>) -> (KubeState<C>, smallvec::SmallVec<[usize; 16]>) {
         let n = self.controllers.len();
         // Only renamings that put the nodes in the order of their
@@ -1242,12 +1245,14 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// ([`Self::interchangeable_nodes`]; by default it breaks ties by name,
     /// as the spec's deterministic stand-in for Kubernetes' random pick, and
     /// renaming nodes would change which node object gets a pod). Then the
-    /// state is replaced by the one of least fingerprint among its images
-    /// under every permutation of the nodes ([`Self::rename_nodes`]), each
-    /// with its runs sorted: the same state for every member of the orbit
-    /// (which has the same images), up to fingerprint collisions, which
-    /// could only leave two members of an orbit apart (a smaller reduction,
-    /// not a wrong one).
+    /// state is replaced by its image under the renaming of the nodes
+    /// ([`Self::rename_nodes`]) that puts them in the order of their
+    /// signatures, with its runs sorted; where signatures tie, by the image
+    /// of least fingerprint among those of every renaming that keeps the
+    /// order. A renaming carries each node's signature with it, so every
+    /// member of the orbit has the same candidates and the same canonical
+    /// form, up to fingerprint collisions, which could only leave two
+    /// members of an orbit apart (a smaller reduction, not a wrong one).
     fn canonicalize(&self, s: &mut KubeState<C>) {
         if !self.node_perms.is_empty() {
             *s = self.least_image(s).0;
