@@ -143,3 +143,27 @@ fn stale_reads_verdicts_with_any_ties() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// With one instance of each controller on two nodes, replicaset-scale and
+/// job-parallel keep "pods on nodes have unique names" through depth 6
+/// under optimistic linear when the scheduler breaks ties by name, and
+/// break it in 6 steps when it may take either node: the pod bound from
+/// two diverging writes goes to both nodes.
+#[test]
+fn any_ties_break_pods_on_nodes_unique_with_one_instance() {
+    for build in [Scenario::replicaset_scale as fn(&str, usize) -> Scenario, Scenario::job_parallel] {
+        for (ties, want, steps) in [
+            (krepis_model::scenario::SchedulerTies::Name, Holds, 0),
+            (krepis_model::scenario::SchedulerTies::Any, Violated, 6),
+        ] {
+            let mut s = build("optimistic-linear", 1);
+            s.nodes = Scenario::node_names(2);
+            s.scheduler_ties = ties;
+            let name = s.name.clone();
+            let report = check_scenario(s, &Options::default().threads(2).max_depth(6)).expect("a known model");
+            let p = report.properties.iter().find(|p| p.name == PODS_ON_NODES_UNIQUE).expect("checked");
+            let len = p.trace.as_ref().map_or(0, |t| t.len() - 1);
+            assert_eq!((p.status, len), (want, steps), "{name} with ties {}", ties.name());
+        }
+    }
+}
