@@ -73,7 +73,9 @@ pub enum SchedulerTies {
     /// best-scoring nodes at random): a scheduler read has one transition
     /// per node of the scenario, the `k`-th binding to the `k`-th tied node
     /// in name order, modulo how many are tied (so some are the same
-    /// transition). With it, nodes are interchangeable.
+    /// transition). With it, nodes are interchangeable. Settling
+    /// ([`Scenario::settle`]) still takes the first by name: it is one run,
+    /// not a search.
     Any,
 }
 
