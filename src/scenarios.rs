@@ -89,8 +89,8 @@ pub struct KubeArgs {
     /// How schedulers choose between equally loaded nodes: `name`, the first
     /// by name (the spec's rule), or `any`, any of them (as kube-scheduler,
     /// which picks at random: a scheduler step has one transition per node,
-    /// and nodes become interchangeable, so symmetry permutes 2 to 4 of them
-    /// with their kubelets) [default: the scenario's; built-in scenarios: name].
+    /// and nodes become interchangeable, so symmetry permutes them with their
+    /// kubelets) [default: the scenario's; built-in scenarios: name].
     #[arg(long, value_name = "TIES", value_parser = clap::builder::PossibleValuesParser::new(krepis_model::scenario::SchedulerTies::NAMES))]
     pub scheduler_ties: Option<String>,
     /// ReplicaSet controller instances.
@@ -277,15 +277,16 @@ fn run_kube(mut s: KubeScenario, k: &KubeArgs, args: &CheckArgs) -> Result<ExitC
             s.name
         ));
     }
-    let max = krepis_model::kube::MAX_SYMMETRIC_NODES;
+    let max = krepis_model::kube::MAX_TIED_ARRANGEMENTS;
     if s.scheduler_ties == krepis_model::scenario::SchedulerTies::Any
-        && s.nodes.len() > max
+        && (1..=s.nodes.len()).product::<usize>() > max
         && !args.no_symmetry
         && !args.quiet
     {
         eprintln!(
-            "note: nodes are permuted by symmetry up to {max} nodes; these {} stay apart (controller instances \
-             of one kind are still permuted)",
+            "note: symmetry compares at most {max} renamings of nodes that look alike; in states where more \
+             arrangements of these {} nodes look alike, some members of an orbit stay apart (a smaller \
+             reduction, not a wrong one)",
             s.nodes.len()
         );
     }

@@ -183,11 +183,8 @@ pub struct KubeModel<C> {
     /// schedulers under [`crate::scenario::SchedulerTies::Any`], 1 for
     /// every other instance.
     picks: Vec<u8>,
-    /// The permutations of the nodes node symmetry tries besides the
-    /// identity (`perm[i]`: where node i goes, by index into the
-    /// scenario's nodes); none unless nodes are interchangeable
-    /// ([`Self::interchangeable_nodes`]).
-    node_perms: Vec<Vec<usize>>,
+    /// Whether nodes are interchangeable ([`Self::interchangeable_nodes`]).
+    node_symmetry: bool,
     /// Whether successors keep their stamps as written ([`Self::ranked`]).
     ranked: bool,
     /// History parts the states of the BFS level being found share.
@@ -213,17 +210,13 @@ impl<C: Consistency> KubeModel<C> {
         let nodes = u8::try_from(scenario.nodes.len().max(1)).unwrap_or(u8::MAX);
         let picks =
             controllers.iter().map(|c| if any_tie && *c == Controller::Scheduler { nodes } else { 1 }).collect();
-        let node_perms = if any_tie && (2..=MAX_SYMMETRIC_NODES).contains(&scenario.nodes.len()) {
-            permutations(scenario.nodes.len()).into_iter().skip(1).collect()
-        } else {
-            Vec::new()
-        };
+        let node_symmetry = any_tie && scenario.nodes.len() >= 2;
         KubeModel {
             scenario,
             controllers,
             symmetric,
             picks,
-            node_perms,
+            node_symmetry,
             ranked: false,
             kept: Default::default(),
             _c: PhantomData,
@@ -251,10 +244,10 @@ impl<C: Consistency> KubeModel<C> {
 
     /// Whether nodes are interchangeable, and [`Model::canonicalize`]
     /// permutes them: the scheduler takes any of equally loaded nodes
-    /// ([`crate::scenario::SchedulerTies::Any`]), and there are 2 to
-    /// [`MAX_SYMMETRIC_NODES`] nodes.
+    /// ([`crate::scenario::SchedulerTies::Any`]), and there are two nodes
+    /// or more.
     pub fn interchangeable_nodes(&self) -> bool {
-        !self.node_perms.is_empty()
+        self.node_symmetry
     }
 
     /// The state node symmetry maps `s` to under `perm` (node i becomes node
@@ -608,10 +601,13 @@ mod choice {
     }
 }
 
-/// The most nodes node symmetry permutes ([`KubeModel::interchangeable_nodes`]):
-/// where nodes' signatures tie, canonical forms try every renaming that keeps
-/// their order (up to 24 for 4 nodes).
-pub const MAX_SYMMETRIC_NODES: usize = 4;
+/// The most renamings of nodes a canonical form compares
+/// ([`KubeModel::interchangeable_nodes`]): where more arrangements of nodes
+/// with equal signatures keep the signatures' order (5 nodes or more alike,
+/// say, as they start), nodes that tie keep their order by index instead.
+/// That form is not the same for every member of an orbit: a smaller
+/// reduction there, not a wrong one.
+pub const MAX_TIED_ARRANGEMENTS: usize = 24;
 
 /// Every permutation of `0..n` (`p[i]`: where i goes), the identity first.
 fn permutations(n: usize) -> Vec<Vec<usize>> {
@@ -632,6 +628,60 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
         }
     }
     out
+}
+
+/// A renaming of nodes: `p[i]` is where node i goes.
+type Renaming = smallvec::SmallVec<[usize; 8]>;
+
+/// The renamings that put nodes in the order of their signatures `sig`
+/// (`sig[i]`: node i's), the node of least signature first: every
+/// arrangement of the nodes whose signatures are equal, if there are at
+/// most [`MAX_TIED_ARRANGEMENTS`]; else only the one that keeps nodes of
+/// equal signatures in index order.
+fn sorting_renamings(sig: &[u64]) -> Vec<Renaming> {
+    let mut order: Renaming = (0..sig.len()).collect();
+    order.sort_by_key(|&i| sig[i]);
+    // The runs of equal signatures in `order`, as ranges of places.
+    let mut groups: smallvec::SmallVec<[std::ops::Range<usize>; 8]> = smallvec::SmallVec::new();
+    let mut start = 0;
+    for k in 1..=order.len() {
+        if k == order.len() || sig[order[k]] != sig[order[start]] {
+            if k - start >= 2 {
+                groups.push(start..k);
+            }
+            start = k;
+        }
+    }
+    let factorial = |n: usize| (1..=n).product::<usize>();
+    let arrangements = groups.iter().try_fold(1usize, |a, g| a.checked_mul(factorial(g.len())));
+    let renaming_of = |order: &[usize]| {
+        let mut p: Renaming = smallvec::smallvec![0; order.len()];
+        for (place, &node) in order.iter().enumerate() {
+            p[node] = place;
+        }
+        p
+    };
+    if arrangements.is_none_or(|a| a > MAX_TIED_ARRANGEMENTS) {
+        return vec![renaming_of(&order)];
+    }
+    // Every combination of an arrangement of each group.
+    let mut out = vec![order];
+    for g in &groups {
+        let perms = permutations(g.len());
+        out = out
+            .iter()
+            .flat_map(|o| {
+                perms.iter().map(move |p| {
+                    let mut q = o.clone();
+                    for (k, &to) in p.iter().enumerate() {
+                        q[g.start + to] = o[g.start + k];
+                    }
+                    q
+                })
+            })
+            .collect();
+    }
+    out.iter().map(|o| renaming_of(o)).collect()
 }
 
 /// A budget after one use ([`UNBOUNDED`] stays).
@@ -998,7 +1048,6 @@ impl<C: Consistency> KubeModel<C> {
         // carries each node's signature with it. Nodes whose signatures
         // differ need no comparison of images at all.
         let sig = self.node_signatures(s);
-        let in_order = |p: &[usize]| (0..p.len()).all(|i| (0..p.len()).all(|j| sig[i] >= sig[j] || p[i] < p[j]));
         let image = |perm: Option<&[usize]>, keyed: bool| {
             let mut place: smallvec::SmallVec<[usize; 16]> = (0..n).collect();
             let mut t = match perm {
@@ -1019,19 +1068,18 @@ impl<C: Consistency> KubeModel<C> {
             }
             (if keyed { self.fingerprint(&t) } else { 0 }, t, place)
         };
-        let identity: smallvec::SmallVec<[usize; 4]> = (0..sig.len()).collect();
-        let mut candidates = std::iter::once(None)
-            .filter(|_| in_order(&identity))
-            .chain(self.node_perms.iter().filter(|p| in_order(p)).map(Some));
-        let first = candidates.next().flatten();
-        let Some(second) = candidates.next() else {
+        let candidates = sorting_renamings(&sig);
+        fn as_image(p: &Renaming) -> Option<&[usize]> {
+            (!p.iter().enumerate().all(|(i, &j)| i == j)).then_some(p.as_slice())
+        }
+        if let [only] = &candidates[..] {
             // One renaming puts the nodes in order: no fingerprint to compare.
-            let (_, t, place) = image(first.map(|p| p.as_slice()), false);
+            let (_, t, place) = image(as_image(only), false);
             return (t, place);
-        };
-        let mut best = image(first.map(|p| p.as_slice()), true);
-        for p in std::iter::once(second).chain(candidates) {
-            let candidate = image(p.map(|p| p.as_slice()), true);
+        }
+        let mut best = image(as_image(&candidates[0]), true);
+        for p in &candidates[1..] {
+            let candidate = image(as_image(p), true);
             if candidate.0 < best.0 {
                 best = candidate;
             }
@@ -1254,7 +1302,7 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// form, up to fingerprint collisions, which could only leave two
     /// members of an orbit apart (a smaller reduction, not a wrong one).
     fn canonicalize(&self, s: &mut KubeState<C>) {
-        if !self.node_perms.is_empty() {
+        if self.node_symmetry {
             *s = self.least_image(s).0;
         } else if let Some(order) = s.locals.sorting_order(&self.symmetric) {
             s.locals = s.locals.permuted(&order);
@@ -1275,7 +1323,7 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// Runs of interchangeable instances, and nodes with their kubelets
     /// when they are interchangeable.
     fn has_symmetry(&self) -> bool {
-        !self.symmetric.is_empty() || !self.node_perms.is_empty()
+        !self.symmetric.is_empty() || self.node_symmetry
     }
 
     /// Fairness groups are per controller instance, and instances are
@@ -1297,7 +1345,7 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// place k takes its group from i to k.
     fn canonicalize_groups(&self, s: &mut KubeState<C>, groups: &mut krepis_engine::GroupMap) {
         *groups = krepis_engine::GroupMap::IDENTITY;
-        if !self.node_perms.is_empty() {
+        if self.node_symmetry {
             let (t, place) = self.least_image(s);
             for (i, &k) in place.iter().enumerate() {
                 groups.set(i as u8, k as u8);
@@ -1411,4 +1459,33 @@ pub fn check_scenario(scenario: Scenario, opts: &krepis_engine::Options) -> Resu
         "causal" => go::<Causal>(scenario, opts),
         other => return Err(format!("unknown consistency model '{other}' (one of: {})", NAMES.join(", "))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nodes go in the order of their signatures; nodes whose signatures
+    /// tie are arranged every way while that is at most
+    /// `MAX_TIED_ARRANGEMENTS` ways, else kept in index order.
+    #[test]
+    fn sorting_renamings_order_nodes_and_arrange_ties() {
+        let as_vecs = |r: Vec<Renaming>| r.into_iter().map(|p| p.to_vec()).collect::<Vec<_>>();
+        assert_eq!(as_vecs(sorting_renamings(&[7, 3])), [[1, 0]]);
+        let mut tied = as_vecs(sorting_renamings(&[5, 1, 5]));
+        tied.sort();
+        assert_eq!(tied, [[1, 0, 2], [2, 0, 1]]);
+        assert_eq!(sorting_renamings(&[9; 4]).len(), 24);
+        assert_eq!(as_vecs(sorting_renamings(&[9; 5])), [[0, 1, 2, 3, 4]], "120 ways: index order");
+        // Two groups: 2 x 2 arrangements.
+        assert_eq!(sorting_renamings(&[1, 2, 1, 2]).len(), 4);
+    }
+
+    #[test]
+    fn permutations_start_with_the_identity_and_are_all_there() {
+        let p = permutations(4);
+        assert_eq!(p[0], [0, 1, 2, 3]);
+        let distinct: std::collections::HashSet<_> = p.iter().collect();
+        assert_eq!((p.len(), distinct.len()), (24, 24));
+    }
 }
