@@ -533,7 +533,8 @@ fn unique_states(args: &[&str]) -> u64 {
 /// The symmetry table's counts are those of the checks it describes, run
 /// directly: with one instance per kind nothing is reduced, with two the
 /// ReplicaSet-scale scenario shrinks (its search and its `eventually`
-/// pass) and keeps its verdicts.
+/// pass) and keeps its verdicts; with scheduler ties 'any', nodes are
+/// permuted too.
 #[test]
 fn symmetry_table_reports_what_direct_checks_find() {
     let table = |instances: &str| {
@@ -568,6 +569,33 @@ fn symmetry_table_reports_what_direct_checks_find() {
     let pass: Vec<u64> = two[7..9].iter().map(|c| c.parse().expect("a count")).collect();
     assert!(pass[1] < pass[0], "the eventually pass runs on orbits: {pass:?}");
     assert_eq!(two[9], "equal");
+    // With scheduler ties 'any' the two nodes of stale-reads are permuted
+    // too; a row whose search exhausts before its depth bound is compared.
+    let o = krepis(&[
+        "symmetry-table",
+        "--row",
+        "stale-reads,synchronous,30",
+        "--instances",
+        "1",
+        "--scheduler-ties",
+        "any",
+        "--threads",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("scheduler ties: any"), "{out}");
+    let row: Vec<String> = out
+        .lines()
+        .find(|l| l.starts_with("| stale-reads |"))
+        .expect("the row")
+        .split('|')
+        .map(|c| c.trim().to_string())
+        .collect();
+    assert_eq!(
+        (row[4].as_str(), row[5].as_str(), row[6].as_str(), row[9].as_str()),
+        ("70588", "35310", "2.0x", "equal")
+    );
 }
 
 #[test]
