@@ -54,12 +54,13 @@ mod tests {
         assert_eq!((&*p.meta.name, p.spec.node_name.as_deref()), ("b", Some("n2")));
     }
 
-    /// Why nodes are not permuted by symmetry reduction: between equally
-    /// loaded nodes the scheduler picks by name, so renaming two nodes (the
-    /// same objects, uids and all, under swapped names) changes which node
-    /// object gets the pod. The transition relation is not invariant under
-    /// node renaming, and canonicalising over it would explore states the
-    /// model never reaches.
+    /// Why nodes are permuted by symmetry reduction only when the scheduler
+    /// may take any of equally loaded nodes: with pick 0 alone (ties by
+    /// name, the default) renaming two nodes (the same objects, uids and
+    /// all, under swapped names) changes which node object gets the pod.
+    /// The transition relation is not invariant under node renaming then,
+    /// and canonicalising over it would explore states the model never
+    /// reaches.
     #[test]
     fn ties_go_by_name_so_renamed_nodes_get_other_pods() {
         let with_uid = |n: &str, uid| {
