@@ -3,7 +3,8 @@
 //! model to a depth bound twice, with `--no-symmetry` and `--symmetry`,
 //! with N instances of every controller kind the scenario uses (symmetry
 //! permutes interchangeable instances of one kind: with one of each there is
-//! nothing to reduce), and prints the unique states of both runs, their
+//! nothing to reduce, unless `--scheduler-ties any` makes the nodes
+//! interchangeable too), and prints the unique states of both runs, their
 //! ratio, the states the `eventually` pass explored in each (on orbits with
 //! symmetry, since it follows instances' fairness through the permutations)
 //! and whether every property got the same verdict.
