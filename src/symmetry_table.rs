@@ -44,6 +44,10 @@ pub struct SymmetryArgs {
     /// kubelets) are interchangeable too, and symmetry permutes them.
     #[arg(long, value_name = "TIES", default_value = "name", value_parser = clap::builder::PossibleValuesParser::new(krepis_model::scenario::SchedulerTies::NAMES))]
     pub scheduler_ties: String,
+    /// Nodes of every row's scenario (`krepis check --nodes`) [default: each
+    /// scenario's].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub nodes: Option<u8>,
 }
 
 /// One row of the table: a scenario, a consistency model, a depth bound.
@@ -168,11 +172,13 @@ fn table(args: &SymmetryArgs) -> Result<(String, bool), String> {
     let exe = crate::child::this_program()?;
     let mut out = format!(
         "{} instances of each controller kind a scenario uses, {threads} threads, --keep-going, \
-         scheduler ties: {}\n\n\
+         scheduler ties: {}{}\n\n\
          | scenario | consistency | depth | unique states without symmetry | with | reduction \
          | eventually pass states without | with | verdicts |\n\
          |---|---|---|---|---|---|---|---|---|\n",
-        args.instances, args.scheduler_ties
+        args.instances,
+        args.scheduler_ties,
+        args.nodes.map_or(String::new(), |n| format!(", {n} nodes"))
     );
     let mut agree = true;
     for (row, flags) in rows.iter().zip(&flags) {
@@ -182,6 +188,9 @@ fn table(args: &SymmetryArgs) -> Result<(String, bool), String> {
             cmd.extend(["--max-depth".to_string(), row.depth.to_string(), "--threads".into(), threads.to_string()]);
             cmd.extend(["--keep-going".to_string(), "-q".into(), symmetry.into()]);
             cmd.extend(["--scheduler-ties".to_string(), args.scheduler_ties.clone()]);
+            if let Some(n) = args.nodes {
+                cmd.extend(["--nodes".to_string(), n.to_string()]);
+            }
             cmd.extend(flags.iter().cloned());
             let report = crate::child::check_report(&exe, &cmd)?;
             outcome(&report).map_err(|e| format!("{} {}: {e}", row.scenario, row.consistency))

@@ -596,6 +596,31 @@ fn symmetry_table_reports_what_direct_checks_find() {
         (row[4].as_str(), row[5].as_str(), row[6].as_str(), row[9].as_str()),
         ("70588", "35310", "2.0x", "equal")
     );
+    // `--nodes` reaches every row's checks: three nodes, the counts of the
+    // checks run directly.
+    let o = krepis(&[
+        "symmetry-table",
+        "--row",
+        "stale-reads,synchronous,5",
+        "--instances",
+        "1",
+        "--scheduler-ties",
+        "any",
+        "--nodes",
+        "3",
+        "--threads",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("scheduler ties: any, 3 nodes"), "{out}");
+    let direct = ["stale-reads", "--consistency", "synchronous", "--max-depth", "5", "--scheduler-ties", "any"];
+    let three = [&direct[..], &["--nodes", "3"]].concat();
+    let without = unique_states(&[&three[..], &["--no-symmetry"]].concat());
+    let with = unique_states(&[&three[..], &["--symmetry"]].concat());
+    assert!(with < without);
+    let row = out.lines().find(|l| l.starts_with("| stale-reads |")).expect("the row");
+    assert!(row.contains(&format!("| {without} | {with} |")), "{row}");
 }
 
 #[test]
