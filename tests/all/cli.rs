@@ -50,6 +50,8 @@ fn bad_input_is_one_line_and_status_2() {
         &["symmetry-table", "--row", "no-such-scenario,causal,3"],
         &["symmetry-table", "--row", "puzzle8,causal,3"],
         &["symmetry-table", "--instances", "0"],
+        &["symmetry-table", "--nodes", "9"],
+        &["symmetry-table", "--scheduler-ties", "random"],
     ] {
         let o = krepis(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
