@@ -259,7 +259,7 @@ impl<C: Consistency> KubeModel<C> {
     /// the model's transitions commute with it: the successors of the
     /// image are the images of the successors.
     pub fn rename_nodes(&self, s: &KubeState<C>, perm: &[usize]) -> KubeState<C> {
-        let nodes: Vec<Name> = self.scenario.nodes.iter().map(|n| name(n)).collect();
+        let nodes: smallvec::SmallVec<[Name; 8]> = self.node_names().copied().collect();
         assert_eq!(perm.len(), nodes.len(), "a permutation of the scenario's nodes");
         let to = |n: &Name| nodes.iter().position(|m| m == n).map_or(*n, |i| nodes[perm[i]]);
         let mut t = s.clone();
@@ -271,6 +271,15 @@ impl<C: Consistency> KubeModel<C> {
         }
         t.locals = s.locals.permuted(&order);
         t
+    }
+
+    /// The nodes' names, in the scenario's order: those of the kubelets,
+    /// which come first among the instances ([`Scenario::controllers`]).
+    fn node_names(&self) -> impl Iterator<Item = &Name> {
+        self.controllers.iter().map_while(|c| match c {
+            Controller::Kubelet { node } => Some(node),
+            _ => None,
+        })
     }
 
     /// The controller instances.
@@ -1112,14 +1121,10 @@ impl<C: Consistency> KubeModel<C> {
             }
         }
         let latest = s.history.latest();
-        self.scenario
-            .nodes
-            .iter()
+        self.node_names()
             .enumerate()
-            .map(|(i, n)| {
-                let name = name(n);
-                let sig =
-                    Signature { local: s.locals.get(i), node: latest.nodes.get(&name), name: &name, latest: &latest };
+            .map(|(i, name)| {
+                let sig = Signature { local: s.locals.get(i), node: latest.nodes.get(name), name, latest: &latest };
                 krepis_engine::fingerprint::fingerprint_of(&sig)
             })
             .collect()

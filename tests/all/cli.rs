@@ -539,21 +539,8 @@ fn unique_states(args: &[&str]) -> u64 {
 /// permuted too.
 #[test]
 fn symmetry_table_reports_what_direct_checks_find() {
-    let table = |instances: &str| {
-        let o = krepis(&[
-            "symmetry-table",
-            "--row",
-            "replicaset-scale,synchronous,4",
-            "--instances",
-            instances,
-            "--threads",
-            "2",
-        ]);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        let out = String::from_utf8_lossy(&o.stdout).into_owned();
-        let row = out.lines().find(|l| l.starts_with("| replicaset-scale |")).expect("the row").to_string();
-        row.split('|').map(|c| c.trim().to_string()).collect::<Vec<_>>()
-    };
+    let table =
+        |instances: &str| symmetry_table(&["--row", "replicaset-scale,synchronous,4", "--instances", instances]).1;
     let base = ["replicaset-scale", "--consistency", "synchronous", "--max-depth", "4"];
     let one = table("1");
     let plain = unique_states(&base).to_string();
@@ -573,56 +560,34 @@ fn symmetry_table_reports_what_direct_checks_find() {
     assert_eq!(two[9], "equal");
     // With scheduler ties 'any' the two nodes of stale-reads are permuted
     // too; a row whose search exhausts before its depth bound is compared.
-    let o = krepis(&[
-        "symmetry-table",
-        "--row",
-        "stale-reads,synchronous,30",
-        "--instances",
-        "1",
-        "--scheduler-ties",
-        "any",
-        "--threads",
-        "2",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(out.contains("scheduler ties: any"), "{out}");
-    let row: Vec<String> = out
-        .lines()
-        .find(|l| l.starts_with("| stale-reads |"))
-        .expect("the row")
-        .split('|')
-        .map(|c| c.trim().to_string())
-        .collect();
+    let any = ["--instances", "1", "--scheduler-ties", "any"];
+    let (heading, row) = symmetry_table(&[&["--row", "stale-reads,synchronous,30"], &any[..]].concat());
+    assert!(heading.contains("scheduler ties: any"), "{heading}");
     assert_eq!(
         (row[4].as_str(), row[5].as_str(), row[6].as_str(), row[9].as_str()),
         ("70588", "35310", "2.0x", "equal")
     );
     // `--nodes` reaches every row's checks: three nodes, the counts of the
     // checks run directly.
-    let o = krepis(&[
-        "symmetry-table",
-        "--row",
-        "stale-reads,synchronous,5",
-        "--instances",
-        "1",
-        "--scheduler-ties",
-        "any",
-        "--nodes",
-        "3",
-        "--threads",
-        "2",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(out.contains("scheduler ties: any, 3 nodes"), "{out}");
+    let (heading, row) = symmetry_table(&[&["--row", "stale-reads,synchronous,5", "--nodes", "3"], &any[..]].concat());
+    assert!(heading.contains("scheduler ties: any, 3 nodes"), "{heading}");
     let direct = ["stale-reads", "--consistency", "synchronous", "--max-depth", "5", "--scheduler-ties", "any"];
     let three = [&direct[..], &["--nodes", "3"]].concat();
     let without = unique_states(&[&three[..], &["--no-symmetry"]].concat());
     let with = unique_states(&[&three[..], &["--symmetry"]].concat());
     assert!(with < without);
-    let row = out.lines().find(|l| l.starts_with("| stale-reads |")).expect("the row");
-    assert!(row.contains(&format!("| {without} | {with} |")), "{row}");
+    assert_eq!((row[4].clone(), row[5].clone()), (without.to_string(), with.to_string()));
+}
+
+/// `krepis symmetry-table ARGS --threads 2` (which must succeed): its
+/// heading line and the cells of its one row.
+fn symmetry_table(args: &[&str]) -> (String, Vec<String>) {
+    let o = krepis(&[&["symmetry-table"], args, &["--threads", "2"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let heading = out.lines().next().unwrap_or_default().to_string();
+    let row = out.lines().find(|l| l.starts_with("| ") && !l.starts_with("| scenario |")).expect("a row");
+    (heading, row.split('|').map(|c| c.trim().to_string()).collect())
 }
 
 #[test]

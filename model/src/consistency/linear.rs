@@ -453,15 +453,24 @@ impl Linear {
         let Some(deepest) = renamed.iter().rposition(Option::is_some) else {
             return;
         };
+        self.change_newest(deepest + 1, |k, e| {
+            if let Some(store) = renamed[k].take() {
+                e.store = store;
+            }
+        });
+    }
+
+    /// Changes the `n` newest entries with `f(k, entry)` (k: 0 for the
+    /// newest): in place where this history alone holds their nodes, else
+    /// in copies; what is older stays shared.
+    fn change_newest(&mut self, n: usize, mut f: impl FnMut(usize, &mut Entry)) {
         let mut at: &mut Arc<Node> = &mut self.entries.0;
-        for (k, store) in renamed.iter_mut().enumerate().take(deepest + 1) {
+        for k in 0..n {
             let node = Arc::make_mut(at);
             node.changed();
-            if let Some(store) = store.take() {
-                node.entry.store = store;
-            }
+            f(k, &mut node.entry);
             match &mut node.older {
-                Some(o) if k < deepest => at = o,
+                Some(o) if k + 1 < n => at = o,
                 _ => return,
             }
         }
@@ -480,19 +489,11 @@ impl Linear {
         else {
             return;
         };
-        let mut at: &mut Arc<Node> = &mut self.entries.0;
-        for k in 0..=deepest {
-            let node = Arc::make_mut(at);
-            node.changed();
-            let e = &mut node.entry;
+        self.change_newest(deepest + 1, |_, e| {
             e.rev = map.map(e.rev);
             e.parent = e.parent.map(|p| map.map(p));
             e.store.renumber(map);
-            match &mut node.older {
-                Some(o) if k < deepest => at = o,
-                _ => return,
-            }
-        }
+        });
     }
 }
 
