@@ -124,6 +124,33 @@ mod tests {
         assert_eq!(run(&s), Some(Operation::DeletePod { name: name("web-1"), uid: 11 }));
     }
 
+    /// Why pods are not permuted by symmetry reduction: between pods that
+    /// rank alike the controller deletes the first by name, so renaming two
+    /// of one owner's pods (the same objects, uids and all, under swapped
+    /// names) changes which pod object is deleted. The transition relation
+    /// is not invariant under pod renaming (nor is the kubelet's, which
+    /// starts its pods in name order, nor the API server's, which names a
+    /// new pod by the smallest free suffix), so canonicalising over it would
+    /// explore states the model never reaches.
+    #[test]
+    fn victims_go_by_name_so_renamed_pods_lose_other_objects() {
+        let r = rs("web", 1, 7);
+        let running = |n: &str, uid| {
+            let mut p = bound(owned(&r, n, uid), "n");
+            p.phase = Phase::Running;
+            p.ready = true;
+            p
+        };
+        let victim = |pods| {
+            let mut s = store(vec![], pods);
+            s.replicasets.put(r.clone());
+            let Some(Operation::DeletePod { uid, .. }) = run(&s) else { panic!("a delete") };
+            uid
+        };
+        assert_eq!(victim(vec![running("web-0", 10), running("web-1", 11)]), 10);
+        assert_eq!(victim(vec![running("web-0", 11), running("web-1", 10)]), 11, "the renamed pod 11 goes");
+    }
+
     #[test]
     fn adopts_matching_orphans_and_a_second_adopter_conflicts() {
         let a = rs("a", 1, 7);
