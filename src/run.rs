@@ -41,6 +41,12 @@ pub struct RunArgs {
     /// scenario's restart budget.
     #[arg(long = "restart-node", value_name = "NAME@TIME")]
     pub restart_node: Vec<String>,
+    /// Seed of the scheduler's random choice between equally loaded nodes
+    /// under --scheduler-ties any (each scheduler instance draws from its own
+    /// stream; the checker explores every choice). The recorded run keeps
+    /// each choice, and its replay through the model makes the same.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
     /// Print the summary only, not every action.
     #[arg(long, short)]
     pub quiet: bool,
@@ -79,17 +85,13 @@ fn go(args: &RunArgs) -> Result<ExitCode, String> {
             .into());
     }
     let scenario = scenarios::kube_scenario(&args.scenario, &args.kube)?;
-    if scenario.scheduler_ties != krepis_model::scenario::SchedulerTies::Name {
-        return Err("scheduler ties 'any' do not apply to `krepis run`: the real scheduler steps through \
-                    `controllers::step`, which takes the first of equally loaded nodes by name"
-            .into());
-    }
     let opts = RunOptions {
         endpoint: args.etcd.clone(),
         duration: args.duration,
         echo: !args.quiet,
         client_writes_at: args.client_write_at.clone(),
         restarts_at: vec![],
+        seed: args.seed,
     };
     let mut opts = opts;
     let at = |flag: &str, v: &str| -> Result<(String, Duration), String> {

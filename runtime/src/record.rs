@@ -28,6 +28,11 @@ pub struct Step {
     pub actor: Actor,
     /// The etcd revision it read (the client writes on the newest state).
     pub read: i64,
+    /// Which of its choices the step made (`controllers::step_picking`): the
+    /// scheduler's pick between equally loaded nodes under scheduler ties
+    /// `any`, drawn at random; 0 for every other step.
+    #[serde(default)]
+    pub pick: u8,
     /// The write it asked for.
     pub wrote: Option<Operation>,
     /// The etcd revision of the state the write was decided on (the read,

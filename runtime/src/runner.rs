@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use krepis_model::api::Operation;
-use krepis_model::controllers::{step, Controller, Local, View};
+use krepis_model::controllers::{step_picking, Controller, Local, View};
 use krepis_model::revision::Revision;
 use krepis_model::store::Store;
 use krepis_model::Scenario;
+use rand::{Rng, SeedableRng};
 use tokio::sync::watch;
 
 use crate::etcd_store::{EtcdStore, RuntimeError, Written, MAX_BACKOFF};
@@ -33,6 +34,12 @@ pub struct RunOptions {
     /// Restarts at given times (from the start), at most the scenario's
     /// restart budget.
     pub restarts_at: Vec<(Duration, Restart)>,
+    /// Seed of the random choices steps make where the model offers several
+    /// (the scheduler between equally loaded nodes, under scheduler ties
+    /// `any`, as kube-scheduler picks one at random): each instance draws
+    /// from a stream of its own, so the same seed gives each instance the
+    /// same sequence of picks (which steps they fall on depends on timing).
+    pub seed: u64,
 }
 
 /// A restart the environment performs, as the checker's restart actions.
@@ -184,8 +191,15 @@ async fn run_async(scenario: Scenario, opts: &RunOptions) -> Result<RunResult, R
     let mut tasks = Vec::new();
     for (i, c) in controllers.iter().enumerate() {
         let store = loader.handle(&c.to_string());
-        let ctx =
-            Ctx { index: i, controller: c.clone(), log: log.clone(), board: board.clone(), until, opts: opts.clone() };
+        let ctx = Ctx {
+            index: i,
+            controller: c.clone(),
+            picks: model.picks(i),
+            log: log.clone(),
+            board: board.clone(),
+            until,
+            opts: opts.clone(),
+        };
         tasks.push(tokio::spawn(controller_loop(ctx, store, wake_rx.clone())));
     }
     let mut client_at = opts.client_writes_at.clone();
@@ -252,7 +266,7 @@ async fn client_write(store: &mut EtcdStore, scenario: &Scenario, log: &Log, unt
     match write_on_newest(store, until, choose).await {
         Ok((read, Some((op, w)))) => {
             let at = w.outcome.unwrap_or(w.decided_at);
-            record(log, opts, "client", Actor::Client, read, Some(op), Some(w));
+            record(log, opts, "client", Actor::Client, read, 0, Some((op, w)));
             at
         }
         Ok((read, None)) => {
@@ -294,25 +308,28 @@ fn answer(w: &Written) -> String {
     }
 }
 
-/// Prints (when echoing) and records one step of `who`.
+/// Prints (when echoing) and records one step of `who`: what it read, the
+/// choice it made, and the write it asked for with etcd's answer, if any.
 fn record(
     log: &Log,
     opts: &RunOptions,
     who: &str,
     actor: Actor,
     read: i64,
-    wrote: Option<Operation>,
-    w: Option<Written>,
+    pick: u8,
+    wrote: Option<(Operation, Written)>,
 ) {
-    match (&wrote, &w) {
-        (Some(op), Some(w)) => echo(opts, format!("{who:<26} read @{read:<4} {op} -> {}", answer(w))),
-        _ if matches!(actor, Actor::Restart(_)) => echo(opts, format!("{who:<26} local state lost")),
-        _ => {}
+    match &wrote {
+        Some((op, w)) => echo(opts, format!("{who:<26} read @{read:<4} {op} -> {}", answer(w))),
+        None if matches!(actor, Actor::Restart(_)) => echo(opts, format!("{who:<26} local state lost")),
+        None => {}
     }
+    let (wrote, w) = wrote.unzip();
     log.push(Step {
         seq: 0,
         actor,
         read,
+        pick,
         wrote,
         decided_at: w.as_ref().map_or(read, |w| w.decided_at),
         outcome: w.map(|w| w.outcome),
@@ -343,6 +360,8 @@ async fn read_retrying(
 struct Ctx {
     index: usize,
     controller: Controller,
+    /// How many choices the instance's step has (`KubeModel::picks`).
+    picks: u8,
     log: Arc<Log>,
     board: Arc<Mutex<Board>>,
     until: Instant,
@@ -363,13 +382,14 @@ impl Ctx {
     fn take_restart(&self) -> bool {
         std::mem::take(&mut self.board.lock().unwrap_or_else(|p| p.into_inner()).restart[self.index])
     }
-    fn record(&self, actor: Actor, read: i64, wrote: Option<Operation>, w: Option<Written>) {
+    fn record(&self, actor: Actor, read: i64, pick: u8, wrote: Option<(Operation, Written)>) {
         let who = match actor {
             Actor::Restart(_) => format!("{} (restart)", self.controller),
             Actor::NodeRestart(_) => format!("{} (node restart)", self.controller),
+            _ if self.picks > 1 => format!("{} (pick {pick})", self.controller),
             _ => self.controller.to_string(),
         };
-        record(&self.log, &self.opts, &who, actor, read, wrote, w);
+        record(&self.log, &self.opts, &who, actor, read, pick, wrote);
     }
 }
 
@@ -381,7 +401,7 @@ async fn node_restart(ctx: &Ctx, store: &mut EtcdStore, node: &krepis_model::met
         Some(Operation::DeleteNode { name: *node, uid: n.meta.uid })
     };
     match write_on_newest(store, ctx.until, choose).await {
-        Ok((read, Some((op, w)))) => ctx.record(Actor::NodeRestart(ctx.index), read, Some(op), Some(w)),
+        Ok((read, Some((op, w)))) => ctx.record(Actor::NodeRestart(ctx.index), read, 0, Some((op, w))),
         Ok((_, None)) => echo(&ctx.opts, format!("{}: node restart skipped (no Ready node object)", ctx.controller)),
         Err(e) => eprintln!("{}: node restart abandoned: {e}", ctx.controller),
     }
@@ -393,6 +413,8 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut wake: watch::Receiv
     let mut last_read = None;
     let mut delay = Duration::from_millis(100);
     let who = ctx.controller.to_string();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(ctx.opts.seed);
+    rng.set_stream(ctx.index as u64);
     while !ctx.stopping() && Instant::now() < ctx.until {
         if let Controller::Kubelet { node } = &ctx.controller {
             if ctx.take_restart() {
@@ -432,12 +454,16 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut wake: watch::Receiv
             } else {
                 local = Local::default();
                 last_read = None;
-                ctx.record(Actor::Restart(ctx.index), snap.revision, None, None);
+                ctx.record(Actor::Restart(ctx.index), snap.revision, 0, None);
             }
         }
         let before = local.clone();
+        // A step with several choices makes one at random, as kube-scheduler
+        // does between equally loaded nodes; the checker offers every one.
+        let pick = if ctx.picks > 1 { rng.gen_range(0..ctx.picks) } else { 0 };
         // The one entry point the checker also calls.
-        let wrote = step(&ctx.controller, &mut local, &View { revision: &Revision::at(stamp), store: &snap.store });
+        let view = View { revision: &Revision::at(stamp), store: &snap.store };
+        let wrote = step_picking(&ctx.controller, &mut local, &view, pick.into());
         let Some(op) = wrote else {
             let stutter = last_read == Some(snap.revision) && local.running == before.running;
             if !stutter {
@@ -445,6 +471,7 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut wake: watch::Receiv
                     seq: 0,
                     actor: Actor::Controller(ctx.index),
                     read: snap.revision,
+                    pick,
                     wrote: None,
                     decided_at: snap.revision,
                     outcome: None,
@@ -467,6 +494,6 @@ async fn controller_loop(ctx: Ctx, mut store: EtcdStore, mut wake: watch::Receiv
             }
             Err(e) => return ctx.fail(e),
         };
-        ctx.record(Actor::Controller(ctx.index), snap.revision, Some(op), Some(written));
+        ctx.record(Actor::Controller(ctx.index), snap.revision, pick, Some((op, written)));
     }
 }

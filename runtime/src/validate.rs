@@ -159,9 +159,17 @@ pub fn replay(scenario: Scenario, base: i64, steps: &[Step], etcd_at: &BTreeMap<
             );
             return out;
         }
-        // Pick 0: the runtime steps controllers through `controllers::step`,
-        // whose scheduler takes the first of equally loaded nodes by name.
-        let (action, next) = model.controller_step(&state, i, read, 0);
+        // The choice the run made (the scheduler's between equally loaded
+        // nodes under ties 'any'; 0 otherwise), one the model must offer.
+        if s.pick >= model.picks(i) {
+            diverge(
+                &mut out,
+                Some(s),
+                format!("{c} made choice {} of a step, which has {} in the model", s.pick, model.picks(i)),
+            );
+            return out;
+        }
+        let (action, next) = model.controller_step(&state, i, read, s.pick);
         let KubeAction::Step { outcome, .. } = &action else { unreachable!("controller_step returns a step") };
         let written = model.written(&state, &action);
         let wrote = written.as_ref();

@@ -21,6 +21,7 @@ fn opts(e: &EtcdProcess, client_writes_at: &[u64]) -> RunOptions {
         echo: true,
         client_writes_at: client_writes_at.iter().map(|ms| Duration::from_millis(*ms)).collect(),
         restarts_at: vec![],
+        seed: 0,
     }
 }
 
@@ -86,6 +87,53 @@ fn replicaset_scale_converges_and_validates() {
     assert_eq!(kv.mod_revision(), r.base + i64::from(rs.meta.resource_version));
     let json: serde_json::Value = serde_json::from_slice(kv.value()).expect("JSON");
     assert_eq!(json["meta"]["name"], rs.meta.name.as_str());
+}
+
+/// Under scheduler ties 'any' the runtime's scheduler picks between equally
+/// loaded nodes at random (from the run's seed), records each pick, and the
+/// replay through the model makes the same pick: a pick changed in the
+/// record makes it diverge, and a pick the model does not offer too.
+#[test]
+fn scheduler_ties_any_picks_at_random_and_the_replay_makes_the_same_picks() {
+    use krepis_model::controllers::Controller;
+    use krepis_model::scenario::SchedulerTies;
+    use rand::{Rng, SeedableRng};
+
+    let e = etcd();
+    let mut s = Scenario::replicaset_scale("synchronous", 1);
+    s.nodes = Scenario::node_names(2);
+    s.scheduler_ties = SchedulerTies::Any;
+    let sched = s.controllers().iter().position(|c| *c == Controller::Scheduler).expect("a scheduler");
+    // A seed whose scheduler draws pick 1 first: the second of two tied nodes.
+    let first_draw = |seed| {
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        r.set_stream(sched as u64);
+        r.gen_range(0..2u8)
+    };
+    let seed = (0..100).find(|&seed| first_draw(seed) == 1).expect("a seed drawing 1");
+    let mut o = opts(&e, &[]);
+    o.seed = seed;
+    let r = run(s.clone(), &o).expect("run");
+    assert_clean(&r);
+    assert_replicasets_converged(&r);
+    let ours: Vec<_> = r.steps.iter().filter(|st| st.actor == Actor::Controller(sched)).collect();
+    assert_eq!(ours.first().map(|st| st.pick), Some(1), "the first draw is recorded: {ours:?}");
+    assert!(ours.iter().all(|st| st.pick < 2), "{ours:?}");
+    assert!(r.steps.iter().all(|st| st.actor == Actor::Controller(sched) || st.pick == 0));
+    // The first binding ties (no pod is bound yet, both nodes are Ready), so
+    // its pick decides the node: the other pick writes another binding.
+    let at = r
+        .steps
+        .iter()
+        .position(|st| st.actor == Actor::Controller(sched) && matches!(st.outcome, Some(Ok(_))))
+        .expect("a binding");
+    let mut changed = r.steps.clone();
+    changed[at].pick ^= 1;
+    let d = replay(s.clone(), r.base, &changed, &r.etcd_at).divergence.expect("diverges");
+    assert!(d.reason.contains("the model's step writes"), "{d:?}");
+    changed[at].pick = 2;
+    let d = replay(s, r.base, &changed, &r.etcd_at).divergence.expect("diverges");
+    assert!(d.reason.contains("made choice 2 of a step, which has 2 in the model"), "{d:?}");
 }
 
 #[test]
@@ -196,6 +244,7 @@ fn an_unreachable_etcd_is_a_quick_error_naming_it() {
         echo: false,
         client_writes_at: vec![],
         restarts_at: vec![],
+        seed: 0,
     };
     let err = run(Scenario::replicaset_scale("synchronous", 1), &o).expect_err("unreachable");
     assert!(matches!(err, RuntimeError::Unreachable { .. }), "{err}");

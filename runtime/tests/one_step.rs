@@ -3,15 +3,16 @@
 //!
 //! - The per-kind controller functions are private to the model crate
 //!   (`pub(crate)`), so the runtime cannot call them: the compiler enforces
-//!   that its only way into controller logic is `controllers::step`, the
-//!   function the checker's transitions call (through `step_picking`, of
-//!   which `step` is the first pick: a scheduler may be given any of equally
-//!   loaded nodes in the checker).
-//! - This test reads the sources: the runtime calls `step` in exactly one
-//!   place and names no controller module; the checker's transition calls
-//!   `step_picking`, and `step` is its pick 0; and the model has no cargo
-//!   features or `cfg` switches, so no branch of it can exist in one build
-//!   and not the other.
+//!   that its only way into controller logic is `controllers::step_picking`,
+//!   the function the checker's transitions call (with the pick the checker
+//!   explores: a scheduler may be given any of equally loaded nodes; the
+//!   runtime draws it at random, as kube-scheduler does), or `step`, its
+//!   pick 0.
+//! - This test reads the sources: the runtime calls `step_picking` in
+//!   exactly one place and names no controller module; the checker's
+//!   transition calls `step_picking` too, and `step` is its pick 0; and the
+//!   model has no cargo features or `cfg` switches, so no branch of it can
+//!   exist in one build and not the other.
 
 use std::fs;
 use std::path::Path;
@@ -39,8 +40,15 @@ fn the_runtime_calls_the_checkers_step_once_and_no_controller_directly() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let runtime = sources(&root.join("src"));
     let calls: usize =
-        runtime.iter().map(|(_, t)| code(t).matches("= step(&ctx.controller, &mut local,").count()).sum();
+        runtime.iter().map(|(_, t)| code(t).matches("= step_picking(&ctx.controller, &mut local,").count()).sum();
     assert_eq!(calls, 1, "the controller loop calls the model's step exactly once");
+    // Nor `step` (pick 0 always) anywhere: a word `step(`, not `client_step(`.
+    let bare = |t: &str| {
+        t.match_indices("step(")
+            .filter(|(at, _)| !t[..*at].ends_with(|c: char| c.is_alphanumeric() || c == '_'))
+            .count()
+    };
+    assert_eq!(runtime.iter().map(|(_, t)| bare(&code(t))).sum::<usize>(), 0, "the runtime calls `step`");
     for (path, text) in &runtime {
         let text = code(text);
         for module in ["replicaset::", "scheduler::", "kubelet::", "podgc::", "statefulset::", "deployment::", "job::"]
@@ -50,14 +58,14 @@ fn the_runtime_calls_the_checkers_step_once_and_no_controller_directly() {
         let imports: Vec<&str> = text.lines().filter(|l| l.contains("krepis_model::controllers::")).collect();
         for l in imports {
             assert!(
-                l.contains("controllers::{step, Controller, Local, View}")
+                l.contains("controllers::{step_picking, Controller, Local, View}")
                     || l.contains("controllers::{Controller, Local}"),
                 "{path}: {l}"
             );
         }
     }
-    // The checker's transition calls `step_picking` (a scheduler may take
-    // any of equally loaded nodes there), and `step` is its pick 0.
+    // The checker's transition calls `step_picking` too, and `step` is its
+    // pick 0.
     let kube = code(&fs::read_to_string(root.join("../model/src/kube.rs")).expect("kube.rs"));
     assert!(kube.contains("let wrote = step_picking(c, &mut local, &View"), "the checker's transition");
     let controllers = code(&fs::read_to_string(root.join("../model/src/controllers/mod.rs")).expect("mod.rs"));

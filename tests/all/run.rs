@@ -31,6 +31,18 @@ fn run_prints_actions_and_a_validated_summary() {
     assert!(err.contains("already holds a krepis run"), "{err}");
 }
 
+/// `--scheduler-ties any`: the scheduler picks between equally loaded nodes
+/// at random (`--seed`), says which pick it made, and the run validates.
+#[test]
+fn run_with_scheduler_ties_any_shows_its_picks_and_validates() {
+    let e = EtcdProcess::start().unwrap_or_else(|e| panic!("needs a real etcd: {e}"));
+    let args = ["run", "replicaset-scale", "--etcd", &e.endpoint(), "--nodes", "2", "--scheduler-ties", "any"];
+    let (code, out, err) = krepis(&[&args[..], &["--seed", "3"]].concat());
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("scheduler (pick "), "{out}");
+    assert!(out.contains("are steps the model allows (resettable session)"), "{out}");
+}
+
 #[test]
 fn run_refuses_bad_input_with_exit_2() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
@@ -45,7 +57,7 @@ fn run_refuses_bad_input_with_exit_2() {
         (vec!["run", "puzzle8"], "not a Kubernetes scenario"),
         (vec!["run", "nope.yaml"], "nope.yaml"),
         (vec!["run", "replicaset-scale", "--consistency", "causal"], "--consistency does not apply"),
-        (vec!["run", "replicaset-scale", "--scheduler-ties", "any"], "scheduler ties 'any' do not apply"),
+        (vec!["run", "replicaset-scale", "--seed", "x"], "invalid value 'x' for '--seed <S>'"),
         (vec!["run", "replicaset-scale", "--client-write-at", "1", "--client-write-at", "2"], "allows 1 client writes"),
         (vec!["run", "replicaset-scale", "--restart-node", "node-0"], "takes WHAT@TIME"),
         (vec!["run", "replicaset-scale", "--restart-node", "node-0@x"], "not a duration"),
