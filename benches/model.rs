@@ -17,6 +17,11 @@
 //! `pass-records/rs-only-restarts-2` checks a finite scenario whole, with
 //! the `eventually` pass on BFS's records and without them.
 //!
+//! `state-codec/cluster` encodes and decodes (postcard, the checkpoints'
+//! format) a sample of `cluster` states per consistency model and prints
+//! their mean size: what a frontier of serialised states, decoded for each
+//! expansion, would cost against the shared in-memory form.
+//!
 //! `keep-going-depth-5/stale-reads-x2` checks every property of stale-reads
 //! with two instances of each kind, search and `eventually` pass, without
 //! and with symmetry (the pass runs on orbits since 2026-11-27).
@@ -30,21 +35,7 @@ const DEPTH: u64 = 6;
 
 /// A sample of states at depth up to 4, to generate successors from.
 fn sample<M: Model>(model: &M) -> Vec<M::State> {
-    let mut frontier = Vec::new();
-    model.init_states(&mut frontier);
-    let mut all = frontier.clone();
-    let mut buf = Vec::new();
-    for _ in 0..4 {
-        let mut next = Vec::new();
-        for s in frontier.iter().take(200) {
-            buf.clear();
-            model.successors(s, &mut buf);
-            next.extend(buf.drain(..).map(|(_, t)| t));
-        }
-        all.extend(next.iter().cloned());
-        frontier = next;
-    }
-    all
+    reached(model, 4, 200)
 }
 
 fn successors<C: Consistency>(c: &mut Criterion, label: &str, scenario: Scenario) {
@@ -142,6 +133,57 @@ fn node_symmetry<C: Consistency>(c: &mut Criterion, mut scenario: Scenario, dept
     g.finish();
 }
 
+/// States of `scenario` reached by up to `levels` levels of BFS, at most
+/// `width` expanded per level.
+fn reached<M: Model>(model: &M, levels: usize, width: usize) -> Vec<M::State> {
+    let mut frontier = Vec::new();
+    model.init_states(&mut frontier);
+    let mut all = frontier.clone();
+    let mut buf = Vec::new();
+    for _ in 0..levels {
+        let mut next = Vec::new();
+        for s in frontier.iter().take(width) {
+            buf.clear();
+            model.successors(s, &mut buf);
+            next.extend(buf.drain(..).map(|(_, t)| t));
+        }
+        all.extend(next.iter().cloned());
+        frontier = next;
+    }
+    all
+}
+
+/// Postcard encoding and decoding of `cluster` states under `C` (the last
+/// 10,000 reached by 12 levels, 400 expanded per level), per state; prints
+/// the mean encoded size.
+fn state_codec<C>(c: &mut Criterion)
+where
+    C: Consistency + serde::Serialize + serde::de::DeserializeOwned,
+{
+    use krepis_model::kube::KubeState;
+    let model = KubeModel::<C>::new(Scenario::cluster(C::NAME));
+    let mut states = reached(&model, 12, 400);
+    states.drain(..states.len().saturating_sub(10_000));
+    let encoded: Vec<Vec<u8>> = states.iter().map(|s| postcard::to_allocvec(s).expect("a state serialises")).collect();
+    let bytes: usize = encoded.iter().map(Vec::len).sum();
+    eprintln!(
+        "cluster {}: {} states, {} bytes a state encoded (postcard)",
+        C::NAME,
+        states.len(),
+        bytes / states.len()
+    );
+    let mut g = c.benchmark_group("state-codec/cluster");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(states.len() as u64));
+    g.bench_function(BenchmarkId::new(C::NAME, "encode"), |b| {
+        b.iter(|| states.iter().map(|s| postcard::to_allocvec(s).map_or(0, |v| v.len())).sum::<usize>())
+    });
+    g.bench_function(BenchmarkId::new(C::NAME, "decode"), |b| {
+        b.iter(|| encoded.iter().filter(|e| postcard::from_bytes::<KubeState<C>>(e).is_ok()).count())
+    });
+    g.finish();
+}
+
 /// A whole check (search, then the `eventually` pass) of `scenario`, no
 /// depth bound, 2 threads, with the pass reading BFS's records (the
 /// default) and generating successors itself (`record_for_pass(false)`).
@@ -205,6 +247,10 @@ fn pod_two_nodes(consistency: &str) -> Scenario {
 }
 
 fn model(c: &mut Criterion) {
+    state_codec::<Synchronous>(c);
+    state_codec::<MonotonicSession>(c);
+    state_codec::<ResettableSession>(c);
+    state_codec::<Causal>(c);
     pass_records::<Synchronous>(c, rs_only_restarts_2(Synchronous::NAME));
     liveness::<MonotonicSession>(c, Scenario::stale_reads(MonotonicSession::NAME, 2), 5);
     node_symmetry::<Synchronous>(c, Scenario::stale_reads(Synchronous::NAME, 1), 0);
