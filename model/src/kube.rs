@@ -259,11 +259,8 @@ impl<C: Consistency> KubeModel<C> {
     /// the model's transitions commute with it: the successors of the
     /// image are the images of the successors.
     pub fn rename_nodes(&self, s: &KubeState<C>, perm: &[usize]) -> KubeState<C> {
-        let nodes: smallvec::SmallVec<[Name; 8]> = self.node_names().copied().collect();
-        assert_eq!(perm.len(), nodes.len(), "a permutation of the scenario's nodes");
-        let to = |n: &Name| nodes.iter().position(|m| m == n).map_or(*n, |i| nodes[perm[i]]);
         let mut t = s.clone();
-        t.history.rename_nodes(&to);
+        self.rename_history_nodes(&mut t.history, perm);
         // Kubelets are instances 0..nodes, in node order.
         let mut order: Vec<usize> = (0..self.controllers.len()).collect();
         for (i, &j) in perm.iter().enumerate() {
@@ -271,6 +268,15 @@ impl<C: Consistency> KubeModel<C> {
         }
         t.locals = s.locals.permuted(&order);
         t
+    }
+
+    /// The history part of [`Self::rename_nodes`]: node i becomes node
+    /// `perm[i]` in every store.
+    fn rename_history_nodes(&self, history: &mut C, perm: &[usize]) {
+        let nodes: smallvec::SmallVec<[Name; 8]> = self.node_names().copied().collect();
+        assert_eq!(perm.len(), nodes.len(), "a permutation of the scenario's nodes");
+        let to = |n: &Name| nodes.iter().position(|m| m == n).map_or(*n, |i| nodes[perm[i]]);
+        history.rename_nodes(&to);
     }
 
     /// The nodes' names, in the scenario's order: those of the kubelets,
@@ -642,14 +648,46 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
 /// A renaming of nodes: `p[i]` is where node i goes.
 type Renaming = smallvec::SmallVec<[usize; 8]>;
 
+/// The renamings a canonical form compares: inline for up to two (no tie,
+/// or two nodes alike).
+type Renamings = smallvec::SmallVec<[Renaming; 2]>;
+
+/// Every permutation of `0..n` for the sizes a group of tied nodes can have
+/// ([`MAX_TIED_ARRANGEMENTS`] = 4!), made once: making them anew for every
+/// state with ties was 4% of a `cluster` run with node symmetry (2 nodes,
+/// callgrind, 2026-11-29).
+fn arrangements(n: usize) -> &'static [Vec<usize>] {
+    static TABLE: std::sync::OnceLock<Vec<Vec<Vec<usize>>>> = std::sync::OnceLock::new();
+    &TABLE.get_or_init(|| (0..=4).map(permutations).collect())[n]
+}
+
 /// The renamings that put nodes in the order of their signatures `sig`
 /// (`sig[i]`: node i's), the node of least signature first: every
 /// arrangement of the nodes whose signatures are equal, if there are at
 /// most [`MAX_TIED_ARRANGEMENTS`]; else only the one that keeps nodes of
 /// equal signatures in index order.
-fn sorting_renamings(sig: &[u64]) -> Vec<Renaming> {
+fn sorting_renamings(sig: &[u64]) -> Renamings {
     let mut order: Renaming = (0..sig.len()).collect();
-    order.sort_by_key(|&i| sig[i]);
+    // A stable insertion sort: a few nodes.
+    for k in 1..order.len() {
+        let mut j = k;
+        while j > 0 && sig[order[j - 1]] > sig[order[j]] {
+            order.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    let renaming_of = |order: &[usize]| {
+        let mut p: Renaming = smallvec::smallvec![0; order.len()];
+        for (place, &node) in order.iter().enumerate() {
+            p[node] = place;
+        }
+        p
+    };
+    if order.windows(2).all(|w| sig[w[0]] != sig[w[1]]) {
+        // No tie, one renaming (most states: 72% of those of a `cluster`
+        // run on two nodes).
+        return smallvec::smallvec![renaming_of(&order)];
+    }
     // The runs of equal signatures in `order`, as ranges of places.
     let mut groups: smallvec::SmallVec<[std::ops::Range<usize>; 8]> = smallvec::SmallVec::new();
     let mut start = 0;
@@ -663,20 +701,14 @@ fn sorting_renamings(sig: &[u64]) -> Vec<Renaming> {
     }
     let factorial = |n: usize| (1..=n).product::<usize>();
     let arrangements = groups.iter().try_fold(1usize, |a, g| a.checked_mul(factorial(g.len())));
-    let renaming_of = |order: &[usize]| {
-        let mut p: Renaming = smallvec::smallvec![0; order.len()];
-        for (place, &node) in order.iter().enumerate() {
-            p[node] = place;
-        }
-        p
-    };
     if arrangements.is_none_or(|a| a > MAX_TIED_ARRANGEMENTS) {
-        return vec![renaming_of(&order)];
+        return smallvec::smallvec![renaming_of(&order)];
     }
-    // Every combination of an arrangement of each group.
-    let mut out = vec![order];
+    // Every combination of an arrangement of each group (each of at most
+    // 4 nodes, since 5! > MAX_TIED_ARRANGEMENTS).
+    let mut out: Renamings = smallvec::smallvec![order];
     for g in &groups {
-        let perms = permutations(g.len());
+        let perms = self::arrangements(g.len());
         out = out
             .iter()
             .flat_map(|o| {
@@ -1042,58 +1074,73 @@ impl<C: Consistency> KubeModel<C> {
 }
 
 impl<C: Consistency> KubeModel<C> {
-    /// Under node symmetry, the canonical form of `s` ([`Model::canonicalize`]):
-    /// its image under the renaming of the nodes that puts them in the
-    /// order of their signatures ([`Self::node_signatures`]), with its runs
-    /// of interchangeable instances sorted; where signatures tie, the image
-    /// of least fingerprint among those of every renaming that keeps the
-    /// order. And where each instance went (`place[i]`: instance i's place
-    /// in it).
-    fn least_image(&self, s: &KubeState<C>) -> (KubeState<C>, smallvec::SmallVec<[usize; 16]>) {
+    /// Under node symmetry, turns `s` into its canonical form
+    /// ([`Model::canonicalize`]): its image under the renaming of the nodes
+    /// that puts them in the order of their signatures
+    /// ([`Self::node_signatures`]), with its runs of interchangeable
+    /// instances sorted; where signatures tie, the image of least
+    /// fingerprint among those of every renaming that keeps the order.
+    /// Returns where the instances went (`order[k]`: the instance now at
+    /// place k), or `None` if `s` was its canonical form already.
+    fn to_least_image(&self, s: &mut KubeState<C>) -> Option<smallvec::SmallVec<[usize; 16]>> {
         let n = self.controllers.len();
         // Only renamings that put the nodes in the order of their
         // signatures are tried (the node of least signature first): the
         // same images for every member of the orbit, since a renaming
         // carries each node's signature with it. Nodes whose signatures
         // differ need no comparison of images at all.
-        let sig = self.node_signatures(s);
-        let image = |perm: Option<&[usize]>, keyed: bool| {
-            let mut place: smallvec::SmallVec<[usize; 16]> = (0..n).collect();
-            let mut t = match perm {
-                None => s.clone(),
-                Some(p) => {
-                    place[..p.len()].copy_from_slice(p);
-                    self.rename_nodes(s, p)
-                }
+        let candidates = sorting_renamings(&self.node_signatures(s));
+        // Renaming nodes moves only kubelets (instances 0..nodes), which no
+        // run of interchangeable instances holds, and changes no local
+        // state: the runs sort the same way under every renaming.
+        let runs = s.locals.sorting_order(&self.symmetric);
+        let order_of = |perm: &Renaming| {
+            let mut order: smallvec::SmallVec<[usize; 16]> = match &runs {
+                Some(o) => o.clone(),
+                None => (0..n).collect(),
             };
-            if let Some(order) = t.locals.sorting_order(&self.symmetric) {
-                // The instance at place order[k] goes to place k.
-                let mut to: smallvec::SmallVec<[usize; 16]> = smallvec::smallvec![0; n];
-                for (k, &from) in order.iter().enumerate() {
-                    to[from] = k;
-                }
-                place.iter_mut().for_each(|p| *p = to[*p]);
-                t.locals = t.locals.permuted(&order);
+            for (i, &j) in perm.iter().enumerate() {
+                order[j] = i;
             }
-            (if keyed { self.fingerprint(&t) } else { 0 }, t, place)
+            order
         };
-        let candidates = sorting_renamings(&sig);
-        fn as_image(p: &Renaming) -> Option<&[usize]> {
-            (!p.iter().enumerate().all(|(i, &j)| i == j)).then_some(p.as_slice())
-        }
+        let moves_nodes = |perm: &Renaming| perm.iter().enumerate().any(|(i, &j)| i != j);
+        // Permuting the local states makes a packed form (1,800 instructions
+        // a call): only when some instance moves.
+        let moves = |perm: &Renaming| runs.is_some() || moves_nodes(perm);
         if let [only] = &candidates[..] {
-            // One renaming puts the nodes in order: no fingerprint to compare.
-            let (_, t, place) = image(as_image(only), false);
-            return (t, place);
+            // One renaming puts the nodes in order: no image to compare,
+            // and `s` changes in place.
+            if !moves(only) {
+                return None;
+            }
+            if moves_nodes(only) {
+                self.rename_history_nodes(&mut s.history, only);
+            }
+            let order = order_of(only);
+            s.locals = s.locals.permuted(&order);
+            return Some(order);
         }
-        let mut best = image(as_image(&candidates[0]), true);
+        let image = |perm: &Renaming| {
+            let order = order_of(perm);
+            let mut t = s.clone();
+            if moves(perm) {
+                if moves_nodes(perm) {
+                    self.rename_history_nodes(&mut t.history, perm);
+                }
+                t.locals = s.locals.permuted(&order);
+            }
+            (self.fingerprint(&t), t, order)
+        };
+        let mut best = image(&candidates[0]);
         for p in &candidates[1..] {
-            let candidate = image(as_image(p), true);
+            let candidate = image(p);
             if candidate.0 < best.0 {
                 best = candidate;
             }
         }
-        (best.1, best.2)
+        *s = best.1;
+        Some(best.2)
     }
 
     /// What tells each node apart but its name, as a digest, by node index:
@@ -1308,7 +1355,7 @@ impl<C: Consistency> Model for KubeModel<C> {
     /// members of an orbit apart (a smaller reduction, not a wrong one).
     fn canonicalize(&self, s: &mut KubeState<C>) {
         if self.node_symmetry {
-            *s = self.least_image(s).0;
+            self.to_least_image(s);
         } else if let Some(order) = s.locals.sorting_order(&self.symmetric) {
             s.locals = s.locals.permuted(&order);
         }
@@ -1351,11 +1398,11 @@ impl<C: Consistency> Model for KubeModel<C> {
     fn canonicalize_groups(&self, s: &mut KubeState<C>, groups: &mut krepis_engine::GroupMap) {
         *groups = krepis_engine::GroupMap::IDENTITY;
         if self.node_symmetry {
-            let (t, place) = self.least_image(s);
-            for (i, &k) in place.iter().enumerate() {
+            // The instance that moves from place i to place k takes its
+            // group from i to k.
+            for (k, &i) in self.to_least_image(s).iter().flatten().enumerate() {
                 groups.set(i as u8, k as u8);
             }
-            *s = t;
             return;
         }
         if let Some(order) = s.locals.sorting_order(&self.symmetric) {
@@ -1475,7 +1522,7 @@ mod tests {
     /// `MAX_TIED_ARRANGEMENTS` ways, else kept in index order.
     #[test]
     fn sorting_renamings_order_nodes_and_arrange_ties() {
-        let as_vecs = |r: Vec<Renaming>| r.into_iter().map(|p| p.to_vec()).collect::<Vec<_>>();
+        let as_vecs = |r: Renamings| r.into_iter().map(|p| p.to_vec()).collect::<Vec<_>>();
         assert_eq!(as_vecs(sorting_renamings(&[7, 3])), [[1, 0]]);
         let mut tied = as_vecs(sorting_renamings(&[5, 1, 5]));
         tied.sort();
