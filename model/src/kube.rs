@@ -1081,7 +1081,8 @@ impl<C: Consistency> KubeModel<C> {
     /// instances sorted; where signatures tie, the image of least
     /// fingerprint among those of every renaming that keeps the order.
     /// Returns where the instances went (`order[k]`: the instance now at
-    /// place k), or `None` if `s` was its canonical form already.
+    /// place k; the identity when tied images leave `s` as it was), or
+    /// `None` when no renaming or sorting applied (`s` is unchanged).
     fn to_least_image(&self, s: &mut KubeState<C>) -> Option<smallvec::SmallVec<[usize; 16]>> {
         let n = self.controllers.len();
         // Only renamings that put the nodes in the order of their
