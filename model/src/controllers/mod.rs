@@ -1,6 +1,7 @@
 //! Controllers: pure functions of (local state, view) returning at most one
-//! write. [`step`] is the one entry point, used by the checker and (later) by
-//! the real runtime alike.
+//! write. [`step_picking`] is the one entry point, used by the checker (every
+//! pick the model offers) and by the real runtime (the pick it draws) alike;
+//! [`step`] is its pick 0, the spec's rule.
 
 pub mod deployment;
 pub mod hash;
