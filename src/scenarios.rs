@@ -279,7 +279,7 @@ fn run_kube(mut s: KubeScenario, k: &KubeArgs, args: &CheckArgs) -> Result<ExitC
     }
     let max = krepis_model::kube::MAX_TIED_ARRANGEMENTS;
     if s.scheduler_ties == krepis_model::scenario::SchedulerTies::Any
-        && (1..=s.nodes.len()).product::<usize>() > max
+        && !krepis_model::kube::node_symmetry_is_exact(s.nodes.len())
         && !args.no_symmetry
         && !args.quiet
     {

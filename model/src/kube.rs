@@ -624,6 +624,22 @@ mod choice {
 /// reduction there, not a wrong one.
 pub const MAX_TIED_ARRANGEMENTS: usize = 24;
 
+/// Whether canonical forms compare every arrangement of groups of nodes
+/// alike of these sizes: at most [`MAX_TIED_ARRANGEMENTS`] in all.
+fn arranged_every_way(sizes: impl Iterator<Item = usize>) -> bool {
+    let factorial = |n: usize| (1..=n).try_fold(1usize, |a, k| a.checked_mul(k));
+    sizes.map(factorial).try_fold(1usize, |a, f| a.checked_mul(f?)).is_some_and(|a| a <= MAX_TIED_ARRANGEMENTS)
+}
+
+/// Whether node symmetry's canonical forms are exact for `nodes` nodes
+/// even in states where every node looks alike (they are up to 4 nodes:
+/// [`MAX_TIED_ARRANGEMENTS`]); beyond, such states keep nodes that tie in
+/// index order, and some members of an orbit stay apart (a smaller
+/// reduction, not a wrong one).
+pub fn node_symmetry_is_exact(nodes: usize) -> bool {
+    arranged_every_way(std::iter::once(nodes))
+}
+
 /// Every permutation of `0..n` (`p[i]`: where i goes), the identity first.
 fn permutations(n: usize) -> Vec<Vec<usize>> {
     let mut out = vec![(0..n).collect::<Vec<_>>()];
@@ -699,9 +715,7 @@ fn sorting_renamings(sig: &[u64]) -> Renamings {
             start = k;
         }
     }
-    let factorial = |n: usize| (1..=n).product::<usize>();
-    let arrangements = groups.iter().try_fold(1usize, |a, g| a.checked_mul(factorial(g.len())));
-    if arrangements.is_none_or(|a| a > MAX_TIED_ARRANGEMENTS) {
+    if !arranged_every_way(groups.iter().map(|g| g.len())) {
         return smallvec::smallvec![renaming_of(&order)];
     }
     // Every combination of an arrangement of each group (each of at most
@@ -1532,6 +1546,7 @@ mod tests {
         assert_eq!(as_vecs(sorting_renamings(&[9; 5])), [[0, 1, 2, 3, 4]], "120 ways: index order");
         // Two groups: 2 x 2 arrangements.
         assert_eq!(sorting_renamings(&[1, 2, 1, 2]).len(), 4);
+        assert!(node_symmetry_is_exact(4) && !node_symmetry_is_exact(5) && !node_symmetry_is_exact(100));
     }
 
     #[test]
